@@ -1,0 +1,35 @@
+# Two commands: `make run` (set up and serve the demo MSP) and `make test` (set up and test).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The demo keeps its SQLite database inside the checkout; real installs use FRANCHISE_HOME.
+DEMO_HOME ?= $(CURDIR)/var/demo
+
+.PHONY: install run test lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	FRANCHISE_HOME=$(DEMO_HOME) $(BIN)/franchise init
+	FRANCHISE_HOME=$(DEMO_HOME) $(BIN)/franchise demo
+	FRANCHISE_HOME=$(DEMO_HOME) $(BIN)/franchise serve
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from franchise.cli import main
+
+main()

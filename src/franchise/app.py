@@ -1,0 +1,134 @@
+"""The web application: create_app(settings) wires routers, error handlers and limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from franchise import __version__
+from franchise.db import Database
+from franchise.errors import FranchiseError
+from franchise.settings import Settings
+
+
+def error_body(status: int, message: str, errors: list[Any] | None = None) -> dict[str, Any]:
+    return {"ok": False, "error": message, "errors": errors or [], "status": status}
+
+
+class BodyLimit:
+    """Refuse bodies over the limit with 413 before anything reads them into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(error_body(413, f"request body over {self.max_bytes} bytes"), 413)
+        await response({"type": "http"}, _empty_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Franchise",
+        version=__version__,
+        description="Runbooks, escalation map, approval boundaries and the owner-interruptions KPI.",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db or Database.from_url(settings.resolved_database_url)
+    _install_error_handlers(app)
+    _install_routes(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn (`franchise serve`): settings from the environment."""
+    return create_app(Settings())
+
+
+def _install_routes(app: FastAPI) -> None:
+    from franchise.api import health
+    from franchise.runbooks import api as runbooks_api
+    from franchise.suggest import api as suggest_api
+    from franchise.tickets import api as tickets_api
+
+    app.include_router(health.router, prefix="/api/v1")
+    app.include_router(runbooks_api.router, prefix="/api/v1")
+    app.include_router(suggest_api.router, prefix="/api/v1")
+    app.include_router(tickets_api.router, prefix="/api/v1")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FranchiseError)
+    async def franchise_error(_request: Request, exc: FranchiseError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return JSONResponse(error_body(422, f"invalid request: {summary}", errors), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_request: Request, _exc: OperationalError) -> JSONResponse:
+        # The database is down or restarting: tell clients to retry rather than fail hard.
+        return JSONResponse(
+            error_body(503, "database unavailable; retry shortly"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.status_code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

@@ -1,0 +1,66 @@
+"""The `franchise` command: a thin layer over the services.
+
+Heavy libraries (SQLAlchemy models, FastAPI, scikit-learn) are imported inside the commands
+that need them, so `franchise --help` starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from franchise.cli.context import err_console
+from franchise.errors import FranchiseError
+
+
+class FranchiseGroup(TyperGroup):
+    """Renders every FranchiseError as a red line and an exit code; no tracebacks."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FranchiseError as exc:
+            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+            for item in exc.errors[:50]:
+                if "file" in item:
+                    step = f" step '{item['step']}'" if item.get("step") else ""
+                    err_console.print(
+                        f"  {item['file']}:{item['line']}:{step} {item['message']}",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
+                else:
+                    err_console.print(f"  {item}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    name="franchise",
+    cls=FranchiseGroup,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Franchise: runbooks, escalation map and approval limits so your MSP runs without its owner.",
+)
+
+
+def _register() -> None:
+    from franchise.cli import run_cmd, runbook_cmds, setup_cmds, suggest_cmd, ticket_cmds, user_cmds
+
+    setup_cmds.register(app)
+    app.add_typer(
+        runbook_cmds.app, name="runbook", help="List, show, lint, import and export runbooks."
+    )
+    suggest_cmd.register(app)
+    run_cmd.register(app)
+    app.add_typer(ticket_cmds.app, name="ticket", help="Create, list and show tickets.")
+    app.add_typer(user_cmds.user_app, name="user", help="Add and list staff.")
+    app.add_typer(user_cmds.token_app, name="token", help="Create, list and revoke API tokens.")
+
+
+_register()
+
+
+def main() -> None:
+    app()

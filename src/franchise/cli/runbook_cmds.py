@@ -1,0 +1,201 @@
+"""franchise runbook list|show|lint|export|import|revise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from franchise.cli.context import Json, console, get_context, print_json
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, json_out: Json = False) -> None:
+    """List runbooks with category, status and revision."""
+    from franchise.runbooks import service
+
+    with get_context(ctx).database().unit_of_work() as session:
+        rows = [
+            {
+                "key": r.key,
+                "title": r.title,
+                "category": r.category,
+                "status": r.status,
+                "revision": r.current_revision,
+                "steps": len(service.definition(session, r).steps),
+                "updated_at": r.updated_at.isoformat(),
+            }
+            for r in service.list_runbooks(session)
+        ]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("key", "category", "status", "rev", "steps", "title")
+    for r in rows:
+        table.add_row(
+            *(str(r[c]) for c in ("key", "category", "status", "revision", "steps", "title"))
+        )
+    console.print(table)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Runbook key, or a category with one runbook.")],
+    json_out: Json = False,
+    revision: Annotated[int | None, typer.Option(help="Show an older revision.")] = None,
+) -> None:
+    """Show a runbook: inputs, steps with their options, edge cases and done list."""
+    from franchise.runbooks import service
+    from franchise.runbooks.render import runbook_dict
+
+    with get_context(ctx).database().unit_of_work() as session:
+        row = service.get_runbook(session, ref)
+        parsed = service.definition(session, row, revision)
+        data = runbook_dict(parsed)
+        data["revision"] = revision or row.current_revision
+    if json_out:
+        print_json(data)
+        return
+    console.print(
+        f"[bold]{parsed.title}[/]  ({parsed.key}, {parsed.category}, {parsed.status}, rev {data['revision']})"
+    )
+    if parsed.description:
+        console.print(parsed.description)
+    if parsed.inputs:
+        console.print("\n[bold]Inputs[/]")
+        for field in parsed.inputs:
+            console.print(f"  - {field.label}{' (required)' if field.required else ''}")
+    console.print(f"\n[bold]Steps[/] (start: {parsed.start})")
+    for step in parsed.steps.values():
+        console.print(f"  [cyan]{step.id}[/] [{step.kind}] {step.text}", highlight=False)
+        if step.where:
+            console.print(f"      where: {step.where}", highlight=False)
+        if step.estimate:
+            e = step.estimate
+            console.print(f"      estimate: {e.minutes} min, cost {e.cost:g}, impact {e.impact}")
+        for label, target in step.options.items():
+            console.print(f"      {label!r} -> {target}", highlight=False)
+        if step.to:
+            console.print(f"      escalate to {step.to}")
+    if parsed.edge_cases:
+        console.print("\n[bold]Edge cases[/]")
+        for case in parsed.edge_cases:
+            console.print(f"  - when {case.when}: {case.do}", highlight=False)
+    if parsed.sign_off:
+        console.print("\n[bold]Sign-off[/]")
+        for k, v in parsed.sign_off.items():
+            console.print(f"  {k}: {v}", highlight=False)
+    if parsed.done_when:
+        console.print("\n[bold]Done when[/]")
+        for item in parsed.done_when:
+            console.print(f"  [ ] {item}", highlight=False)
+
+
+@app.command()
+def lint(
+    paths: Annotated[list[Path], typer.Argument(help="Runbook files or folders.")],
+    json_out: Json = False,
+) -> None:
+    """Check runbook files; prints every problem with file, line and step; exit 1 if any."""
+    from franchise.runbooks.lint import lint_files
+
+    report = lint_files(paths)
+    if json_out:
+        print_json(
+            {
+                "ok": report.ok,
+                "runbooks": len(report.runbooks),
+                "problems": [p.to_dict() for p in report.problems],
+            }
+        )
+    else:
+        for problem in report.problems:
+            console.print(problem.format(), highlight=False, soft_wrap=True)
+        verdict = (
+            "[green]no problems[/]" if report.ok else f"[red]{len(report.problems)} problem(s)[/]"
+        )
+        console.print(f"{len(report.runbooks)} runbook(s) checked: {verdict}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="Folder to write <key>.yaml files into.")],
+) -> None:
+    """Write every runbook's current revision to a folder (docs as code)."""
+    from franchise.runbooks import service
+
+    with get_context(ctx).database().unit_of_work() as session:
+        written = service.export_runbooks(session, folder)
+    console.print(f"Wrote {len(written)} runbook(s) to {folder}")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Runbook files or folders.")],
+    note: Annotated[str, typer.Option(help="Revision note.")] = "imported",
+    by: Annotated[str | None, typer.Option(help="Author (staff e-mail or name).")] = None,
+    json_out: Json = False,
+) -> None:
+    """Import runbooks; all-or-nothing: one problem anywhere imports nothing."""
+    from franchise.accounts.service import get_staff
+    from franchise.runbooks import service
+
+    with get_context(ctx).database().unit_of_work() as session:
+        author = get_staff(session, by) if by else None
+        results = service.import_runbooks(session, paths, author=author, note=note)
+        rows = [{"key": r.runbook.key, "revision": r.revision, "action": r.action} for r in results]
+    if json_out:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(f"{r['key']}: {r['action']} (revision {r['revision']})")
+
+
+@app.command()
+def revise(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Runbook key.")],
+    file: Annotated[
+        Path, typer.Option("--file", help="The new YAML.", exists=True, dir_okay=False)
+    ],
+    note: Annotated[str, typer.Option(help="Why it changed.")],
+    by: Annotated[str | None, typer.Option(help="Author (staff e-mail or name).")] = None,
+    expected_revision: Annotated[
+        int | None, typer.Option(help="Refuse unless still at this revision.")
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Save a new revision of a runbook from a file."""
+    from franchise.accounts.service import get_staff
+    from franchise.errors import InvalidInput
+    from franchise.runbooks import service
+
+    source = file.read_text(encoding="utf-8")
+    with get_context(ctx).database().unit_of_work() as session:
+        row = service.get_runbook(session, key)
+        parsed = service.validate(source, str(file))
+        if parsed.key != row.key:
+            raise InvalidInput(f"{file} has key '{parsed.key}', not '{row.key}'")
+        author = get_staff(session, by) if by else None
+        result = service.save_runbook(
+            session,
+            source,
+            file=str(file),
+            author=author,
+            note=note,
+            expected_revision=expected_revision,
+        )
+        out = {"key": row.key, "revision": result.revision, "action": result.action}
+    if json_out:
+        print_json(out)
+    else:
+        console.print(f"{out['key']}: {out['action']} (revision {out['revision']})")

@@ -1,0 +1,87 @@
+"""init, demo and serve."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from franchise.cli.context import Json, console, get_context, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(demo)
+    app.command()(serve)
+
+
+def init(ctx: typer.Context, json_out: Json = False) -> None:
+    """Create or upgrade the database and load the starter library (safe to run again)."""
+    from franchise.bootstrap import initialise
+
+    cli = get_context(ctx)
+    db = cli.database()
+    with db.unit_of_work() as session:
+        report = initialise(session)
+    report["database"] = cli.settings.resolved_database_url
+    if json_out:
+        print_json(report)
+        return
+    console.print(f"Database ready: {report['database']}")
+    console.print(
+        f"Starter runbooks loaded: {report['runbooks_loaded']} (total {report['runbooks_total']})"
+    )
+
+
+def demo(
+    ctx: typer.Context,
+    json_out: Json = False,
+    seed: Annotated[int, typer.Option(help="Seed for the generator; same seed, same demo.")] = 7,
+) -> None:
+    """Load the demo MSP: 20 clients, 120 endpoints, staff and eight weeks of tickets."""
+    from franchise.bootstrap import initialise
+    from franchise.demo.service import load_demo
+
+    cli = get_context(ctx)
+    with cli.database().unit_of_work() as session:
+        initialise(session)
+        report = load_demo(session, seed=seed)
+    if json_out:
+        print_json(report)
+        return
+    if report.get("already_loaded"):
+        console.print("The demo MSP is already loaded.")
+    else:
+        console.print(
+            f"Demo MSP loaded: {report['clients']} clients, {report['endpoints']} endpoints, "
+            f"{report['staff']} staff, {report['tickets']} tickets."
+        )
+    for login in report.get("logins", []):
+        console.print(f"  {login['role']:<12} {login['email']:<32} password: {login['password']}")
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default FRANCHISE_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default FRANCHISE_PORT, 8000).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL deployments).")] = 1,
+) -> None:
+    """Serve the web app and the HTTP API."""
+    import uvicorn
+
+    cli = get_context(ctx)
+    cli.database()  # migrate before the first request
+    settings = cli.settings
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    console.print(f"Franchise on http://{bind_host}:{bind_port}  (API docs at /docs)")
+    uvicorn.run(
+        "franchise.app:app_from_env",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_level="info",
+    )

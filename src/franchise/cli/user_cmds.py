@@ -1,0 +1,142 @@
+"""franchise user add|list and franchise token create|list|revoke."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from franchise.cli.context import Json, console, get_context, print_json
+
+user_app = typer.Typer(no_args_is_help=True)
+token_app = typer.Typer(no_args_is_help=True)
+
+
+@user_app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Full name.")],
+    email: Annotated[str, typer.Option(help="Sign-in e-mail.")],
+    role: Annotated[
+        str, typer.Option(help="technician, service_manager, owner or admin.")
+    ] = "technician",
+    level: Annotated[str, typer.Option(help="L1, L2 or owner.")] = "L1",
+    password: Annotated[
+        str | None,
+        typer.Option(help="Sign-in password (or FRANCHISE_NEW_PASSWORD; asked on a terminal)."),
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Add a staff member."""
+    from franchise.accounts.schemas import StaffRead
+    from franchise.accounts.service import add_staff
+
+    secret = password or os.environ.get("FRANCHISE_NEW_PASSWORD")
+    if secret is None and sys.stdin.isatty():
+        secret = (
+            typer.prompt(
+                "Password (empty for API-only)", hide_input=True, default="", show_default=False
+            )
+            or None
+        )
+    with get_context(ctx).database().unit_of_work() as session:
+        staff = add_staff(session, name=name, email=email, role=role, level=level, password=secret)
+        data = StaffRead.model_validate(staff).model_dump()
+    if json_out:
+        print_json(data)
+    else:
+        console.print(f"Added {data['name']} <{data['email']}> as {data['role']} ({data['level']})")
+
+
+@user_app.command("list")
+def list_(ctx: typer.Context, json_out: Json = False) -> None:
+    """List staff."""
+    from franchise.accounts.schemas import StaffRead
+    from franchise.accounts.service import list_staff
+
+    with get_context(ctx).database().unit_of_work() as session:
+        rows = [StaffRead.model_validate(s).model_dump() for s in list_staff(session)]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("id", "name", "email", "role", "level")
+    for r in rows:
+        table.add_row(
+            str(r["id"]), str(r["name"]), str(r["email"]), str(r["role"]), str(r["level"])
+        )
+    console.print(table)
+
+
+@token_app.command("create")
+def create(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option(help="Staff e-mail, name or id the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 'phone system'.")] = "api",
+    json_out: Json = False,
+) -> None:
+    """Create an API token. The token is shown once; only its hash is kept."""
+    from franchise.accounts.service import create_token, get_staff
+
+    with get_context(ctx).database().unit_of_work() as session:
+        staff = get_staff(session, user)
+        token, plain = create_token(session, staff=staff, name=name)
+        data = {"id": token.id, "name": token.name, "staff": staff.email, "token": plain}
+    if json_out:
+        print_json(data)
+    else:
+        console.print(f"Token {data['id']} for {data['staff']} ({data['name']}):")
+        console.print(plain, highlight=False)
+        console.print("[dim]Store it now: it cannot be shown again.[/]")
+
+
+@token_app.command("list")
+def tokens(ctx: typer.Context, json_out: Json = False) -> None:
+    """List API tokens (never their values)."""
+    from sqlalchemy import select
+
+    from franchise.accounts.models import ApiToken, Staff
+
+    with get_context(ctx).database().unit_of_work() as session:
+        rows = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "staff": email,
+                "prefix": t.prefix,
+                "created_at": t.created_at.isoformat(),
+                "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                "revoked": t.revoked_at is not None,
+            }
+            for t, email in session.execute(
+                select(ApiToken, Staff.email)
+                .join(Staff, Staff.id == ApiToken.staff_id)
+                .order_by(ApiToken.id)
+            )
+        ]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("id", "name", "staff", "prefix", "last used", "revoked")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["name"],
+            r["staff"],
+            r["prefix"],
+            r["last_used_at"] or "-",
+            "yes" if r["revoked"] else "no",
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def revoke(ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="Token id.")]) -> None:
+    """Revoke an API token; requests using it are refused from now on."""
+    from franchise.accounts.service import revoke_token
+
+    with get_context(ctx).database().unit_of_work() as session:
+        revoke_token(session, token_id)
+    console.print(f"Token {token_id} revoked.")

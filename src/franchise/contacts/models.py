@@ -1,0 +1,34 @@
+"""Owner contacts: every time someone reached (or tried to reach) the owner about work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from franchise.db import Base, utcnow
+
+CHANNELS = ("call", "text", "chat", "email", "in_person", "emergency_escalation", "in_app")
+REASONS = ("approval", "escalation", "customer_communication", "technical_decision", "other")
+OUTCOMES = ("interruption", "deflection", "refused")
+
+
+class OwnerContact(Base):
+    __tablename__ = "owner_contacts"
+    __table_args__ = (Index("ix_owner_contacts_outcome_occurred", "outcome", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    emergency: Mapped[bool] = mapped_column(default=False)
+    minutes: Mapped[int] = mapped_column(default=0)
+    outcome: Mapped[str] = mapped_column(String(16))
+    after_hours: Mapped[bool] = mapped_column(default=False)
+    drill_id: Mapped[int | None] = mapped_column(ForeignKey("drills.id"), index=True)
+    question: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,59 @@
+"""Typed errors. Services raise these; the API, pages and CLI render them in one place each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FranchiseError(Exception):
+    """A mistake or refusal the user can act on; never rendered as a traceback."""
+
+    code = "error"
+    status = 400
+    exit_code = 1
+
+    def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": False, "error": self.message, "errors": self.errors, "status": self.status}
+
+
+class InvalidInput(FranchiseError):
+    code = "invalid_input"
+    status = 422
+    exit_code = 2
+
+
+class NotFound(FranchiseError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(FranchiseError):
+    code = "conflict"
+    status = 409
+
+
+class NotAuthenticated(FranchiseError):
+    code = "not_authenticated"
+    status = 401
+
+
+class PermissionDenied(FranchiseError):
+    code = "permission_denied"
+    status = 403
+
+
+class LimitExceeded(FranchiseError):
+    code = "limit_exceeded"
+    status = 403
+
+
+class Refused(FranchiseError):
+    """The rules say no (e.g. escalation before the runbook's checks are done)."""
+
+    code = "refused"
+    status = 409

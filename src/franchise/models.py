@@ -1,0 +1,37 @@
+"""Imports every domain's models so the metadata (and Alembic) sees all tables."""
+
+from franchise.accounts.models import ApiToken, Staff
+from franchise.approvals.models import ApprovalRequest
+from franchise.clients.models import Client, ClientContact, Endpoint
+from franchise.contacts.models import OwnerContact
+from franchise.db import Base
+from franchise.drills.models import Drill, ReviewItem
+from franchise.escalation.models import PolicyRevision
+from franchise.lessons.models import Lesson
+from franchise.messages.models import TicketMessage
+from franchise.orgsettings.models import OrgSetting
+from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
+from franchise.tickets.models import Ticket, TicketEvent
+
+__all__ = [
+    "ApiToken",
+    "ApprovalRequest",
+    "Base",
+    "Client",
+    "ClientContact",
+    "Drill",
+    "Endpoint",
+    "Lesson",
+    "OrgSetting",
+    "OwnerContact",
+    "PolicyRevision",
+    "ReviewItem",
+    "RunStep",
+    "Runbook",
+    "RunbookRevision",
+    "RunbookRun",
+    "Staff",
+    "Ticket",
+    "TicketEvent",
+    "TicketMessage",
+]

@@ -1,0 +1,198 @@
+"""Runbook lint: schema problems from the parser plus the decision-graph rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from franchise.runbooks.definition import (
+    CATEGORIES,
+    DEFAULT_LEVELS,
+    MAX_STEPS,
+    STATUSES,
+    Runbook,
+)
+from franchise.runbooks.graph import can_finish, reachable
+from franchise.runbooks.parse import parse_runbook
+from franchise.yamldoc.problems import Problem
+
+
+@dataclass(frozen=True)
+class LintContext:
+    levels: Sequence[str] = DEFAULT_LEVELS
+    categories: Sequence[str] = CATEGORIES
+    # None means "templates unknown here": template references are then not checked.
+    templates: Sequence[str] | None = None
+
+
+@dataclass
+class LintReport:
+    runbooks: list[tuple[str, Runbook]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def lint_source(
+    text: str, file: str = "<runbook>", context: LintContext | None = None
+) -> tuple[Runbook | None, list[Problem]]:
+    runbook, problems = parse_runbook(text, file)
+    if runbook is None:
+        return None, problems
+    problems = problems + check_runbook(runbook, file, context or LintContext())
+    return runbook, sorted(set(problems), key=lambda p: (p.line, p.code, p.step or ""))
+
+
+def check_runbook(runbook: Runbook, file: str, context: LintContext) -> list[Problem]:
+    """The rules that need the whole parsed runbook."""
+    problems: list[Problem] = []
+
+    def add(line: int, code: str, message: str, step: str | None = None) -> None:
+        problems.append(Problem(file, line, step, code, message))
+
+    top = runbook.line_of
+    if runbook.category and runbook.category not in context.categories:
+        add(
+            top.get("category", 1),
+            "unknown-category",
+            f"unknown category '{runbook.category}' (known: {', '.join(context.categories)})",
+        )
+    if runbook.status and runbook.status not in STATUSES:
+        add(
+            top.get("status", 1),
+            "unknown-status",
+            f"unknown status '{runbook.status}' (use {', '.join(STATUSES)})",
+        )
+    if runbook.start and runbook.steps and runbook.start not in runbook.steps:
+        add(top.get("start", 1), "unknown-start", f"start step '{runbook.start}' does not exist")
+    if len(runbook.steps) > MAX_STEPS:
+        add(
+            top.get("steps", 1),
+            "too-long",
+            f"{len(runbook.steps)} steps; keep a runbook to {MAX_STEPS} or fewer (split it)",
+        )
+
+    for step in runbook.steps.values():
+        if step.kind in ("check", "action") and not step.options:
+            add(
+                step.line,
+                "no-options",
+                f"{step.kind} step has no options, so a run stops here",
+                step.id,
+            )
+        if step.is_terminal and step.options:
+            add(
+                step.line,
+                "options-on-end",
+                f"{step.kind} step ends a run; remove its options",
+                step.id,
+            )
+        for label, target in step.options.items():
+            line = step.option_lines.get(label, step.line)
+            if not label.strip():
+                add(line, "empty-option", "an option has an empty answer label", step.id)
+            if target not in runbook.steps:
+                add(
+                    line,
+                    "unknown-target",
+                    f"option '{label}' leads to step '{target}', which does not exist",
+                    step.id,
+                )
+        if step.kind == "escalate":
+            if not step.to:
+                add(
+                    step.line,
+                    "escalate-without-level",
+                    "escalate step must name a level with 'to'",
+                    step.id,
+                )
+            elif step.to not in context.levels:
+                add(
+                    step.line,
+                    "unknown-level",
+                    f"escalates to unknown level '{step.to}' (levels: {', '.join(context.levels)})",
+                    step.id,
+                )
+        if step.kind == "action" and step.estimate is None:
+            add(
+                step.line,
+                "missing-estimate",
+                "action step needs an estimate {minutes, cost, impact} for approvals",
+                step.id,
+            )
+        if (
+            step.template
+            and context.templates is not None
+            and step.template not in context.templates
+        ):
+            add(
+                step.line, "unknown-template", f"template '{step.template}' does not exist", step.id
+            )
+    if context.templates is not None:
+        for stage, template in runbook.templates.items():
+            if template not in context.templates:
+                add(
+                    top.get("templates", 1),
+                    "unknown-template",
+                    f"templates.{stage} refers to '{template}', which does not exist",
+                )
+
+    if runbook.start in runbook.steps:
+        reached = reachable(runbook)
+        finishing = can_finish(runbook)
+        for step in runbook.steps.values():
+            if step.id not in reached:
+                add(step.line, "unreachable", "no path from the start reaches this step", step.id)
+            elif step.id not in finishing and step.options:
+                add(
+                    step.line,
+                    "no-exit",
+                    "no sequence of answers from here reaches resolve or escalate (a cycle with no exit)",
+                    step.id,
+                )
+    return problems
+
+
+def lint_files(paths: Iterable[Path], context: LintContext | None = None) -> LintReport:
+    """Lint files (folders are searched for *.yaml / *.yml), including duplicate keys."""
+    report = LintReport()
+    first_seen: dict[str, str] = {}
+    for path in expand(paths):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            report.problems.append(
+                Problem(str(path), 1, None, "unreadable", f"cannot read file: {exc}")
+            )
+            continue
+        runbook, problems = lint_source(text, str(path), context)
+        report.problems.extend(problems)
+        if runbook is None:
+            continue
+        if runbook.key in first_seen:
+            report.problems.append(
+                Problem(
+                    str(path),
+                    runbook.line_of.get("key", 1),
+                    None,
+                    "duplicate-key",
+                    f"key '{runbook.key}' is already used by {first_seen[runbook.key]}",
+                )
+            )
+        else:
+            first_seen[runbook.key] = str(path)
+        report.runbooks.append((str(path), runbook))
+    return report
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+        else:
+            files.append(path)
+    return files

@@ -1,0 +1,321 @@
+"""Turn runbook YAML into a `Runbook`, reporting every schema problem with its line."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from franchise.runbooks.definition import (
+    IMPACTS,
+    STEP_KINDS,
+    EdgeCase,
+    Estimate,
+    Input,
+    Runbook,
+    Step,
+)
+from franchise.yamldoc.loader import item_line, key_line, load, node_line
+from franchise.yamldoc.problems import Problem
+
+KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+STEP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+TOP_KEYS = {
+    "key",
+    "title",
+    "category",
+    "status",
+    "maintainer",
+    "description",
+    "match",
+    "inputs",
+    "start",
+    "steps",
+    "edge_cases",
+    "sign_off",
+    "done_when",
+    "templates",
+}
+STEP_KEYS = {"kind", "text", "where", "options", "to", "estimate", "template"}
+ESTIMATE_KEYS = {"minutes", "cost", "impact", "kind"}
+
+
+class _Collector:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, code: str, message: str, step: str | None = None) -> None:
+        self.problems.append(Problem(self.file, line, step, code, message))
+
+
+def parse_runbook(text: str, file: str = "<runbook>") -> tuple[Runbook | None, list[Problem]]:
+    """Parse and schema-check one runbook; graph checks live in `lint`."""
+    data, problems = load(text, file)
+    if problems:
+        return None, problems
+    out = _Collector(file)
+    if not isinstance(data, dict):
+        out.add(1, "schema", "a runbook must be a YAML mapping (key: value lines)")
+        return None, out.problems
+    for key in data:
+        if key not in TOP_KEYS:
+            allowed = ", ".join(sorted(TOP_KEYS))
+            out.add(
+                key_line(data, key), "unknown-field", f"unknown field '{key}' (allowed: {allowed})"
+            )
+    key = _text(data, "key", out, required=True)
+    if key and not KEBAB.match(key):
+        out.add(key_line(data, "key"), "bad-key", f"key '{key}' must be kebab-case (a-z, 0-9, -)")
+    title = _text(data, "title", out, required=True)
+    category = _text(data, "category", out, required=True)
+    status = _text(data, "status", out, required=True)
+    start = _text(data, "start", out, required=True)
+    steps = _steps(data, out)
+    keywords, alert_types = _match(data, out)
+    runbook = Runbook(
+        key=key,
+        title=title,
+        category=category,
+        status=status,
+        start=start,
+        steps=steps,
+        description=_text(data, "description", out),
+        maintainer=_text(data, "maintainer", out) or None,
+        keywords=keywords,
+        alert_types=alert_types,
+        inputs=_inputs(data, out),
+        edge_cases=_edge_cases(data, out),
+        sign_off=_str_map(data, "sign_off", out),
+        done_when=_str_list(data, "done_when", out),
+        templates=_str_map(data, "templates", out),
+        line_of={str(k): key_line(data, k) for k in data},
+    )
+    return runbook, out.problems
+
+
+def _text(data: Any, key: str, out: _Collector, *, required: bool = False) -> str:
+    if key not in data or data[key] is None:
+        if required:
+            out.add(node_line(data), "missing-field", f"missing required field '{key}'")
+        return ""
+    value = data[key]
+    if isinstance(value, dict | list):
+        out.add(
+            key_line(data, key), "schema", f"'{key}' must be text, not a {type(value).__name__}"
+        )
+        return ""
+    return str(value).strip()
+
+
+def _str_list(data: Any, key: str, out: _Collector) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        out.add(key_line(data, key), "schema", f"'{key}' must be a list")
+        return ()
+    items = []
+    for i, item in enumerate(value):
+        if isinstance(item, dict | list) or item is None:
+            out.add(
+                item_line(value, i, key_line(data, key)),
+                "schema",
+                f"'{key}' item {i + 1} must be text",
+            )
+        else:
+            items.append(str(item).strip())
+    return tuple(items)
+
+
+def _str_map(data: Any, key: str, out: _Collector) -> dict[str, str]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        out.add(key_line(data, key), "schema", f"'{key}' must be a mapping")
+        return {}
+    return {str(k): str(v).strip() for k, v in value.items()}
+
+
+def _match(data: Any, out: _Collector) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    match = data.get("match")
+    if match is None:
+        return (), ()
+    if not isinstance(match, dict):
+        out.add(
+            key_line(data, "match"), "schema", "'match' must be a mapping with keywords/alert_types"
+        )
+        return (), ()
+    for k in match:
+        if k not in ("keywords", "alert_types"):
+            out.add(
+                key_line(match, k),
+                "unknown-field",
+                f"unknown field 'match.{k}' (allowed: keywords, alert_types)",
+            )
+    keywords = tuple(w.lower() for w in _str_list(match, "keywords", out))
+    return keywords, _str_list(match, "alert_types", out)
+
+
+def _inputs(data: Any, out: _Collector) -> tuple[Input, ...]:
+    raw = data.get("inputs")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        out.add(
+            key_line(data, "inputs"), "schema", "'inputs' must be a list of {id, label, required}"
+        )
+        return ()
+    inputs = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        line = item_line(raw, i)
+        if not isinstance(item, dict) or not item.get("id"):
+            out.add(line, "schema", f"input {i + 1} needs at least an 'id'")
+            continue
+        input_id = str(item["id"])
+        if input_id in seen:
+            out.add(line, "duplicate-input", f"input '{input_id}' is listed twice")
+        seen.add(input_id)
+        inputs.append(
+            Input(input_id, str(item.get("label") or input_id), bool(item.get("required", False)))
+        )
+    return tuple(inputs)
+
+
+def _edge_cases(data: Any, out: _Collector) -> tuple[EdgeCase, ...]:
+    raw = data.get("edge_cases")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        out.add(key_line(data, "edge_cases"), "schema", "'edge_cases' must be a list of {when, do}")
+        return ()
+    cases = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or "when" not in item or "do" not in item:
+            out.add(item_line(raw, i), "schema", f"edge case {i + 1} needs 'when' and 'do'")
+            continue
+        cases.append(EdgeCase(str(item["when"]).strip(), str(item["do"]).strip()))
+    return tuple(cases)
+
+
+def _steps(data: Any, out: _Collector) -> dict[str, Step]:
+    raw = data.get("steps")
+    if raw is None:
+        out.add(node_line(data), "missing-field", "missing required field 'steps'")
+        return {}
+    if not isinstance(raw, dict) or not raw:
+        out.add(
+            key_line(data, "steps"),
+            "schema",
+            "'steps' must be a non-empty mapping of step id -> step",
+        )
+        return {}
+    steps: dict[str, Step] = {}
+    for step_id, body in raw.items():
+        sid = str(step_id)
+        line = key_line(raw, step_id)
+        if not STEP_ID.match(sid):
+            out.add(
+                line, "bad-step-id", f"step id '{sid}' may only use letters, digits, - and _", sid
+            )
+        if not isinstance(body, dict):
+            out.add(line, "schema", "a step must be a mapping with at least 'kind' and 'text'", sid)
+            continue
+        step = _step(sid, body, line, out)
+        if step is not None:
+            steps[sid] = step
+    return steps
+
+
+def _step(sid: str, body: Any, line: int, out: _Collector) -> Step | None:
+    for k in body:
+        if k not in STEP_KEYS:
+            allowed = ", ".join(sorted(STEP_KEYS))
+            out.add(
+                key_line(body, k, line),
+                "unknown-field",
+                f"unknown step field '{k}' (allowed: {allowed})",
+                sid,
+            )
+    kind = str(body.get("kind") or "")
+    if kind not in STEP_KINDS:
+        shown = f"'{kind}'" if kind else "missing"
+        out.add(
+            key_line(body, "kind", line),
+            "bad-kind",
+            f"step kind {shown}; use one of {', '.join(STEP_KINDS)}",
+            sid,
+        )
+        return None
+    text = str(body.get("text") or "").strip()
+    if not text:
+        out.add(line, "missing-field", "step has no 'text' for the technician", sid)
+    options: dict[str, str] = {}
+    option_lines: dict[str, int] = {}
+    raw_options = body.get("options")
+    if raw_options is not None:
+        if isinstance(raw_options, dict):
+            for label, target in raw_options.items():
+                options[str(label)] = str(target) if target is not None else ""
+                option_lines[str(label)] = key_line(raw_options, label, line)
+        else:
+            out.add(
+                key_line(body, "options", line),
+                "schema",
+                "'options' must map answer -> step id",
+                sid,
+            )
+    return Step(
+        id=sid,
+        kind=kind,
+        text=text,
+        line=line,
+        where=str(body["where"]).strip() if body.get("where") else None,
+        options=options,
+        option_lines=option_lines,
+        to=str(body["to"]) if body.get("to") is not None else None,
+        estimate=_estimate(sid, body, line, out),
+        template=str(body["template"]) if body.get("template") else None,
+    )
+
+
+def _estimate(sid: str, body: Any, line: int, out: _Collector) -> Estimate | None:
+    raw = body.get("estimate")
+    if raw is None:
+        return None
+    eline = key_line(body, "estimate", line)
+    if not isinstance(raw, dict):
+        out.add(eline, "schema", "'estimate' must be {minutes, cost, impact}", sid)
+        return None
+    for k in raw:
+        if k not in ESTIMATE_KEYS:
+            out.add(
+                eline,
+                "unknown-field",
+                f"unknown estimate field '{k}' (allowed: minutes, cost, impact, kind)",
+                sid,
+            )
+    minutes, cost = raw.get("minutes"), raw.get("cost", 0)
+    impact = str(raw.get("impact", "none"))
+    valid = True
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
+        out.add(
+            eline, "bad-estimate", "estimate.minutes must be a whole number of minutes >= 0", sid
+        )
+        valid = False
+    if not isinstance(cost, int | float) or isinstance(cost, bool) or cost < 0:
+        out.add(eline, "bad-estimate", "estimate.cost must be a number >= 0", sid)
+        valid = False
+    if impact not in IMPACTS:
+        out.add(
+            eline,
+            "bad-estimate",
+            f"estimate.impact '{impact}' must be one of {', '.join(IMPACTS)}",
+            sid,
+        )
+        valid = False
+    if not valid or not isinstance(minutes, int):
+        return None
+    kind = str(raw["kind"]) if raw.get("kind") else None
+    return Estimate(minutes=int(minutes), cost=float(cost), impact=impact, kind=kind)

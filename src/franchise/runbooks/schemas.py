@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RunbookSummary(BaseModel):
+    key: str
+    title: str
+    category: str
+    status: str
+    revision: int
+    steps: int
+    updated_at: datetime
+
+
+class RunbookImport(BaseModel):
+    source: str = Field(description="the runbook as YAML text", max_length=500_000)
+    note: str = ""
+    expected_revision: int | None = Field(
+        default=None, description="refuse with 409 unless this is still the current revision"
+    )
+
+
+class RunStart(BaseModel):
+    runbook: str
+    ticket_id: int | None = None
+    inputs: dict[str, str] = Field(default_factory=dict)
+
+
+class RunAnswer(BaseModel):
+    step: str
+    answer: str
+    note: str | None = None
+
+
+class RunRead(BaseModel):
+    id: int
+    runbook: str
+    ticket_id: int | None
+    outcome: str
+    level: str | None
+    next_step: str | None
+    final_step: str | None
+    path: list[dict[str, Any]]
+    step: dict[str, Any] | None = None

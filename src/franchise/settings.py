@@ -1,0 +1,41 @@
+"""One settings object, read from FRANCHISE_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """Where the embedded database and local files live unless FRANCHISE_HOME says otherwise."""
+    return Path.home() / ".local" / "share" / "franchise"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FRANCHISE_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Bodies above this are refused with 413 before they are parsed.
+    max_body_bytes: int = 1_048_576
+
+    @field_validator("port")
+    @classmethod
+    def _port_in_range(cls, value: int) -> int:
+        if not 0 < value < 65536:
+            raise ValueError(f"FRANCHISE_PORT must be 1-65535, got {value}")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'franchise.sqlite3'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TicketCreate(BaseModel):
+    title: str = Field(min_length=1, max_length=500)
+    body: str = Field(default="", max_length=100_000)
+    client: str | None = Field(default=None, description="client name or id")
+    category: str | None = None
+    priority: str = "normal"
+    external_id: str | None = Field(default=None, max_length=200)
+    tags: list[str] = Field(default_factory=list)
+
+
+class TicketRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    body: str
+    client_id: int | None
+    category: str | None
+    priority: str
+    status: str
+    level: str
+    assignee_id: int | None
+    source: str
+    external_id: str | None
+    runbook_key: str | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+
+
+class TicketEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor_id: int | None
+    kind: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    note: str | None

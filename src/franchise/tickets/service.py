@@ -1,0 +1,162 @@
+"""Tickets: create, find, list, and change with an append-only history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.clients.service import get_client
+from franchise.db import utcnow
+from franchise.errors import InvalidInput, NotFound
+from franchise.runbooks.definition import CATEGORIES
+from franchise.tickets.models import PRIORITIES, SOURCES, STATUSES, Ticket, TicketEvent
+
+
+def create_ticket(
+    session: Session,
+    *,
+    title: str,
+    body: str = "",
+    client: str | int | None = None,
+    category: str | None = None,
+    priority: str = "normal",
+    source: str = "web",
+    external_id: str | None = None,
+    tags: Sequence[str] = (),
+    actor: Staff | None = None,
+    created_at: datetime | None = None,
+    runbook_key: str | None = None,
+) -> Ticket:
+    if not title.strip():
+        raise InvalidInput("a ticket needs a title")
+    if priority not in PRIORITIES:
+        raise InvalidInput(f"unknown priority '{priority}' (use {', '.join(PRIORITIES)})")
+    if source not in SOURCES:
+        raise InvalidInput(f"unknown source '{source}' (use {', '.join(SOURCES)})")
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(f"unknown category '{category}' (use {', '.join(CATEGORIES)})")
+    client_id = get_client(session, client).id if client not in (None, "") else None
+    when = created_at or utcnow()
+    ticket = Ticket(
+        title=title.strip(),
+        body=body,
+        client_id=client_id,
+        category=category,
+        priority=priority,
+        source=source,
+        external_id=external_id,
+        tags=list(tags),
+        custom_fields={},
+        created_at=when,
+        updated_at=when,
+        runbook_key=runbook_key,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=when,
+            actor_id=actor.id if actor else None,
+            kind="created",
+            note=f"opened from {source}",
+        )
+    )
+    return ticket
+
+
+def get_ticket(session: Session, ticket_id: int | str) -> Ticket:
+    text = str(ticket_id).strip().lstrip("#")
+    if not text.isdigit():
+        raise InvalidInput(f"ticket '{ticket_id}' is not a ticket number")
+    ticket = session.get(Ticket, int(text))
+    if ticket is None:
+        raise NotFound(f"no ticket #{text}")
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Ticket]:
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"unknown status '{status}' (use {', '.join(STATUSES)})")
+    query = select(Ticket)
+    if status:
+        query = query.where(Ticket.status == status)
+    if category:
+        query = query.where(Ticket.category == category)
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(or_(Ticket.title.ilike(like), Ticket.body.ilike(like)))
+    query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(query))
+
+
+def change_ticket(
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: Staff | None,
+    note: str | None = None,
+    at: datetime | None = None,
+    **changes: Any,
+) -> list[TicketEvent]:
+    """Apply field changes, writing one history event per field that really changed."""
+    when = at or utcnow()
+    events = []
+    for field, new in changes.items():
+        if not hasattr(Ticket, field):
+            raise InvalidInput(f"tickets have no field '{field}'")
+        if field == "status" and new not in STATUSES:
+            raise InvalidInput(f"unknown status '{new}' (use {', '.join(STATUSES)})")
+        old = getattr(ticket, field)
+        if old == new:
+            continue
+        setattr(ticket, field, new)
+        event = TicketEvent(
+            ticket_id=ticket.id,
+            at=when,
+            actor_id=actor.id if actor else None,
+            kind="changed",
+            field=field,
+            old_value=None if old is None else str(old),
+            new_value=None if new is None else str(new),
+            note=note,
+        )
+        session.add(event)
+        events.append(event)
+    if events:
+        ticket.updated_at = when
+    return events
+
+
+def add_note(
+    session: Session, ticket: Ticket, *, actor: Staff | None, kind: str, note: str
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id, actor_id=actor.id if actor else None, kind=kind, note=note
+    )
+    session.add(event)
+    ticket.updated_at = utcnow()
+    return event
+
+
+def history(session: Session, ticket: Ticket) -> list[TicketEvent]:
+    return list(
+        session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.at, TicketEvent.id)
+        )
+    )
