@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+import typer._click as click
 from typer.core import TyperGroup
 
 from franchise.cli.context import err_console
@@ -18,7 +19,7 @@ from franchise.errors import FranchiseError
 class FranchiseGroup(TyperGroup):
     """Renders every FranchiseError as a red line and an exit code; no tracebacks."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FranchiseError as exc:

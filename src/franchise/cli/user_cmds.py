@@ -121,14 +121,8 @@ def tokens(ctx: typer.Context, json_out: Json = False) -> None:
         return
     table = Table("id", "name", "staff", "prefix", "last used", "revoked")
     for r in rows:
-        table.add_row(
-            str(r["id"]),
-            r["name"],
-            r["staff"],
-            r["prefix"],
-            r["last_used_at"] or "-",
-            "yes" if r["revoked"] else "no",
-        )
+        cells = [r["id"], r["name"], r["staff"], r["prefix"], r["last_used_at"] or "-"]
+        table.add_row(*(str(c) for c in cells), "yes" if r["revoked"] else "no")
     console.print(table)
 
 

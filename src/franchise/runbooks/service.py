@@ -44,8 +44,7 @@ def validate(source: str, file: str, context: LintContext | None = None) -> Runb
     parsed, problems = lint_source(source, file, context)
     if problems or parsed is None:
         raise InvalidInput(
-            f"{file}: {len(problems)} problem(s): " + "; ".join(p.format() for p in problems[:5]),
-            errors=[p.to_dict() for p in problems],
+            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
         )
     return parsed
 
@@ -223,8 +222,7 @@ def import_runbooks(
     report = lint_files(paths)
     if not report.ok:
         raise InvalidInput(
-            f"{len(report.problems)} problem(s); nothing imported: "
-            + "; ".join(p.format() for p in report.problems[:5]),
+            f"{len(report.problems)} problem(s); nothing imported",
             errors=[p.to_dict() for p in report.problems],
         )
     results = []

@@ -18,6 +18,11 @@ def load(text: str, file: str) -> tuple[Any, list[Problem]]:
         return yaml.load(text), []
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        # An unclosed bracket or quote is only noticed at the end of the file; the line
+        # where the construct opened is the one the author needs to look at.
+        at_end = mark is not None and mark.line >= len(text.rstrip().splitlines())
+        if at_end and exc.context_mark is not None:
+            mark = exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         return None, [Problem(file, line, None, "yaml-syntax", f"YAML syntax error: {message}")]

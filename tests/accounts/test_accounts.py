@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from franchise.accounts import service
+from franchise.accounts.passwords import verify_password
+from franchise.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+
+
+def test_passwords_are_stored_as_argon2id_hashes(session: Session) -> None:
+    staff = service.add_staff(
+        session,
+        name="Ana Tech",
+        email="Ana@Example.com",
+        role="technician",
+        level="L1",
+        password="s3cret-pass",
+    )
+    assert staff.email == "ana@example.com"
+    assert staff.password_hash is not None
+    assert staff.password_hash.startswith("$argon2id$")
+    assert "s3cret-pass" not in staff.password_hash
+    assert verify_password(staff.password_hash, "s3cret-pass")
+    assert not verify_password(staff.password_hash, "wrong")
+
+
+def test_duplicate_email_is_a_conflict(session: Session) -> None:
+    service.add_staff(session, name="A", email="a@example.com", role="technician", level="L1")
+    with pytest.raises(Conflict, match=r"a@example\.com"):
+        service.add_staff(session, name="B", email="A@example.com", role="technician", level="L2")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("role", "boss", "unknown role 'boss'"),
+        ("level", "L3", "unknown level 'L3'"),
+        ("email", "nope", "not an e-mail"),
+    ],
+)
+def test_bad_staff_fields_are_named(
+    session: Session, field: str, value: str, fragment: str
+) -> None:
+    args = {
+        "name": "X",
+        "email": "x@example.com",
+        "role": "technician",
+        "level": "L1",
+        field: value,
+    }
+    with pytest.raises(InvalidInput, match=fragment):
+        service.add_staff(session, **args)
+
+
+def test_staff_found_by_id_email_or_name(session: Session) -> None:
+    staff = service.add_staff(
+        session, name="Bo Lead", email="bo@example.com", role="owner", level="owner"
+    )
+    assert service.get_staff(session, str(staff.id)).id == staff.id
+    assert service.get_staff(session, "BO@example.com").id == staff.id
+    assert service.get_staff(session, "bo lead").id == staff.id
+    with pytest.raises(NotFound):
+        service.get_staff(session, "nobody@example.com")
+
+
+def test_token_authenticates_until_revoked_and_only_hash_is_stored(session: Session) -> None:
+    staff = service.add_staff(
+        session, name="Bot", email="bot@example.com", role="technician", level="L1"
+    )
+    token, plain = service.create_token(session, staff=staff, name="phone system")
+    assert plain.startswith("frn_") and len(plain) > 40
+    assert plain not in token.token_hash
+    assert service.authenticate_token(session, plain).id == staff.id
+    assert token.last_used_at is not None
+    service.revoke_token(session, token.id)
+    with pytest.raises(NotAuthenticated, match="revoked"):
+        service.authenticate_token(session, plain)
+    with pytest.raises(NotAuthenticated):
+        service.authenticate_token(session, "frn_made-up")

@@ -1,0 +1,228 @@
+"""The CLI end to end against the test database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from franchise.runbooks.service import STARTER
+
+CERT_PATH = [
+    "scope=Only this user",
+    "client-error=Certificate invalid, expired or not found",
+    "check-certificate=Certificate expired or missing",
+    "renew-certificate=User connected",
+]
+DC_PATH = [
+    "scope=Several or all users",
+    "dc-reachable=Server offline, or the test fails or times out",
+]
+
+
+def answers(pairs: list[str]) -> list[str]:
+    return [arg for pair in pairs for arg in ("--answer", pair)]
+
+
+@pytest.fixture
+def ready(cli):  # noqa: ANN001, ANN201
+    result = cli("init", "--json")
+    assert result.exit_code == 0, result.output
+    return cli
+
+
+def test_init_is_idempotent(cli) -> None:  # noqa: ANN001
+    first = json.loads(cli("init", "--json").stdout)
+    second = json.loads(cli("init", "--json").stdout)
+    assert first["runbooks_loaded"] == first["runbooks_total"] == len(list(STARTER.glob("*.yaml")))
+    assert second["runbooks_loaded"] == 0
+    assert second["runbooks_total"] == first["runbooks_total"]
+
+
+def test_runbook_list_and_show_by_category(ready) -> None:  # noqa: ANN001
+    listed = json.loads(ready("runbook", "list", "--json").stdout)
+    assert "vpn-auth-failure" in {r["key"] for r in listed}
+    shown = json.loads(ready("runbook", "show", "vpn", "--json").stdout)
+    assert shown["key"] == "vpn-auth-failure"
+    assert shown["steps"]["renew-certificate"]["estimate"] == {
+        "minutes": 20,
+        "cost": 0,
+        "impact": "low",
+    }
+    assert shown["steps"]["dc-trouble"]["to"] == "owner"
+
+
+def test_vpn_expired_certificate_path_resolves(ready) -> None:  # noqa: ANN001
+    result = ready("run", "vpn", "--json", *answers(CERT_PATH))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "resolved"
+    assert data["final_step"] == "cert-done"
+    assert [p["step"] for p in data["path"]] == [
+        "scope",
+        "client-error",
+        "check-certificate",
+        "renew-certificate",
+    ]
+
+
+def test_vpn_domain_controller_trouble_escalates_to_owner(ready) -> None:  # noqa: ANN001
+    data = json.loads(ready("run", "vpn", "--json", *answers(DC_PATH)).stdout)
+    assert (data["outcome"], data["level"], data["final_step"]) == (
+        "escalate",
+        "owner",
+        "dc-trouble",
+    )
+
+
+def test_run_without_enough_answers_is_incomplete_with_next_step(ready) -> None:  # noqa: ANN001
+    data = json.loads(ready("run", "vpn", "--json", "--answer", "scope=only this user").stdout)
+    assert data == {
+        "runbook": "vpn-auth-failure",
+        "outcome": "incomplete",
+        "level": None,
+        "path": [{"step": "scope", "answer": "Only this user"}],
+        "next_step": "client-error",
+        "final_step": None,
+    }
+
+
+def test_wrong_answer_is_a_red_line_naming_the_choices(ready) -> None:  # noqa: ANN001
+    result = ready("run", "vpn", "--json", "--answer", "scope=Maybe")
+    assert result.exit_code == 2
+    assert "'Maybe' is not an answer to step 'scope'" in result.stderr
+    assert "'Only this user'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_run_on_a_ticket_is_recorded_and_continues(ready) -> None:  # noqa: ANN001
+    ticket = json.loads(
+        ready("ticket", "new", "FortiClient says certificate expired", "--json").stdout
+    )
+    assert ticket["runbook_key"] == "vpn-auth-failure"
+    first = json.loads(
+        ready("run", "vpn", "--ticket", str(ticket["id"]), "--json", *answers(CERT_PATH[:2])).stdout
+    )
+    assert first["outcome"] == "incomplete"
+    second = json.loads(
+        ready("run", "vpn", "--ticket", str(ticket["id"]), "--json", *answers(CERT_PATH[2:])).stdout
+    )
+    assert second["run_id"] == first["run_id"]
+    assert second["outcome"] == "resolved"
+    assert len(second["path"]) == 4
+
+
+def test_ticket_new_list_show(ready) -> None:  # noqa: ANN001
+    created = json.loads(
+        ready("ticket", "new", "Printer offline", "--body", "HP in reception", "--json").stdout
+    )
+    assert created["source"] == "cli"
+    listed = json.loads(ready("ticket", "list", "--search", "reception", "--json").stdout)
+    assert [t["id"] for t in listed] == [created["id"]]
+    shown = json.loads(ready("ticket", "show", str(created["id"]), "--json").stdout)
+    assert shown["history"][0]["kind"] == "created"
+    missing = ready("ticket", "show", "999999")
+    assert missing.exit_code == 1
+    assert "no ticket #999999" in missing.stderr
+
+
+def test_lint_reports_problems_and_exits_1(ready, tmp_path: Path) -> None:  # noqa: ANN001
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "key: bad-one\ntitle: Bad\ncategory: vpn\nstatus: validated\nstart: a\nsteps:\n"
+        "  a: {kind: check, text: Is it on?, options: {'Yes': nowhere}}\n"
+    )
+    result = ready("runbook", "lint", str(bad), "--json")
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)["problems"]
+    assert {(p["code"], p["line"], p["step"]) for p in problems} >= {("unknown-target", 7, "a")}
+    clean = ready("runbook", "lint", str(STARTER))
+    assert clean.exit_code == 0
+    assert "no problems" in clean.stdout
+
+
+def test_export_then_import_round_trips_without_new_revisions(ready, tmp_path: Path) -> None:  # noqa: ANN001
+    assert ready("runbook", "export", str(tmp_path)).exit_code == 0
+    exported = sorted(p.name for p in tmp_path.glob("*.yaml"))
+    assert exported == sorted(p.name for p in STARTER.glob("*.yaml"))
+    rows = json.loads(ready("runbook", "import", str(tmp_path), "--json").stdout)
+    assert {r["action"] for r in rows} == {"unchanged"}
+
+
+def test_import_with_one_bad_file_imports_nothing(ready, tmp_path: Path) -> None:  # noqa: ANN001
+    good = (
+        (STARTER / "vpn-auth-failure.yaml")
+        .read_text()
+        .replace("key: vpn-auth-failure", "key: vpn-copy")
+    )
+    (tmp_path / "good.yaml").write_text(good)
+    (tmp_path / "broken.yaml").write_text("key: [unclosed\n")
+    result = ready("runbook", "import", str(tmp_path))
+    assert result.exit_code == 2
+    assert "broken.yaml:1" in result.stderr
+    keys = {r["key"] for r in json.loads(ready("runbook", "list", "--json").stdout)}
+    assert "vpn-copy" not in keys
+
+
+def test_revise_adds_a_revision_and_refuses_a_stale_one(ready, tmp_path: Path) -> None:  # noqa: ANN001
+    source = (STARTER / "vpn-auth-failure.yaml").read_text()
+    edited = tmp_path / "vpn.yaml"
+    edited.write_text(
+        source.replace("Tunnel stable for 15 minutes", "Tunnel stable for 30 minutes")
+    )
+    args = [
+        "runbook",
+        "revise",
+        "vpn-auth-failure",
+        "--file",
+        str(edited),
+        "--note",
+        "longer soak",
+        "--json",
+    ]
+    out = json.loads(ready(*args, "--expected-revision", "1").stdout)
+    assert out == {"key": "vpn-auth-failure", "revision": 2, "action": "revised"}
+    stale = ready(*args[:-1], "--expected-revision", "1")
+    assert stale.exit_code == 1
+    assert "revision 2, not 1" in stale.stderr
+
+
+def test_suggest_returns_three_with_why(ready) -> None:  # noqa: ANN001
+    data = json.loads(
+        ready("suggest", "AnyConnect keeps rejecting my login from home", "--json").stdout
+    )
+    assert len(data) == 3
+    assert data[0]["key"] == "vpn-auth-failure"
+    assert "anyconnect" in data[0]["why"]
+    assert data[0]["score"] > data[1]["score"]
+
+
+def test_user_add_and_token_create(ready) -> None:  # noqa: ANN001
+    added = ready(
+        "user",
+        "add",
+        "Lee Tech",
+        "--email",
+        "lee@example.com",
+        "--role",
+        "technician",
+        "--level",
+        "L2",
+        "--password",
+        "correct horse",
+        "--json",
+    )
+    assert json.loads(added.stdout)["level"] == "L2"
+    token = json.loads(
+        ready("token", "create", "--user", "lee@example.com", "--name", "psa", "--json").stdout
+    )
+    assert token["token"].startswith("frn_")
+    listed = json.loads(ready("token", "list", "--json").stdout)
+    assert [t["prefix"] for t in listed] == [token["token"][:10]]
+    assert token["token"] not in ready("token", "list", "--json").stdout
+    assert ready("token", "revoke", str(token["id"])).exit_code == 0
+    assert json.loads(ready("token", "list", "--json").stdout)[0]["revoked"] is True
+    duplicate = ready("user", "add", "Lee Again", "--email", "lee@example.com", "--password", "x")
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.stderr

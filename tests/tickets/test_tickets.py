@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from franchise.accounts.service import add_staff
+from franchise.clients.service import add_client
+from franchise.errors import InvalidInput, NotFound
+from franchise.tickets import service
+
+
+def test_new_ticket_has_a_created_event_and_links_its_client(session: Session) -> None:
+    client = add_client(session, name="Harbour Dental", tier="premium")
+    ticket = service.create_ticket(session, title="VPN down", client="harbour dental", source="api")
+    assert ticket.client_id == client.id
+    assert (ticket.status, ticket.level, ticket.priority) == ("new", "L1", "normal")
+    events = service.history(session, ticket)
+    assert [(e.kind, e.note) for e in events] == [("created", "opened from api")]
+
+
+def test_every_changed_field_is_recorded_with_who_and_old_and_new(session: Session) -> None:
+    tech = add_staff(session, name="Tia", email="tia@example.com", role="technician", level="L1")
+    ticket = service.create_ticket(session, title="Printer jam")
+    events = service.change_ticket(
+        session, ticket, actor=tech, status="in_progress", assignee_id=tech.id, priority="normal"
+    )
+    assert {(e.field, e.old_value, e.new_value) for e in events} == {
+        ("status", "new", "in_progress"),
+        ("assignee_id", None, str(tech.id)),
+    }
+    assert all(e.actor_id == tech.id for e in events)
+    assert len(service.history(session, ticket)) == 3
+
+
+def test_unknown_status_priority_category_and_client_are_refused(session: Session) -> None:
+    with pytest.raises(InvalidInput, match="priority 'urgent'"):
+        service.create_ticket(session, title="x", priority="urgent")
+    with pytest.raises(InvalidInput, match="category 'hr'"):
+        service.create_ticket(session, title="x", category="hr")
+    with pytest.raises(NotFound, match="no client 'Acme'"):
+        service.create_ticket(session, title="x", client="Acme")
+    ticket = service.create_ticket(session, title="x")
+    with pytest.raises(InvalidInput, match="status 'done'"):
+        service.change_ticket(session, ticket, actor=None, status="done")
+
+
+def test_list_filters_by_status_category_and_search(session: Session) -> None:
+    a = service.create_ticket(
+        session, title="Outlook quarantine release", category="email-quarantine"
+    )
+    b = service.create_ticket(session, title="Disk C full on SRV-FS01", category="disk-space")
+    service.change_ticket(session, b, actor=None, status="resolved")
+    assert [t.id for t in service.list_tickets(session, status="resolved")] == [b.id]
+    assert [t.id for t in service.list_tickets(session, category="email-quarantine")] == [a.id]
+    assert [t.id for t in service.list_tickets(session, search="srv-fs01")] == [b.id]
+
+
+def test_ticket_reference_must_be_a_number(session: Session) -> None:
+    with pytest.raises(InvalidInput, match="not a ticket number"):
+        service.get_ticket(session, "abc")
+    with pytest.raises(NotFound, match="#999999"):
+        service.get_ticket(session, "#999999")
