@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from franchise.cli.context import CliContext
 from franchise.db import Database, make_engine
 from franchise.migrate import upgrade
 from franchise.settings import Settings
+from tests.support import CliInvoker
 
 PG_URL = os.environ.get("FRANCHISE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -67,17 +67,4 @@ def backend(engine: Engine) -> str:
 
 @pytest.fixture
 def cli(db: Database, tmp_path: Path) -> CliInvoker:
-    return CliInvoker(CliContext(settings=Settings(home=tmp_path), db=db, migrated=True))
-
-
-class CliInvoker:
-    """Runs `franchise ...` in-process against the test database."""
-
-    def __init__(self, context: CliContext) -> None:
-        self.context = context
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None):
-        from franchise.cli import app
-
-        return self.runner.invoke(app, list(args), obj=self.context, input=input)
+    return CliInvoker(CliContext(_settings=Settings(home=tmp_path), db=db, migrated=True))

@@ -69,7 +69,8 @@ def test_token_authenticates_until_revoked_and_only_hash_is_stored(session: Sess
         session, name="Bot", email="bot@example.com", role="technician", level="L1"
     )
     token, plain = service.create_token(session, staff=staff, name="phone system")
-    assert plain.startswith("frn_") and len(plain) > 40
+    assert plain.startswith("frn_")
+    assert len(plain) > 40
     assert plain not in token.token_hash
     assert service.authenticate_token(session, plain).id == staff.id
     assert token.last_used_at is not None

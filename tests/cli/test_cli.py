@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from franchise.runbooks.service import STARTER
+from tests.support import CliInvoker
 
 CERT_PATH = [
     "scope=Only this user",
@@ -26,13 +27,13 @@ def answers(pairs: list[str]) -> list[str]:
 
 
 @pytest.fixture
-def ready(cli):  # noqa: ANN001, ANN201
+def ready(cli: CliInvoker) -> CliInvoker:
     result = cli("init", "--json")
     assert result.exit_code == 0, result.output
     return cli
 
 
-def test_init_is_idempotent(cli) -> None:  # noqa: ANN001
+def test_init_is_idempotent(cli: CliInvoker) -> None:
     first = json.loads(cli("init", "--json").stdout)
     second = json.loads(cli("init", "--json").stdout)
     assert first["runbooks_loaded"] == first["runbooks_total"] == len(list(STARTER.glob("*.yaml")))
@@ -40,7 +41,7 @@ def test_init_is_idempotent(cli) -> None:  # noqa: ANN001
     assert second["runbooks_total"] == first["runbooks_total"]
 
 
-def test_runbook_list_and_show_by_category(ready) -> None:  # noqa: ANN001
+def test_runbook_list_and_show_by_category(ready: CliInvoker) -> None:
     listed = json.loads(ready("runbook", "list", "--json").stdout)
     assert "vpn-auth-failure" in {r["key"] for r in listed}
     shown = json.loads(ready("runbook", "show", "vpn", "--json").stdout)
@@ -53,7 +54,7 @@ def test_runbook_list_and_show_by_category(ready) -> None:  # noqa: ANN001
     assert shown["steps"]["dc-trouble"]["to"] == "owner"
 
 
-def test_vpn_expired_certificate_path_resolves(ready) -> None:  # noqa: ANN001
+def test_vpn_expired_certificate_path_resolves(ready: CliInvoker) -> None:
     result = ready("run", "vpn", "--json", *answers(CERT_PATH))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -67,7 +68,7 @@ def test_vpn_expired_certificate_path_resolves(ready) -> None:  # noqa: ANN001
     ]
 
 
-def test_vpn_domain_controller_trouble_escalates_to_owner(ready) -> None:  # noqa: ANN001
+def test_vpn_domain_controller_trouble_escalates_to_owner(ready: CliInvoker) -> None:
     data = json.loads(ready("run", "vpn", "--json", *answers(DC_PATH)).stdout)
     assert (data["outcome"], data["level"], data["final_step"]) == (
         "escalate",
@@ -76,7 +77,7 @@ def test_vpn_domain_controller_trouble_escalates_to_owner(ready) -> None:  # noq
     )
 
 
-def test_run_without_enough_answers_is_incomplete_with_next_step(ready) -> None:  # noqa: ANN001
+def test_run_without_enough_answers_is_incomplete_with_next_step(ready: CliInvoker) -> None:
     data = json.loads(ready("run", "vpn", "--json", "--answer", "scope=only this user").stdout)
     assert data == {
         "runbook": "vpn-auth-failure",
@@ -88,7 +89,7 @@ def test_run_without_enough_answers_is_incomplete_with_next_step(ready) -> None:
     }
 
 
-def test_wrong_answer_is_a_red_line_naming_the_choices(ready) -> None:  # noqa: ANN001
+def test_wrong_answer_is_a_red_line_naming_the_choices(ready: CliInvoker) -> None:
     result = ready("run", "vpn", "--json", "--answer", "scope=Maybe")
     assert result.exit_code == 2
     assert "'Maybe' is not an answer to step 'scope'" in result.stderr
@@ -96,7 +97,7 @@ def test_wrong_answer_is_a_red_line_naming_the_choices(ready) -> None:  # noqa: 
     assert "Traceback" not in result.output
 
 
-def test_run_on_a_ticket_is_recorded_and_continues(ready) -> None:  # noqa: ANN001
+def test_run_on_a_ticket_is_recorded_and_continues(ready: CliInvoker) -> None:
     ticket = json.loads(
         ready("ticket", "new", "FortiClient says certificate expired", "--json").stdout
     )
@@ -113,7 +114,7 @@ def test_run_on_a_ticket_is_recorded_and_continues(ready) -> None:  # noqa: ANN0
     assert len(second["path"]) == 4
 
 
-def test_ticket_new_list_show(ready) -> None:  # noqa: ANN001
+def test_ticket_new_list_show(ready: CliInvoker) -> None:
     created = json.loads(
         ready("ticket", "new", "Printer offline", "--body", "HP in reception", "--json").stdout
     )
@@ -127,7 +128,7 @@ def test_ticket_new_list_show(ready) -> None:  # noqa: ANN001
     assert "no ticket #999999" in missing.stderr
 
 
-def test_lint_reports_problems_and_exits_1(ready, tmp_path: Path) -> None:  # noqa: ANN001
+def test_lint_reports_problems_and_exits_1(ready: CliInvoker, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "key: bad-one\ntitle: Bad\ncategory: vpn\nstatus: validated\nstart: a\nsteps:\n"
@@ -142,7 +143,9 @@ def test_lint_reports_problems_and_exits_1(ready, tmp_path: Path) -> None:  # no
     assert "no problems" in clean.stdout
 
 
-def test_export_then_import_round_trips_without_new_revisions(ready, tmp_path: Path) -> None:  # noqa: ANN001
+def test_export_then_import_round_trips_without_new_revisions(
+    ready: CliInvoker, tmp_path: Path
+) -> None:
     assert ready("runbook", "export", str(tmp_path)).exit_code == 0
     exported = sorted(p.name for p in tmp_path.glob("*.yaml"))
     assert exported == sorted(p.name for p in STARTER.glob("*.yaml"))
@@ -150,7 +153,7 @@ def test_export_then_import_round_trips_without_new_revisions(ready, tmp_path: P
     assert {r["action"] for r in rows} == {"unchanged"}
 
 
-def test_import_with_one_bad_file_imports_nothing(ready, tmp_path: Path) -> None:  # noqa: ANN001
+def test_import_with_one_bad_file_imports_nothing(ready: CliInvoker, tmp_path: Path) -> None:
     good = (
         (STARTER / "vpn-auth-failure.yaml")
         .read_text()
@@ -165,7 +168,7 @@ def test_import_with_one_bad_file_imports_nothing(ready, tmp_path: Path) -> None
     assert "vpn-copy" not in keys
 
 
-def test_revise_adds_a_revision_and_refuses_a_stale_one(ready, tmp_path: Path) -> None:  # noqa: ANN001
+def test_revise_adds_a_revision_and_refuses_a_stale_one(ready: CliInvoker, tmp_path: Path) -> None:
     source = (STARTER / "vpn-auth-failure.yaml").read_text()
     edited = tmp_path / "vpn.yaml"
     edited.write_text(
@@ -188,7 +191,7 @@ def test_revise_adds_a_revision_and_refuses_a_stale_one(ready, tmp_path: Path) -
     assert "revision 2, not 1" in stale.stderr
 
 
-def test_suggest_returns_three_with_why(ready) -> None:  # noqa: ANN001
+def test_suggest_returns_three_with_why(ready: CliInvoker) -> None:
     data = json.loads(
         ready("suggest", "AnyConnect keeps rejecting my login from home", "--json").stdout
     )
@@ -198,7 +201,7 @@ def test_suggest_returns_three_with_why(ready) -> None:  # noqa: ANN001
     assert data[0]["score"] > data[1]["score"]
 
 
-def test_user_add_and_token_create(ready) -> None:  # noqa: ANN001
+def test_user_add_and_token_create(ready: CliInvoker) -> None:
     added = ready(
         "user",
         "add",

@@ -117,6 +117,213 @@ def test_answers_match_without_regard_to_case_or_spaces(runbook: Runbook, reply:
 
 
 def test_multi_word_answer_matches_case_insensitively(runbook: Runbook) -> None:
-    state = walk(runbook, "Yes", "done", "CANNOT TELL".lower().replace("cannot", "yes, GIVE"))
-    # "yes, GIVE tell" is not an option: it must be refused, not prefix-matched.
-    assert state is None if False else True  # placeholder removed below
+    state = walk(runbook, "Yes", "done", "yes, GIVE UP")
+    assert state.current == "escalate-l2"
+    assert state.path[-1] == PathEntry("recheck", "Yes, give up")
+
+
+def test_answer_is_not_matched_by_prefix(runbook: Runbook) -> None:
+    with pytest.raises(InvalidInput):
+        walk(runbook, "Yes", "Done", "Yes")
+
+
+def test_wrong_answer_raises_and_names_the_valid_options(runbook: Runbook) -> None:
+    state = engine.start(runbook)
+    with pytest.raises(InvalidInput) as caught:
+        engine.answer(state, "Maybe")
+    message = caught.value.message
+    assert "'Maybe'" in message
+    assert "'check-space'" in message
+    for label in ("'Yes'", "'No'", "'Cannot tell'"):
+        assert label in message
+
+
+def test_answering_after_the_end_raises(runbook: Runbook) -> None:
+    state = walk(runbook, "No")
+    assert state.finished
+    with pytest.raises(InvalidInput, match="already ended"):
+        engine.answer(state, "Yes")
+
+
+def test_answering_after_an_escalation_raises(runbook: Runbook) -> None:
+    state = walk(runbook, "Cannot tell")
+    assert state.outcome == "escalate"
+    with pytest.raises(InvalidInput):
+        engine.answer(state, "No")
+
+
+def test_answer_leading_to_a_missing_step_raises(runbook: Runbook) -> None:
+    check = runbook.steps["check-space"]
+    bad_step = dataclasses.replace(check, options={**check.options, "Unsure": "ghost"})
+    broken = dataclasses.replace(runbook, steps={**runbook.steps, "check-space": bad_step})
+    with pytest.raises(InvalidInput, match="ghost"):
+        engine.answer(engine.start(broken), "unsure")
+
+
+def test_back_undoes_the_last_answer(runbook: Runbook) -> None:
+    state = walk(runbook, "Yes", "Done")
+    assert state.current == "recheck"
+    previous = engine.back(state)
+    assert previous.current == "clean-temp"
+    assert previous.path == (PathEntry("check-space", "Yes"),)
+    again = engine.back(previous)
+    assert again.current == "check-space"
+    assert again.path == ()
+
+
+def test_back_from_a_finished_run_reopens_the_last_question(runbook: Runbook) -> None:
+    state = engine.back(walk(runbook, "No"))
+    assert state.current == "check-space"
+    assert not state.finished
+    assert engine.answer(state, "Cannot tell").outcome == "escalate"
+
+
+def test_back_at_the_first_step_raises(runbook: Runbook) -> None:
+    with pytest.raises(InvalidInput, match="first step"):
+        engine.back(engine.start(runbook))
+
+
+def test_replay_follows_recorded_answers(runbook: Runbook) -> None:
+    recorded = [("check-space", "Yes"), ("clean-temp", "Done"), ("recheck", "no")]
+    state = engine.replay(runbook, recorded)
+    assert state.outcome == "resolved"
+    assert [(e.step, e.answer) for e in state.path] == [
+        ("check-space", "Yes"),
+        ("clean-temp", "Done"),
+        ("recheck", "No"),
+    ]
+
+
+def test_replay_with_no_answers_is_the_start(runbook: Runbook) -> None:
+    assert engine.replay(runbook, []) == engine.start(runbook)
+
+
+def test_replay_with_a_mismatched_step_raises(runbook: Runbook) -> None:
+    recorded = [("check-space", "Yes"), ("recheck", "No")]
+    with pytest.raises(InvalidInput) as caught:
+        engine.replay(runbook, recorded)
+    assert "'recheck'" in caught.value.message
+    assert "'clean-temp'" in caught.value.message
+
+
+def test_replay_with_a_wrong_answer_raises(runbook: Runbook) -> None:
+    with pytest.raises(InvalidInput, match="Perhaps"):
+        engine.replay(runbook, [("check-space", "Perhaps")])
+
+
+def test_follow_answers_each_step_from_its_queue(runbook: Runbook) -> None:
+    # Dict order differs from the order the steps are met: order between steps does not matter.
+    state = engine.follow(
+        runbook, {"recheck": ["No"], "clean-temp": ["Done"], "check-space": ["Yes"]}
+    )
+    assert state.outcome == "resolved"
+    assert [e.step for e in state.path] == ["check-space", "clean-temp", "recheck"]
+
+
+def test_follow_takes_replies_in_order_through_a_retry_loop(runbook: Runbook) -> None:
+    answers = {
+        "check-space": ["Yes"],
+        "clean-temp": ["Done", "Done"],
+        "recheck": ["Yes, try again", "No"],
+    }
+    state = engine.follow(runbook, answers)
+    assert state.outcome == "resolved"
+    assert [(e.step, e.answer) for e in state.path] == [
+        ("check-space", "Yes"),
+        ("clean-temp", "Done"),
+        ("recheck", "Yes, try again"),
+        ("clean-temp", "Done"),
+        ("recheck", "No"),
+    ]
+    # The caller's lists are not consumed.
+    assert answers["recheck"] == ["Yes, try again", "No"]
+
+
+def test_follow_stops_where_a_reply_is_missing(runbook: Runbook) -> None:
+    state = engine.follow(
+        runbook, {"check-space": ["Yes"], "clean-temp": ["Done"], "recheck": ["Yes, try again"]}
+    )
+    # Back at clean-temp a second time with its queue empty.
+    assert state.current == "clean-temp"
+    assert state.outcome == "incomplete"
+    assert len(state.path) == 3
+
+
+def test_follow_with_no_answers_stays_at_the_start(runbook: Runbook) -> None:
+    assert engine.follow(runbook, {}) == engine.start(runbook)
+
+
+def test_follow_ignores_leftover_replies_once_finished(runbook: Runbook) -> None:
+    state = engine.follow(runbook, {"check-space": ["No", "Yes"], "clean-temp": ["Done"]})
+    assert state.current == "done"
+    assert state.path == (PathEntry("check-space", "No"),)
+
+
+def test_follow_with_an_unknown_step_name_raises(runbook: Runbook) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        engine.follow(runbook, {"check-space": ["Yes"], "recheck-typo": ["No"], "zzz": []})
+    assert "'recheck-typo'" in caught.value.message
+    assert "'zzz'" in caught.value.message
+    assert "disk-full" in caught.value.message
+
+
+def test_follow_with_a_wrong_reply_raises(runbook: Runbook) -> None:
+    with pytest.raises(InvalidInput, match="Nope"):
+        engine.follow(runbook, {"check-space": ["Nope"]})
+
+
+def test_follow_refuses_an_endless_loop(runbook: Runbook) -> None:
+    answers = {
+        "check-space": ["Yes"],
+        "clean-temp": ["Done"] * 100,
+        "recheck": ["Yes, try again"] * 100,
+    }
+    with pytest.raises(InvalidInput, match="loop"):
+        engine.follow(runbook, answers, max_steps=20)
+
+
+def test_to_dict_of_a_run_in_progress(runbook: Runbook) -> None:
+    state = walk(runbook, "Yes")
+    assert state.to_dict() == {
+        "runbook": "disk-full",
+        "outcome": "incomplete",
+        "level": None,
+        "path": [{"step": "check-space", "answer": "Yes"}],
+        "next_step": "clean-temp",
+        "final_step": None,
+    }
+
+
+def test_to_dict_of_a_resolved_run(runbook: Runbook) -> None:
+    state = walk(runbook, "no")
+    assert state.to_dict() == {
+        "runbook": "disk-full",
+        "outcome": "resolved",
+        "level": None,
+        "path": [{"step": "check-space", "answer": "No"}],
+        "next_step": None,
+        "final_step": "done",
+    }
+
+
+def test_to_dict_of_an_escalated_run(runbook: Runbook) -> None:
+    state = walk(runbook, "Yes", "Done", "Yes, give up")
+    assert state.to_dict() == {
+        "runbook": "disk-full",
+        "outcome": "escalate",
+        "level": "L2",
+        "path": [
+            {"step": "check-space", "answer": "Yes"},
+            {"step": "clean-temp", "answer": "Done"},
+            {"step": "recheck", "answer": "Yes, give up"},
+        ],
+        "next_step": None,
+        "final_step": "escalate-l2",
+    }
+
+
+def test_to_dict_at_the_start(runbook: Runbook) -> None:
+    data = engine.start(runbook).to_dict()
+    assert data["outcome"] == "incomplete"
+    assert data["path"] == []
+    assert data["next_step"] == "check-space"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from franchise.db import Database
-from franchise.settings import Settings
+if TYPE_CHECKING:
+    # Imported lazily: SQLAlchemy and pydantic-settings would double `franchise --help` time.
+    from franchise.db import Database
+    from franchise.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -19,13 +21,23 @@ err_console = Console(stderr=True)
 
 @dataclass
 class CliContext:
-    settings: Settings = field(default_factory=Settings)
+    _settings: Settings | None = None
     db: Database | None = None
     migrated: bool = False
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from franchise.settings import Settings
+
+            self._settings = Settings()
+        return self._settings
 
     def database(self) -> Database:
         """The database, created and migrated on first use."""
         if self.db is None:
+            from franchise.db import Database
+
             self.db = Database.from_url(self.settings.resolved_database_url)
         if not self.migrated:
             from franchise.migrate import upgrade

@@ -44,6 +44,8 @@ class Step:
     option_lines: dict[str, int] = field(default_factory=dict)
     to: str | None = None
     estimate: Estimate | None = None
+    # True when the file has an estimate, even an invalid one (reported as bad-estimate).
+    estimate_given: bool = False
     template: str | None = None
 
     @property

@@ -9,7 +9,8 @@ from franchise.runbooks.definition import Runbook
 
 def successors(runbook: Runbook, step_id: str) -> list[str]:
     step = runbook.steps.get(step_id)
-    if step is None:
+    # A run ends at resolve/escalate, so options left on such a step lead nowhere.
+    if step is None or step.is_terminal:
         return []
     return [t for t in step.options.values() if t in runbook.steps]
 
@@ -54,7 +55,8 @@ def shortest_path(runbook: Runbook, target: str) -> list[tuple[str, str]] | None
         current = queue.popleft()
         if current == target:
             break
-        for label, nxt in runbook.steps[current].options.items():
+        step = runbook.steps[current]
+        for label, nxt in ({} if step.is_terminal else step.options).items():
             if nxt in runbook.steps and nxt not in came_from:
                 came_from[nxt] = (current, label)
                 queue.append(nxt)

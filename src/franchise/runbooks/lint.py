@@ -116,7 +116,7 @@ def check_runbook(runbook: Runbook, file: str, context: LintContext) -> list[Pro
                     f"escalates to unknown level '{step.to}' (levels: {', '.join(context.levels)})",
                     step.id,
                 )
-        if step.kind == "action" and step.estimate is None:
+        if step.kind == "action" and step.estimate is None and not step.estimate_given:
             add(
                 step.line,
                 "missing-estimate",

@@ -247,7 +247,8 @@ def _step(sid: str, body: Any, line: int, out: _Collector) -> Step | None:
             f"step kind {shown}; use one of {', '.join(STEP_KINDS)}",
             sid,
         )
-        return None
+        # The step is kept (as a non-ending step) so its id and options still count for the
+        # other checks, instead of causing misleading "does not exist" problems.
     text = str(body.get("text") or "").strip()
     if not text:
         out.add(line, "missing-field", "step has no 'text' for the technician", sid)
@@ -276,6 +277,7 @@ def _step(sid: str, body: Any, line: int, out: _Collector) -> Step | None:
         option_lines=option_lines,
         to=str(body["to"]) if body.get("to") is not None else None,
         estimate=_estimate(sid, body, line, out),
+        estimate_given="estimate" in body,
         template=str(body["template"]) if body.get("template") else None,
     )
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from franchise.runbooks.definition import Runbook
 
-# Weights of the three signals. Keywords are written by the MSP for exactly this purpose,
-# so a keyword hit outweighs general text likeness; an alert type is an exact identifier.
-KEYWORD_WEIGHT = 0.55
-TEXT_WEIGHT = 0.45
+# Weights of the signals, chosen on tests/suggest/eval_tickets.csv and checked on the
+# held-out set (README, "Suggest accuracy"). Keywords are the MSP's own match rules; text
+# likeness covers tickets that use none of them. An alert type is an exact identifier.
+KEYWORD_WEIGHT = 0.4
+TEXT_WEIGHT = 0.6
 ALERT_TYPE_BONUS = 1.0
 WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 
@@ -48,8 +49,11 @@ def _document(runbook: Runbook) -> str:
 
 
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    # Whole words only, so "mfa" does not match "mfa-printer-01" style noise halfway.
-    return re.compile(r"(?<![a-z0-9])" + re.escape(keyword.lower()) + r"(?![a-z0-9])")
+    """Whole words, so "print" does not fire inside "blueprint"; keywords of four letters or
+    more also take a short suffix ("lock" -> "locked", "print" -> "printing")."""
+    word = re.escape(keyword.lower())
+    suffix = "[a-z]{0,3}" if len(keyword) >= 4 and keyword[-1].isalpha() else ""
+    return re.compile(r"(?<![a-z0-9])" + word + suffix + r"(?![a-z0-9])")
 
 
 class SuggestIndex:
@@ -58,11 +62,17 @@ class SuggestIndex:
 
         self.runbooks = [r for r in runbooks if r.status != "archived"]
         self._keywords = [[(k, _keyword_pattern(k)) for k in r.keywords] for r in self.runbooks]
-        self._vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1
+        # Word n-grams catch phrasing; character n-grams catch typos and word variants.
+        self._vectorizers = [
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
+            TfidfVectorizer(
+                analyzer="word", ngram_range=(1, 2), sublinear_tf=True, stop_words="english"
+            ),
+        ]
+        documents = [_document(r) for r in self.runbooks]
+        self._matrices = (
+            [v.fit_transform(documents) for v in self._vectorizers] if documents else []
         )
-        documents = [_document(r) for r in self.runbooks] or [""]
-        self._matrix = self._vectorizer.fit_transform(documents)
 
     def suggest(
         self, text: str, *, alert_type: str | None = None, limit: int = 3
@@ -70,7 +80,10 @@ class SuggestIndex:
         if not self.runbooks:
             return []
         lowered = text.lower()
-        similarities = (self._matrix @ self._vectorizer.transform([lowered]).T).toarray().ravel()
+        similarities = sum(
+            (m @ v.transform([lowered]).T).toarray().ravel()
+            for v, m in zip(self._vectorizers, self._matrices, strict=True)
+        ) / len(self._vectorizers)
         top_similarity = float(similarities.max()) or 1.0
         scored = []
         for i, runbook in enumerate(self.runbooks):

@@ -1,0 +1,1 @@
+"""The demo MSP: a deterministic, believable Managed IT business to explore Franchise with."""
