@@ -6,7 +6,7 @@ from franchise.clients.models import Client, ClientContact, Endpoint
 from franchise.contacts.models import OwnerContact
 from franchise.db import Base
 from franchise.drills.models import Drill, ReviewItem
-from franchise.escalation.models import PolicyRevision
+from franchise.policydocs.models import PolicyRevision
 from franchise.lessons.models import Lesson
 from franchise.messages.models import TicketMessage
 from franchise.orgsettings.models import OrgSetting

@@ -22,6 +22,22 @@ class Settings(BaseSettings):
     port: int = 8000
     # Bodies above this are refused with 413 before they are parsed.
     max_body_bytes: int = 1_048_576
+    # Outgoing client e-mail. smtp_tls: none | starttls | ssl.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "starttls"
+    smtp_from: str = ""
+    # Apprise URLs for owner notifications, separated by spaces or commas.
+    notify_urls: str = ""
+
+    @field_validator("smtp_tls")
+    @classmethod
+    def _tls_mode(cls, value: str) -> str:
+        if value not in ("none", "starttls", "ssl"):
+            raise ValueError(f"FRANCHISE_SMTP_TLS must be none, starttls or ssl, got {value!r}")
+        return value
 
     @field_validator("port")
     @classmethod
