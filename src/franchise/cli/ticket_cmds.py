@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -118,3 +118,129 @@ def show(
     for e in data["history"]:
         change = f"{e['field']}: {e['old_value']} -> {e['new_value']}" if e["field"] else ""
         console.print(f"  {e['at']}  {e['kind']}  {change} {e['note'] or ''}", highlight=False)
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    item: Annotated[str, typer.Argument(help="Done-list item: its number or its text.")],
+    by: Annotated[str | None, typer.Option(help="Who ticks it (staff e-mail or name).")] = None,
+    json_out: Json = False,
+) -> None:
+    """Tick an item of the ticket's definition-of-done checklist."""
+    from franchise.accounts.service import get_staff
+    from franchise.tickets.lifecycle import check_item
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        actor = get_staff(session, by) if by else None
+        done = check_item(session, get_ticket(session, ticket_id), item, by=actor).to_dict()
+    if json_out:
+        print_json(done)
+        return
+    _print_done(done)
+
+
+@app.command()
+def done(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    json_out: Json = False,
+) -> None:
+    """Show the ticket's definition-of-done checklist."""
+    from franchise.tickets.lifecycle import done_list
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        data = done_list(session, get_ticket(session, ticket_id)).to_dict()
+    if json_out:
+        print_json(data)
+        return
+    _print_done(data)
+
+
+def _print_done(done: dict[str, Any]) -> None:
+    if not done["items"]:
+        console.print("No done checklist: the ticket has not run a runbook.")
+        return
+    for entry in done["items"]:
+        mark = "[green]x[/]" if entry["checked"] else " "
+        console.print(f"  [{mark}] {entry['item']}", highlight=False)
+    console.print("Complete." if done["complete"] else "Not complete yet.")
+
+
+@app.command()
+def resolve(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    by: Annotated[str, typer.Option(help="Who resolves it (staff e-mail or name).")],
+    override_reason: Annotated[
+        str | None,
+        typer.Option(help="L2/owner/admin: resolve with the done list unticked, because..."),
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Resolve a ticket once its done checklist is ticked."""
+    from franchise.accounts.service import get_staff
+    from franchise.tickets.lifecycle import resolve_ticket
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        ticket = get_ticket(session, ticket_id)
+        done = resolve_ticket(
+            session, ticket, by=get_staff(session, by), override_reason=override_reason
+        )
+        data = {
+            "id": ticket.id,
+            "status": ticket.status,
+            "done": done.to_dict(),
+            "offer_message": "resolved",
+        }
+    if json_out:
+        print_json(data)
+        return
+    console.print(f"Ticket #{data['id']} resolved.")
+    console.print(
+        f"Tell the client: franchise message send resolved --ticket {data['id']} --by {by}"
+    )
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    new_status: Annotated[
+        str, typer.Argument(metavar="STATUS", help="new, in_progress, waiting_on_client, ...")
+    ],
+    by: Annotated[str | None, typer.Option(help="Who changes it.")] = None,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+) -> None:
+    """Change a ticket's status (use resolve to finish it)."""
+    from franchise.accounts.service import get_staff
+    from franchise.tickets.lifecycle import set_status
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        actor = get_staff(session, by) if by else None
+        set_status(session, get_ticket(session, ticket_id), new_status, by=actor, note=note)
+    console.print(f"Ticket #{ticket_id} is now {new_status}.")
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    to: Annotated[str, typer.Option(help="Assignee (staff e-mail or name); 'nobody' to unassign.")],
+    by: Annotated[str | None, typer.Option(help="Who assigns it.")] = None,
+) -> None:
+    """Assign a ticket to a technician."""
+    from franchise.accounts.service import get_staff
+    from franchise.tickets.lifecycle import assign as assign_ticket
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        actor = get_staff(session, by) if by else None
+        assignee = None if to == "nobody" else get_staff(session, to)
+        assign_ticket(session, get_ticket(session, ticket_id), assignee, by=actor)
+    console.print(f"Ticket #{ticket_id} assigned to {to}.")

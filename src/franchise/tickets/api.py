@@ -10,8 +10,10 @@ from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
 from franchise.runbooks.schemas import RunAnswer, RunStart
 from franchise.tickets.present import ticket_dict
-from franchise.tickets.schemas import TicketCreate
-from franchise.tickets.service import get_ticket, list_tickets
+from franchise.accounts.service import get_staff
+from franchise.tickets import lifecycle
+from franchise.tickets.schemas import DoneCheck, ResolveRequest, TicketCreate, TicketUpdate
+from franchise.tickets.service import change_ticket, get_ticket, list_tickets
 from franchise.tickets.workflow import open_ticket
 from franchise.web.deps import CurrentStaff, DbSession
 
@@ -55,6 +57,38 @@ def create(body: TicketCreate, session: DbSession, staff: CurrentStaff) -> dict[
 @router.get("/tickets/{ticket_id}")
 def show(ticket_id: int, session: DbSession, _staff: CurrentStaff) -> dict[str, Any]:
     return ticket_dict(session, get_ticket(session, ticket_id), with_history=True)
+
+
+@router.patch("/tickets/{ticket_id}")
+def update(ticket_id: int, body: TicketUpdate, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+    ticket = get_ticket(session, ticket_id)
+    if body.assignee is not None:
+        assignee = None if body.assignee == "nobody" else get_staff(session, body.assignee)
+        lifecycle.assign(session, ticket, assignee, by=staff)
+    if body.status is not None:
+        lifecycle.set_status(session, ticket, body.status, by=staff, note=body.note)
+    if body.priority is not None:
+        change_ticket(session, ticket, actor=staff, note=body.note, priority=body.priority)
+    return ticket_dict(session, ticket)
+
+
+@router.get("/tickets/{ticket_id}/done")
+def done(ticket_id: int, session: DbSession, _staff: CurrentStaff) -> dict[str, Any]:
+    return lifecycle.done_list(session, get_ticket(session, ticket_id)).to_dict()
+
+
+@router.post("/tickets/{ticket_id}/done")
+def check(ticket_id: int, body: DoneCheck, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+    return lifecycle.check_item(session, get_ticket(session, ticket_id), body.item, by=staff).to_dict()
+
+
+@router.post("/tickets/{ticket_id}/resolve")
+def resolve(ticket_id: int, body: ResolveRequest, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+    ticket = get_ticket(session, ticket_id)
+    lifecycle.resolve_ticket(session, ticket, by=staff, override_reason=body.override_reason)
+    data = ticket_dict(session, ticket)
+    data["offer_message"] = "resolved"
+    return data
 
 
 def _run_dict(session: DbSession, run_id: int) -> dict[str, Any]:

@@ -48,3 +48,18 @@ class TicketEventRead(BaseModel):
     old_value: str | None
     new_value: str | None
     note: str | None
+
+
+class TicketUpdate(BaseModel):
+    status: str | None = None
+    priority: str | None = None
+    assignee: str | None = Field(default=None, description="staff e-mail, name or id; 'nobody' to unassign")
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class DoneCheck(BaseModel):
+    item: str = Field(min_length=1, max_length=500, description="item number (1-based) or text")
+
+
+class ResolveRequest(BaseModel):
+    override_reason: str | None = Field(default=None, max_length=5000)

@@ -118,8 +118,9 @@ def change_ticket(
     for field, new in changes.items():
         if not hasattr(Ticket, field):
             raise InvalidInput(f"tickets have no field '{field}'")
-        if field == "status" and new not in STATUSES:
-            raise InvalidInput(f"unknown status '{new}' (use {', '.join(STATUSES)})")
+        allowed = {"status": STATUSES, "priority": PRIORITIES}.get(field)
+        if allowed is not None and new not in allowed:
+            raise InvalidInput(f"unknown {field} '{new}' (use {', '.join(allowed)})")
         old = getattr(ticket, field)
         if old == new:
             continue

@@ -1,0 +1,129 @@
+"""Ticket lifecycle: status, assignment, the definition-of-done checklist and resolving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.db import utcnow
+from franchise.errors import InvalidInput, PermissionDenied, Refused
+from franchise.runbooks import service as runbooks
+from franchise.runbooks.models import Runbook
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import add_note, change_ticket
+
+DONE_FIELD = "done_checked"
+# Who may resolve with the done list unticked (the reason is recorded).
+OVERRIDE_LEVELS = ("L2", "owner")
+
+
+@dataclass(frozen=True)
+class DoneList:
+    runbook: str | None
+    items: tuple[str, ...]
+    checked: tuple[str, ...]
+
+    @property
+    def missing(self) -> list[str]:
+        return [item for item in self.items if item not in self.checked]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "runbook": self.runbook,
+            "items": [{"item": i, "checked": i in self.checked} for i in self.items],
+            "complete": self.complete,
+        }
+
+
+def done_list(session: Session, ticket: Ticket) -> DoneList:
+    """The done checklist of the runbook the ticket ran (none if it ran no runbook)."""
+    run = runbooks.latest_run(session, ticket)
+    checked = tuple(str(x) for x in (ticket.custom_fields or {}).get(DONE_FIELD, []))
+    if run is None:
+        return DoneList(None, (), checked)
+    row = session.get(Runbook, run.runbook_id)
+    assert row is not None
+    parsed = runbooks.definition(session, row, run.revision_number)
+    return DoneList(parsed.key, parsed.done_when, checked)
+
+
+def check_item(session: Session, ticket: Ticket, item: str, *, by: Staff | None) -> DoneList:
+    """Tick an item, named by its number (1-based) or its text (case-insensitive)."""
+    current = done_list(session, ticket)
+    if not current.items:
+        raise InvalidInput(
+            f"ticket #{ticket.id} has not run a runbook, so it has no done checklist"
+        )
+    chosen = _match_item(current.items, item)
+    if chosen in current.checked:
+        return current
+    fields = dict(ticket.custom_fields or {})
+    fields[DONE_FIELD] = [*current.checked, chosen]
+    ticket.custom_fields = fields
+    add_note(session, ticket, actor=by, kind="done-checked", note=chosen)
+    return done_list(session, ticket)
+
+
+def _match_item(items: tuple[str, ...], ref: str) -> str:
+    text = ref.strip()
+    if text.isdigit() and 1 <= int(text) <= len(items):
+        return items[int(text) - 1]
+    for candidate in items:
+        if candidate.casefold() == text.casefold():
+            return candidate
+    starts = [c for c in items if c.casefold().startswith(text.casefold())] if text else []
+    if len(starts) == 1:
+        return starts[0]
+    listed = "; ".join(f"{i}. {c}" for i, c in enumerate(items, 1))
+    raise InvalidInput(f"'{ref}' is not one of the done items: {listed}")
+
+
+def set_status(
+    session: Session, ticket: Ticket, status: str, *, by: Staff | None, note: str | None = None
+) -> None:
+    if status in ("resolved", "closed") and ticket.status not in ("resolved", "closed"):
+        raise InvalidInput("use resolve to finish a ticket, so its done checklist is checked")
+    change_ticket(session, ticket, actor=by, note=note, status=status)
+
+
+def assign(session: Session, ticket: Ticket, assignee: Staff | None, *, by: Staff | None) -> None:
+    changes: dict[str, Any] = {"assignee_id": assignee.id if assignee else None}
+    if ticket.status == "new" and assignee is not None:
+        changes["status"] = "in_progress"
+    change_ticket(session, ticket, actor=by, **changes)
+
+
+def resolve_ticket(
+    session: Session, ticket: Ticket, *, by: Staff, override_reason: str | None = None
+) -> DoneList:
+    """Resolve when the done checklist is complete; L2, owner or admin may override with a reason."""
+    if ticket.status in ("resolved", "closed"):
+        raise InvalidInput(f"ticket #{ticket.id} is already {ticket.status}")
+    done = done_list(session, ticket)
+    if not done.complete:
+        if not override_reason:
+            raise Refused(
+                f"ticket #{ticket.id} cannot be resolved yet: tick the done list of "
+                f"'{done.runbook}' first; missing: " + "; ".join(done.missing)
+            )
+        if by.level not in OVERRIDE_LEVELS and not by.is_manager:
+            raise PermissionDenied(
+                "only L2, the owner or an admin may resolve with the done list unticked"
+            )
+        add_note(
+            session,
+            ticket,
+            actor=by,
+            kind="done-override",
+            note=f"resolved with unticked items ({'; '.join(done.missing)}): {override_reason}",
+        )
+    now = utcnow()
+    change_ticket(session, ticket, actor=by, at=now, status="resolved", resolved_at=now)
+    return done

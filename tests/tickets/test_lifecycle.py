@@ -1,0 +1,128 @@
+"""Definition of done, resolving, status and assignment, and time-in-status from history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.accounts.service import add_staff
+from franchise.bootstrap import initialise
+from franchise.errors import InvalidInput, PermissionDenied, Refused
+from franchise.runbooks import service as runbooks
+from franchise.tickets import lifecycle
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import create_ticket, history
+from franchise.tickets.timeline import time_in_status
+
+CERT_PATH = [
+    ("scope", "Only this user"),
+    ("client-error", "Certificate invalid, expired or not found"),
+    ("check-certificate", "Certificate expired or missing"),
+    ("renew-certificate", "User connected"),
+]
+
+
+@pytest.fixture
+def l1(session: Session) -> Staff:
+    return add_staff(session, name="Lia", email="lia@example.com", role="technician", level="L1")
+
+
+@pytest.fixture
+def l2(session: Session) -> Staff:
+    return add_staff(session, name="Max", email="max@example.com", role="technician", level="L2")
+
+
+@pytest.fixture
+def vpn_ticket(session: Session, l1: Staff) -> Ticket:
+    initialise(session)
+    ticket = create_ticket(session, title="VPN certificate expired", category="vpn")
+    run = runbooks.start_run(session, runbooks.get_runbook(session, "vpn"), ticket=ticket, actor=l1)
+    for step, answer in CERT_PATH:
+        runbooks.answer_run(session, run, step=step, reply=answer, actor=l1)
+    return ticket
+
+
+def test_resolve_is_refused_until_the_done_list_is_ticked(
+    session: Session, vpn_ticket: Ticket, l1: Staff
+) -> None:
+    done = lifecycle.done_list(session, vpn_ticket)
+    assert done.runbook == "vpn-auth-failure"
+    assert len(done.items) == 5
+    with pytest.raises(Refused, match="missing: User connects and reaches an internal resource"):
+        lifecycle.resolve_ticket(session, vpn_ticket, by=l1)
+    for number in range(1, len(done.items) + 1):
+        lifecycle.check_item(session, vpn_ticket, str(number), by=l1)
+    lifecycle.resolve_ticket(session, vpn_ticket, by=l1)
+    assert vpn_ticket.status == "resolved"
+    assert vpn_ticket.resolved_at is not None
+    kinds = [e.kind for e in history(session, vpn_ticket)]
+    assert kinds.count("done-checked") == 5
+
+
+def test_items_are_matched_by_number_text_or_unique_prefix(
+    session: Session, vpn_ticket: Ticket, l1: Staff
+) -> None:
+    lifecycle.check_item(session, vpn_ticket, "tunnel stable", by=l1)
+    lifecycle.check_item(session, vpn_ticket, "USER CONFIRMED THE FIX", by=l1)
+    assert lifecycle.done_list(session, vpn_ticket).checked == (
+        "Tunnel stable for 15 minutes",
+        "User confirmed the fix",
+    )
+    with pytest.raises(InvalidInput, match="not one of the done items"):
+        lifecycle.check_item(session, vpn_ticket, "coffee", by=l1)
+
+
+def test_only_l2_or_above_may_override_and_the_reason_is_recorded(
+    session: Session, vpn_ticket: Ticket, l1: Staff, l2: Staff
+) -> None:
+    with pytest.raises(PermissionDenied):
+        lifecycle.resolve_ticket(session, vpn_ticket, by=l1, override_reason="user went home")
+    lifecycle.resolve_ticket(
+        session, vpn_ticket, by=l2, override_reason="user went home; confirmed by phone"
+    )
+    notes = [e.note for e in history(session, vpn_ticket) if e.kind == "done-override"]
+    assert len(notes) == 1
+    assert "user went home; confirmed by phone" in (notes[0] or "")
+
+
+def test_ticket_without_a_run_resolves_without_a_checklist(session: Session, l1: Staff) -> None:
+    ticket = create_ticket(session, title="Question about invoice")
+    with pytest.raises(InvalidInput, match="has not run a runbook"):
+        lifecycle.check_item(session, ticket, "1", by=l1)
+    lifecycle.resolve_ticket(session, ticket, by=l1)
+    assert ticket.status == "resolved"
+
+
+def test_status_cannot_skip_the_resolve_gate(session: Session, l1: Staff) -> None:
+    ticket = create_ticket(session, title="x")
+    with pytest.raises(InvalidInput, match="use resolve"):
+        lifecycle.set_status(session, ticket, "resolved", by=l1)
+    lifecycle.assign(session, ticket, l1, by=l1)
+    assert (ticket.assignee_id, ticket.status) == (l1.id, "in_progress")
+
+
+@dataclass
+class Event:
+    at: datetime
+    field: str | None
+    new_value: str | None
+
+
+def test_time_in_status_adds_every_stretch_and_the_open_one() -> None:
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    events = [
+        Event(t0 + timedelta(minutes=10), "status", "waiting_on_approval"),
+        Event(t0 + timedelta(minutes=40), "status", "in_progress"),
+        Event(t0 + timedelta(minutes=50), "assignee_id", "3"),
+        Event(t0 + timedelta(minutes=60), "status", "waiting_on_approval"),
+    ]
+    now = t0 + timedelta(minutes=75)
+    assert time_in_status(events, "waiting_on_approval", created_at=t0, now=now) == timedelta(
+        minutes=45
+    )
+    assert time_in_status(events, "new", created_at=t0, now=now) == timedelta(minutes=10)
+    assert time_in_status(events, "escalated", created_at=t0, now=now) == timedelta()
