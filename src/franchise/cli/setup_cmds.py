@@ -56,8 +56,14 @@ def demo(
             f"Demo MSP loaded: {report['clients']} clients, {report['endpoints']} endpoints, "
             f"{report['staff']} staff, {report['tickets']} tickets."
         )
-    for login in report.get("logins", []):
-        console.print(f"  {login['role']:<12} {login['email']:<32} password: {login['password']}")
+    logins = report.get("logins", [])
+    role_width = max((len(login["role"]) for login in logins), default=0)
+    email_width = max((len(login["email"]) for login in logins), default=0)
+    for login in logins:
+        console.print(
+            f"  {login['role']:<{role_width}}  {login['email']:<{email_width}}  password: {login['password']}",
+            highlight=False,
+        )
 
 
 def serve(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MSP_NAME = "Northwind Managed IT"
-MSP_DOMAIN = "northwind-it.example"
+MSP_DOMAIN = "northwind.example"
 
 
 @dataclass(frozen=True)

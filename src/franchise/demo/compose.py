@@ -20,6 +20,7 @@ class Composed:
     host: str | None
     user: str
     facts: dict[str, str]
+    resolutions: tuple[str, ...]
 
 
 def compose(
@@ -31,12 +32,19 @@ def compose(
     facts = _facts(rng, client, created)
     title = template.title.format(**facts)
     body = template.body.format(**facts)
-    both = template.title + template.body
-    # The device a ticket is about: the server when only the server is named.
-    host = facts["server"] if "{server}" in both and "{host}" not in both else facts["host"]
-    if "{host}" not in both and "{server}" not in both:
-        host = facts["host"] if category in ("patching", "disk-space") else None
-    return Composed(title, body, _priority(rng, category, title), host, facts["user"], facts)
+    host = _device(template.title + template.body, facts)
+    priority = _priority(rng, category, title)
+    fixes = template.fixes or text.resolutions
+    return Composed(title, body, priority, host, facts["user"], facts, fixes)
+
+
+def _device(template: str, facts: dict[str, str]) -> str | None:
+    """The device a ticket is about: the one its text names, the workstation first."""
+    if "{host}" in template:
+        return facts["host"]
+    if "{server}" in template:
+        return facts["server"]
+    return None
 
 
 def _facts(rng: random.Random, client: ClientPlan, created: datetime) -> dict[str, str]:

@@ -79,13 +79,11 @@ class _Story:
         now: datetime,
         drill: DrillPlan,
     ) -> None:
-        self.rng, self.clients, self.tickets, self.now, self.drill = (
-            rng,
-            clients,
-            tickets,
-            now,
-            drill,
-        )
+        self.rng = rng
+        self.clients = clients
+        self.tickets = tickets
+        self.now = now
+        self.drill = drill
 
     def week(self, index: int, week: datetime, outcome: str, count: int) -> list[ContactPlan]:
         progress = min(index / 7, 1.0)
@@ -204,10 +202,12 @@ class _Story:
         slots = {
             "client": client.name,
             "host": ticket.host if ticket and ticket.host else client.endpoints[-1].hostname,
-            "server": client.endpoints[0].hostname,
+            "server": ticket.host
+            if ticket and ticket.host and "-SRV-" in ticket.host
+            else client.endpoints[0].hostname,
             "user": ticket.user if ticket else client.users[0],
             "kb": facts.get("kb", "KB5034441"),
-            "amount": str(self.rng.choice(AMOUNTS)),
+            "amount": str(self.rng.choice(AMOUNTS[:5] if outcome == "deflection" else AMOUNTS)),
             "l2": L2_NAME,
         }
         if emergency:
@@ -240,15 +240,9 @@ def build_reviews(
     for i, contact in enumerate(contacts):
         if not contact.in_drill:
             continue
-        disposition = (
-            "improve_runbook"
-            if contact.emergency or contact.reason == "technical_decision"
-            else "tighten_rule"
-        )
+        disposition, note = _disposal(rng, contact)
         when = next_office_moment(rng, drill.ended_at + timedelta(hours=rng.randint(20, 50)))
-        items.append(
-            ReviewPlan(i, disposition, rng.choice(stories.REVIEW_NOTES[disposition]), when)
-        )
+        items.append(ReviewPlan(i, disposition, note, when))
     drill = DrillPlan(drill.starts_at, drill.ends_at, drill.ended_at, drill.criteria, tuple(items))
     weekly = []
     for week_index, disposed in ((len(weeks) - 2, True), (len(weeks) - 1, False)):
@@ -260,12 +254,14 @@ def build_reviews(
             if not start <= contact.occurred_at < end:
                 continue
             if disposed:
-                disposition = (
-                    "improve_runbook" if contact.reason == "technical_decision" else "tighten_rule"
-                )
-                note = rng.choice(stories.REVIEW_NOTES[disposition])
+                disposition, note = _disposal(rng, contact)
                 when = office_time(rng, end)  # reviewed on the Monday after
                 weekly.append(ReviewPlan(i, disposition, note, when, label))
             else:
                 weekly.append(ReviewPlan(i, None, None, None, label))
     return drill, tuple(weekly)
+
+
+def _disposal(rng: random.Random, contact: ContactPlan) -> tuple[str, str]:
+    disposition, notes = stories.REVIEWS["emergency" if contact.emergency else contact.reason]
+    return disposition, rng.choice(notes)

@@ -73,7 +73,8 @@ QUESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "escalation": {
         "*": (
-            "Runbook ended in escalate for {client}. {l2} is out; can you take it?",
+            "Runbook ended in escalate to owner for {client}. Do you want it, or does it wait "
+            "for L2?",
             "Who decides this one for {client}? The map isn't clear to me.",
             "This looks bigger than L2 for {client}. Can you have a look?",
         ),
@@ -91,8 +92,9 @@ OWNER_ANSWERS: dict[str, tuple[str, ...]] = {
     "approval": ("Yes, go ahead.", "Yes, but get a second quote next time.", "Wait till Friday."),
     "technical_decision": (
         "Do it after hours.",
-        "Restore from the noon snapshot.",
+        "Yes, do it.",
         "Go ahead, tell the client first.",
+        "Leave it until I've looked tomorrow.",
     ),
     "customer_communication": (
         "I'll call them.",
@@ -147,20 +149,43 @@ DRILL_CRITERIA = (
     "data loss, or spend over £1,000."
 )
 
-# Drill review notes by the disposition they led to.
-REVIEW_NOTES: dict[str, tuple[str, ...]] = {
-    "improve_runbook": (
-        "The runbook stopped short here; added a step for the case the technician hit.",
-        "The technician did not know the fix was safe during the day; the runbook now says "
-        "when it is.",
-        "Added the vendor's support number and the evidence to attach before escalating.",
+# How a review closes a contact, by the contact's reason ("emergency" for emergencies):
+# the disposition, and the notes to choose from.
+REVIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "approval": (
+        "tighten_rule",
+        (
+            "Raised the L2 spending boundary to £300 for parts; this ask is now approved by "
+            "the boundary.",
+            "Licences and like-for-like replacements are now inside the L1 boundary.",
+        ),
     ),
-    "tighten_rule": (
-        "Raised the L2 spending boundary to £300 for parts; this ask is now approved by the "
-        "boundary.",
-        "Client-wide outages now go to the service manager first; only ransomware goes to the "
-        "owner.",
-        "Customer complaints go to the service manager; the map now says so.",
+    "technical_decision": (
+        "improve_runbook",
+        (
+            "The runbook stopped short here; added a step for the case the technician hit.",
+            "The technician did not know the fix was safe during the day; the runbook now "
+            "says when it is.",
+        ),
+    ),
+    "customer_communication": (
+        "tighten_rule",
+        ("Customer complaints go to the service manager; the map now says so.",),
+    ),
+    "escalation": (
+        "tighten_rule",
+        (
+            "Client-wide outages now go to the service manager first; only ransomware and "
+            "data loss go to the owner.",
+        ),
+    ),
+    "other": ("tighten_rule", ("Sales and contract questions go to the service manager.",)),
+    "emergency": (
+        "improve_runbook",
+        (
+            "A real emergency, handled right. Added the isolate-and-restore steps so L2 can "
+            "start before the owner picks up.",
+        ),
     ),
 }
 

@@ -17,16 +17,17 @@ from franchise.demo.records import ChangePlan, ClientPlan, TicketPlan, WalkPlan
 from franchise.demo.timeline import (
     WEEK,
     any_time,
-    log_uniform,
     next_office_moment,
     office_day,
     office_time,
+    share_of,
+    some_minutes,
 )
 from franchise.runbooks.definition import CATEGORIES
 
 # An MSP of 20 clients and 120 endpoints sees roughly 75-95 tickets a week.
 WEEKLY_TICKETS = (74, 96)
-# Share of the week's tickets per category, in the order of CATEGORIES.
+# Relative share of the week's tickets per category.
 CATEGORY_WEIGHTS = {
     "vpn": 6,
     "patching": 9,
@@ -66,7 +67,8 @@ WORK_MINUTES = {
     "onboarding": (1440, 7200),
 }
 ESCALATE_SHARE = {"vpn": 0.3, "backup": 0.25, "patching": 0.2, "endpoint-offline": 0.15}
-WAITING_SHARE = {"onboarding": 0.5, "printer": 0.25, "mfa": 0.2}
+WAITING_SHARE = {"onboarding": 0.5, "printer": 0.3, "mfa": 0.25}
+OWNER_NOTE = "Beyond the L2 boundary (cost or client-wide impact); needs the owner's decision."
 # Server-side problems often go straight to L2.
 SERVER_CATEGORIES = ("backup", "patching", "disk-space", "endpoint-offline")
 
@@ -128,7 +130,7 @@ def _arrivals(
 def _lifecycle(
     rng: random.Random, category: str, source: str, text: Composed, created: datetime
 ) -> _Flow:
-    responded = created + timedelta(minutes=rng.randint(4, 40))
+    responded = created + some_minutes(rng, 3, 120)
     if text.priority != "critical":
         responded = next_office_moment(rng, responded)
     to_l2 = category in SERVER_CATEGORIES and text.host is not None and "-SRV-" in text.host
@@ -147,16 +149,18 @@ def _lifecycle(
     )
     cursor = started
     low, high = WORK_MINUTES[category]
-    work = timedelta(minutes=log_uniform(rng, low, high))
-    if rng.random() < WAITING_SHARE.get(category, 0.12):
-        cursor = _wait(rng, flow, cursor + work * rng.uniform(0.2, 0.5), text)
+    work = some_minutes(rng, low, high)
+    if rng.random() < WAITING_SHARE.get(category, 0.22):
+        cursor = _wait(rng, flow, cursor + share_of(work, rng.uniform(0.2, 0.5)), text)
     if rng.random() < ESCALATE_SHARE.get(category, 0.05) * (0.15 if to_l2 else 1):
-        cursor = _escalate(rng, flow, cursor + work * rng.uniform(0.3, 0.6), category, text)
-        work = timedelta(minutes=log_uniform(rng, 60, 1440))
+        cursor = _escalate(
+            rng, flow, cursor + share_of(work, rng.uniform(0.3, 0.6)), category, text
+        )
+        work = some_minutes(rng, 120, 2880)
     resolved = cursor + work
     if text.priority != "critical":
         resolved = next_office_moment(rng, resolved)
-    note = rng.choice(tt.CATEGORY_TEXT[category].resolutions).format(**text.facts)
+    note = rng.choice(text.resolutions).format(**text.facts)
     flow.changes.append(ChangePlan(resolved, flow.worker, status="resolved", note=note))
     flow.changes.append(
         ChangePlan(resolved + timedelta(days=3), None, status="closed", note=tt.CLOSE_NOTE)
@@ -167,8 +171,10 @@ def _lifecycle(
 
 def _wait(rng: random.Random, flow: _Flow, at: datetime, text: Composed) -> datetime:
     note = rng.choice(tt.WAITING_NOTES).format(**text.facts)
+    at = next_office_moment(rng, at)
     flow.changes.append(ChangePlan(at, flow.worker, status="waiting_on_client", note=note))
-    replied = at + timedelta(minutes=log_uniform(rng, 30, 2880))
+    # Clients answer when they get round to it: within the hour, or most of a week later.
+    replied = next_office_moment(rng, at + some_minutes(rng, 30, 8640))
     flow.changes.append(ChangePlan(replied, None, status="in_progress", note="Client replied."))
     return replied
 
@@ -177,25 +183,25 @@ def _escalate(
     rng: random.Random, flow: _Flow, at: datetime, category: str, text: Composed
 ) -> datetime:
     already_l2 = flow.worker in catalogue.TECHNICIANS_L2
+    if text.priority != "critical":
+        at = next_office_moment(rng, at)
     # The owner is the last resort: a few per quarter, not per week.
     level = "owner" if already_l2 or rng.random() < 0.06 else "L2"
     escalations = tt.CATEGORY_TEXT[category].escalations
-    note = rng.choice(escalations).format(**text.facts)
+    note = OWNER_NOTE if level == "owner" else rng.choice(escalations).format(**text.facts)
     flow.changes.append(ChangePlan(at, flow.worker, status="escalated", level=level, note=note))
     flow.escalated_at, flow.escalated_to = at, level
-    picked = at + timedelta(minutes=rng.randint(10, 90))
-    if not already_l2:
-        flow.worker = rng.choice(catalogue.TECHNICIANS_L2)
-        flow.changes.append(
-            ChangePlan(picked, "manager", assignee=flow.worker, status="in_progress")
-        )
-    else:
-        flow.changes.append(
-            ChangePlan(
-                picked, flow.worker, status="in_progress", note="Owner decided; carrying on."
-            )
-        )
-    return picked
+    # It stays escalated until the next level has looked at it, which can take a while.
+    resumed = next_office_moment(rng, at + some_minutes(rng, 20, 1800))
+    if already_l2:
+        note = "Owner decided; carrying on."
+        flow.changes.append(ChangePlan(resumed, flow.worker, status="in_progress", note=note))
+        return resumed
+    flow.worker = rng.choice(catalogue.TECHNICIANS_L2)
+    assigned = min(next_office_moment(rng, at + timedelta(minutes=rng.randint(5, 60))), resumed)
+    flow.changes.append(ChangePlan(assigned, "manager", assignee=flow.worker))
+    flow.changes.append(ChangePlan(resumed, flow.worker, status="in_progress"))
+    return resumed
 
 
 def _settle(
@@ -248,7 +254,7 @@ def _settle(
 def _walk(rng: random.Random, flow: _Flow, now: datetime, week_index: int) -> WalkPlan | None:
     """Record a runbook run on some finished tickets; more in later weeks as runbooks land."""
     seed = rng.randrange(2**31)
-    if rng.random() >= 0.015 + 0.01 * week_index:
+    if rng.random() >= 0.02 + 0.01 * week_index:
         return None
     start = flow.started_at + timedelta(minutes=rng.randint(1, 5))
     if flow.escalated_at is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 class Text:
     title: str
     body: str
+    fixes: tuple[str, ...] = ()  # resolutions that only fit this text; else the category's
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,20 @@ CATEGORY_TEXT: dict[str, CategoryText] = {
                 "Got an email saying 'Your mailbox is almost full, click here to upgrade' - it "
                 "went to quarantine but a colleague says she got the same one in her inbox. "
                 "Should we click it?? {user}",
+                fixes=(
+                    "Confirmed phishing (credential-harvest page on a lookalike domain); purged "
+                    "every copy from the tenant with a content search, blocked the sender and sent"
+                    " staff a heads-up.",
+                ),
             ),
             Text(
                 "Docusign from {sender} blocked",
                 "Our solicitor sent a DocuSign envelope and the quarantine email says it was held "
                 "as phishing. We need to sign today. {user}",
+                fixes=(
+                    "Verified the envelope against DocuSign's sending IPs and the link target; "
+                    "released it and allowed the sender's DocuSign account address.",
+                ),
             ),
         ),
         alert=(
@@ -129,21 +139,38 @@ CATEGORY_TEXT: dict[str, CategoryText] = {
                 "New phone - Authenticator not working",
                 "I got a new phone yesterday and now I can't get into Outlook, it keeps asking "
                 "to approve on the Authenticator app which was on my old phone. {user}",
+                fixes=(
+                    "Verified by callback, issued a Temporary Access Pass and the user registered "
+                    "Authenticator on the new phone; removed the old phone's registration.",
+                ),
             ),
             Text(
                 "MFA prompts I didn't ask for",
                 "I keep getting 'approve sign-in?' notifications on my phone and I'm not trying "
                 "to log in. Denied them all. Is someone trying to hack me? {user}, {client}",
+                fixes=(
+                    "Password had leaked (prompts from an overseas IP). Reset password, revoked "
+                    "sessions, re-registered MFA with number matching; user briefed.",
+                ),
             ),
             Text(
                 "Not getting the approve notification",
                 "The sign-in just waits for me to approve on my phone but the notification never "
                 "comes. Phone has signal. {first}",
+                fixes=(
+                    "Authenticator notifications were blocked by the phone's battery saver; "
+                    "re-enabled them and tested a push with the user.",
+                ),
             ),
             Text(
                 "Lost my phone",
                 "Lost my work phone on the train last night. I can't sign in to anything because "
                 "of the code thing. Please help, {user} ({email})",
+                fixes=(
+                    "Verified by callback with the line manager, removed the lost phone's MFA "
+                    "methods, revoked sessions and issued a Temporary Access Pass; phone reported "
+                    "to the carrier.",
+                ),
             ),
             Text(
                 "Set up MFA for {first}",
@@ -182,6 +209,10 @@ CATEGORY_TEXT: dict[str, CategoryText] = {
                 "Can't scan to email",
                 "Scan to email on the {printer} stopped working today, says 'send failed'. We "
                 "need it for patient forms / ID checks. {first}",
+                fixes=(
+                    "Scan-to-email was using basic SMTP auth which Microsoft switched off; moved "
+                    "the printer to the SMTP relay connector and tested a scan.",
+                ),
             ),
             Text(
                 "printer offline on my pc",
@@ -191,11 +222,19 @@ CATEGORY_TEXT: dict[str, CategoryText] = {
                 "Paper jam error that won't clear",
                 "The {printer} shows a paper jam but there is no paper in it. Opened every door. "
                 "{contact}, {client}",
+                fixes=(
+                    "Torn scrap of paper behind the fuser door was tripping the sensor; removed it"
+                    " on a remote video call with the office manager.",
+                ),
             ),
             Text(
                 "Need the new printer added",
                 "We've moved the {printer} to {location}, can you set it up on all the PCs "
                 "again? Nobody can find it now. {contact}",
+                fixes=(
+                    "Printer had a new IP after the move; set a DHCP reservation, updated the port"
+                    " on the print server and redeployed it to the PCs by group policy.",
+                ),
             ),
         ),
         alert=(
@@ -272,6 +311,10 @@ CATEGORY_TEXT: dict[str, CategoryText] = {
                 "Need a file restored",
                 "I accidentally deleted the folder 'Clients 2024' from the shared drive this "
                 "morning. Can you get it back? {user}",
+                fixes=(
+                    "Restored the folder from the 12:00 snapshot to its original location and "
+                    "confirmed with the user that the files open.",
+                ),
             ),
             Text(
                 "Backup email says failed",
@@ -313,10 +356,18 @@ CATEGORY_TEXT: dict[str, CategoryText] = {
             Text(
                 "PC won't turn on",
                 "The reception PC ({host}) won't switch on at all this morning, no lights. {user}",
+                fixes=(
+                    "Power supply failed; swapped in the spare PC, restored the user's profile and"
+                    " booked a warranty repair.",
+                ),
             ),
             Text(
                 "No internet on my computer",
                 "{host} says no internet but my phone on the wifi is fine. {first}",
+                fixes=(
+                    "Network cable had come out of the floor box during cleaning; reconnected and "
+                    "the device checked in.",
+                ),
             ),
         ),
         alert=(

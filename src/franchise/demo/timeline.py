@@ -70,6 +70,11 @@ def next_office_moment(rng: random.Random, moment: datetime) -> datetime:
     return day + timedelta(hours=OPEN_HOUR, minutes=rng.randint(5, 40))
 
 
-def log_uniform(rng: random.Random, low: float, high: float) -> float:
-    """Most work is quick and a few items drag on: spread evenly over orders of magnitude."""
-    return math.exp(rng.uniform(math.log(low), math.log(high)))
+def some_minutes(rng: random.Random, low: float, high: float) -> timedelta:
+    """Between `low` and `high` minutes, spread evenly over orders of magnitude: most work
+    is quick and a few items drag on. Whole seconds, as a ticket system would show."""
+    return timedelta(seconds=round(60 * math.exp(rng.uniform(math.log(low), math.log(high)))))
+
+
+def share_of(span: timedelta, share: float) -> timedelta:
+    return timedelta(seconds=round(span.total_seconds() * share))
