@@ -88,6 +88,11 @@ def app_from_env() -> FastAPI:
 
 def _install_routes(app: FastAPI) -> None:
     from franchise.api import health
+    from franchise.approvals import api as approvals_api
+    from franchise.contacts import api as contacts_api
+    from franchise.escalation import api as escalation_api
+    from franchise.messages import api as messages_api
+    from franchise.orgsettings import api as settings_api
     from franchise.runbooks import api as runbooks_api
     from franchise.suggest import api as suggest_api
     from franchise.tickets import api as tickets_api
@@ -96,6 +101,11 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(runbooks_api.router, prefix="/api/v1")
     app.include_router(suggest_api.router, prefix="/api/v1")
     app.include_router(tickets_api.router, prefix="/api/v1")
+    app.include_router(approvals_api.router, prefix="/api/v1")
+    app.include_router(escalation_api.router, prefix="/api/v1")
+    app.include_router(messages_api.router, prefix="/api/v1")
+    app.include_router(contacts_api.router, prefix="/api/v1")
+    app.include_router(settings_api.router, prefix="/api/v1")
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

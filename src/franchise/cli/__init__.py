@@ -47,7 +47,19 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from franchise.cli import run_cmd, runbook_cmds, setup_cmds, suggest_cmd, ticket_cmds, user_cmds
+    from franchise.cli import (
+        approval_cmds,
+        contact_cmds,
+        escalation_cmds,
+        message_cmds,
+        run_cmd,
+        runbook_cmds,
+        settings_cmds,
+        setup_cmds,
+        suggest_cmd,
+        ticket_cmds,
+        user_cmds,
+    )
 
     setup_cmds.register(app)
     app.add_typer(
@@ -58,6 +70,24 @@ def _register() -> None:
     app.add_typer(ticket_cmds.app, name="ticket", help="Create, list and show tickets.")
     app.add_typer(user_cmds.user_app, name="user", help="Add and list staff.")
     app.add_typer(user_cmds.token_app, name="token", help="Create, list and revoke API tokens.")
+    approval_cmds.register(app)
+    app.add_typer(settings_cmds.app, name="settings", help="Show and change organisation settings.")
+    app.add_typer(contact_cmds.app, name="contact", help="Log, import and list owner contacts.")
+    contact_cmds.register(app)
+    app.add_typer(
+        escalation_cmds.app,
+        name="escalation",
+        help="Check a ticket's escalation; show, lint, import and export the escalation map.",
+    )
+    ticket_cmds.app.command("escalate")(escalation_cmds.escalate)
+    app.add_typer(
+        message_cmds.app, name="message", help="Render, send and list client messages on tickets."
+    )
+    app.add_typer(
+        message_cmds.templates_app,
+        name="templates",
+        help="Show, lint, import and export client message templates.",
+    )
 
 
 _register()

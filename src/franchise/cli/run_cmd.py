@@ -41,6 +41,7 @@ def run(
     from franchise.runbooks import engine
     from franchise.runbooks import service as runbooks
     from franchise.tickets.service import get_ticket
+    from franchise.tickets.workflow import begin_run, record_answer
 
     answers = parse_answers(answer or [])
     interactive = not json_out and sys.stdin.isatty()
@@ -57,7 +58,7 @@ def run(
             record = get_ticket(session, ticket)
             run_row = runbooks.latest_run(session, record)
             if run_row is None or run_row.runbook_id != row.id or run_row.outcome is not None:
-                run_row = runbooks.start_run(session, row, ticket=record, actor=actor)
+                run_row = begin_run(session, row, ticket=record, actor=actor)
             state = runbooks.run_state(session, run_row)
             while not state.finished:
                 queue = answers.get(state.current)
@@ -67,7 +68,7 @@ def run(
                     reply = _ask(state)
                 else:
                     break
-                state = runbooks.answer_run(
+                state = record_answer(
                     session, run_row, step=state.current, reply=reply, actor=actor
                 )
             result = state.to_dict()

@@ -6,15 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from franchise.accounts.service import get_staff
+from franchise.escalation.service import refresh_escalation
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
 from franchise.runbooks.schemas import RunAnswer, RunStart
-from franchise.tickets.present import ticket_dict
-from franchise.accounts.service import get_staff
 from franchise.tickets import lifecycle
+from franchise.tickets.present import ticket_dict
 from franchise.tickets.schemas import DoneCheck, ResolveRequest, TicketCreate, TicketUpdate
 from franchise.tickets.service import change_ticket, get_ticket, list_tickets
-from franchise.tickets.workflow import open_ticket
+from franchise.tickets.workflow import begin_run, open_ticket, record_answer
 from franchise.web.deps import CurrentStaff, DbSession
 
 router = APIRouter(tags=["tickets"])
@@ -60,7 +61,9 @@ def show(ticket_id: int, session: DbSession, _staff: CurrentStaff) -> dict[str, 
 
 
 @router.patch("/tickets/{ticket_id}")
-def update(ticket_id: int, body: TicketUpdate, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+def update(
+    ticket_id: int, body: TicketUpdate, session: DbSession, staff: CurrentStaff
+) -> dict[str, Any]:
     ticket = get_ticket(session, ticket_id)
     if body.assignee is not None:
         assignee = None if body.assignee == "nobody" else get_staff(session, body.assignee)
@@ -69,6 +72,7 @@ def update(ticket_id: int, body: TicketUpdate, session: DbSession, staff: Curren
         lifecycle.set_status(session, ticket, body.status, by=staff, note=body.note)
     if body.priority is not None:
         change_ticket(session, ticket, actor=staff, note=body.note, priority=body.priority)
+    refresh_escalation(session, ticket, actor=staff)
     return ticket_dict(session, ticket)
 
 
@@ -78,12 +82,18 @@ def done(ticket_id: int, session: DbSession, _staff: CurrentStaff) -> dict[str, 
 
 
 @router.post("/tickets/{ticket_id}/done")
-def check(ticket_id: int, body: DoneCheck, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
-    return lifecycle.check_item(session, get_ticket(session, ticket_id), body.item, by=staff).to_dict()
+def check(
+    ticket_id: int, body: DoneCheck, session: DbSession, staff: CurrentStaff
+) -> dict[str, Any]:
+    return lifecycle.check_item(
+        session, get_ticket(session, ticket_id), body.item, by=staff
+    ).to_dict()
 
 
 @router.post("/tickets/{ticket_id}/resolve")
-def resolve(ticket_id: int, body: ResolveRequest, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+def resolve(
+    ticket_id: int, body: ResolveRequest, session: DbSession, staff: CurrentStaff
+) -> dict[str, Any]:
     ticket = get_ticket(session, ticket_id)
     lifecycle.resolve_ticket(session, ticket, by=staff, override_reason=body.override_reason)
     data = ticket_dict(session, ticket)
@@ -103,7 +113,7 @@ def _run_dict(session: DbSession, run_id: int) -> dict[str, Any]:
 def start_run(body: RunStart, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
     row = runbooks.get_runbook(session, body.runbook)
     ticket = get_ticket(session, body.ticket_id) if body.ticket_id is not None else None
-    run = runbooks.start_run(session, row, ticket=ticket, actor=staff, inputs=body.inputs or None)
+    run = begin_run(session, row, ticket=ticket, actor=staff, inputs=body.inputs or None)
     return _run_dict(session, run.id)
 
 
@@ -115,7 +125,5 @@ def get_run(run_id: int, session: DbSession, _staff: CurrentStaff) -> dict[str, 
 @router.post("/runs/{run_id}/answers")
 def answer(run_id: int, body: RunAnswer, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
     run = runbooks.get_run(session, run_id)
-    runbooks.answer_run(
-        session, run, step=body.step, reply=body.answer, note=body.note, actor=staff
-    )
+    record_answer(session, run, step=body.step, reply=body.answer, note=body.note, actor=staff)
     return _run_dict(session, run_id)

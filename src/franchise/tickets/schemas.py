@@ -53,7 +53,9 @@ class TicketEventRead(BaseModel):
 class TicketUpdate(BaseModel):
     status: str | None = None
     priority: str | None = None
-    assignee: str | None = Field(default=None, description="staff e-mail, name or id; 'nobody' to unassign")
+    assignee: str | None = Field(
+        default=None, description="staff e-mail, name or id; 'nobody' to unassign"
+    )
     note: str | None = Field(default=None, max_length=5000)
 
 

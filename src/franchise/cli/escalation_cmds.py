@@ -1,0 +1,175 @@
+"""franchise escalation check|show|lint|import|export, and `franchise ticket escalate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from franchise.cli.context import Json, console, err_console, get_context, print_json
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    json_out: Json = False,
+) -> None:
+    """Escalation allowed: Yes/No, to which level, by which rule, and why."""
+    from franchise.escalation.service import check_escalation
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        data = check_escalation(session, get_ticket(session, ticket_id)).to_dict()
+    if json_out:
+        print_json(data)
+        return
+    verdict = "[green]Yes[/]" if data["allowed"] else "[red]No[/]"
+    to = f" to {data['to']}" if data["allowed"] else ""
+    emergency = " [bold red](emergency)[/]" if data["emergency"] else ""
+    console.print(f"Escalation allowed: {verdict}{to}{emergency}  rule {data['rule']}")
+    console.print(data["reason"], highlight=False, soft_wrap=True)
+    if data["pending_step"]:
+        console.print(f"Next runbook step: {data['pending_step']}", highlight=False)
+
+
+@app.command()
+def show(ctx: typer.Context, json_out: Json = False) -> None:
+    """Show the current escalation map: levels, rules in order (first match wins), default."""
+    from franchise.escalation.present import conditions_text, map_dict
+    from franchise.escalation.service import current_map
+
+    with get_context(ctx).database().unit_of_work() as session:
+        current = current_map(session)
+    data = map_dict(current.map, current.revision)
+    if json_out:
+        print_json(data)
+        return
+    shown = f"revision {current.revision}" if current.revision else "shipped starter, not saved"
+    console.print(f"[bold]Escalation map[/] ({shown}); levels: {' → '.join(data['levels'])}")
+    table = Table("#", "rule", "when (any line)", "to", "emergency", "allow")
+    for i, rule in enumerate(current.map.rules, 1):
+        table.add_row(
+            str(i),
+            rule.name,
+            "\n".join(conditions_text(block) for block in rule.when),
+            rule.to or "-",
+            "yes" if rule.emergency else "",
+            "" if rule.allow else "no",
+        )
+    console.print(table)
+    if current.map.default:
+        default = current.map.default
+        console.print(f"Otherwise: {default.to}: {default.reason}", highlight=False)
+
+
+@app.command()
+def lint(
+    file: Annotated[Path, typer.Argument(help="Escalation map YAML.", exists=True, dir_okay=False)],
+    json_out: Json = False,
+) -> None:
+    """Check an escalation map file; prints every problem with its line; exit 1 if any."""
+    from franchise.escalation.lint import lint_escalation
+
+    esc_map, problems = lint_escalation(file.read_text(encoding="utf-8"), str(file))
+    if json_out:
+        print_json({"ok": not problems, "problems": [p.to_dict() for p in problems]})
+    else:
+        for problem in problems:
+            console.print(problem.format(), highlight=False, soft_wrap=True)
+        if esc_map is not None:
+            console.print(f"{file}: [green]no problems[/] ({len(esc_map.rules)} rules)")
+        else:
+            console.print(f"{file}: [red]{len(problems)} problem(s)[/]")
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Escalation map YAML.", exists=True, dir_okay=False)],
+    note: Annotated[str, typer.Option(help="Why it changed.")] = "imported",
+    by: Annotated[str | None, typer.Option(help="Author (staff e-mail or name).")] = None,
+    expected_revision: Annotated[
+        int | None, typer.Option(help="Refuse unless still at this revision.")
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Save the file as a new revision of the map (nothing is saved if lint finds a problem)."""
+    from franchise.accounts.service import get_staff
+    from franchise.escalation.service import save_map
+
+    source = file.read_text(encoding="utf-8")
+    with get_context(ctx).database().unit_of_work() as session:
+        author = get_staff(session, by) if by else None
+        revision, changed = save_map(
+            session,
+            source,
+            file=str(file),
+            author=author,
+            note=note,
+            expected_revision=expected_revision,
+        )
+    if json_out:
+        print_json({"revision": revision, "changed": changed})
+    else:
+        console.print(
+            f"escalation map: {'saved' if changed else 'unchanged'} (revision {revision})"
+        )
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Where to write the YAML.")],
+) -> None:
+    """Write the current map's YAML to a file (docs as code)."""
+    from franchise.escalation.service import current_map
+
+    with get_context(ctx).database().unit_of_work() as session:
+        current = current_map(session)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(current.source, encoding="utf-8")
+    console.print(f"Wrote the escalation map (revision {current.revision}) to {file}")
+
+
+def escalate(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    to: Annotated[str, typer.Option("--to", help="Level to escalate to (L2, owner).")],
+    by: Annotated[str, typer.Option("--by", help="Who escalates (staff e-mail or name).")],
+    override_reason: Annotated[
+        str | None,
+        typer.Option(help="Owner or admin only: escalate although the map says no."),
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Escalate a ticket if the escalation map allows it; otherwise say what to do first."""
+    from franchise.accounts.service import get_staff
+    from franchise.errors import PermissionDenied, Refused
+    from franchise.escalation.service import escalate_ticket, refusal_hint
+    from franchise.tickets.service import get_ticket
+
+    try:
+        with get_context(ctx).database().unit_of_work() as session:
+            ticket = get_ticket(session, ticket_id)
+            decision = escalate_ticket(
+                session, ticket, to=to, by=get_staff(session, by), override_reason=override_reason
+            )
+            out = {"id": ticket.id, "level": ticket.level, "status": ticket.status}
+    except (Refused, PermissionDenied) as exc:
+        # Rendered here rather than by the root group: the next step is the useful part.
+        err_console.print(f"[bold red]refused:[/] {exc.message}", highlight=False, soft_wrap=True)
+        step = refusal_hint(exc)
+        if step:
+            err_console.print(f"Do runbook step '{step}' next.", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    if json_out:
+        print_json({**out, "decision": decision.to_dict()})
+    else:
+        console.print(f"Ticket #{out['id']} escalated to {out['level']} (rule {decision.rule})")

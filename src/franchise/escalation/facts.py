@@ -1,0 +1,68 @@
+"""Gather a ticket's `TicketFacts` from the database for the evaluator."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from franchise.clients.models import Client
+from franchise.db import utcnow
+from franchise.escalation.evaluate import TicketFacts
+from franchise.runbooks import service as runbooks
+from franchise.runbooks.models import Runbook
+from franchise.tickets.models import Ticket
+
+
+def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = None) -> TicketFacts:
+    client = session.get(Client, ticket.client_id) if ticket.client_id else None
+    age = (now or utcnow()) - ticket.created_at
+    facts = TicketFacts(
+        category=ticket.category,
+        priority=ticket.priority,
+        tier=client.tier if client else None,
+        title=ticket.title,
+        body=ticket.body or "",
+        tags=tuple(ticket.tags or ()),
+        age_hours=max(age.total_seconds(), 0.0) / 3600,
+    )
+    run = runbooks.latest_run(session, ticket)
+    if run is not None:
+        # The run is what was actually done, so its runbook counts even if another is attached.
+        row = session.get(Runbook, run.runbook_id)
+        assert row is not None
+        state = runbooks.run_state(session, run)
+        return replace(
+            facts,
+            runbook_key=row.key,
+            run_outcome=state.outcome,
+            run_level=state.level,
+            run_step=state.current,
+            run_step_text=state.step.text,
+        )
+    covering = covering_runbook(session, ticket)
+    if covering is None:
+        return facts
+    parsed = runbooks.definition(session, covering)
+    return replace(
+        facts,
+        runbook_key=covering.key,
+        run_step=parsed.start,
+        run_step_text=parsed.steps[parsed.start].text,
+    )
+
+
+def covering_runbook(session: Session, ticket: Ticket) -> Runbook | None:
+    """The attached runbook unless archived; else the first validated one of the category.
+
+    Drafts are not used for the category: an unreviewed runbook should not hold a ticket back.
+    """
+    active = runbooks.list_runbooks(session, include_archived=False)
+    for row in active:
+        if row.key == ticket.runbook_key:
+            return row
+    for row in active:
+        if ticket.category and row.category == ticket.category and row.status == "validated":
+            return row
+    return None

@@ -1,0 +1,29 @@
+"""Request and response bodies for the escalation routes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class MapSave(BaseModel):
+    source: str = Field(description="the escalation map as YAML text", max_length=200_000)
+    note: str = ""
+    expected_revision: int | None = Field(
+        default=None, description="refuse with 409 unless this is still the current revision"
+    )
+
+
+class EscalateRequest(BaseModel):
+    to: str = Field(description="the level to escalate to (L1, L2, owner)")
+    override_reason: str | None = Field(
+        default=None, max_length=2_000, description="owner or admin only: escalate anyway"
+    )
+
+
+class DecisionRead(BaseModel):
+    allowed: bool
+    to: str | None
+    rule: str
+    emergency: bool
+    reason: str
+    pending_step: str | None

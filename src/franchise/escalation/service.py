@@ -1,0 +1,177 @@
+"""The escalation map in the database, and escalation decisions stored on tickets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.errors import FranchiseError, InvalidInput, PermissionDenied, Refused
+from franchise.escalation.definition import EscalationMap
+from franchise.escalation.evaluate import OWN_TAG_PREFIX, Decision, evaluate
+from franchise.escalation.facts import ticket_facts
+from franchise.escalation.lint import lint_escalation
+from franchise.policydocs import service as policydocs
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import add_note, change_ticket
+
+KIND = "escalation"
+FIELD = "escalation_allowed"
+STARTER = Path(__file__).resolve().parent.parent / "starter" / "escalation.yaml"
+
+
+@dataclass(frozen=True)
+class MapVersion:
+    map: EscalationMap
+    source: str
+    # 0: nothing saved yet, so the shipped starter map applies.
+    revision: int
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(source: str) -> EscalationMap:
+    # Keyed by the source text, not the revision number: tests and tools open several
+    # databases in one process, and revision 3 of one is not revision 3 of another.
+    return validate_map(source, "<stored>")
+
+
+def validate_map(source: str, file: str = "<escalation>") -> EscalationMap:
+    """Lint a map; any problem refuses it with every problem listed."""
+    esc_map, problems = lint_escalation(source, file)
+    if esc_map is None:
+        raise InvalidInput(
+            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
+        )
+    return esc_map
+
+
+def current_map(session: Session) -> MapVersion:
+    revision = policydocs.current(session, KIND)
+    if revision is None:
+        source = STARTER.read_text(encoding="utf-8")
+        return MapVersion(_parse_cached(source), source, 0)
+    return MapVersion(_parse_cached(revision.source), revision.source, revision.number)
+
+
+def save_map(
+    session: Session,
+    source: str,
+    *,
+    file: str = "<escalation>",
+    author: Staff | None = None,
+    note: str = "",
+    expected_revision: int | None = None,
+) -> tuple[int, bool]:
+    """Lint, then store a new revision unless unchanged. Returns (revision, changed)."""
+    validate_map(source, file)
+    revision, changed = policydocs.save(
+        session, KIND, source, author=author, note=note, expected_revision=expected_revision
+    )
+    return revision.number, changed
+
+
+def load_starter(session: Session) -> bool:
+    """Store the shipped map as revision 1 when none is stored (idempotent)."""
+    if policydocs.current(session, KIND) is not None:
+        return False
+    save_map(session, STARTER.read_text(encoding="utf-8"), file=STARTER.name, note="starter map")
+    return True
+
+
+def check_escalation(session: Session, ticket: Ticket, *, now: datetime | None = None) -> Decision:
+    return evaluate(current_map(session).map, ticket_facts(session, ticket, now=now))
+
+
+def refresh_escalation(
+    session: Session, ticket: Ticket, *, actor: Staff | None = None, now: datetime | None = None
+) -> Decision:
+    """Store the decision on the ticket: custom field `escalation_allowed` and an
+    `escalate:<level>` tag, so queues, filters and a PSA can see it without asking."""
+    decision = check_escalation(session, ticket, now=now)
+    # JSON columns: assign new objects so SQLAlchemy sees the change.
+    fields = dict(ticket.custom_fields or {})
+    fields[FIELD] = "yes" if decision.allowed else "no"
+    tags = [t for t in (ticket.tags or []) if not t.lower().startswith(OWN_TAG_PREFIX)]
+    if decision.allowed and decision.to:
+        tags.append(f"{OWN_TAG_PREFIX}{decision.to}")
+    change_ticket(
+        session,
+        ticket,
+        actor=actor,
+        at=now,
+        note=f"escalation check: {decision.rule}",
+        custom_fields=fields,
+        tags=tags,
+    )
+    session.flush()
+    return decision
+
+
+def escalate_ticket(
+    session: Session,
+    ticket: Ticket,
+    *,
+    to: str,
+    by: Staff,
+    override_reason: str | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Escalate to `to`: the decided level or a lower one above the ticket's own.
+
+    Lower is fine (L2 may still escalate further when the map allows it); higher than the
+    map allows is refused, because that is exactly how the owner becomes the bottleneck.
+    Only the owner or an admin may override a refusal, with a reason kept in the history.
+    """
+    esc_map = current_map(session).map
+    if to not in esc_map.levels:
+        raise InvalidInput(f"unknown level '{to}' (levels: {', '.join(esc_map.levels)})")
+    if esc_map.rank(to) <= esc_map.rank(ticket.level):
+        raise InvalidInput(f"ticket #{ticket.id} is already at {ticket.level}; pick a higher level")
+    decision = check_escalation(session, ticket, now=now)
+    refusal = _refusal(esc_map, decision, to)
+    if refusal is None:
+        note = f"escalated to {to} (rule {decision.rule}): {decision.reason}"
+    else:
+        override = (override_reason or "").strip()
+        if not override:
+            raise Refused(f"escalation to {to} refused: {refusal}", errors=[decision.to_dict()])
+        if not by.is_manager:
+            raise PermissionDenied(
+                f"only the owner or an admin may override the escalation map; {refusal}",
+                errors=[decision.to_dict()],
+            )
+        note = f"escalated to {to} by override of {by.name}: {override}"
+        # Its own event kind, so a review can list every override ("tighten the rule?").
+        add_note(
+            session,
+            ticket,
+            actor=by,
+            kind="escalation_override",
+            note=f"{override} (the map said: {refusal})",
+        )
+    change_ticket(session, ticket, actor=by, at=now, note=note, level=to, status="escalated")
+    refresh_escalation(session, ticket, actor=by, now=now)
+    return decision
+
+
+def _refusal(esc_map: EscalationMap, decision: Decision, to: str) -> str | None:
+    if not decision.allowed:
+        return decision.reason
+    if esc_map.rank(to) > esc_map.rank(decision.to):
+        return (
+            f"the map allows up to {decision.to} (rule {decision.rule}), not {to}: "
+            f"{decision.reason}"
+        )
+    return None
+
+
+def refusal_hint(exc: FranchiseError) -> str | None:
+    """The runbook step to do next, when a refusal carries one (for the CLI and pages)."""
+    for item in exc.errors:
+        if isinstance(item, dict) and item.get("pending_step"):
+            return str(item["pending_step"])
+    return None

@@ -1,0 +1,89 @@
+"""JSON routes for client messages on tickets and the templates document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from franchise.messages import service
+from franchise.messages.schemas import MessagePreview, MessageSend, TemplatesSave
+from franchise.settings import Settings
+from franchise.tickets.service import get_ticket
+from franchise.web.deps import CurrentStaff, DbSession, Manager
+
+router = APIRouter(tags=["messages"])
+
+
+@router.post("/tickets/{ticket_id}/messages/preview")
+def preview(
+    ticket_id: int, body: MessagePreview, session: DbSession, staff: CurrentStaff
+) -> dict[str, Any]:
+    """Render a template for the ticket without sending it."""
+    ticket = get_ticket(session, ticket_id)
+    rendered = service.render_for_ticket(
+        session,
+        ticket,
+        body.template,
+        technician=staff,
+        next_update=body.next_update,
+        to=body.to,
+    )
+    return rendered.to_dict()
+
+
+@router.post("/tickets/{ticket_id}/messages", status_code=201, response_model=None)
+def send(
+    ticket_id: int, body: MessageSend, request: Request, session: DbSession, staff: CurrentStaff
+) -> dict[str, Any] | JSONResponse:
+    """Send a message to the client by e-mail; a failed delivery is recorded and returns 502."""
+    settings = request.app.state.settings
+    assert isinstance(settings, Settings)
+    ticket = get_ticket(session, ticket_id)
+    message = service.send_message(
+        session,
+        ticket,
+        template=body.template,
+        by=staff,
+        settings=settings,
+        to=body.to,
+        next_update=body.next_update,
+    )
+    data = service.message_dict(message)
+    try:
+        service.check_delivered(message)
+    except service.DeliveryFailed as exc:
+        # Returned, not raised: raising would roll back the record of the failed attempt.
+        return JSONResponse(exc.to_dict() | {"message": data}, status_code=exc.status)
+    return data
+
+
+@router.get("/tickets/{ticket_id}/messages")
+def messages(ticket_id: int, session: DbSession, _staff: CurrentStaff) -> list[dict[str, Any]]:
+    ticket = get_ticket(session, ticket_id)
+    return [service.message_dict(m) for m in service.list_messages(session, ticket)]
+
+
+@router.get("/templates")
+def templates(session: DbSession, _staff: CurrentStaff) -> dict[str, Any]:
+    revision, source = service.current_source(session)
+    return {
+        "revision": revision,
+        "source": source,
+        "templates": service.template_dicts(service.load_templates(session)),
+    }
+
+
+@router.put("/templates")
+def save_templates(body: TemplatesSave, session: DbSession, staff: Manager) -> dict[str, Any]:
+    """Save a new revision of the templates (lint problems come back as 422 with lines)."""
+    revision, changed = service.save_templates(
+        session,
+        body.source,
+        file="<request>",
+        author=staff,
+        note=body.note,
+        expected_revision=body.expected_revision,
+    )
+    return {"revision": revision.number, "changed": changed}

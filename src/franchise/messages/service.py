@@ -1,0 +1,404 @@
+"""Client messages: the templates document, rendering for a ticket, sending and the record.
+
+Sending is the one place where a failure must still be written down: `send_message` records
+a failed delivery on the ticket and returns it instead of raising (raising would roll the
+record back with the transaction); callers commit, then call `check_delivered` to report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.clients.models import Client, ClientContact
+from franchise.db import utcnow
+from franchise.errors import FranchiseError, InvalidInput, NotFound
+from franchise.messages.definition import STAGES, Template, TemplateSet
+from franchise.messages.lint import LintContext, lint_templates
+from franchise.messages.models import TicketMessage
+from franchise.messages.render import make_context, render_message
+from franchise.messages.smtp import DeliveryError, SmtpConfig, build_email, check_address, deliver
+from franchise.messages.timing import default_next_update, format_when
+from franchise.orgsettings.models import OrgSetting
+from franchise.policydocs import service as policydocs
+from franchise.policydocs.models import PolicyRevision
+from franchise.runbooks import service as runbooks
+from franchise.settings import Settings
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import add_note
+
+KIND = "templates"
+STARTER = Path(__file__).resolve().parent.parent / "starter" / "templates.yaml"
+# Until organisation settings carry a name, an "organisation" row {"name": ...} sets it.
+ORG_SETTING = "organisation"
+DEFAULT_ORG_NAME = "IT Support"
+NO_TECHNICIAN = {"name": "The service desk", "email": ""}
+
+
+class DeliveryFailed(FranchiseError):
+    """The message was recorded on the ticket as failed; the SMTP server's reason is given."""
+
+    code = "delivery_failed"
+    status = 502
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+    to: str
+    template: Template
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "body": self.body,
+            "to": self.to,
+            "template": self.template.key,
+            "stage": self.template.stage,
+        }
+
+
+# --- the templates document ------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def starter_source() -> str:
+    return STARTER.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(revision: int, source: str) -> TemplateSet:
+    # Keyed by revision *and* text: revision numbers repeat across databases (and in tests
+    # rolled back), the text does not lie. Stored text passed lint when it was saved.
+    parsed, problems = lint_templates(source, f"<templates revision {revision}>", revision=revision)
+    if parsed is None:
+        raise InvalidInput(
+            f"stored templates revision {revision} cannot be read; save a corrected revision",
+            errors=[p.to_dict() for p in problems],
+        )
+    return parsed
+
+
+def current_source(session: Session) -> tuple[int, str]:
+    """(revision, YAML text) of the templates in use; revision 0 is the shipped starter set."""
+    latest = policydocs.current(session, KIND)
+    if latest is None:
+        return 0, starter_source()
+    return latest.number, latest.source
+
+
+def load_templates(session: Session) -> TemplateSet:
+    return _parse_cached(*current_source(session))
+
+
+def lint_context(session: Session) -> LintContext:
+    """Runbook overrides are checked against the stored runbooks, once there are any."""
+    keys = [r.key for r in runbooks.list_runbooks(session)]
+    return LintContext(runbooks=keys or None)
+
+
+def validate(source: str, file: str, context: LintContext | None = None) -> TemplateSet:
+    """Lint a templates document; any problem refuses it with every problem listed."""
+    parsed, problems = lint_templates(source, file, context)
+    if problems or parsed is None:
+        raise InvalidInput(
+            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
+        )
+    return parsed
+
+
+def save_templates(
+    session: Session,
+    source: str,
+    *,
+    file: str = "<templates>",
+    author: Staff | None = None,
+    note: str = "",
+    expected_revision: int | None = None,
+) -> tuple[PolicyRevision, bool]:
+    """Lint, then store a new revision unless unchanged. Returns (revision, changed)."""
+    validate(source, file, lint_context(session))
+    return policydocs.save(
+        session,
+        KIND,
+        source,
+        author=author,
+        note=note,
+        expected_revision=expected_revision,
+    )
+
+
+def load_starter_templates(session: Session) -> bool:
+    """Store the shipped templates as revision 1 when none are stored yet (idempotent)."""
+    if policydocs.current(session, KIND) is not None:
+        return False
+    # Linted without the runbook list: an override for a runbook this database lacks is
+    # harmless, and must not stop first-run set-up.
+    validate(starter_source(), str(STARTER))
+    policydocs.save(session, KIND, starter_source(), note="starter library")
+    return True
+
+
+def import_templates(
+    session: Session,
+    path: Path,
+    *,
+    author: Staff | None = None,
+    note: str = "imported",
+    expected_revision: int | None = None,
+) -> tuple[PolicyRevision, bool]:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}") from None
+    return save_templates(
+        session,
+        source,
+        file=str(path),
+        author=author,
+        note=note,
+        expected_revision=expected_revision,
+    )
+
+
+def export_templates(session: Session, path: Path) -> int:
+    """Write the templates in use to a file; returns their revision."""
+    revision, source = current_source(session)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source, encoding="utf-8")
+    return revision
+
+
+def template_keys(session: Session) -> list[str]:
+    """For the runbook lint context (`templates:` and step `template:` references)."""
+    return list(load_templates(session).keys)
+
+
+# --- choosing and rendering --------------------------------------------------------------
+
+
+def choose_template(session: Session, ticket: Ticket, stage: str) -> Template:
+    """The template for a stage on this ticket: its runbook's override first, else generic."""
+    if stage not in STAGES:
+        raise InvalidInput(f"unknown stage '{stage}' (use {', '.join(STAGES)})")
+    runbook_key, _ = _runbook_position(session, ticket)
+    template = load_templates(session).for_stage(stage, runbook_key)
+    if template is None:
+        raise NotFound(f"no template for stage '{stage}'; add one to the templates document")
+    return template
+
+
+def find_template(session: Session, ticket: Ticket, ref: str) -> Template:
+    """By stage (override-aware) or by template key."""
+    if ref in STAGES:
+        return choose_template(session, ticket, ref)
+    templates = load_templates(session)
+    template = templates.by_key(ref)
+    if template is None:
+        raise NotFound(
+            f"no template or stage '{ref}' (stages: {', '.join(STAGES)}; "
+            f"templates: {', '.join(templates.keys)})"
+        )
+    return template
+
+
+def render_for_ticket(
+    session: Session,
+    ticket: Ticket,
+    template: str,
+    *,
+    technician: Staff | None = None,
+    next_update: datetime | None = None,
+    to: str | None = None,
+) -> RenderedMessage:
+    """Fill a template (key or stage) from the ticket. The technician defaults to the
+    assignee; the next update to the promise for the ticket's priority."""
+    chosen = find_template(session, ticket, template)
+    client = session.get(Client, ticket.client_id) if ticket.client_id else None
+    address, contact = _recipient(session, ticket, client, to)
+    if technician is None and ticket.assignee_id is not None:
+        technician = session.get(Staff, ticket.assignee_id)
+    _, step = _runbook_position(session, ticket)
+    context = make_context(
+        client={"name": client.name, "tier": client.tier} if client else {"name": "", "tier": ""},
+        contact=contact,
+        ticket={
+            "id": ticket.id,
+            "title": ticket.title,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "level": ticket.level,
+            "category": ticket.category or "",
+        },
+        technician=(
+            {"name": technician.name, "email": technician.email} if technician else NO_TECHNICIAN
+        ),
+        next_update=format_when(next_update or default_next_update(ticket.priority, utcnow())),
+        step=step,
+        org={"name": _org_name(session)},
+    )
+    subject, body = render_message(chosen, context)
+    return RenderedMessage(subject, body, address, chosen)
+
+
+def _recipient(
+    session: Session, ticket: Ticket, client: Client | None, to: str | None
+) -> tuple[str, dict[str, str]]:
+    """(address, contact) for the message: `to` if given, else the client's primary contact
+    with an e-mail address, else its first contact with one."""
+    contacts: list[ClientContact] = []
+    if client is not None:
+        contacts = list(
+            session.scalars(
+                select(ClientContact)
+                .where(ClientContact.client_id == client.id, ClientContact.email.is_not(None))
+                .order_by(ClientContact.is_primary.desc(), ClientContact.id)
+            )
+        )
+        contacts = [c for c in contacts if c.email and c.email.strip()]
+    if to:
+        address = check_address(to)
+        known = next((c for c in contacts if (c.email or "").lower() == address.lower()), None)
+        # Someone outside the contact list is greeted by the company they work for.
+        name = known.name if known else (client.name if client else "there")
+        return address, {"name": name, "email": address}
+    if client is None:
+        raise InvalidInput(
+            f"ticket #{ticket.id} has no client, so there is no contact to write to; "
+            "give a recipient address"
+        )
+    if not contacts:
+        raise InvalidInput(
+            f"client '{client.name}' has no contact with an e-mail address; "
+            "add one or give a recipient address"
+        )
+    chosen = contacts[0]
+    address = check_address(chosen.email or "")
+    return address, {"name": chosen.name, "email": address}
+
+
+def _runbook_position(session: Session, ticket: Ticket) -> tuple[str | None, dict[str, str]]:
+    """(runbook key, current step) for the ticket: its latest run, else its runbook."""
+    run = runbooks.latest_run(session, ticket)
+    if run is None:
+        return ticket.runbook_key, {"id": "", "text": ""}
+    state = runbooks.run_state(session, run)
+    return state.runbook.key, {"id": state.step.id, "text": state.step.text}
+
+
+def _org_name(session: Session) -> str:
+    row = session.get(OrgSetting, ORG_SETTING)
+    name = row.value.get("name") if row is not None else None
+    return str(name).strip() if name and str(name).strip() else DEFAULT_ORG_NAME
+
+
+# --- sending and the record --------------------------------------------------------------
+
+
+def send_message(
+    session: Session,
+    ticket: Ticket,
+    *,
+    template: str,
+    by: Staff,
+    settings: Settings,
+    to: str | None = None,
+    next_update: datetime | None = None,
+) -> TicketMessage:
+    """Render, deliver by SMTP and record the message and a history event on the ticket.
+
+    A delivery failure does not raise: the message is recorded with status "failed" and
+    the server's reason, so it survives the commit; call `check_delivered` afterwards.
+    """
+    config = SmtpConfig.from_settings(settings)
+    rendered = render_for_ticket(
+        session, ticket, template, technician=by, next_update=next_update, to=to
+    )
+    email = build_email(config, to=rendered.to, subject=rendered.subject, body=rendered.body)
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        template_key=rendered.template.key,
+        stage=rendered.template.stage,
+        to_address=rendered.to,
+        subject=rendered.subject,
+        body=rendered.body,
+        author_id=by.id,
+        status="sent",
+    )
+    try:
+        deliver(config, email)
+    except DeliveryError as exc:
+        message.status, message.error = "failed", str(exc)
+        note = f"e-mail to {rendered.to} failed: {rendered.subject} ({exc})"
+    else:
+        message.sent_at = utcnow()
+        note = f"e-mailed {rendered.to}: {rendered.subject}"
+    session.add(message)
+    add_note(
+        session,
+        ticket,
+        actor=by,
+        kind="message" if message.status == "sent" else "message_failed",
+        note=note,
+    )
+    session.flush()
+    return message
+
+
+def check_delivered(message: TicketMessage) -> None:
+    """Raise DeliveryFailed for a message recorded as failed (after the record is saved)."""
+    if message.status == "failed":
+        raise DeliveryFailed(
+            f"message to {message.to_address} was not delivered: {message.error} "
+            f"(recorded on ticket #{message.ticket_id} as failed)",
+            errors=[message_dict(message)],
+        )
+
+
+def list_messages(session: Session, ticket: Ticket) -> list[TicketMessage]:
+    return list(
+        session.scalars(
+            select(TicketMessage)
+            .where(TicketMessage.ticket_id == ticket.id)
+            .order_by(TicketMessage.created_at, TicketMessage.id)
+        )
+    )
+
+
+def message_dict(message: TicketMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "ticket_id": message.ticket_id,
+        "template": message.template_key,
+        "stage": message.stage,
+        "to": message.to_address,
+        "subject": message.subject,
+        "body": message.body,
+        "author_id": message.author_id,
+        "status": message.status,
+        "error": message.error,
+        "created_at": message.created_at.isoformat() if message.created_at else None,
+        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+    }
+
+
+def template_dicts(templates: TemplateSet) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": t.key,
+            "stage": t.stage,
+            "runbook": t.runbook,
+            "description": t.description,
+            "subject": t.subject,
+            "body": t.body,
+        }
+        for t in templates.templates
+    ]

@@ -1,0 +1,124 @@
+"""Deliver one plain-text e-mail over SMTP (stdlib smtplib): TLS none, STARTTLS or SSL."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+
+from franchise.errors import InvalidInput
+from franchise.settings import Settings
+
+ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+class DeliveryError(Exception):
+    """The server could not be reached or refused the message; the text says which."""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    tls: str  # none | starttls | ssl
+    sender: str  # the From header, e.g. "Acme IT <help@acme.example>"
+    user: str = ""
+    password: str = ""
+    timeout: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpConfig:
+        if not settings.smtp_host:
+            raise InvalidInput(
+                "client e-mail is not set up: set FRANCHISE_SMTP_HOST (and FRANCHISE_SMTP_PORT, "
+                "FRANCHISE_SMTP_TLS, FRANCHISE_SMTP_USER/PASSWORD if your server needs them)"
+            )
+        if not settings.smtp_from or not ADDRESS.match(parseaddr(settings.smtp_from)[1]):
+            raise InvalidInput(
+                "client e-mail has no valid sender: set FRANCHISE_SMTP_FROM, "
+                "e.g. 'Acme IT Support <help@acme.example>'"
+            )
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            tls=settings.smtp_tls,
+            sender=settings.smtp_from,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+        )
+
+    @property
+    def envelope_sender(self) -> str:
+        return parseaddr(self.sender)[1]
+
+
+def check_address(address: str) -> str:
+    """One bare e-mail address; refuses lists and anything that could smuggle in a header."""
+    value = address.strip()
+    if not ADDRESS.match(value):
+        raise InvalidInput(f"'{address}' is not a single e-mail address")
+    return value
+
+
+def build_email(config: SmtpConfig, *, to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = config.sender
+    message["To"] = check_address(to)
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=config.envelope_sender.rsplit("@", 1)[-1])
+    message.set_content(body)
+    return message
+
+
+def deliver(config: SmtpConfig, message: EmailMessage) -> None:
+    """Hand the message to the server; raises DeliveryError with a readable reason."""
+    recipient = str(message["To"])
+    where = f"SMTP server {config.host}:{config.port}"
+    try:
+        with _connect(config) as smtp:
+            if config.user:
+                smtp.login(config.user, config.password)
+            smtp.send_message(message, from_addr=config.envelope_sender, to_addrs=[recipient])
+    except smtplib.SMTPAuthenticationError as exc:
+        raise DeliveryError(f"{where} refused the user name or password: {_reply(exc)}") from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        reasons = "; ".join(
+            f"{addr}: {code} {text.decode(errors='replace')}"
+            for addr, (code, text) in exc.recipients.items()
+        )
+        raise DeliveryError(f"{where} refused the recipient ({reasons})") from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        raise DeliveryError(
+            f"{where} does not support what was asked ({exc}); check FRANCHISE_SMTP_TLS "
+            "and whether the server needs a login"
+        ) from exc
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryError(f"{where} refused the message: {_reply(exc)}") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"could not deliver through {where}: {exc}") from exc
+
+
+def _connect(config: SmtpConfig) -> smtplib.SMTP:
+    if config.tls == "ssl":
+        return smtplib.SMTP_SSL(
+            config.host, config.port, timeout=config.timeout, context=ssl.create_default_context()
+        )
+    smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+    try:
+        if config.tls == "starttls":
+            smtp.ehlo()
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else ""
+    return f"{exc.smtp_code} {text}".strip()
