@@ -6,12 +6,13 @@ from franchise.clients.models import Client, ClientContact, Endpoint
 from franchise.contacts.models import OwnerContact
 from franchise.db import Base
 from franchise.drills.models import Drill, ReviewItem
-from franchise.policydocs.models import PolicyRevision
 from franchise.lessons.models import Lesson
 from franchise.messages.models import TicketMessage
 from franchise.orgsettings.models import OrgSetting
+from franchise.policydocs.models import PolicyRevision
 from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
 from franchise.tickets.models import Ticket, TicketEvent
+from franchise.web.models import WebSession
 
 __all__ = [
     "ApiToken",
@@ -34,4 +35,5 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketMessage",
+    "WebSession",
 ]
