@@ -26,6 +26,7 @@ from franchise.demo.records import DemoPlan, ReviewPlan
 from franchise.demo.walk import choose_answers, fill_inputs
 from franchise.drills.models import Drill, ReviewItem
 from franchise.lessons.models import Lesson
+from franchise.orgsettings.service import set_setting
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
 from franchise.tickets.models import Ticket
@@ -37,6 +38,13 @@ def load_demo(session: Session, *, seed: int = 7, now: datetime | None = None) -
     if session.scalar(select(Client.id).where(Client.name == catalogue.CLIENTS[0].name)):
         return {"already_loaded": True, **_counts(session), "logins": logins()}
     plan = build_plan(seed=seed, now=now or utcnow())
+    # The demo MSP is a UK business; its stories quote pounds and UK office hours.
+    for key, value in (
+        ("org_name", catalogue.MSP_NAME),
+        ("currency", "GBP"),
+        ("timezone", "Europe/London"),
+    ):
+        set_setting(session, key, value)
     staff = {
         seat.key: add_staff(
             session,

@@ -112,7 +112,7 @@ OWNER_ANSWERS: dict[str, tuple[str, ...]] = {
 # What Ask the owner answered from the system instead (a deflection).
 DEFLECTIONS: dict[str, tuple[str, ...]] = {
     "approval": (
-        "Within your approval boundary (up to £300, low impact): approved and logged; no need "
+        "Within your approval boundary (up to £100, low impact): approved and logged; no need "
         "to ask the owner.",
         "Inside the L2 boundary; approved by the boundary and logged on the ticket.",
     ),
