@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,6 +15,7 @@ from franchise import __version__
 from franchise.db import Database
 from franchise.errors import FranchiseError
 from franchise.settings import Settings
+from franchise.web.setup import install_web
 
 
 def error_body(status: int, message: str, errors: list[Any] | None = None) -> dict[str, Any]:
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db or Database.from_url(settings.resolved_database_url)
     _install_error_handlers(app)
     _install_routes(app)
+    install_web(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
@@ -89,8 +91,12 @@ def app_from_env() -> FastAPI:
 def _install_routes(app: FastAPI) -> None:
     from franchise.api import health
     from franchise.approvals import api as approvals_api
+    from franchise.ask import api as ask_api
+    from franchise.audit import api as audit_api
     from franchise.contacts import api as contacts_api
+    from franchise.drills import api as drills_api
     from franchise.escalation import api as escalation_api
+    from franchise.lessons import api as lessons_api
     from franchise.messages import api as messages_api
     from franchise.orgsettings import api as settings_api
     from franchise.runbooks import api as runbooks_api
@@ -106,10 +112,10 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(messages_api.router, prefix="/api/v1")
     app.include_router(contacts_api.router, prefix="/api/v1")
     app.include_router(settings_api.router, prefix="/api/v1")
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    app.include_router(lessons_api.router, prefix="/api/v1")
+    app.include_router(audit_api.router, prefix="/api/v1")
+    app.include_router(ask_api.router, prefix="/api/v1")
+    app.include_router(drills_api.router, prefix="/api/v1")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

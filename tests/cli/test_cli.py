@@ -185,7 +185,12 @@ def test_revise_adds_a_revision_and_refuses_a_stale_one(ready: CliInvoker, tmp_p
         "--json",
     ]
     out = json.loads(ready(*args, "--expected-revision", "1").stdout)
-    assert out == {"key": "vpn-auth-failure", "revision": 2, "action": "revised"}
+    assert out == {
+        "key": "vpn-auth-failure",
+        "revision": 2,
+        "action": "revised",
+        "lessons_applied": [],
+    }
     stale = ready(*args[:-1], "--expected-revision", "1")
     assert stale.exit_code == 1
     assert "revision 2, not 1" in stale.stderr

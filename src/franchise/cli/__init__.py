@@ -49,8 +49,12 @@ app = typer.Typer(
 def _register() -> None:
     from franchise.cli import (
         approval_cmds,
+        ask_cmds,
+        audit_cmds,
         contact_cmds,
+        drill_cmds,
         escalation_cmds,
+        lesson_cmds,
         message_cmds,
         run_cmd,
         runbook_cmds,
@@ -74,6 +78,13 @@ def _register() -> None:
     app.add_typer(settings_cmds.app, name="settings", help="Show and change organisation settings.")
     app.add_typer(contact_cmds.app, name="contact", help="Log, import and list owner contacts.")
     contact_cmds.register(app)
+    app.add_typer(
+        lesson_cmds.app, name="lesson", help="Capture, list and reject lessons learned on tickets."
+    )
+    lesson_cmds.register(runbook_cmds.app)
+    audit_cmds.register(app)
+    ask_cmds.register(app)
+    drill_cmds.register(app)
     app.add_typer(
         escalation_cmds.app,
         name="escalation",

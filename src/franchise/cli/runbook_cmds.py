@@ -172,30 +172,38 @@ def revise(
     expected_revision: Annotated[
         int | None, typer.Option(help="Refuse unless still at this revision.")
     ] = None,
+    applies: Annotated[
+        str | None,
+        typer.Option(help="Lesson ids this revision folds in, e.g. 12,13 (marked applied)."),
+    ] = None,
     json_out: Json = False,
 ) -> None:
-    """Save a new revision of a runbook from a file."""
+    """Save a new revision of a runbook from a file, optionally applying lessons."""
     from franchise.accounts.service import get_staff
-    from franchise.errors import InvalidInput
-    from franchise.runbooks import service
+    from franchise.lessons.service import parse_ids, revise_runbook_with_lessons
 
     source = file.read_text(encoding="utf-8")
+    lesson_ids = parse_ids(applies) if applies else []
     with get_context(ctx).database().unit_of_work() as session:
-        row = service.get_runbook(session, key)
-        parsed = service.validate(source, str(file))
-        if parsed.key != row.key:
-            raise InvalidInput(f"{file} has key '{parsed.key}', not '{row.key}'")
         author = get_staff(session, by) if by else None
-        result = service.save_runbook(
+        result, lessons = revise_runbook_with_lessons(
             session,
-            source,
+            key=key,
+            source=source,
             file=str(file),
             author=author,
             note=note,
+            lesson_ids=lesson_ids,
             expected_revision=expected_revision,
         )
-        out = {"key": row.key, "revision": result.revision, "action": result.action}
+        out = {
+            "key": result.runbook.key,
+            "revision": result.revision,
+            "action": result.action,
+            "lessons_applied": [x.id for x in lessons],
+        }
     if json_out:
         print_json(out)
     else:
-        console.print(f"{out['key']}: {out['action']} (revision {out['revision']})")
+        applied = f", applied lesson(s) {applies}" if lessons else ""
+        console.print(f"{out['key']}: {out['action']} (revision {out['revision']}){applied}")

@@ -41,12 +41,22 @@ def _parse_cached(source: str) -> RunbookDef:
 
 def validate(source: str, file: str, context: LintContext | None = None) -> RunbookDef:
     """Lint a runbook; any problem refuses it with every problem listed."""
-    parsed, problems = lint_source(source, file, context)
+    parsed, problems = (
+        _lint_cached(source, file) if context is None else lint_source(source, file, context)
+    )
     if problems or parsed is None:
         raise InvalidInput(
             f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
         )
     return parsed
+
+
+@lru_cache(maxsize=256)
+def _lint_cached(source: str, file: str) -> tuple[RunbookDef | None, tuple[Problem, ...]]:
+    # Parsing YAML with line numbers is the slow part of a save; the same text (the starter
+    # library on every `init`, a re-import) always gives the same answer.
+    parsed, problems = lint_source(source, file)
+    return parsed, tuple(problems)
 
 
 def save_runbook(
@@ -129,7 +139,7 @@ def load_starter(session: Session, folder: Path = STARTER) -> list[ImportResult]
     existing = set(session.scalars(select(Runbook.key)))
     for path in sorted(folder.glob("*.yaml")):
         source = path.read_text(encoding="utf-8")
-        parsed = validate(source, str(path))
+        parsed = validate(source, path.name)
         if parsed.key in existing:
             continue
         results.append(save_runbook(session, source, file=path.name, note="starter library"))

@@ -1,0 +1,1 @@
+"""Ask the owner: answer from the system first; what reaches the owner is an interruption."""

@@ -1,0 +1,290 @@
+"""Ask the owner: gather what the system knows, decide (answer.py), record and notify.
+
+Every ask is recorded as an owner contact (channel in_app by default): a deflection with
+the answer given, an interruption (the owner is notified through Apprise; a failed
+notification is written on the contact, never fatal), or a refusal during a drill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.approvals import policy
+from franchise.approvals.service import current_boundaries, request_approval
+from franchise.ask.answer import (
+    STAGE_FOR_STATUS,
+    Answer,
+    ApprovalRoute,
+    PendingStep,
+    Situation,
+    TemplateHint,
+    decide,
+    owner_message,
+)
+from franchise.contacts.models import CHANNELS, REASONS
+from franchise.contacts.service import check_choice, drill_windows_for, log_contact
+from franchise.db import utcnow
+from franchise.errors import FranchiseError, InvalidInput, PermissionDenied
+from franchise.escalation.facts import covering_runbook
+from franchise.escalation.service import check_escalation
+from franchise.messages.service import choose_template, render_for_ticket
+from franchise.notify.service import Delivery, notify_owner
+from franchise.orgsettings.service import get_config
+from franchise.runbooks import service as runbooks
+from franchise.runbooks.models import Runbook
+from franchise.settings import Settings
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import add_note
+
+MAX_QUESTION = 4000
+
+
+@dataclass(frozen=True)
+class ActionEstimate:
+    """An action the asker wants approved, as `franchise approve` takes it."""
+
+    action: str | None = None
+    cost: Decimal | int | float | str = 0
+    minutes: int = 0
+    impact: str = "none"
+    kind: str | None = None
+
+
+@dataclass
+class AskResult:
+    answer: Answer
+    contact_id: int
+    ticket_id: int
+    reason: str
+    emergency_claimed: bool
+    drill_id: int | None
+    escalation: dict[str, Any]
+    approval_id: int | None = None
+    approval_status: str | None = None
+    template: str | None = None
+    notification: Delivery | None = None
+
+    @property
+    def outcome(self) -> str:
+        return self.answer.outcome
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            # The published shape says "deflected"; the contact row keeps the KPI's "deflection".
+            "outcome": "deflected" if self.answer.outcome == "deflection" else self.answer.outcome,
+            "kind": self.answer.kind,
+            "answer": self.answer.text,
+            "guidance": list(self.answer.guidance),
+            "contact_id": self.contact_id,
+            "ticket_id": self.ticket_id,
+            "reason": self.reason,
+            "emergency": self.answer.emergency,
+            "emergency_claimed": self.emergency_claimed,
+            "drill_id": self.drill_id,
+            "escalation": self.escalation,
+            "approval_id": self.approval_id,
+            "approval_status": self.approval_status,
+            "template": self.template,
+            "notification": self.notification.to_dict() if self.notification else None,
+        }
+
+
+def ask_owner(
+    session: Session,
+    *,
+    ticket: Ticket,
+    by: Staff,
+    reason: str,
+    question: str,
+    emergency: bool = False,
+    channel: str = "in_app",
+    now: datetime | None = None,
+    settings: Settings,
+    estimate: ActionEstimate | None = None,
+) -> AskResult:
+    """Answer from the system where it can; otherwise reach the owner (or, in a drill, refuse)."""
+    check_choice(reason, REASONS, "reason")
+    check_choice(channel, CHANNELS, "channel")
+    text = question.strip()
+    if not text:
+        raise InvalidInput("write the question for the owner (--question)")
+    if len(text) > MAX_QUESTION:
+        raise InvalidInput(f"the question is over {MAX_QUESTION} characters; shorten it")
+    if not by.active:
+        raise PermissionDenied(f"{by.email} is not an active staff member")
+    if by.level == "owner":
+        raise InvalidInput(f"{by.name} is at the owner level; the owner does not ask the owner")
+    when = now or utcnow()
+    if when.tzinfo is None:
+        raise InvalidInput("the time of the ask needs a time zone")
+    situation = _situation(session, ticket, by, reason, text, emergency, when, estimate)
+    answer = decide(situation)
+    result = AskResult(
+        answer=answer,
+        contact_id=0,
+        ticket_id=ticket.id,
+        reason=reason,
+        emergency_claimed=emergency,
+        drill_id=situation.drill_id,
+        escalation=situation.escalation.to_dict(),
+        template=situation.template.key if situation.template else None,
+    )
+    if situation.approval is not None and answer.outcome != "refused":
+        _record_approval(session, ticket, by, estimate, situation.approval, result, when)
+    contact = log_contact(
+        session,
+        occurred_at=when,
+        channel=channel,
+        reason=reason,
+        config=get_config(session),
+        ticket=ticket,
+        by=by,
+        emergency=answer.emergency,
+        outcome=answer.outcome,
+        question=text,
+        answer=answer.full_text,
+    )
+    result.contact_id = contact.id
+    result.drill_id = contact.drill_id
+    if answer.outcome == "interruption":
+        title, body = owner_message(
+            situation,
+            ticket_title=ticket.title,
+            asker=f"{by.name} ({by.level})",
+            question=text,
+            answer=answer,
+        )
+        result.notification = notify_owner(
+            settings, title=title, body=body, emergency=answer.emergency
+        )
+        contact.answer = f"{contact.answer}\n{result.notification.summary()}"
+    add_note(
+        session,
+        ticket,
+        actor=by,
+        kind="owner_ask",
+        note=f"asked the owner ({reason}): {answer.outcome}, {answer.kind} (contact #{contact.id})",
+    )
+    session.flush()
+    return result
+
+
+def _situation(
+    session: Session,
+    ticket: Ticket,
+    by: Staff,
+    reason: str,
+    question: str,
+    emergency: bool,
+    when: datetime,
+    estimate: ActionEstimate | None,
+) -> Situation:
+    windows = [w for w in drill_windows_for(session, when) if w.covers(when)]
+    drill = windows[0] if windows else None
+    return Situation(
+        ticket_id=ticket.id,
+        reason=reason,
+        asker_level=by.level,
+        emergency_claimed=emergency,
+        escalation=check_escalation(session, ticket, now=when),
+        pending=pending_step(session, ticket),
+        approval=(
+            _approval_route(session, by, estimate, question)
+            if reason == "approval" and estimate is not None
+            else None
+        ),
+        template=_template_hint(session, ticket, by)
+        if reason == "customer_communication"
+        else None,
+        drill_id=drill.id if drill else None,
+        drill_until=drill.until if drill else None,
+        l2_on_duty=l2_on_duty(session, exclude=by),
+    )
+
+
+def pending_step(session: Session, ticket: Ticket) -> PendingStep | None:
+    """The step the ticket's runbook run waits on; the start step when no run began yet."""
+    run = runbooks.latest_run(session, ticket)
+    if run is not None:
+        state = runbooks.run_state(session, run)
+        if state.finished:
+            return None
+        step = state.step
+        return PendingStep(state.runbook.key, step.id, step.text, step.where)
+    row: Runbook | None = covering_runbook(session, ticket)
+    if row is None:
+        return None
+    parsed = runbooks.definition(session, row)
+    step = parsed.steps[parsed.start]
+    return PendingStep(parsed.key, step.id, step.text, step.where)
+
+
+def l2_on_duty(session: Session, *, exclude: Staff | None = None) -> tuple[str, ...]:
+    query = select(Staff).where(Staff.level == "L2", Staff.active).order_by(Staff.name, Staff.id)
+    return tuple(
+        f"{s.name} <{s.email}>"
+        for s in session.scalars(query)
+        if exclude is None or s.id != exclude.id
+    )
+
+
+def _approval_route(
+    session: Session, by: Staff, estimate: ActionEstimate, question: str
+) -> ApprovalRoute:
+    ask = policy.make_ask(
+        action=estimate.action or question,
+        cost=estimate.cost,
+        minutes=estimate.minutes,
+        impact=estimate.impact,
+        level=by.level,
+        email=by.email,
+        kind=estimate.kind,
+    )
+    boundaries, _ = current_boundaries(session)
+    decision = policy.decide(boundaries, ask)
+    return ApprovalRoute(ask.action, decision.status, decision.approver_level, decision.reason)
+
+
+def _record_approval(
+    session: Session,
+    ticket: Ticket,
+    by: Staff,
+    estimate: ActionEstimate | None,
+    route: ApprovalRoute,
+    result: AskResult,
+    when: datetime,
+) -> None:
+    """The ask becomes an approval request: approved by boundary, or waiting on its level."""
+    assert estimate is not None
+    request = request_approval(
+        session,
+        ticket=ticket,
+        action=route.action,
+        cost=estimate.cost,
+        minutes=estimate.minutes,
+        impact=estimate.impact,
+        kind=estimate.kind,
+        requester=by,
+        now=when,
+    )
+    result.approval_id, result.approval_status = request.id, request.status
+
+
+def _template_hint(session: Session, ticket: Ticket, by: Staff) -> TemplateHint | None:
+    stage = STAGE_FOR_STATUS.get(ticket.status, "update")
+    try:
+        template = choose_template(session, ticket, stage)
+    except FranchiseError:
+        return None
+    try:
+        rendered = render_for_ticket(session, ticket, template.key, technician=by)
+    except FranchiseError as exc:
+        return TemplateHint(template.key, stage, None, exc.message)
+    return TemplateHint(template.key, stage, rendered.subject)

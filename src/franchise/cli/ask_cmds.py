@@ -1,0 +1,99 @@
+"""franchise ask-owner: ask the owner about a ticket; the system answers first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from franchise.cli.context import Json, console, get_context, print_json
+
+OUTCOME_STYLE = {"deflection": "green", "interruption": "yellow", "refused": "red"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ask-owner")(ask_owner)
+
+
+def ask_owner(
+    ctx: typer.Context,
+    ticket: Annotated[int, typer.Argument(help="Ticket number.")],
+    by: Annotated[str, typer.Option(help="Who asks (staff e-mail or name).")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="approval, escalation, customer_communication, technical_decision or other."
+        ),
+    ],
+    question: Annotated[str, typer.Option(help="What you want to ask the owner.")],
+    emergency: Annotated[
+        bool,
+        typer.Option(
+            "--emergency",
+            help="You think it is an emergency; the escalation map decides whether it is one.",
+        ),
+    ] = False,
+    action: Annotated[
+        str | None, typer.Option(help="For approvals: the action (default: the question).")
+    ] = None,
+    cost: Annotated[str | None, typer.Option(help="For approvals: estimated cost.")] = None,
+    minutes: Annotated[int | None, typer.Option(help="For approvals: estimated minutes.")] = None,
+    impact: Annotated[
+        str | None, typer.Option(help="For approvals: none, low, medium or high.")
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="For approvals: action kind.")] = None,
+    json_out: Json = False,
+) -> None:
+    """Ask the owner about a ticket; the system answers first where it can.
+
+    A deflection answers from the system; an interruption notifies the owner; during an
+    owner-offline drill a non-emergency ask is refused with guidance (exit 1)."""
+    from franchise.accounts.service import get_staff
+    from franchise.ask.service import ActionEstimate
+    from franchise.ask.service import ask_owner as ask
+    from franchise.tickets.service import get_ticket
+
+    context = get_context(ctx)
+    estimate = None
+    if any(v is not None for v in (action, cost, minutes, impact, kind)):
+        estimate = ActionEstimate(
+            action=action,
+            cost=cost if cost is not None else 0,
+            minutes=minutes or 0,
+            impact=impact or "none",
+            kind=kind,
+        )
+    with context.database().unit_of_work() as session:
+        result = ask(
+            session,
+            ticket=get_ticket(session, ticket),
+            by=get_staff(session, by),
+            reason=reason,
+            question=question,
+            emergency=emergency,
+            settings=context.settings,
+            estimate=estimate,
+        )
+        data = result.to_dict()
+    if json_out:
+        print_json(data)
+    else:
+        _print(data)
+    # Recorded either way (the transaction is committed); a refusal still exits 1.
+    if data["outcome"] == "refused":
+        raise typer.Exit(1)
+
+
+def _print(data: dict[str, Any]) -> None:
+    style = OUTCOME_STYLE.get(data["outcome"], "white")
+    label = data["outcome"] + (" (emergency)" if data["emergency"] else "")
+    console.print(f"[bold {style}]{label}[/] {data['answer']}", highlight=False, soft_wrap=True)
+    for line in data["guidance"]:
+        console.print(f"  - {line}", highlight=False, soft_wrap=True)
+    notification = data["notification"]
+    if notification is not None:
+        if notification["sent"]:
+            console.print("Owner notified.", highlight=False)
+        else:
+            console.print(f"[red]Owner not notified:[/] {notification['error']}", highlight=False)
+    console.print(f"Recorded as owner contact #{data['contact_id']}.", highlight=False)

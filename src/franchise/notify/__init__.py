@@ -1,0 +1,1 @@
+"""Owner notifications through Apprise (e-mail, Teams, Slack, SMS and more)."""

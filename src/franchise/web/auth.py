@@ -1,0 +1,123 @@
+"""Page-route guards: who is signed in, who may open manager pages, and the CSRF check."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from franchise.errors import InvalidInput, PermissionDenied
+from franchise.orgsettings.service import get_config
+from franchise.orgsettings.values import OrgConfig
+from franchise.web.deps import DbSession
+from franchise.web.sessions import SignedIn, find_session
+
+SESSION_COOKIE = "franchise_session"
+# Before sign-in there is no session to hold a CSRF token, so the login form uses a
+# double-submit cookie instead: the form field must equal this cookie.
+LOGIN_CSRF_COOKIE = "franchise_login_csrf"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class LoginRequired(Exception):
+    """Raised by page guards; rendered as a redirect to /login?next=..."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class CsrfRefused(PermissionDenied):
+    code = "csrf_refused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This form expired or did not come from Franchise. Reload the page and try again."
+        )
+
+
+def get_signed_in(request: Request, session: DbSession) -> SignedIn | None:
+    plain = request.cookies.get(SESSION_COOKIE)
+    signed_in = find_session(session, plain) if plain else None
+    # Templates read these from here so every page, error pages included, shows the user,
+    # the nav, and times in the organisation's time zone.
+    request.state.signed_in = signed_in
+    if signed_in is not None:
+        request.state.org_config = _org_config(session)
+    return signed_in
+
+
+def _org_config(session: Session) -> OrgConfig:
+    try:
+        return get_config(session)
+    except InvalidInput:
+        # A bad stored setting must not lock everyone out of every page (including the one
+        # that fixes it); the settings page and CLI report it.
+        return OrgConfig()
+
+
+def current_user(
+    request: Request, signed_in: Annotated[SignedIn | None, Depends(get_signed_in)]
+) -> SignedIn:
+    if signed_in is None:
+        # After sign-in a GET can be repeated safely; a form post cannot, so go home instead.
+        target = request.url.path if request.method == "GET" else "/"
+        if request.method == "GET" and request.url.query:
+            target += "?" + request.url.query
+        raise LoginRequired(target)
+    return signed_in
+
+
+CurrentUser = Annotated[SignedIn, Depends(current_user)]
+
+
+def require_manager(user: CurrentUser) -> SignedIn:
+    if not user.is_manager:
+        raise PermissionDenied("Only the owner or an admin may open this page.")
+    return user
+
+
+ManagerUser = Annotated[SignedIn, Depends(require_manager)]
+
+
+async def check_csrf(request: Request, user: CurrentUser) -> None:
+    """Router-wide: refuse any state-changing request whose token is not this session's."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    sent = request.headers.get("x-csrf-token") or await _form_token(request)
+    if not sent or not secrets.compare_digest(sent, user.csrf_token):
+        raise CsrfRefused()
+
+
+async def _form_token(request: Request) -> str:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return ""
+    value = (await request.form()).get("csrf_token")
+    return value if isinstance(value, str) else ""
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https" or bool(request.app.state.settings.cookie_secure)
+
+
+def set_session_cookie(request: Request, response: Response, plain: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        plain,
+        # No max_age: the 12-hour expiry slides on the server, and a fixed cookie lifetime
+        # would sign out someone in mid-shift. The server-side expiry is what counts.
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=is_https(request), path="/"
+    )

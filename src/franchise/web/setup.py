@@ -1,0 +1,29 @@
+"""install_web(app): the browser side of Franchise on top of create_app()'s API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from franchise.web import login, queue, staff
+from franchise.web.error_pages import install_error_pages
+from franchise.web.templating import STATIC_DIR, make_environment
+from franchise.web.throttle import LoginThrottle
+
+
+def install_web(app: FastAPI) -> None:
+    app.state.web_templates = make_environment()
+    app.state.login_throttle = LoginThrottle()
+    app.state.web_pages = set()
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (login, queue, staff):
+        add_pages(app, module.router)
+    install_error_pages(app)
+
+
+def add_pages(app: FastAPI, router: APIRouter) -> None:
+    """Mount a router of HTML pages (after install_web); nav links to its paths appear."""
+    app.include_router(router, include_in_schema=False)
+    pages: set[str] = app.state.web_pages
+    pages.update(route.path for route in router.routes if isinstance(route, APIRoute))

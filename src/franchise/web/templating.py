@@ -1,0 +1,135 @@
+"""Jinja2 set-up and `render()`: every page gets the signed-in user, the nav and CSRF token."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from franchise.orgsettings.values import OrgConfig
+from franchise.web.sessions import SignedIn
+
+PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PACKAGE / "templates"
+STATIC_DIR = PACKAGE / "static"
+
+# Pages load only our own files: an injected <script> or inline handler would not run even if
+# escaping were ever missed somewhere.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+EVERYONE = ("technician", "service_manager", "owner", "admin")
+MANAGERS = ("owner", "admin")
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+    roles: tuple[str, ...]
+
+
+# Pages that other parts of Franchise add; a link shows once `add_pages` has mounted its path.
+NAV = (
+    NavItem("Queue", "/queue", EVERYONE),
+    NavItem("Dashboard", "/dashboard", ("owner", "admin", "service_manager")),
+    NavItem("Runbooks", "/runbooks", EVERYONE),
+    NavItem("Escalation map", "/escalation", MANAGERS),
+    NavItem("Boundaries", "/boundaries", MANAGERS),
+    NavItem("Templates", "/templates", MANAGERS),
+    NavItem("Staff", "/staff", MANAGERS),
+    NavItem("Settings", "/settings", MANAGERS),
+)
+
+
+def route_exists(request: Request, path: str) -> bool:
+    """Whether a page router added through `add_pages` serves this path."""
+    pages: set[str] = getattr(request.app.state, "web_pages", set())
+    return path in pages
+
+
+def nav_for(request: Request, role: str) -> list[dict[str, Any]]:
+    here = request.url.path
+    return [
+        {
+            "label": item.label,
+            "path": item.path,
+            "active": here == item.path or here.startswith(item.path + "/"),
+        }
+        for item in NAV
+        if role in item.roles and route_exists(request, item.path)
+    ]
+
+
+@cache
+def static_url(path: str) -> str:
+    """A URL with a content hash, so browsers may cache static files and still see updates."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    return f"/static/{path}?v={digest}"
+
+
+def label(value: str | None) -> str:
+    """'waiting_on_client' -> 'Waiting on client'."""
+    if not value:
+        return ""
+    text = value.replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        # Every {{ }} is HTML-escaped; user text is never marked safe.
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static_url"] = static_url
+    env.filters["label"] = label
+    return env
+
+
+def _when(config: OrgConfig) -> Any:
+    def when(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        return value.astimezone(config.tz).strftime("%d %b %Y, %H:%M")
+
+    return when
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> HTMLResponse:
+    env: Environment = request.app.state.web_templates
+    signed_in: SignedIn | None = getattr(request.state, "signed_in", None)
+    config: OrgConfig = getattr(request.state, "org_config", None) or OrgConfig()
+    base: dict[str, Any] = {
+        "request": request,
+        "user": signed_in,
+        "csrf_token": signed_in.csrf_token if signed_in else "",
+        "nav": nav_for(request, signed_in.role) if signed_in else [],
+        "org_name": config.org_name,
+        "timezone": config.timezone,
+        "when": _when(config),
+    }
+    html = env.get_template(template).render({**base, **(context or {})})
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
