@@ -6,7 +6,16 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from franchise.web import login, queue, staff
+from franchise.web import (
+    dashboard,
+    login,
+    policy_pages,
+    queue,
+    runbook_pages,
+    settings_page,
+    staff,
+    ticket_page,
+)
 from franchise.web.error_pages import install_error_pages
 from franchise.web.templating import STATIC_DIR, make_environment
 from franchise.web.throttle import LoginThrottle
@@ -17,7 +26,7 @@ def install_web(app: FastAPI) -> None:
     app.state.login_throttle = LoginThrottle()
     app.state.web_pages = set()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (login, queue, staff):
+    for module in (login, queue, ticket_page, staff, dashboard, runbook_pages, policy_pages, settings_page):
         add_pages(app, module.router)
     install_error_pages(app)
 
