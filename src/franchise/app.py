@@ -89,6 +89,7 @@ def app_from_env() -> FastAPI:
 
 
 def _install_routes(app: FastAPI) -> None:
+    from franchise.alerts import api as alerts_api
     from franchise.api import health
     from franchise.approvals import api as approvals_api
     from franchise.ask import api as ask_api
@@ -116,6 +117,7 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(audit_api.router, prefix="/api/v1")
     app.include_router(ask_api.router, prefix="/api/v1")
     app.include_router(drills_api.router, prefix="/api/v1")
+    app.include_router(alerts_api.router, prefix="/api/v1")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -1,6 +1,7 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
 from franchise.accounts.models import ApiToken, Staff
+from franchise.alerts.models import AlertGroup, ClientMapping, InboxItem, Integration
 from franchise.approvals.models import ApprovalRequest
 from franchise.clients.models import Client, ClientContact, Endpoint
 from franchise.contacts.models import OwnerContact
@@ -15,6 +16,10 @@ from franchise.tickets.models import Ticket, TicketEvent
 from franchise.web.models import WebSession
 
 __all__ = [
+    "AlertGroup",
+    "ClientMapping",
+    "InboxItem",
+    "Integration",
     "ApiToken",
     "ApprovalRequest",
     "Base",

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # Bodies above this are refused with 413 before they are parsed.
     max_body_bytes: int = 1_048_576
+    # Process the alert inbox inside franchise serve; false when franchise worker runs.
+    alerts_inline_worker: bool = True
     # Mark the session cookie Secure even when a proxy in front terminates TLS.
     cookie_secure: bool = False
     # Outgoing client e-mail. smtp_tls: none | starttls | ssl.

@@ -48,6 +48,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from franchise.cli import (
+        alert_cmds,
         approval_cmds,
         ask_cmds,
         audit_cmds,
@@ -85,6 +86,7 @@ def _register() -> None:
     audit_cmds.register(app)
     ask_cmds.register(app)
     drill_cmds.register(app)
+    alert_cmds.register(app)
     app.add_typer(
         escalation_cmds.app,
         name="escalation",

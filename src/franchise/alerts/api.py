@@ -1,0 +1,140 @@
+"""Alert webhooks: POST /hooks/{kind}/{token} (or the X-Franchise-Token header).
+
+The handler does the least it can: find the integration by its token (cached), parse the
+body to refuse a malformed one at once, store it with one INSERT, answer 202. Tickets are
+made afterwards by the in-process drainer or by `franchise worker`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+
+from franchise.alerts.inbox import Accepted, accept
+from franchise.alerts.normalized import MalformedPayload
+from franchise.alerts.service import TokenCache, authenticate, check_kind
+from franchise.alerts.worker import Drainer, IntakeGate
+from franchise.db import Database
+from franchise.errors import NotAuthenticated
+from franchise.integrations import load_json
+from franchise.integrations.pagerduty.parser import routing_key
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the in-process drainer unless dedicated workers do the processing."""
+    db = app.state.db
+    settings = app.state.settings
+    drainer = None
+    # Only SQLite needs webhook writes to go first (one writer at a time); see IntakeGate.
+    app.state.alert_intake_gate = IntakeGate() if db.dialect == "sqlite" else None
+    # A Connection-bound database (the tests' rolled-back transaction) cannot be shared
+    # with a thread; such an app processes the inbox only when told to.
+    if settings.alerts_inline_worker and not isinstance(db.bind, Connection):
+        drainer = Drainer(db, gate=app.state.alert_intake_gate)
+        drainer.start()
+    app.state.alert_drainer = drainer
+    try:
+        yield
+    finally:
+        if drainer is not None:
+            drainer.stop()
+
+
+router = APIRouter(tags=["alerts"], lifespan=lifespan)
+
+TokenHeader = Annotated[
+    str | None,
+    Header(alias="X-Franchise-Token", description="The integration token, if not in the URL."),
+]
+
+
+@router.post("/hooks/{kind}/{token}", status_code=202)
+async def hook_with_token(kind: str, token: str, request: Request) -> JSONResponse:
+    """Receive a webhook; the integration token is the last part of the URL."""
+    return await _receive(request, kind, token)
+
+
+@router.post("/hooks/{kind}", status_code=202)
+async def hook(kind: str, request: Request, x_franchise_token: TokenHeader = None) -> JSONResponse:
+    """Receive a webhook; the token is in X-Franchise-Token (or, for PagerDuty, routing_key)."""
+    return await _receive(request, kind, x_franchise_token)
+
+
+async def _receive(request: Request, kind: str, token: str | None) -> JSONResponse:
+    check_kind(kind)
+    body = await request.body()
+    if not token and kind == "pagerduty":
+        try:
+            token = routing_key(load_json(body))
+        except MalformedPayload:
+            token = None
+    if not token:
+        raise NotAuthenticated(
+            "send the integration token in the URL (/hooks/{kind}/{token}) "
+            "or the X-Franchise-Token header"
+        )
+    headers = {name: value for name, value in request.headers.items()}
+    remote = request.client.host if request.client else None
+    accepted = await run_in_threadpool(_store, request.app, kind, token, body, headers, remote)
+    if accepted.error:
+        return JSONResponse(
+            {
+                "ok": False,
+                "error": f"malformed {kind} payload: {accepted.error}",
+                "errors": [{"message": accepted.error, "inbox_id": accepted.inbox_id}],
+                "status": 400,
+            },
+            status_code=400,
+        )
+    drainer = getattr(request.app.state, "alert_drainer", None)
+    if drainer is not None:
+        drainer.wake()
+    data: dict[str, Any] = {
+        "ok": True,
+        "inbox_id": accepted.inbox_id,
+        "alerts": len(accepted.alerts),
+    }
+    if kind == "pagerduty":
+        # What PagerDuty's Events API answers, for senders that check it.
+        data.update(status="success", message="Event processed")
+        if accepted.alerts:
+            data["dedup_key"] = accepted.alerts[0].dedup_key
+    return JSONResponse(data, status_code=202)
+
+
+def _store(
+    app: FastAPI, kind: str, token: str, body: bytes, headers: dict[str, str], remote: str | None
+) -> Accepted:
+    db: Database = app.state.db
+    cache = _cache(app)
+    cached = cache.get(token)
+    gate: IntakeGate | None = getattr(app.state, "alert_intake_gate", None)
+    with gate.writing() if gate is not None else nullcontext(), db.unit_of_work() as session:
+        if cached is None:
+            cached = cache.put(token, authenticate(session, kind, token))
+        elif cached.kind != kind:
+            authenticate(session, kind, token)  # raises with the right message
+        return accept(
+            session,
+            integration_id=cached.id,
+            kind=kind,
+            body=body,
+            headers=headers,
+            remote=remote,
+        )
+
+
+def _cache(app: FastAPI) -> TokenCache:
+    cache = getattr(app.state, "alert_token_cache", None)
+    if cache is None:
+        cache = TokenCache()
+        app.state.alert_token_cache = cache
+    assert isinstance(cache, TokenCache)
+    return cache

@@ -1,0 +1,141 @@
+"""The inbox: raw webhook bodies stored before anything else happens, claimed by workers.
+
+Accepting is one INSERT. Claiming marks a batch `processing` with a lease; processing an
+item (see worker.py) re-checks the claim in its own transaction and marks it `done` there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from franchise.alerts.models import INBOX_STATES, InboxItem
+from franchise.alerts.normalized import MalformedPayload, NormalizedAlert
+from franchise.db import utcnow
+from franchise.errors import InvalidInput
+from franchise.integrations import load_json, parse_payload
+
+# Only these request headers are kept with a body: enough to trace a sender, no secrets.
+KEPT_HEADERS = ("content-type", "user-agent", "x-forwarded-for", "x-real-ip", "content-length")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    inbox_id: int
+    alerts: list[NormalizedAlert]
+    error: str | None = None
+
+
+def parse_body(kind: str, body: bytes | str) -> list[NormalizedAlert]:
+    return parse_payload(kind, load_json(body))
+
+
+def accept(
+    session: Session,
+    *,
+    integration_id: int,
+    kind: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    remote: str | None = None,
+) -> Accepted:
+    """Store the body first; a malformed one is stored as `rejected` with the reason."""
+    kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
+    if remote:
+        kept["remote"] = remote
+    text = body.decode("utf-8", errors="replace")
+    try:
+        alerts = parse_body(kind, body)
+        error = None
+    except MalformedPayload as exc:
+        alerts, error = [], exc.message
+    item = InboxItem(
+        integration_id=integration_id,
+        kind=kind,
+        received_at=utcnow(),
+        headers=kept,
+        body=text,
+        alert_count=len(alerts),
+        state="rejected" if error else "pending",
+        attempts=0,
+        error=error,
+    )
+    session.add(item)
+    session.flush()
+    return Accepted(item.id, alerts, error)
+
+
+def claim(
+    session: Session, *, worker: str, batch: int, lease_seconds: float, now: datetime | None = None
+) -> list[int]:
+    """Claim up to `batch` pending items (and items whose claim outlived its lease).
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so parallel workers take different rows without
+    waiting. SQLite: the transaction began with BEGIN IMMEDIATE, so this one UPDATE is the
+    only writer and the select-and-mark is atomic.
+    """
+    now = now or utcnow()
+    expired = now - timedelta(seconds=lease_seconds)
+    candidates = (
+        select(InboxItem.id)
+        .where(
+            or_(
+                InboxItem.state == "pending",
+                and_(InboxItem.state == "processing", InboxItem.claimed_at < expired),
+            )
+        )
+        .order_by(InboxItem.id)
+        .limit(batch)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimed = session.scalars(
+        update(InboxItem)
+        .where(InboxItem.id.in_(candidates.scalar_subquery()))
+        .values(
+            state="processing",
+            claimed_at=now,
+            claimed_by=worker,
+            attempts=InboxItem.attempts + 1,
+        )
+        .returning(InboxItem.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed)
+
+
+def list_inbox(session: Session, *, state: str | None = None, limit: int = 50) -> list[InboxItem]:
+    if state is not None and state not in INBOX_STATES:
+        raise InvalidInput(f"unknown inbox state '{state}' (use {', '.join(INBOX_STATES)})")
+    query = select(InboxItem).order_by(InboxItem.id.desc()).limit(limit)
+    if state:
+        query = query.where(InboxItem.state == state)
+    return list(session.scalars(query))
+
+
+def inbox_dict(item: InboxItem, *, with_body: bool = False) -> dict[str, object]:
+    data: dict[str, object] = {
+        "id": item.id,
+        "integration_id": item.integration_id,
+        "kind": item.kind,
+        "received_at": item.received_at.isoformat(),
+        "state": item.state,
+        "alerts": item.alert_count,
+        "attempts": item.attempts,
+        "claimed_by": item.claimed_by,
+        "claimed_at": item.claimed_at.isoformat() if item.claimed_at else None,
+        "processed_at": item.processed_at.isoformat() if item.processed_at else None,
+        "error": item.error,
+        "headers": item.headers,
+    }
+    if with_body:
+        try:
+            data["body"] = json.loads(item.body)
+        except ValueError:
+            data["body"] = item.body
+    return data

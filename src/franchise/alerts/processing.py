@@ -1,0 +1,227 @@
+"""Applying normalized alerts to alert groups and tickets: one open ticket per alert group.
+
+Runs inside the caller's transaction (one inbox item = one transaction), so an item's
+ticket changes and its `done` mark commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from franchise.alerts.models import AlertGroup, Integration
+from franchise.alerts.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert
+from franchise.alerts.routing import route_alert
+from franchise.db import utcnow
+from franchise.escalation.service import refresh_escalation
+from franchise.suggest.service import suggest
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import add_note, change_ticket, create_ticket
+from franchise.tickets.workflow import ATTACH_THRESHOLD
+
+CLOSED = ("resolved", "closed")
+TRIAGE_TAG = "triage"
+
+
+def apply_alert(
+    session: Session, integration: Integration, alert: NormalizedAlert, *, received_at: datetime
+) -> str:
+    """Apply one alert; returns what happened (opened, deduplicated, resolved, ...)."""
+    group = session.scalar(
+        select(AlertGroup)
+        .where(
+            AlertGroup.integration_id == integration.id,
+            AlertGroup.dedup_key == alert.dedup_key,
+        )
+        .with_for_update()
+    )
+    # Received before the event that last changed the group's status (parallel workers
+    # finish items out of order): it may add to the count but never change the status back.
+    stale = group is not None and group.status_at > received_at
+    if alert.status == "firing":
+        if stale and group is not None and group.status != "firing":
+            group.count += 1
+            return "stale"
+        return _fire(session, integration, alert, group, received_at)
+    if alert.status == "resolved":
+        if stale:
+            return "stale"
+        return _resolve(session, integration, alert, group, received_at)
+    return _acknowledge(session, alert, group, received_at)
+
+
+def _fire(
+    session: Session,
+    integration: Integration,
+    alert: NormalizedAlert,
+    group: AlertGroup | None,
+    at: datetime,
+) -> str:
+    if group is None:
+        group = AlertGroup(
+            integration_id=integration.id,
+            dedup_key=alert.dedup_key,
+            status="firing",
+            title=alert.title,
+            severity=alert.severity,
+            host=alert.host,
+            count=0,
+            first_seen=at,
+            last_seen=at,
+            status_at=at,
+        )
+        session.add(group)
+        # Flushed before the ticket exists: a concurrent worker inserting the same key fails
+        # here (and retries the whole item), before either opened a ticket.
+        session.flush()
+    ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
+    if ticket is None or ticket.status in CLOSED:
+        previous = ticket
+        ticket = _open_ticket(session, integration, alert, group)
+        if previous is not None:
+            add_note(
+                session,
+                ticket,
+                actor=None,
+                kind="alert",
+                note=f"This alert fired before; the previous ticket was #{previous.id}.",
+            )
+        group.ticket_id = ticket.id
+        group.count = 1
+        group.first_seen = at
+        outcome = "opened"
+    else:
+        if group.status == "resolved":
+            add_note(session, ticket, actor=None, kind="alert", note="The alert is firing again.")
+        group.count += 1
+        outcome = "deduplicated"
+    group.status = "firing"
+    group.status_at = max(group.status_at, at)
+    group.last_seen = max(group.last_seen, at)
+    group.resolved_at = None
+    _mirror_count(ticket, group)
+    return outcome
+
+
+def _resolve(
+    session: Session,
+    integration: Integration,
+    alert: NormalizedAlert,
+    group: AlertGroup | None,
+    at: datetime,
+) -> str:
+    if group is None:
+        # Remembered, so that a firing event for the same alert received earlier but
+        # processed later (by a parallel worker) does not open a ticket for a resolved alert.
+        session.add(
+            AlertGroup(
+                integration_id=integration.id,
+                dedup_key=alert.dedup_key,
+                status="resolved",
+                title=alert.title,
+                severity=alert.severity,
+                host=alert.host,
+                count=0,
+                first_seen=at,
+                last_seen=at,
+                status_at=at,
+                resolved_at=at,
+            )
+        )
+        session.flush()
+        return "ignored"
+    group.last_seen = max(group.last_seen, at)
+    if group.status == "resolved":
+        return "duplicate"
+    group.status = "resolved"
+    group.status_at = at
+    group.resolved_at = at
+    ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
+    if ticket is None:
+        return "resolved"
+    add_note(
+        session,
+        ticket,
+        actor=None,
+        kind="alert-resolved",
+        note=f"{integration.name} ({integration.kind}) reports the alert resolved.",
+    )
+    if integration.auto_resolve and ticket.status not in CLOSED:
+        # The monitoring system confirms recovery itself, so the runbook's done list does
+        # not gate this; the history says who resolved it and why.
+        now = utcnow()
+        change_ticket(
+            session,
+            ticket,
+            actor=None,
+            at=now,
+            note=f"auto-resolved: {integration.name} reports the alert resolved",
+            status="resolved",
+            resolved_at=now,
+        )
+        return "auto-resolved"
+    return "resolved"
+
+
+def _acknowledge(
+    session: Session, alert: NormalizedAlert, group: AlertGroup | None, at: datetime
+) -> str:
+    if group is None or group.ticket_id is None:
+        return "ignored"
+    group.last_seen = max(group.last_seen, at)
+    ticket = session.get(Ticket, group.ticket_id)
+    if ticket is not None and ticket.status not in CLOSED:
+        add_note(
+            session, ticket, actor=None, kind="alert", note="Acknowledged in the monitoring tool."
+        )
+    return "acknowledged"
+
+
+def _open_ticket(
+    session: Session, integration: Integration, alert: NormalizedAlert, group: AlertGroup
+) -> Ticket:
+    route = route_alert(session, integration, alert)
+    text = f"{alert.title}\n{alert.body}"
+    # A runbook whose match.alert_types names this alert type wins outright; else the text.
+    suggestions = suggest(session, text, alert_type=alert.alert_type, limit=1)
+    best = suggestions[0] if suggestions and suggestions[0].score >= ATTACH_THRESHOLD else None
+    tags = ["alert", f"alert:{integration.kind}"]
+    if route.client_id is None:
+        tags.append(TRIAGE_TAG)
+    ticket = create_ticket(
+        session,
+        title=alert.title,
+        body=_ticket_body(integration, alert, route.why),
+        client=route.client_id,
+        category=best.category if best else None,
+        priority=PRIORITY_BY_SEVERITY.get(alert.severity, "normal"),
+        source="alert",
+        tags=tags,
+        runbook_key=best.key if best else None,
+    )
+    refresh_escalation(session, ticket)
+    return ticket
+
+
+def _ticket_body(integration: Integration, alert: NormalizedAlert, why: str) -> str:
+    lines = [alert.body] if alert.body else []
+    lines.append("")
+    lines.append(f"Alert from {integration.name} ({integration.kind}), severity {alert.severity}.")
+    if alert.host:
+        lines.append(f"Host: {alert.host}")
+    if alert.alert_type:
+        lines.append(f"Alert type: {alert.alert_type}")
+    lines.append(f"Dedup key: {alert.dedup_key}")
+    lines.append(f"Client: {why}")
+    return "\n".join(lines).strip()
+
+
+def _mirror_count(ticket: Ticket, group: AlertGroup) -> None:
+    """Keep the group's count and last-seen time visible on the ticket itself."""
+    fields = dict(ticket.custom_fields or {})
+    fields["alert_group"] = group.id
+    fields["alert_count"] = group.count
+    fields["alert_last_seen"] = group.last_seen.isoformat()
+    ticket.custom_fields = fields

@@ -1,0 +1,81 @@
+"""Which client an alert belongs to: the alert's own client, the mappings, the integration's
+client, then the client owning an endpoint of that host name. None sends it to triage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from franchise.alerts.models import ClientMapping, Integration
+from franchise.alerts.normalized import NormalizedAlert
+from franchise.clients.models import Client, Endpoint
+
+
+@dataclass(frozen=True)
+class Route:
+    client_id: int | None
+    why: str
+
+
+def route_alert(session: Session, integration: Integration, alert: NormalizedAlert) -> Route:
+    notes = []
+    if alert.client:
+        client_id = session.scalar(
+            select(Client.id).where(func.lower(Client.name) == alert.client.lower())
+        )
+        if client_id is not None:
+            return Route(client_id, f"client '{alert.client}' named in the alert")
+        notes.append(f"client '{alert.client}' named in the alert is not a known client")
+    mapped = _by_mapping(session, integration, alert)
+    if mapped is not None:
+        return mapped
+    if integration.client_id is not None:
+        return Route(integration.client_id, "the integration's client")
+    by_host = _by_endpoint(session, alert.host)
+    if by_host is not None:
+        return by_host
+    notes.append("no mapping, integration client or endpoint matched")
+    return Route(None, "; ".join(notes))
+
+
+def _by_mapping(session: Session, integration: Integration, alert: NormalizedAlert) -> Route | None:
+    rows = session.scalars(
+        select(ClientMapping)
+        .where(
+            or_(
+                ClientMapping.integration_id == integration.id,
+                ClientMapping.integration_id.is_(None),
+            )
+        )
+        .order_by(ClientMapping.id)
+    )
+    # The integration's own mappings before global ones; label mappings before host patterns.
+    ordered = sorted(rows, key=lambda m: (m.integration_id is None, m.label_key is None, m.id))
+    host = (alert.host or "").lower()
+    for mapping in ordered:
+        if mapping.label_key is not None:
+            if alert.labels.get(mapping.label_key) == mapping.label_value:
+                return Route(
+                    mapping.client_id,
+                    f"mapping {mapping.id}: {mapping.label_key}={mapping.label_value}",
+                )
+        elif host and mapping.host_pattern and fnmatchcase(host, mapping.host_pattern):
+            return Route(mapping.client_id, f"mapping {mapping.id}: host {mapping.host_pattern}")
+    return None
+
+
+def _by_endpoint(session: Session, host: str | None) -> Route | None:
+    if not host:
+        return None
+    names = {host.lower(), host.lower().split(".", 1)[0]}
+    owners = set(
+        session.scalars(
+            select(Endpoint.client_id).where(func.lower(Endpoint.hostname).in_(sorted(names)))
+        )
+    )
+    if len(owners) == 1:
+        return Route(owners.pop(), f"endpoint {host}")
+    return None

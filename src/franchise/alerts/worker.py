@@ -1,0 +1,273 @@
+"""Processing the inbox: `franchise worker`, and the in-process drainer of `franchise serve`.
+
+Exactly once: an item is processed in one transaction that first re-reads the item (locked
+on PostgreSQL; SQLite's BEGIN IMMEDIATE locks the database) and goes on only if it is still
+`processing` and claimed by this worker; the ticket changes and the `done` mark commit
+together. A worker that dies mid-way commits nothing; its claim expires after the lease
+and another worker takes the item again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from franchise.alerts.inbox import claim, parse_body
+from franchise.alerts.models import InboxItem, Integration
+from franchise.alerts.processing import apply_alert
+from franchise.db import Database, utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = 60.0
+DEFAULT_BATCH = 20
+# Attempts (claims) before an item that keeps failing is parked as `failed`.
+MAX_ATTEMPTS = 5
+# Conflicts between parallel workers (same new dedup key, deadlock, busy SQLite) are retried.
+CONFLICT_RETRIES = 3
+# Test hook only: the path of a file to write the item id into before sleeping inside the
+# processing transaction, so a test can kill the worker there. Unset in real deployments.
+TEST_HOLD_ENV = "FRANCHISE_TEST_ALERT_HOLD"
+
+
+def warm_up() -> None:
+    """Import scikit-learn before any transaction: on a cold start that takes seconds, and on
+    SQLite the first new ticket's transaction would hold the write lock meanwhile."""
+    importlib.import_module("sklearn.feature_extraction.text")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Report:
+    claimed: int = 0
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    alerts: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "claimed": self.claimed,
+            "done": self.done,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "alerts": self.alerts,
+            "outcomes": dict(sorted(self.outcomes.items())),
+        }
+
+    def add(self, other: Report) -> None:
+        self.claimed += other.claimed
+        self.done += other.done
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.alerts += other.alerts
+        for key, count in other.outcomes.items():
+            self.outcomes[key] = self.outcomes.get(key, 0) + count
+
+
+def process_pending(
+    db: Database,
+    *,
+    worker: str | None = None,
+    batch: int = DEFAULT_BATCH,
+    lease_seconds: float = DEFAULT_LEASE,
+    stop: threading.Event | None = None,
+    gate: IntakeGate | None = None,
+) -> Report:
+    """Claim and process batches until the inbox has nothing claimable (or `stop` is set)."""
+    warm_up()
+    worker = worker or worker_name()
+    report = Report()
+    while stop is None or not stop.is_set():
+        if gate is not None:
+            gate.wait_quiet()
+        with db.unit_of_work() as session:
+            ids = claim(session, worker=worker, batch=batch, lease_seconds=lease_seconds)
+        if not ids:
+            break
+        report.claimed += len(ids)
+        for item_id in ids:
+            if stop is not None and stop.is_set():
+                break  # the rest of the claim expires and is taken again
+            if gate is not None:
+                gate.wait_quiet()
+            _process_with_retries(db, item_id, worker, report)
+    return report
+
+
+def _process_with_retries(db: Database, item_id: int, worker: str, report: Report) -> None:
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        try:
+            with db.unit_of_work() as session:
+                outcomes = process_item(session, item_id, worker)
+            if outcomes is None:
+                report.skipped += 1
+            else:
+                report.done += 1
+                report.alerts += len(outcomes)
+                for outcome in outcomes:
+                    report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+            return
+        except DBAPIError as exc:
+            if attempt < CONFLICT_RETRIES:
+                log.info("inbox item %s: conflict, retrying: %s", item_id, exc)
+                time.sleep(0.05 * attempt)
+                continue
+            _release(db, item_id, worker, f"database error: {exc}", report)
+        except Exception as exc:  # a bug or bad data must not stop the other items
+            log.exception("inbox item %s failed", item_id)
+            _release(db, item_id, worker, f"{type(exc).__name__}: {exc}", report)
+            return
+
+
+def process_item(session: Session, item_id: int, worker: str) -> list[str] | None:
+    """Apply one claimed item; None when it is no longer ours (done, or re-claimed)."""
+    item = session.scalar(select(InboxItem).where(InboxItem.id == item_id).with_for_update())
+    if item is None or item.state != "processing" or item.claimed_by != worker:
+        return None
+    integration = session.get(Integration, item.integration_id)
+    assert integration is not None
+    alerts = parse_body(item.kind, item.body)
+    # Sorted by key so parallel workers lock alert groups in the same order (no deadlocks);
+    # the sort is stable, so events for one key keep their order in the payload.
+    outcomes = [
+        apply_alert(session, integration, alert, received_at=item.received_at)
+        for alert in sorted(alerts, key=lambda a: a.dedup_key)
+    ]
+    _test_hold(item.id)
+    item.state = "done"
+    item.processed_at = utcnow()
+    item.error = None
+    return outcomes
+
+
+def _release(db: Database, item_id: int, worker: str, error: str, report: Report) -> None:
+    """Give a failing item back for another attempt, or park it as failed after the last."""
+    with db.unit_of_work() as session:
+        item = session.scalar(select(InboxItem).where(InboxItem.id == item_id).with_for_update())
+        if item is None or item.state != "processing" or item.claimed_by != worker:
+            return
+        item.error = error[:2000]
+        item.claimed_by = None
+        item.claimed_at = None
+        item.state = "failed" if item.attempts >= MAX_ATTEMPTS else "pending"
+    report.failed += 1
+
+
+def _test_hold(item_id: int) -> None:
+    path = os.environ.get(TEST_HOLD_ENV)
+    if path:
+        Path(path).write_text(str(item_id))
+        time.sleep(600)
+
+
+class IntakeGate:
+    """Webhook writes go before the drainer's. SQLite has one writer at a time and its busy
+    handler is not fair, so a drainer starting transaction after transaction would make each
+    webhook's one INSERT wait behind a whole item. Before each transaction the drainer waits
+    until no webhook in this process has written for `settle` seconds, but never longer than
+    `max_wait`, so a storm is taken in at full speed and processed as it eases."""
+
+    def __init__(self, settle: float = 0.05, max_wait: float = 1.0) -> None:
+        self.settle = settle
+        self.max_wait = max_wait
+        self._writing = 0
+        self._last_write = 0.0
+        self._quiet = threading.Condition()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._quiet:
+            self._writing += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._writing -= 1
+                self._last_write = time.monotonic()
+                self._quiet.notify_all()
+
+    def wait_quiet(self) -> None:
+        deadline = time.monotonic() + self.max_wait
+        with self._quiet:
+            while True:
+                now = time.monotonic()
+                quiet_for = now - self._last_write
+                if (self._writing == 0 and quiet_for >= self.settle) or now >= deadline:
+                    return
+                wait = (
+                    deadline - now
+                    if self._writing
+                    else min(self.settle - quiet_for, deadline - now)
+                )
+                self._quiet.wait(wait)
+
+
+class Drainer:
+    """The in-process worker of `franchise serve`: a thread that drains the inbox when a
+    webhook wakes it, and every few seconds anyway (to pick up expired claims)."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        poll_seconds: float = 5.0,
+        batch: int = DEFAULT_BATCH,
+        lease_seconds: float = DEFAULT_LEASE,
+        gate: IntakeGate | None = None,
+    ) -> None:
+        self.db = db
+        self.gate = gate
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.lease_seconds = lease_seconds
+        self.worker = worker_name()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="franchise-alerts", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            try:
+                process_pending(
+                    self.db,
+                    worker=self.worker,
+                    batch=self.batch,
+                    lease_seconds=self.lease_seconds,
+                    stop=self._stop,
+                    gate=self.gate,
+                )
+            except Exception:  # the database may be restarting; try again on the next tick
+                log.exception(
+                    "alert drainer: processing failed; retrying in %ss", self.poll_seconds
+                )

@@ -1,0 +1,1 @@
+"""The alertmanager webhook format."""

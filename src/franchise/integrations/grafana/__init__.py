@@ -1,0 +1,1 @@
+"""The grafana webhook format."""

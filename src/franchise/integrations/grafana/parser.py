@@ -1,0 +1,66 @@
+"""Grafana webhooks: unified alerting sends Alertmanager's shape (plus title, state, orgId);
+legacy dashboard alerts send one rule's state (`ruleId`, `state`, `evalMatches`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from franchise.alerts.normalized import (
+    MalformedPayload,
+    NormalizedAlert,
+    as_list,
+    as_object,
+    clip,
+    fold_severity,
+    make_key,
+    optional_text,
+    string_map,
+)
+from franchise.integrations.alertmanager.parser import parse_alert
+
+# Legacy rule states; paused and pending rules are not alerts yet, so they are skipped.
+LEGACY_STATUS = {"alerting": "firing", "no_data": "firing", "ok": "resolved"}
+
+
+def parse(document: Any) -> list[NormalizedAlert]:
+    data = as_object(document, "body")
+    if "alerts" in data:
+        group_status = data.get("status")
+        return [
+            parse_alert(item, f"alerts[{i}]", group_status)
+            for i, item in enumerate(as_list(data["alerts"], "alerts"))
+        ]
+    if "state" in data and ("ruleId" in data or "ruleName" in data):
+        return _legacy(data)
+    raise MalformedPayload(
+        "body: not a Grafana webhook (expected `alerts` from unified alerting, "
+        "or `ruleId` and `state` from legacy alerting)"
+    )
+
+
+def _legacy(data: dict[str, Any]) -> list[NormalizedAlert]:
+    state = str(data.get("state", "")).lower()
+    if state in ("paused", "pending"):
+        return []
+    status = LEGACY_STATUS.get(state)
+    if status is None:
+        raise MalformedPayload(f"body.state: unknown Grafana alert state {data.get('state')!r}")
+    rule = (
+        optional_text(data, "ruleName", "body") or optional_text(data, "title", "body") or "Alert"
+    )
+    tags = string_map(data.get("tags"), "body.tags")
+    message = optional_text(data, "message", "body") or ""
+    url = optional_text(data, "ruleUrl", "body")
+    body = "\n".join(p for p in (message, f"Rule: {url}" if url else "") if p)
+    return [
+        NormalizedAlert(
+            dedup_key=make_key("rule", data.get("ruleId") or rule),
+            status=status,
+            title=clip(optional_text(data, "title", "body") or rule),
+            severity=fold_severity(tags.get("severity")),
+            body=body,
+            host=tags.get("host") or tags.get("instance"),
+            labels=tags,
+            alert_type=tags.get("alert_type"),
+        )
+    ]

@@ -1,0 +1,1 @@
+"""The pagerduty webhook format."""

@@ -1,0 +1,1 @@
+"""The zabbix webhook format."""
