@@ -8,26 +8,30 @@ from franchise.contacts.models import OwnerContact
 from franchise.db import Base
 from franchise.drills.models import Drill, ReviewItem
 from franchise.lessons.models import Lesson
+from franchise.mailin.models import MailMessage, TicketAttachment
 from franchise.messages.models import TicketMessage
 from franchise.orgsettings.models import OrgSetting
 from franchise.policydocs.models import PolicyRevision
+from franchise.psa.models import ImportState, WebhookEvent
 from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.web.models import WebSession
 
 __all__ = [
     "AlertGroup",
-    "ClientMapping",
-    "InboxItem",
-    "Integration",
     "ApiToken",
     "ApprovalRequest",
     "Base",
     "Client",
     "ClientContact",
+    "ClientMapping",
     "Drill",
     "Endpoint",
+    "ImportState",
+    "InboxItem",
+    "Integration",
     "Lesson",
+    "MailMessage",
     "OrgSetting",
     "OwnerContact",
     "PolicyRevision",
@@ -38,7 +42,9 @@ __all__ = [
     "RunbookRun",
     "Staff",
     "Ticket",
+    "TicketAttachment",
     "TicketEvent",
     "TicketMessage",
     "WebSession",
+    "WebhookEvent",
 ]

@@ -35,12 +35,33 @@ class Settings(BaseSettings):
     smtp_from: str = ""
     # Apprise URLs for owner notifications, separated by spaces or commas.
     notify_urls: str = ""
+    # Outbound PSA webhook (franchise webhooks deliver): where to POST, and the HMAC secret.
+    psa_webhook_url: str = ""
+    psa_webhook_secret: str = ""
+    # Incoming e-mail (franchise mail poll). imap_tls: none | starttls | ssl.
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    imap_tls: str = "ssl"
+    # Attachments larger than this are not stored; the ticket gets a note instead.
+    imap_max_attachment_bytes: int = 10_485_760
+    # Seconds between polls when `franchise mail poll` runs without --once.
+    imap_poll_seconds: int = 60
 
     @field_validator("smtp_tls")
     @classmethod
     def _tls_mode(cls, value: str) -> str:
         if value not in ("none", "starttls", "ssl"):
             raise ValueError(f"FRANCHISE_SMTP_TLS must be none, starttls or ssl, got {value!r}")
+        return value
+
+    @field_validator("imap_tls")
+    @classmethod
+    def _imap_tls_mode(cls, value: str) -> str:
+        if value not in ("none", "starttls", "ssl"):
+            raise ValueError(f"FRANCHISE_IMAP_TLS must be none, starttls or ssl, got {value!r}")
         return value
 
     @field_validator("port")

@@ -55,7 +55,9 @@ def _register() -> None:
         contact_cmds,
         drill_cmds,
         escalation_cmds,
+        import_cmds,
         lesson_cmds,
+        mail_cmds,
         message_cmds,
         run_cmd,
         runbook_cmds,
@@ -87,6 +89,13 @@ def _register() -> None:
     ask_cmds.register(app)
     drill_cmds.register(app)
     alert_cmds.register(app)
+    app.add_typer(import_cmds.app, name="import", help="Import tickets from PSA exports.")
+    app.add_typer(
+        import_cmds.webhooks_app, name="webhooks", help="Deliver signed webhook events to the PSA."
+    )
+    app.add_typer(
+        mail_cmds.app, name="mail", help="Poll the support mailbox: new mail opens tickets."
+    )
     app.add_typer(
         escalation_cmds.app,
         name="escalation",

@@ -13,6 +13,7 @@ from franchise.accounts.models import Staff
 from franchise.clients.service import get_client
 from franchise.db import utcnow
 from franchise.errors import InvalidInput, NotFound
+from franchise.psa.outbox import record_ticket_change
 from franchise.runbooks.definition import CATEGORIES
 from franchise.tickets.models import PRIORITIES, SOURCES, STATUSES, Ticket, TicketEvent
 
@@ -139,6 +140,7 @@ def change_ticket(
         events.append(event)
     if events:
         ticket.updated_at = when
+        record_ticket_change(session, ticket, [e.field for e in events if e.field])
     return events
 
 
