@@ -82,7 +82,6 @@ def test_ticket_page_shows_the_ticket_and_its_history(
     history = page.locator(".timeline")
     expect(history).to_contain_text("Storage target full")
     expect(history).to_contain_text("changed status")
-    screenshot(page, "ticket.png")
 
 
 def test_unknown_ticket_or_page_is_a_not_found_page_in_the_layout(

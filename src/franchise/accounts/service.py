@@ -85,6 +85,16 @@ def create_token(session: Session, *, staff: Staff, name: str) -> tuple[ApiToken
     return token, plain
 
 
+def list_tokens(session: Session) -> list[tuple[ApiToken, Staff]]:
+    """Every token with its staff member, oldest first (never the values: only hashes exist)."""
+    return [
+        (token, staff)
+        for token, staff in session.execute(
+            select(ApiToken, Staff).join(Staff, Staff.id == ApiToken.staff_id).order_by(ApiToken.id)
+        )
+    ]
+
+
 def revoke_token(session: Session, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:

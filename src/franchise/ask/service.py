@@ -36,6 +36,7 @@ from franchise.escalation.facts import covering_runbook
 from franchise.escalation.service import check_escalation
 from franchise.messages.service import choose_template, render_for_ticket
 from franchise.notify.service import Delivery, notify_owner
+from franchise.orgsettings.secrets import effective_settings
 from franchise.orgsettings.service import get_config
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
@@ -162,7 +163,10 @@ def ask_owner(
             answer=answer,
         )
         result.notification = notify_owner(
-            settings, title=title, body=body, emergency=answer.emergency
+            effective_settings(session, settings),
+            title=title,
+            body=body,
+            emergency=answer.emergency,
         )
         contact.answer = f"{contact.answer}\n{result.notification.summary()}"
     add_note(

@@ -95,26 +95,20 @@ def create(
 @token_app.command("list")
 def tokens(ctx: typer.Context, json_out: Json = False) -> None:
     """List API tokens (never their values)."""
-    from sqlalchemy import select
-
-    from franchise.accounts.models import ApiToken, Staff
+    from franchise.accounts.service import list_tokens
 
     with get_context(ctx).database().unit_of_work() as session:
         rows = [
             {
                 "id": t.id,
                 "name": t.name,
-                "staff": email,
+                "staff": staff.email,
                 "prefix": t.prefix,
                 "created_at": t.created_at.isoformat(),
                 "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
                 "revoked": t.revoked_at is not None,
             }
-            for t, email in session.execute(
-                select(ApiToken, Staff.email)
-                .join(Staff, Staff.id == ApiToken.staff_id)
-                .order_by(ApiToken.id)
-            )
+            for t, staff in list_tokens(session)
         ]
     if json_out:
         print_json(rows)

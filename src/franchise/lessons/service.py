@@ -60,12 +60,18 @@ def get_lesson(session: Session, lesson_id: int) -> Lesson:
 
 
 def list_lessons(
-    session: Session, *, pending_only: bool = False, now: datetime | None = None
+    session: Session,
+    *,
+    pending_only: bool = False,
+    ticket_id: int | None = None,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Lessons, oldest first, each with its deadline and `overdue` flag (org time zone)."""
     query = select(Lesson).order_by(Lesson.created_at, Lesson.id)
     if pending_only:
         query = query.where(Lesson.state == "pending")
+    if ticket_id is not None:
+        query = query.where(Lesson.ticket_id == ticket_id)
     return lesson_dicts(session, list(session.scalars(query)), now=now)
 
 

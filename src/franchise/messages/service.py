@@ -27,6 +27,7 @@ from franchise.messages.render import make_context, render_message
 from franchise.messages.smtp import DeliveryError, SmtpConfig, build_email, check_address, deliver
 from franchise.messages.timing import default_next_update, format_when
 from franchise.orgsettings.models import OrgSetting
+from franchise.orgsettings.secrets import effective_settings
 from franchise.policydocs import service as policydocs
 from franchise.policydocs.models import PolicyRevision
 from franchise.runbooks import service as runbooks
@@ -318,7 +319,8 @@ def send_message(
     A delivery failure does not raise: the message is recorded with status "failed" and
     the server's reason, so it survives the commit; call `check_delivered` afterwards.
     """
-    config = SmtpConfig.from_settings(settings)
+    # Delivery values saved on the Settings page win over the environment.
+    config = SmtpConfig.from_settings(effective_settings(session, settings))
     rendered = render_for_ticket(
         session, ticket, template, technician=by, next_update=next_update, to=to
     )

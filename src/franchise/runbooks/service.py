@@ -331,15 +331,6 @@ def answer_run(
         run.outcome_step = new_state.current
         run.finished_at = utcnow()
     session.flush()
-    ticket = session.get(Ticket, run.ticket_id) if run.ticket_id is not None else None
-    if new_state.step.kind == "action" and (
-        ticket is None or ticket.status not in ("resolved", "closed")
-    ):
-        # An action step with a cost, time or impact asks for approval as soon as it is reached:
-        # inside the runner's boundary it is approved at once and logged.
-        from franchise.approvals.service import request_for_action_step
-
-        request_for_action_step(session, run=run, step=new_state.step, actor=actor)
     return new_state
 
 

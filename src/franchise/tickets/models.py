@@ -28,6 +28,8 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="source_external_id"),
         Index("ix_tickets_status_created", "status", "created_at"),
+        # The audit's busiest-categories and the dashboard's coverage group recent tickets.
+        Index("ix_tickets_created_category", "created_at", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +57,8 @@ class TicketEvent(Base):
     """One change to a ticket: who, when, what field, from what, to what."""
 
     __tablename__ = "ticket_events"
+    # The KPI's owner-wait time looks up level changes to "owner" across all history.
+    __table_args__ = (Index("ix_ticket_events_field_value", "field", "new_value", "ticket_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)

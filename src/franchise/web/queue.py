@@ -1,4 +1,4 @@
-"""Home, the ticket queue and the ticket page."""
+"""Home and the ticket queue (the ticket page is in ticket_page.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import list_staff
+from franchise.approvals.models import ApprovalRequest
 from franchise.clients.service import list_clients
 from franchise.errors import InvalidInput
 from franchise.tickets.models import STATUSES, Ticket
-from franchise.tickets.service import get_ticket, history
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.deps import DbSession
 from franchise.web.templating import render, route_exists
@@ -22,7 +22,14 @@ from franchise.web.templating import render, route_exists
 router = APIRouter(dependencies=[Depends(check_csrf)])
 QUEUE_LIMIT = 100
 CLOSED = ("resolved", "closed")
-View = Literal["all", "mine", "unassigned"]
+View = Literal["all", "mine", "unassigned", "approval", "escalated"]
+VIEWS: tuple[tuple[View, str], ...] = (
+    ("all", "All"),
+    ("mine", "Mine"),
+    ("unassigned", "Unassigned"),
+    ("approval", "Waiting on approval"),
+    ("escalated", "Escalated"),
+)
 
 
 @router.get("/")
@@ -42,15 +49,26 @@ def queue_query(
         query = query.where(Ticket.assignee_id == staff_id)
     elif view == "unassigned":
         query = query.where(Ticket.assignee_id.is_(None))
+    elif view == "approval":
+        # The status says so while a request waits; the pending request is the truth.
+        pending = select(ApprovalRequest.ticket_id).where(ApprovalRequest.status == "pending")
+        query = query.where(or_(Ticket.status == "waiting_on_approval", Ticket.id.in_(pending)))
+    elif view == "escalated":
+        query = query.where(Ticket.status == "escalated")
     if status == "open":
         query = query.where(Ticket.status.not_in(CLOSED))
     elif status != "any":
         if status not in STATUSES:
             raise InvalidInput(f"unknown status '{status}' (use open, any, {', '.join(STATUSES)})")
         query = query.where(Ticket.status == status)
-    if search.strip():
-        like = f"%{search.strip().lower()}%"
-        query = query.where(or_(Ticket.title.ilike(like), Ticket.body.ilike(like)))
+    text = search.strip()
+    if text:
+        like = f"%{text.lower()}%"
+        matches: list[ColumnElement[bool]] = [Ticket.title.ilike(like), Ticket.body.ilike(like)]
+        number = text.removeprefix("#")
+        if number.isdigit() and len(number) < 10:
+            matches.append(Ticket.id == int(number))
+        query = query.where(or_(*matches))
     return query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
 
 
@@ -80,6 +98,7 @@ def queue_page(
         "clients": clients,
         "staff": staff,
         "view": view,
+        "views": VIEWS,
         "status": status,
         "statuses": STATUSES,
         "q": q,
@@ -93,18 +112,3 @@ def queue_page(
     response = render(request, "queue_rows.html" if partial else "queue.html", context)
     response.headers["Vary"] = "HX-Request"
     return response
-
-
-@router.get("/tickets/{ticket_id}")
-def ticket_page(
-    request: Request, session: DbSession, _user: CurrentUser, ticket_id: int
-) -> Response:
-    ticket = get_ticket(session, ticket_id)
-    clients, staff = _names(session)
-    context = {
-        "ticket": ticket,
-        "events": history(session, ticket),
-        "client": clients.get(ticket.client_id) if ticket.client_id else None,
-        "staff": staff,
-    }
-    return render(request, "ticket.html", context)

@@ -1,9 +1,474 @@
-"""Pages (being built)."""
+"""The runbook library: list, runbook page with its flowchart, editor, and revision diffs.
+
+Who may edit: the owner, admins and L2 staff (the maintainers named in runbooks are L2);
+L1 technicians read runbooks and send what they learn as lessons. The API's POST /runbooks
+stays owner/admin only: integrations do not maintain runbooks.
+
+The editor, its lint view and the diff page are shared with the policy documents
+(policy_pages), which import the helpers from here.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from franchise.web.auth import check_csrf
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from markupsafe import Markup
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from franchise.accounts.models import Staff
+from franchise.accounts.service import get_staff
+from franchise.errors import Conflict, FranchiseError, InvalidInput, PermissionDenied
+from franchise.lessons import service as lessons
+from franchise.lessons.models import Lesson
+from franchise.runbooks import service as runbooks
+from franchise.runbooks.flowchart import render_svg
+from franchise.runbooks.lint import lint_source
+from franchise.runbooks.models import Runbook, RunbookRevision
+from franchise.tickets.models import Ticket, TicketEvent
+from franchise.web.auth import CurrentUser, check_csrf
+from franchise.web.deps import DbSession
+from franchise.web.sessions import SignedIn
+from franchise.web.templating import render
+from franchise.web.textdiff import diff_lines
+from franchise.yamldoc.problems import Problem
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
+Intent = Literal["lint", "save"]
+MAX_SOURCE = 200_000
+MAX_NOTE = 2000
+NEW_RUNBOOK = """\
+key: new-runbook
+title: What the ticket is about
+category: vpn
+status: draft
+maintainer: L2
+description: When to use this runbook.
+match: {keywords: [example]}
+inputs: [{id: affected_user, label: Affected user, required: true}]
+start: first-check
+steps:
+  first-check:
+    kind: check
+    text: What do you check first?
+    options: {"It works again": fixed, "It still fails": hand-over}
+  fixed: {kind: resolve, text: Fixed and confirmed with the user.}
+  hand-over: {kind: escalate, to: L2, text: Hand over with what you found.}
+edge_cases: []
+sign_off: {resolve: Note what fixed it., escalate: Note what you checked.}
+done_when: [User confirmed the fix]
+"""
+
+
+# --- editor plumbing shared with policy_pages -------------------------------------------
+
+
+@dataclass(frozen=True)
+class LintLine:
+    number: int
+    text: str
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class LintView:
+    """The text with line numbers and each problem beside the line it names."""
+
+    lines: tuple[LintLine, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def lint_view(text: str, problems: Sequence[Problem]) -> LintView:
+    lines = text.splitlines() or [""]
+    placed: dict[int, list[Problem]] = {}
+    for problem in problems:
+        # A problem found at the end of the text (an unclosed bracket) belongs on its last line.
+        number = min(max(problem.line, 1), len(lines))
+        placed.setdefault(number, []).append(problem)
+    rows = tuple(
+        LintLine(number, line, tuple(placed.get(number, ())))
+        for number, line in enumerate(lines, start=1)
+    )
+    return LintView(rows, tuple(sorted(problems, key=lambda p: (p.line, p.code))))
+
+
+def is_htmx(request: Request) -> bool:
+    return bool(request.headers.get("hx-request")) and not request.headers.get(
+        "hx-history-restore-request"
+    )
+
+
+def lint_partial(request: Request, view: LintView) -> Response:
+    response = render(request, "partials/editor_lint.html", {"lint": view})
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def check_sizes(source: str, note: str) -> None:
+    if len(source) > MAX_SOURCE:
+        raise InvalidInput(f"The document is {len(source)} characters; the limit is {MAX_SOURCE}.")
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"The note is {len(note)} characters; the limit is {MAX_NOTE}.")
+    if not note.strip():
+        raise InvalidInput("Say what changed and why in the note: it goes into the history.")
+
+
+def staff_names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(wanted)))
+    return {int(i): str(n) for i, n in rows}
+
+
+def diff_context(old: str, new: str, from_no: int, to_no: int) -> dict[str, Any]:
+    return {"diff": diff_lines(old, new), "from_no": from_no, "to_no": to_no}
+
+
+def normalise(source: str) -> str:
+    """Browsers send textareas with CRLF line ends; store what a YAML file would hold."""
+    text = source.replace("\r\n", "\n")
+    return text if text.endswith("\n") or not text else text + "\n"
+
+
+# --- who may edit -----------------------------------------------------------------------
+
+
+def may_edit_runbooks(user: SignedIn) -> bool:
+    return user.is_manager or user.level in ("L2", "owner")
+
+
+def require_runbook_editor(user: CurrentUser) -> SignedIn:
+    if not may_edit_runbooks(user):
+        raise PermissionDenied(
+            "Only L2 staff, the owner or an admin may edit runbooks. "
+            "Add a lesson on the ticket instead; the maintainer folds it in."
+        )
+    return user
+
+
+RunbookEditor = Annotated[SignedIn, Depends(require_runbook_editor)]
+
+
+# --- library and runbook page -----------------------------------------------------------
+
+
+def ticket_stats(session: Session) -> dict[str, tuple[int, int]]:
+    """Per runbook key: (tickets that used it, how many of them escalated).
+
+    A ticket counts as escalated when its level was ever changed, it is above L1, or its
+    status is `escalated` (imported that way) — as for stale runbooks (lessons.stale).
+    """
+    level_changed = select(TicketEvent.ticket_id).where(TicketEvent.field == "level")
+    escalated = or_(
+        Ticket.status == "escalated", Ticket.level != "L1", Ticket.id.in_(level_changed)
+    )
+    rows = session.execute(
+        select(Ticket.runbook_key, func.count(), func.sum(case((escalated, 1), else_=0)))
+        .where(Ticket.runbook_key.is_not(None))
+        .group_by(Ticket.runbook_key)
+    )
+    return {str(key): (int(total), int(esc or 0)) for key, total, esc in rows}
+
+
+@router.get("/runbooks")
+def runbook_list(request: Request, session: DbSession, user: CurrentUser) -> Response:
+    runs = runbooks.use_counts(session)
+    stats = ticket_stats(session)
+    items = []
+    for row in runbooks.list_runbooks(session):
+        tickets, escalated = stats.get(row.key, (0, 0))
+        items.append(
+            {
+                "row": row,
+                "runs": runs.get(row.id, 0),
+                "tickets": tickets,
+                "escalated": escalated,
+                "rate": round(100 * escalated / tickets) if tickets else None,
+            }
+        )
+    context = {"items": items, "may_edit": may_edit_runbooks(user)}
+    return render(request, "runbook_list.html", context)
+
+
+def _history(session: Session, row: Runbook) -> list[dict[str, Any]]:
+    revs = runbooks.revisions(session, row)
+    names = staff_names(session, [r.author_id for r in revs])
+    applied: dict[int, list[Lesson]] = {}
+    ids = [r.id for r in revs]
+    for lesson in session.scalars(select(Lesson).where(Lesson.revision_id.in_(ids))):
+        applied.setdefault(lesson.revision_id or 0, []).append(lesson)
+    return [
+        {
+            "rev": r,
+            "author": names.get(r.author_id or 0, ""),
+            "lessons": applied.get(r.id, []),
+            "tickets": [int(t) for t in r.ticket_ids or [] if str(t).isdigit()],
+        }
+        for r in reversed(revs)
+    ]
+
+
+def pending_lessons(session: Session, key: str) -> list[dict[str, Any]]:
+    return [x for x in lessons.list_lessons(session, pending_only=True) if x["runbook"] == key]
+
+
+@router.get("/runbooks/new")
+def new_runbook_page(request: Request, _user: RunbookEditor) -> Response:
+    return _editor(request, runbook=None, source=NEW_RUNBOOK, expected=0, note="created")
+
+
+@router.post("/runbooks/new")
+def new_runbook_post(
+    request: Request,
+    session: DbSession,
+    user: RunbookEditor,
+    source: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    intent: Annotated[Intent, Form()] = "save",
+) -> Response:
+    source = normalise(source)
+    parsed, problems = lint_source(source, "<new runbook>")
+    view = lint_view(source, problems)
+    if intent == "lint" and is_htmx(request):
+        return lint_partial(request, view)
+
+    def again(error: str = "", status: int = 200) -> Response:
+        return _editor(
+            request,
+            runbook=None,
+            source=source,
+            expected=0,
+            note=note,
+            view=view,
+            error=error,
+            status=status,
+        )
+
+    if intent == "lint":
+        return again()
+    if problems or parsed is None:
+        return again(_not_saved(problems), 422)
+    if session.scalar(select(Runbook.id).where(Runbook.key == parsed.key)) is not None:
+        return again(f"A runbook with key '{parsed.key}' already exists; edit it instead.", 409)
+    try:
+        check_sizes(source, note)
+        result = runbooks.save_runbook(
+            session,
+            source,
+            file="<new runbook>",
+            author=get_staff(session, user.staff_id),
+            note=note.strip(),
+            expected_revision=0,
+        )
+    except FranchiseError as exc:
+        return again(exc.message, exc.status)
+    return RedirectResponse(f"/runbooks/{result.runbook.key}?saved={result.revision}", 303)
+
+
+@router.get("/runbooks/{key}")
+def runbook_page(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    key: str,
+    revision: Annotated[int | None, Query(ge=1)] = None,
+    saved: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    row = runbooks.get_runbook(session, key)
+    if row.key != key:
+        # Found by category: send the browser to the runbook's own address.
+        return RedirectResponse(f"/runbooks/{row.key}", 303)
+    parsed = runbooks.definition(session, row, revision)
+    stats = ticket_stats(session).get(row.key, (0, 0))
+    context = {
+        "row": row,
+        "rb": parsed,
+        "shown_revision": revision or row.current_revision,
+        # Our own markup: render_svg escapes every piece of runbook text it places.
+        "flowchart": Markup(render_svg(parsed)),  # noqa: S704
+        "history": _history(session, row),
+        "pending": pending_lessons(session, row.key),
+        "runs": runbooks.use_counts(session).get(row.id, 0),
+        "tickets": stats[0],
+        "escalated": stats[1],
+        "may_edit": may_edit_runbooks(user),
+        "saved": saved,
+    }
+    return render(request, "runbook.html", context)
+
+
+# --- editor -----------------------------------------------------------------------------
+
+
+def _not_saved(problems: Sequence[Problem]) -> str:
+    count = len(problems)
+    return (
+        f"Not saved: {count} problem{'s' if count != 1 else ''} to fix first "
+        "(shown beside their lines)."
+    )
+
+
+def _editor(
+    request: Request,
+    *,
+    runbook: Runbook | None,
+    source: str,
+    expected: int,
+    note: str,
+    view: LintView | None = None,
+    pending: list[dict[str, Any]] | None = None,
+    checked: Sequence[int] = (),
+    error: str = "",
+    conflict: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    if view is None:
+        view = lint_view(source, lint_source(source, "<runbook>")[1])
+    key = runbook.key if runbook else None
+    context = {
+        "runbook": runbook,
+        "heading": f"Edit {runbook.title}" if runbook else "New runbook",
+        "action": f"/runbooks/{key}/edit" if key else "/runbooks/new",
+        "cancel": f"/runbooks/{key}" if key else "/runbooks",
+        "source": source,
+        "expected": expected,
+        "note": note,
+        "lint": view,
+        "pending": pending or [],
+        "checked": set(checked),
+        "error": error,
+        "conflict": conflict,
+        "doc_label": "runbook",
+    }
+    return render(request, "runbook_edit.html", context, status=status)
+
+
+@router.get("/runbooks/{key}/edit")
+def edit_page(request: Request, session: DbSession, _user: RunbookEditor, key: str) -> Response:
+    row = runbooks.get_runbook(session, key)
+    return _editor(
+        request,
+        runbook=row,
+        source=runbooks.current_source(session, row),
+        expected=row.current_revision,
+        note="",
+        pending=pending_lessons(session, row.key),
+    )
+
+
+@router.post("/runbooks/{key}/edit")
+def edit_post(
+    request: Request,
+    session: DbSession,
+    user: RunbookEditor,
+    key: str,
+    source: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    expected_revision: Annotated[int, Form()] = 0,
+    lesson: Annotated[list[int] | None, Form()] = None,
+    intent: Annotated[Intent, Form()] = "save",
+) -> Response:
+    row = runbooks.get_runbook(session, key)
+    source = normalise(source)
+    problems = lint_source(source, f"{row.key}.yaml")[1]
+    view = lint_view(source, problems)
+    if intent == "lint" and is_htmx(request):
+        return lint_partial(request, view)
+    checked = lesson or []
+
+    def again(
+        error: str = "", status: int = 200, expected: int = expected_revision, **extra: Any
+    ) -> Response:
+        return _editor(
+            request,
+            runbook=row,
+            source=source,
+            expected=expected,
+            note=note,
+            view=view,
+            pending=pending_lessons(session, row.key),
+            checked=checked,
+            error=error,
+            status=status,
+            **extra,
+        )
+
+    if intent == "lint":
+        return again()
+    if problems:
+        return again(_not_saved(problems), 422)
+    try:
+        check_sizes(source, note)
+        result, _applied = lessons.revise_runbook_with_lessons(
+            session,
+            key=row.key,
+            source=source,
+            file=f"{row.key}.yaml",
+            author=get_staff(session, user.staff_id),
+            note=note.strip(),
+            lesson_ids=checked,
+            expected_revision=expected_revision,
+        )
+    except Conflict as exc:
+        # Keep the editor's text and show what the other person changed; saving again is
+        # then a deliberate choice made with their change in view.
+        theirs = _conflict(session, row, expected_revision)
+        return again(exc.message, 409, expected=row.current_revision, conflict=theirs)
+    except FranchiseError as exc:
+        return again(exc.message, exc.status)
+    if result.action == "unchanged":
+        return again("Nothing changed: the text is the same as the current revision.", 422)
+    return RedirectResponse(f"/runbooks/{row.key}?saved={result.revision}", 303)
+
+
+def _conflict(session: Session, row: Runbook, expected: int) -> dict[str, Any]:
+    current = runbooks.revision(session, row)
+    try:
+        base = runbooks.revision(session, row, expected).source if expected else ""
+    except FranchiseError:
+        base = ""
+    names = staff_names(session, [current.author_id])
+    return {
+        "revision": current.number,
+        "author": names.get(current.author_id or 0, "someone"),
+        "note": current.note,
+        **diff_context(base, current.source, expected, current.number),
+    }
+
+
+# --- diff -------------------------------------------------------------------------------
+
+
+@router.get("/runbooks/{key}/diff")
+def runbook_diff(
+    request: Request,
+    session: DbSession,
+    _user: CurrentUser,
+    key: str,
+    from_: Annotated[int | None, Query(alias="from", ge=1)] = None,
+    to: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    row = runbooks.get_runbook(session, key)
+    to_rev = runbooks.revision(session, row, to)
+    from_no = from_ if from_ is not None else max(to_rev.number - 1, 1)
+    from_rev: RunbookRevision = runbooks.revision(session, row, from_no)
+    names = staff_names(session, [from_rev.author_id, to_rev.author_id])
+    context = {
+        "row": row,
+        "from_rev": from_rev,
+        "to_rev": to_rev,
+        "names": names,
+        "numbers": list(range(1, row.current_revision + 1)),
+        **diff_context(from_rev.source, to_rev.source, from_rev.number, to_rev.number),
+    }
+    return render(request, "runbook_diff.html", context)

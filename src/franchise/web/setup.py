@@ -26,13 +26,26 @@ def install_web(app: FastAPI) -> None:
     app.state.login_throttle = LoginThrottle()
     app.state.web_pages = set()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (login, queue, ticket_page, staff, dashboard, runbook_pages, policy_pages, settings_page):
+    for module in (
+        login,
+        queue,
+        ticket_page,
+        staff,
+        dashboard,
+        runbook_pages,
+        policy_pages,
+        settings_page,
+    ):
         add_pages(app, module.router)
     install_error_pages(app)
 
 
 def add_pages(app: FastAPI, router: APIRouter) -> None:
-    """Mount a router of HTML pages (after install_web); nav links to its paths appear."""
+    """Mount a router of HTML pages (after install_web); nav links to its GET paths appear."""
     app.include_router(router, include_in_schema=False)
     pages: set[str] = app.state.web_pages
-    pages.update(route.path for route in router.routes if isinstance(route, APIRoute))
+    pages.update(
+        route.path
+        for route in router.routes
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ())
+    )

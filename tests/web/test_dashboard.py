@@ -1,0 +1,312 @@
+"""The owner dashboard, as the owner and the team see it in the browser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from franchise.accounts.service import get_staff, list_staff
+from franchise.audit.service import audit
+from franchise.bootstrap import initialise
+from franchise.clients.service import add_client
+from franchise.contacts.service import kpi_report, log_contact
+from franchise.db import Database, utcnow
+from franchise.demo.service import load_demo
+from franchise.drills.models import ReviewItem
+from franchise.drills.service import start_drill
+from franchise.orgsettings.service import get_config
+from franchise.runbooks import service as runbooks
+from franchise.tickets.service import create_ticket
+from tests.web.conftest import BrowserLog, LiveServer, Member, screenshot
+
+Cookie = Callable[[Member], dict[str, str]]
+SignIn = Callable[[Page, Member], None]
+
+
+@pytest.fixture
+def team(make_staff: Callable[..., Member]) -> dict[str, Member]:
+    return {
+        "owner": make_staff("Olivia Owner", role="owner", level="owner"),
+        "manager": make_staff("Mo Manager", role="service_manager", level="L2"),
+        "tech": make_staff("Tess Tech"),
+        "senior": make_staff("Sam Senior", level="L2"),
+    }
+
+
+# (days ago, channel, reason, outcome, asker, client, category, minutes)
+CONTACTS = [
+    (0, "call", "approval", "interruption", "tech", "Acme Dental", "backup", 10),
+    (1, "text", "technical_decision", "interruption", "senior", "Brightside Legal", "vpn", 5),
+    (2, "chat", "approval", "deflection", "tech", "Acme Dental", "backup", 0),
+    (8, "call", "escalation", "interruption", "tech", "Acme Dental", "vpn", 15),
+    (9, "in_person", "approval", "interruption", "senior", None, None, 20),
+    (15, "call", "approval", "interruption", "tech", "Brightside Legal", "backup", 12),
+    (16, "email", "customer_communication", "interruption", "tech", "Acme Dental", "mfa", 8),
+    (17, "call", "approval", "interruption", "senior", "Brightside Legal", "backup", 30),
+    (23, "chat", "technical_decision", "interruption", "tech", "Acme Dental", "vpn", 4),
+    (30, "call", "escalation", "interruption", "senior", "Brightside Legal", "mfa", 6),
+    (40, "text", "approval", "interruption", "tech", "Acme Dental", "backup", 3),
+]
+
+
+def _log_contacts(db: Database, team: dict[str, Member], now: datetime) -> None:
+    with db.unit_of_work() as session:
+        config = get_config(session)
+        for name in ("Acme Dental", "Brightside Legal"):
+            add_client(session, name=name, tier="standard", endpoints=20)
+        for days, channel, reason, outcome, asker, client, category, minutes in CONTACTS:
+            ticket = None
+            if client is not None:
+                ticket = create_ticket(
+                    session, title=f"{category} trouble", client=client, category=category
+                )
+            log_contact(
+                session,
+                occurred_at=now - timedelta(days=days, minutes=5),
+                channel=channel,
+                reason=reason,
+                outcome=outcome,
+                config=config,
+                ticket=ticket,
+                by=get_staff(session, team[asker].id),
+                minutes=minutes,
+            )
+
+
+def _breakdown(page: Page, name: str) -> dict[str, int]:
+    rows = page.locator(f"[data-breakdown='{name}'] tr[data-name]")
+    return {
+        str(row.get_attribute("data-name")): int(str(row.locator(".dash-n").text_content()))
+        for row in rows.all()
+    }
+
+
+def _assert_matches_kpi(page: Page, kpi: dict[str, Any], report: dict[str, Any]) -> None:
+    this_week = kpi["weeks"][-1]
+    expect(page.locator("#tile-this-week .dash-big")).to_have_text(str(this_week["interruptions"]))
+    average = page.locator("#tile-average .dash-big")
+    assert float(str(average.get_attribute("data-value"))) == kpi["four_week_average"]
+    expect(page.locator("#tile-average")).to_contain_text(f"target 0–{kpi['target_max']}")
+    on_target = "On target" if kpi["status"] == "on_target" else "Above target"
+    expect(page.locator("#tile-average")).to_contain_text(on_target)
+    shown = {
+        str(row.get_attribute("data-week")): int(str(row.locator(".dash-n").text_content()))
+        for row in page.locator(".dash-weeks tr[data-week]").all()
+    }
+    assert shown == {w["week_start"]: w["interruptions"] for w in kpi["weeks"]}
+    for name in ("reason", "channel", "technician", "client", "category"):
+        assert _breakdown(page, name) == {r["name"]: r["count"] for r in kpi[f"by_{name}"]}
+    expect(page.locator("#tile-score .dash-big")).to_have_attribute(
+        "data-value", str(report["score"])
+    )
+    bottleneck = str(report["bottleneck"] or "None").replace("_", " ")
+    expect(page.locator("#tile-bottleneck .dash-big")).to_have_text(bottleneck, ignore_case=True)
+    # The chart was drawn by dashboard.js from the JSON block, with the same weekly counts.
+    bars = page.evaluate("document.getElementById('kpi-chart').chart.data.datasets[0].data")
+    assert bars == [w["interruptions"] for w in kpi["weeks"]]
+
+
+def test_dashboard_numbers_match_the_kpi_and_audit_services(
+    page: Page,
+    db: Database,
+    team: dict[str, Member],
+    sign_in_as: SignIn,
+    browser_log: BrowserLog,
+) -> None:
+    _log_contacts(db, team, utcnow())
+    sign_in_as(page, team["owner"])
+    page.goto("/")
+    expect(page).to_have_url(f"{page.url.split('/dashboard')[0]}/dashboard")
+    with db.unit_of_work() as session:
+        kpi = kpi_report(session, weeks=8)
+        report = audit(session)
+    assert kpi["weeks"][-1]["interruptions"] >= 1  # the data reaches into this week
+    assert kpi["four_week_average"] > 0
+    _assert_matches_kpi(page, kpi, report)
+    expect(page.locator("#breakdown [data-breakdown='technician']")).to_contain_text("Tess Tech")
+    # Chart.js drew without tripping the Content-Security-Policy (no inline script ran).
+    assert browser_log.errors == []
+
+
+def test_demo_dashboard_matches_the_cli_figures(
+    page: Page, db: Database, sign_in_as: SignIn, browser_log: BrowserLog
+) -> None:
+    now = utcnow()
+    with db.unit_of_work() as session:
+        initialise(session)
+        load_demo(session, seed=7, now=now)
+        owner = next(s for s in list_staff(session) if s.role == "owner")
+        member = Member(owner.id, owner.name, owner.email, "")
+    sign_in_as(page, member)
+    page.goto("/dashboard")
+    with db.unit_of_work() as session:
+        kpi = kpi_report(session, weeks=8)
+        report = audit(session)
+    _assert_matches_kpi(page, kpi, report)
+    expect(page.locator("#coverage")).to_contain_text(report["write_next"]["category"])
+    expect(page.locator("#drill [data-drill='last']")).to_contain_text("Start")
+    page.wait_for_timeout(100)
+    screenshot(page, "dashboard.png")
+    assert browser_log.errors == []
+
+
+@pytest.fixture
+def drill_item(db: Database, team: dict[str, Member]) -> int:
+    """A running drill with one ask refused; the starter runbooks predate the drill."""
+    with db.unit_of_work() as session:
+        initialise(session)
+        add_client(session, name="Acme Dental", tier="standard", endpoints=20)
+        owner = get_staff(session, team["owner"].id)
+        drill = start_drill(session, by=owner)
+        ticket = create_ticket(
+            session, title="VPN down for the whole office", client="Acme Dental", category="vpn"
+        )
+        contact = log_contact(
+            session,
+            occurred_at=drill.starts_at + timedelta(seconds=1),
+            channel="in_app",
+            reason="technical_decision",
+            outcome="refused",
+            config=get_config(session),
+            ticket=ticket,
+            by=get_staff(session, team["tech"].id),
+            question="Can I reset the firewall VPN policy?",
+        )
+    return contact.id
+
+
+def _revise_vpn_runbook(db: Database) -> None:
+    with db.unit_of_work() as session:
+        row = runbooks.get_runbook(session, "vpn-auth-failure")
+        source = runbooks.current_source(session, row)
+        runbooks.save_runbook(
+            session, source + "\n# Reviewed after the drill.\n", note="drill lesson"
+        )
+
+
+def test_owner_closes_a_drill_review_item_in_place(
+    page: Page,
+    db: Database,
+    team: dict[str, Member],
+    drill_item: int,
+    sign_in_as: SignIn,
+    browser_log: BrowserLog,
+) -> None:
+    sign_in_as(page, team["owner"])
+    page.goto("/dashboard")
+    expect(page.locator("#drill [data-drill='active']")).to_contain_text("Running now")
+    review = page.locator("#drill-review")
+    item = review.locator(".dash-item")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("Can I reset the firewall VPN policy?")
+    page.evaluate("window.notReloaded = true")
+
+    item.get_by_label("Closed by").select_option("runbook:vpn-auth-failure")
+    item.get_by_label("Note").fill("Added the firewall policy check to the VPN runbook.")
+    item.get_by_role("button", name="Close item").click()
+    refusal = review.locator(".dash-refusal")
+    expect(refusal).to_contain_text("runbook 'vpn-auth-failure' has no revision since drill")
+    # The form keeps what was typed, so the owner revises the runbook and just resubmits.
+    expect(item.get_by_label("Note")).to_have_value(
+        "Added the firewall policy check to the VPN runbook."
+    )
+
+    _revise_vpn_runbook(db)
+    item.get_by_role("button", name="Close item").click()
+    closed = review.locator(".dash-item-closed")
+    expect(closed).to_contain_text("Improve runbook")
+    expect(closed).to_contain_text("vpn-auth-failure revision 2")
+    expect(closed).to_contain_text("Added the firewall policy check")
+    expect(review.locator(".dash-refusal")).to_have_count(0)
+    assert page.evaluate("window.notReloaded") is True  # swapped in place, no reload
+
+    with db.unit_of_work() as session:
+        row = session.query(ReviewItem).filter_by(contact_id=drill_item).one()
+        assert row.disposition == "improve_runbook"
+        assert row.disposed_by_id == team["owner"].id
+    page.reload()
+    expect(page.locator("#drill-review .dash-item-closed")).to_have_count(1)
+    assert browser_log.errors == []
+
+
+def test_rule_refusal_is_shown_inline_too(
+    page: Page, db: Database, team: dict[str, Member], drill_item: int, sign_in_as: SignIn
+) -> None:
+    sign_in_as(page, team["owner"])
+    page.goto("/dashboard")
+    item = page.locator("#drill-review .dash-item")
+    item.get_by_label("Closed by").select_option("rule:domain-controller-down")
+    item.get_by_label("Note").fill("DC outages still go to the owner.")
+    item.get_by_role("button", name="Close item").click()
+    expect(item.locator(".dash-refusal")).to_contain_text("escalation map has no revision since")
+
+
+def test_closing_an_item_works_without_javascript(
+    browser_page_no_js: Page,
+    db: Database,
+    team: dict[str, Member],
+    drill_item: int,
+    sign_in_as: SignIn,
+) -> None:
+    page = browser_page_no_js
+    sign_in_as(page, team["owner"])
+    page.goto("/dashboard")
+    item = page.locator("#drill-review .dash-item")
+    item.get_by_label("Closed by").select_option("runbook:vpn-auth-failure")
+    item.get_by_label("Note").fill("Too early.")
+    item.get_by_role("button", name="Close item").click()
+    expect(page.locator("#drill-review .dash-refusal")).to_contain_text("has no revision since")
+    _revise_vpn_runbook(db)
+    page.locator("#drill-review").get_by_role("button", name="Close item").click()
+    expect(page.locator("#drill-review .dash-item-closed")).to_contain_text("Too early.")
+
+
+def test_service_manager_sees_the_dashboard_but_cannot_close_items(
+    page: Page, team: dict[str, Member], drill_item: int, sign_in_as: SignIn
+) -> None:
+    sign_in_as(page, team["manager"])
+    page.goto("/dashboard")
+    expect(page.locator("#drill-review .dash-item")).to_contain_text("the owner or an admin")
+    expect(page.locator(".dash-dispose")).to_have_count(0)
+    expect(page.get_by_role("button", name="End the drill now")).to_have_count(0)
+
+
+def test_owner_ends_and_starts_a_drill_from_the_dashboard(
+    page: Page, team: dict[str, Member], drill_item: int, sign_in_as: SignIn
+) -> None:
+    sign_in_as(page, team["owner"])
+    page.goto("/dashboard")
+    page.get_by_role("button", name="End the drill now").click()
+    expect(page.locator("#drill [data-drill='last']")).to_contain_text("ended early")
+    page.get_by_label("Days").fill("2")
+    page.get_by_role("button", name="Start a drill now").click()
+    expect(page.locator("#drill [data-drill='active']")).to_contain_text("Running now")
+
+
+def test_technician_gets_403_on_the_dashboard(
+    page: Page,
+    live: LiveServer,
+    team: dict[str, Member],
+    sign_in_as: SignIn,
+    session_cookie: Cookie,
+) -> None:
+    sign_in_as(page, team["tech"])
+    response = page.goto("/dashboard")
+    assert response is not None
+    assert response.status == 403
+    expect(page.locator(".error-card")).to_contain_text("Only the owner")
+    expect(page.locator(".side-nav").get_by_role("link", name="Dashboard")).to_have_count(0)
+    with httpx.Client(base_url=live.url, cookies=session_cookie(team["tech"])) as http:
+        assert http.get("/dashboard").status_code == 403
+        home = http.get("/dashboard")
+        assert "Interruptions per week" not in home.text
+        found = http.get("/queue").text.split('name="csrf_token" value="')[1].split('"')[0]
+        posted = http.post("/dashboard/review/1", data={"csrf_token": found, "note": "x"})
+        assert posted.status_code == 403
+        started = http.post("/dashboard/drill/start", data={"csrf_token": found})
+        assert started.status_code == 403

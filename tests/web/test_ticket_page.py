@@ -1,0 +1,212 @@
+"""The technician ticket page and the queue filters that lead to it, in the browser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import SCREENSHOTS, BrowserLog, Member, QueueData
+from tests.web.test_vpn_scenario import (  # noqa: F401 - fixtures used by name
+    answer,
+    make_vpn_ticket,
+    runner,
+    start_vpn_run,
+    starter,
+)
+
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def test_an_action_outside_the_l1_boundary_waits_on_l2_and_the_queue_shows_it(
+    page: Page,
+    starter: None,  # noqa: F811
+    queue_data: QueueData,
+    sign_in_as: Callable[[Page, Member], None],
+    browser_log: BrowserLog,
+) -> None:
+    sign_in_as(page, queue_data.tech)
+    page.goto(f"/tickets/{queue_data.ticket_ids['printer']}")
+    suggestion = page.locator(".tp-suggestion", has_text="printer-problem")
+    suggestion.get_by_label("Printer name or IP address").fill("RECEPTION-MFP 10.0.4.20")
+    suggestion.get_by_role("button", name="Start this runbook").click()
+    answer(page, "scope", "Everyone")
+    answer(page, "printer-status", "Reachable and no errors")
+    answer(page, "print-server", "Spooler stopped or jobs stuck")
+    approval = runner(page).locator(".tp-approval")
+    expect(approval).to_contain_text("Pending: waiting on L2")
+    expect(approval).to_contain_text("impact medium")
+    for option in ("Printing again", "Spooler crashes or stops again"):
+        expect(runner(page).get_by_role("button", name=option)).to_be_disabled()
+    expect(page.locator("#ticket-head .badges")).to_contain_text("Waiting on approval")
+
+    page.goto("/queue")
+    views = page.get_by_role("group", name="Which tickets")
+    views.get_by_text("Waiting on approval", exact=True).click()
+    titles = page.locator(".queue-table .title-cell a")
+    expect(titles).to_have_text(["Reception printer offline again"])
+    assert "view=approval" in page.url
+    views.get_by_text("Escalated", exact=True).click()
+    expect(titles).to_have_text(["Nightly backup failed on FS01"])
+    views.get_by_text("All", exact=True).click()
+    page.get_by_label("Search").fill(f"#{queue_data.ticket_ids['mfa']}")
+    expect(titles).to_have_text(["New phone, MFA prompts not arriving"])
+    assert browser_log.errors == []
+
+
+def test_queue_filters_fit_a_phone(
+    phone_page: Page, queue_data: QueueData, sign_in_as: Callable[[Page, Member], None]
+) -> None:
+    sign_in_as(phone_page, queue_data.tech)
+    phone_page.goto("/queue")
+    views = phone_page.get_by_role("group", name="Which tickets")
+    expect(views.get_by_text("Waiting on approval", exact=True)).to_be_visible()
+    expect(views.get_by_text("Escalated", exact=True)).to_be_visible()
+    assert phone_page.evaluate(FITS)
+
+
+def test_step_back_retracts_the_last_answer_and_the_history_keeps_it(
+    page: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    sign_in_as(page, make_staff())
+    page.goto(f"/tickets/{make_vpn_ticket()}")
+    start_vpn_run(page)
+    answer(page, "scope", "Only this user")
+    answer(page, "client-error", "Timeout or gateway unreachable", note="Picked by mistake")
+    expect(runner(page).locator("input[name=step]")).to_have_value("user-network")
+    runner(page).get_by_role("button", name="Step back").click()
+    expect(runner(page).locator("input[name=step]")).to_have_value("client-error")
+    expect(runner(page).locator(".tp-path li")).to_have_count(1)
+    expect(page.locator("#history")).to_contain_text(
+        "answered client-error: Timeout or gateway unreachable (later stepped back)"
+    )
+    answer(page, "client-error", "Credentials rejected or login failed")
+    expect(runner(page).locator(".tp-step-text")).to_contain_text("locked out")
+
+
+def test_l2_may_resolve_with_the_done_list_unticked_giving_a_reason(
+    page: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    sign_in_as(page, make_staff("Sam Senior", level="L2"))
+    page.goto(f"/tickets/{make_vpn_ticket()}")
+    start_vpn_run(page)
+    done = page.locator("#done")
+    expect(done.get_by_role("button", name="Resolve ticket")).to_be_disabled()
+    done.get_by_text("Resolve anyway (L2 override)").click()
+    done.get_by_label("Why it is done without the unticked items").fill(
+        "User left the company today; access removed instead."
+    )
+    done.get_by_role("button", name="Resolve with override").click()
+    expect(page.locator("#ticket-head .badges")).to_contain_text("Resolved")
+    expect(page.locator("#history")).to_contain_text("resolved with the done list unticked")
+    expect(page.locator("#history")).to_contain_text("User left the company today")
+
+
+def test_ask_the_owner_outside_a_drill_is_answered_by_the_runbook_step(
+    page: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    sign_in_as(page, make_staff())
+    page.goto(f"/tickets/{make_vpn_ticket()}")
+    ask = page.locator("#ask")
+    expect(ask.locator(".tp-drill")).to_have_count(0)
+    ask.get_by_label("Reason").select_option("escalation")
+    ask.get_by_label("Question").fill("Can I hand this to the owner?")
+    ask.get_by_role("button", name="Ask the owner").click()
+    answer_box = ask.get_by_role("status")
+    expect(answer_box).to_contain_text("Answered without the owner")
+    expect(answer_box).to_contain_text("Do step 'scope'")
+    expect(ask.get_by_label("Question")).to_have_value("")
+    expect(page.locator("#history")).to_contain_text("deflection")
+
+
+def test_sending_without_smtp_set_up_says_what_to_set(
+    page: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    sign_in_as(page, make_staff())
+    page.goto(f"/tickets/{make_vpn_ticket()}")
+    composer = page.locator("#composer")
+    expect(composer.get_by_label("Template")).to_have_value("request-received")
+    composer.get_by_role("button", name="Send e-mail").click()
+    expect(composer.get_by_role("alert")).to_contain_text("FRANCHISE_SMTP_HOST")
+
+
+def test_the_page_works_without_javascript(
+    browser_page_no_js: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    page = browser_page_no_js
+    sign_in_as(page, make_staff())
+    ticket_id = make_vpn_ticket()
+    page.goto(f"/tickets/{ticket_id}")
+    start_vpn_run(page)
+    assert page.url.endswith(f"/tickets/{ticket_id}#runner")
+    answer(page, "scope", "Only this user", note="Plain form post")
+    expect(runner(page).locator(".tp-path-note")).to_have_text("Plain form post")
+    with page.expect_response(f"**/tickets/{ticket_id}/escalate") as refused:
+        page.locator("#escalation").get_by_role("button", name="Escalate to L2").click()
+    assert refused.value.status == 409
+    expect(page.locator("#escalation").get_by_role("alert")).to_contain_text("refused")
+
+
+def test_actions_without_the_csrf_token_are_refused(
+    page: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    sign_in_as(page, make_staff())
+    ticket_id = make_vpn_ticket()
+    page.goto(f"/tickets/{ticket_id}")
+    posts: list[tuple[str, dict[str, str | float | bool]]] = [
+        ("run", {"runbook": "vpn-auth-failure", "input_id": "affected_user", "input_value": "x"}),
+        ("resolve", {}),
+        ("ask", {"reason": "other", "question": "Hello?"}),
+    ]
+    for path, form in posts:
+        response = page.request.post(f"/tickets/{ticket_id}/{path}", form=form, max_redirects=0)
+        assert response.status == 403, path
+    page.reload()
+    expect(runner(page).locator(".tp-suggestion").first).to_be_visible()
+    expect(page.locator("#history")).not_to_contain_text("asked the owner")
+
+
+def test_ticket_page_mid_run_fits_a_phone(
+    phone_page: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+    browser_log: BrowserLog,
+) -> None:
+    page = phone_page
+    sign_in_as(page, make_staff())
+    page.goto(f"/tickets/{make_vpn_ticket()}")
+    assert page.evaluate(FITS)
+    start_vpn_run(page)
+    answer(page, "scope", "Only this user")
+    answer(page, "client-error", "Certificate invalid, expired or not found")
+    answer(page, "check-certificate", "Certificate expired or missing")
+    expect(runner(page).locator(".tp-approval")).to_contain_text("Approved by policy")
+    # On a phone the escalation answer comes right after the description, before the runner.
+    escalation_top = page.locator("#escalation").bounding_box()
+    runner_top = runner(page).bounding_box()
+    assert escalation_top is not None and runner_top is not None
+    assert escalation_top["y"] < runner_top["y"]
+    assert page.evaluate(FITS)
+    # One screen, not the whole (long) page: what the technician sees while working a step.
+    page.locator("#runner .tp-step").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "ticket-phone.png"))
+    assert browser_log.errors == []
