@@ -29,6 +29,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: lint typecheck
+	scripts/install_test_peers.sh
 	$(BIN)/pytest
 
 clean:
