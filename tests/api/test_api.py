@@ -37,7 +37,7 @@ def test_runbooks_list_and_show(app_client: TestClient, l1: dict[str, str]) -> N
     assert missing.status_code == 404
 
 
-def test_only_owner_or_admin_may_save_runbooks(
+def test_l1_may_not_save_runbooks_but_the_owner_may(
     app_client: TestClient, l1: dict[str, str], owner: dict[str, str]
 ) -> None:
     source = (

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from franchise.runbooks import service
 from franchise.runbooks.render import runbook_dict
 from franchise.runbooks.schemas import RunbookImport, RunbookSummary
-from franchise.web.deps import CurrentStaff, DbSession, Manager
+from franchise.web.deps import CurrentStaff, DbSession, RunbookMaintainer
 
 router = APIRouter(prefix="/runbooks", tags=["runbooks"])
 
@@ -50,7 +50,9 @@ def get_source(
 
 
 @router.post("", status_code=201)
-def save_runbook(body: RunbookImport, session: DbSession, staff: Manager) -> dict[str, Any]:
+def save_runbook(
+    body: RunbookImport, session: DbSession, staff: RunbookMaintainer
+) -> dict[str, Any]:
     """Create a runbook or save a new revision (lint errors come back as 422 with lines)."""
     result = service.save_runbook(
         session,

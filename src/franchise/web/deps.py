@@ -52,3 +52,15 @@ def require_manager(staff: CurrentStaff) -> Staff:
 
 
 Manager = Annotated[Staff, Depends(require_manager)]
+
+
+def require_runbook_maintainer(staff: CurrentStaff) -> Staff:
+    """Runbooks are maintained by L2 (and the owner and admins); L1 sends lessons instead."""
+    if not (staff.is_manager or staff.level in ("L2", "owner")):
+        raise PermissionDenied(
+            "only L2, the owner or an admin may change runbooks; add a lesson instead"
+        )
+    return staff
+
+
+RunbookMaintainer = Annotated[Staff, Depends(require_runbook_maintainer)]

@@ -30,7 +30,7 @@ from franchise.messages.lint import lint_templates
 from franchise.policydocs import service as policydocs
 from franchise.web.auth import ManagerUser, check_csrf
 from franchise.web.deps import DbSession
-from franchise.web.runbook_pages import (
+from franchise.web.editor import (
     Intent,
     LintView,
     check_sizes,

@@ -2,17 +2,15 @@
 
 Who may edit: the owner, admins and L2 staff (the maintainers named in runbooks are L2);
 L1 technicians read runbooks and send what they learn as lessons. The API's POST /runbooks
-stays owner/admin only: integrations do not maintain runbooks.
+follows the same rule.
 
-The editor, its lint view and the diff page are shared with the policy documents
-(policy_pages), which import the helpers from here.
+The editor's lint view and diff helpers live in web/editor, shared with policy_pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -21,9 +19,8 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff
-from franchise.errors import Conflict, FranchiseError, InvalidInput, PermissionDenied
+from franchise.errors import Conflict, FranchiseError, PermissionDenied
 from franchise.lessons import service as lessons
 from franchise.lessons.models import Lesson
 from franchise.runbooks import service as runbooks
@@ -33,15 +30,22 @@ from franchise.runbooks.models import Runbook, RunbookRevision
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.deps import DbSession
+from franchise.web.editor import (
+    Intent,
+    LintView,
+    check_sizes,
+    diff_context,
+    is_htmx,
+    lint_partial,
+    lint_view,
+    normalise,
+    staff_names,
+)
 from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
-from franchise.web.textdiff import diff_lines
 from franchise.yamldoc.problems import Problem
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
-Intent = Literal["lint", "save"]
-MAX_SOURCE = 200_000
-MAX_NOTE = 2000
 NEW_RUNBOOK = """\
 key: new-runbook
 title: What the ticket is about
@@ -63,81 +67,6 @@ edge_cases: []
 sign_off: {resolve: Note what fixed it., escalate: Note what you checked.}
 done_when: [User confirmed the fix]
 """
-
-
-# --- editor plumbing shared with policy_pages -------------------------------------------
-
-
-@dataclass(frozen=True)
-class LintLine:
-    number: int
-    text: str
-    problems: tuple[Problem, ...]
-
-
-@dataclass(frozen=True)
-class LintView:
-    """The text with line numbers and each problem beside the line it names."""
-
-    lines: tuple[LintLine, ...]
-    problems: tuple[Problem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def lint_view(text: str, problems: Sequence[Problem]) -> LintView:
-    lines = text.splitlines() or [""]
-    placed: dict[int, list[Problem]] = {}
-    for problem in problems:
-        # A problem found at the end of the text (an unclosed bracket) belongs on its last line.
-        number = min(max(problem.line, 1), len(lines))
-        placed.setdefault(number, []).append(problem)
-    rows = tuple(
-        LintLine(number, line, tuple(placed.get(number, ())))
-        for number, line in enumerate(lines, start=1)
-    )
-    return LintView(rows, tuple(sorted(problems, key=lambda p: (p.line, p.code))))
-
-
-def is_htmx(request: Request) -> bool:
-    return bool(request.headers.get("hx-request")) and not request.headers.get(
-        "hx-history-restore-request"
-    )
-
-
-def lint_partial(request: Request, view: LintView) -> Response:
-    response = render(request, "partials/editor_lint.html", {"lint": view})
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
-def check_sizes(source: str, note: str) -> None:
-    if len(source) > MAX_SOURCE:
-        raise InvalidInput(f"The document is {len(source)} characters; the limit is {MAX_SOURCE}.")
-    if len(note) > MAX_NOTE:
-        raise InvalidInput(f"The note is {len(note)} characters; the limit is {MAX_NOTE}.")
-    if not note.strip():
-        raise InvalidInput("Say what changed and why in the note: it goes into the history.")
-
-
-def staff_names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(wanted)))
-    return {int(i): str(n) for i, n in rows}
-
-
-def diff_context(old: str, new: str, from_no: int, to_no: int) -> dict[str, Any]:
-    return {"diff": diff_lines(old, new), "from_no": from_no, "to_no": to_no}
-
-
-def normalise(source: str) -> str:
-    """Browsers send textareas with CRLF line ends; store what a YAML file would hold."""
-    text = source.replace("\r\n", "\n")
-    return text if text.endswith("\n") or not text else text + "\n"
 
 
 # --- who may edit -----------------------------------------------------------------------

@@ -22,6 +22,16 @@
     textarea.scrollTop = Math.max(0, (index - 3) * lineHeight);
   }
 
+  function showRow(container, number) {
+    var listing = container.querySelector(".lint-listing");
+    var row = container.querySelector(number ? "#L" + number : ".has-problem");
+    if (!listing || !row) {
+      return;
+    }
+    var offset = row.getBoundingClientRect().top - listing.getBoundingClientRect().top;
+    listing.scrollTop = Math.max(0, listing.scrollTop + offset - 40);
+  }
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest("[data-jump-line]");
     var textarea = source();
@@ -29,17 +39,26 @@
       return;
     }
     event.preventDefault();
-    selectLine(textarea, parseInt(link.getAttribute("data-jump-line"), 10));
+    var number = parseInt(link.getAttribute("data-jump-line"), 10);
+    selectLine(textarea, number);
+    var lint = document.getElementById("editor-lint");
+    if (lint) {
+      showRow(lint, number);
+    }
   });
 
+  // After each check, bring the first problem into view in the listing.
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (!event.target || event.target.id !== "editor-lint") {
-      return;
+    if (event.target && event.target.id === "editor-lint") {
+      showRow(event.target, 0);
     }
-    var listing = event.target.querySelector(".lint-listing");
-    var first = event.target.querySelector(".has-problem");
-    if (listing && first) {
-      listing.scrollTop = Math.max(0, first.offsetTop - 40);
+  });
+
+  // A page the server rendered with problems (after Save or Check) opens at the first one.
+  document.addEventListener("DOMContentLoaded", function () {
+    var lint = document.getElementById("editor-lint");
+    if (lint) {
+      showRow(lint, 0);
     }
   });
 })();
