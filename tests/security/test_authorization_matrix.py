@@ -1,0 +1,263 @@
+"""Every route and page, for anonymous, L1, L2, owner, admin and a revoked token.
+
+The expected table lives here: a route added without an entry fails the test, so every new
+route is a decision about who may use it. "Allowed" means the auth gate lets the request
+through (it may still be refused by the service, e.g. 404 for the made-up id or 422 for the
+empty body); "denied" means 401/403, or for pages a redirect to the sign-in page. No
+request may end in a 5xx.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from franchise.accounts.service import add_staff, create_token, revoke_token
+from franchise.app import create_app
+from franchise.bootstrap import initialise
+from franchise.db import Database
+from franchise.settings import Settings
+from franchise.tickets.service import create_ticket
+from franchise.web.auth import SESSION_COOKIE
+from franchise.web.sessions import start_session
+
+ROLES = ("anonymous", "L1", "L2", "owner", "admin", "revoked")
+
+# Who the gate lets through, by class.
+PUBLIC = {"anonymous", "L1", "L2", "owner", "admin", "revoked"}
+STAFF = {"L1", "L2", "owner", "admin"}
+MAINTAINER = {"L2", "owner", "admin"}
+MANAGER = {"owner", "admin"}
+# Alert webhooks take an integration token, never a staff token or session.
+INTEGRATION: set[str] = set()
+
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    # --- API ------------------------------------------------------------------------------
+    ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/api/v1/approvals"): STAFF,
+    ("GET", "/api/v1/approvals/{request_id}"): STAFF,
+    ("POST", "/api/v1/approvals/{request_id}/decision"): STAFF,
+    ("GET", "/api/v1/audit"): STAFF,
+    ("GET", "/api/v1/boundaries"): STAFF,
+    ("PUT", "/api/v1/boundaries"): MANAGER,
+    ("GET", "/api/v1/contacts"): STAFF,
+    ("POST", "/api/v1/contacts"): STAFF,
+    ("POST", "/api/v1/drills"): MANAGER,
+    ("GET", "/api/v1/drills/status"): STAFF,
+    ("POST", "/api/v1/drills/{drill_id}/end"): MANAGER,
+    ("GET", "/api/v1/drills/{drill_id}/review"): STAFF,
+    ("GET", "/api/v1/escalation/map"): STAFF,
+    ("PUT", "/api/v1/escalation/map"): MANAGER,
+    ("POST", "/api/v1/hooks/{kind}"): INTEGRATION,
+    ("POST", "/api/v1/hooks/{kind}/{token}"): INTEGRATION,
+    ("GET", "/api/v1/kpi"): STAFF,
+    ("GET", "/api/v1/lessons"): STAFF,
+    ("POST", "/api/v1/lessons"): STAFF,
+    ("POST", "/api/v1/lessons/{lesson_id}/reject"): STAFF,
+    ("POST", "/api/v1/review-items/{item_id}/dispose"): MANAGER,
+    ("GET", "/api/v1/reviews/week"): STAFF,
+    ("GET", "/api/v1/runbooks"): STAFF,
+    ("POST", "/api/v1/runbooks"): MAINTAINER,
+    ("GET", "/api/v1/runbooks/{ref}"): STAFF,
+    ("GET", "/api/v1/runbooks/{ref}/source"): STAFF,
+    ("POST", "/api/v1/runs"): STAFF,
+    ("GET", "/api/v1/runs/{run_id}"): STAFF,
+    ("POST", "/api/v1/runs/{run_id}/answers"): STAFF,
+    ("GET", "/api/v1/settings"): STAFF,
+    ("PUT", "/api/v1/settings/{key}"): MANAGER,
+    ("POST", "/api/v1/suggest"): STAFF,
+    ("GET", "/api/v1/templates"): STAFF,
+    ("PUT", "/api/v1/templates"): MANAGER,
+    ("GET", "/api/v1/tickets"): STAFF,
+    ("POST", "/api/v1/tickets"): STAFF,
+    ("GET", "/api/v1/tickets/{ticket_id}"): STAFF,
+    ("PATCH", "/api/v1/tickets/{ticket_id}"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/approvals"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/ask-owner"): STAFF,
+    ("GET", "/api/v1/tickets/{ticket_id}/done"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/done"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/escalate"): STAFF,
+    ("GET", "/api/v1/tickets/{ticket_id}/escalation"): STAFF,
+    ("GET", "/api/v1/tickets/{ticket_id}/messages"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/messages"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/messages/preview"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/resolve"): STAFF,
+    # --- pages ----------------------------------------------------------------------------
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/"): STAFF,
+    ("GET", "/queue"): STAFF,
+    ("GET", "/tickets/{ticket_id}"): STAFF,
+    ("POST", "/tickets/{ticket_id}/approval"): STAFF,
+    ("POST", "/tickets/{ticket_id}/ask"): STAFF,
+    ("POST", "/tickets/{ticket_id}/assign"): STAFF,
+    ("POST", "/tickets/{ticket_id}/done"): STAFF,
+    ("POST", "/tickets/{ticket_id}/escalate"): STAFF,
+    ("POST", "/tickets/{ticket_id}/lesson"): STAFF,
+    ("POST", "/tickets/{ticket_id}/message"): STAFF,
+    ("GET", "/tickets/{ticket_id}/message/preview"): STAFF,
+    ("POST", "/tickets/{ticket_id}/resolve"): STAFF,
+    ("POST", "/tickets/{ticket_id}/run"): STAFF,
+    ("POST", "/tickets/{ticket_id}/run/answer"): STAFF,
+    ("POST", "/tickets/{ticket_id}/run/back"): STAFF,
+    ("POST", "/tickets/{ticket_id}/status"): STAFF,
+    ("GET", "/runbooks"): STAFF,
+    ("GET", "/runbooks/{key}"): STAFF,
+    ("GET", "/runbooks/{key}/diff"): STAFF,
+    ("GET", "/runbooks/new"): MAINTAINER,
+    ("POST", "/runbooks/new"): MAINTAINER,
+    ("GET", "/runbooks/{key}/edit"): MAINTAINER,
+    ("POST", "/runbooks/{key}/edit"): MAINTAINER,
+    ("GET", "/dashboard"): MANAGER,
+    ("POST", "/dashboard/drill/start"): MANAGER,
+    ("POST", "/dashboard/drill/end"): MANAGER,
+    ("POST", "/dashboard/review/{item_id}"): MANAGER,
+    ("GET", "/escalation"): MANAGER,
+    ("GET", "/escalation/diff"): MANAGER,
+    ("GET", "/escalation/edit"): MANAGER,
+    ("POST", "/escalation/edit"): MANAGER,
+    ("GET", "/boundaries"): MANAGER,
+    ("GET", "/boundaries/diff"): MANAGER,
+    ("GET", "/boundaries/edit"): MANAGER,
+    ("POST", "/boundaries/edit"): MANAGER,
+    ("GET", "/templates"): MANAGER,
+    ("GET", "/templates/diff"): MANAGER,
+    ("GET", "/templates/edit"): MANAGER,
+    ("POST", "/templates/edit"): MANAGER,
+    ("GET", "/settings"): MANAGER,
+    ("POST", "/settings/mail"): MANAGER,
+    ("POST", "/settings/notifications"): MANAGER,
+    ("POST", "/settings/organisation"): MANAGER,
+    ("POST", "/settings/tokens"): MANAGER,
+    ("POST", "/settings/tokens/{token_id}/revoke"): MANAGER,
+    ("GET", "/staff"): MANAGER,
+    ("POST", "/staff"): MANAGER,
+}
+
+# Made-up but well-formed values for path parameters.
+PARAMS = {
+    "key": "vpn-auth-failure",
+    "ref": "vpn-auth-failure",
+    "kind": "generic",
+    "token": "frh_nope",
+}
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) the app serves, through included routers."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(routes: list[object], prefix: str) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.update((m, prefix + route.path) for m in route.methods or () if m != "HEAD")
+            elif hasattr(route, "original_router"):
+                walk(route.original_router.routes, prefix + route.include_context.prefix)  # type: ignore[attr-defined]
+
+    walk(app.routes, "")  # type: ignore[arg-type]
+    return found
+
+
+@dataclass
+class Credentials:
+    bearer: str | None = None
+    cookie: str | None = None
+    csrf: str | None = None
+
+
+@pytest.fixture
+def setup(db: Database, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, Credentials], int]]:
+    creds: dict[str, Credentials] = {"anonymous": Credentials()}
+    with db.unit_of_work() as session:
+        initialise(session)
+        people = {
+            "L1": ("technician", "L1"),
+            "L2": ("technician", "L2"),
+            "owner": ("owner", "owner"),
+            "admin": ("admin", "L2"),
+            "revoked": ("owner", "owner"),
+        }
+        for name, (role, level) in people.items():
+            staff = add_staff(
+                session, name=name, email=f"{name.lower()}@example.com", role=role, level=level
+            )
+            token, plain = create_token(session, staff=staff, name="matrix")
+            web, cookie = start_session(session, staff)
+            creds[name] = Credentials(plain, cookie, web.csrf_token)
+            if name == "revoked":
+                revoke_token(session, token.id)
+                _end_web_session(session, web.id)
+                creds[name].cookie = "made-up-session"
+        ticket_id = create_ticket(session, title="Matrix ticket", category="vpn").id
+    app = create_app(Settings(home=tmp_path), db=db)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, creds, ticket_id
+
+
+def _end_web_session(session: Session, web_id: int) -> None:
+    from franchise.web.models import WebSession
+
+    row = session.get(WebSession, web_id)
+    assert row is not None
+    session.delete(row)
+
+
+def test_every_route_has_an_entry_in_the_table() -> None:
+    served = app_routes(create_app(Settings()))
+    assert served - set(EXPECTED) == set(), "new routes need a decision in EXPECTED"
+    assert set(EXPECTED) - served == set(), "EXPECTED lists routes the app no longer has"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_gate_allows_exactly_the_table(
+    setup: tuple[TestClient, dict[str, Credentials], int], role: str
+) -> None:
+    client, creds, ticket_id = setup
+    wrong: list[str] = []
+    # Log-out ends the session the later requests use, so it goes last.
+    order = sorted(EXPECTED.items(), key=lambda item: (item[0] == ("POST", "/logout"), item[0]))
+    for (method, path), allowed in order:
+        url = re.sub(r"\{(\w+)\}", lambda m: PARAMS.get(m.group(1), str(ticket_id)), path)
+        response = _request(client, creds[role], method, url, is_api=path.startswith("/api/"))
+        if response.status_code >= 500:
+            wrong.append(f"{method} {path}: {response.status_code} (server error)")
+            continue
+        if allowed is PUBLIC:
+            # Sign-in has its own CSRF cookie; the gate lets everyone reach it.
+            continue
+        denied = response.status_code in (401, 403) or (
+            response.status_code in (302, 303)
+            and "/login" in response.headers.get("location", "")
+            and path not in ("/login", "/logout")
+        )
+        if denied == (role in allowed):
+            verdict = "denied" if denied else "allowed"
+            wrong.append(f"{method} {path}: {verdict} ({response.status_code})")
+    assert wrong == [], f"{role}: " + "; ".join(wrong)
+
+
+def _request(client: TestClient, cred: Credentials, method: str, url: str, *, is_api: bool):  # noqa: ANN202
+    headers: dict[str, str] = {}
+    cookies: dict[str, str] = {}
+    if is_api and cred.bearer:
+        headers["Authorization"] = f"Bearer {cred.bearer}"
+    if not is_api and cred.cookie:
+        cookies[SESSION_COOKIE] = cred.cookie
+        if cred.csrf:
+            headers["X-CSRF-Token"] = cred.csrf
+    client.cookies.clear()
+    for name, value in cookies.items():
+        client.cookies.set(name, value)
+    kwargs: dict[str, object] = {"headers": headers, "follow_redirects": False}
+    if method in ("POST", "PUT", "PATCH"):
+        kwargs["json" if is_api else "data"] = {}
+    return client.request(method, url, **kwargs)  # type: ignore[arg-type]
