@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -245,7 +246,9 @@ def test_the_gate_allows_exactly_the_table(
     assert wrong == [], f"{role}: " + "; ".join(wrong)
 
 
-def _request(client: TestClient, cred: Credentials, method: str, url: str, *, is_api: bool):  # noqa: ANN202
+def _request(
+    client: TestClient, cred: Credentials, method: str, url: str, *, is_api: bool
+) -> httpx.Response:
     headers: dict[str, str] = {}
     cookies: dict[str, str] = {}
     if is_api and cred.bearer:
