@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from franchise import __version__
-from franchise.db import Database
-from franchise.errors import FranchiseError
+from franchise.db import Database, is_unstorable
+from franchise.errors import UNSTORABLE, FranchiseError
 from franchise.settings import Settings
 from franchise.web.setup import install_web
 
@@ -37,38 +40,52 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
+        if declared is not None:
+            await self.app(scope, receive, send)
+            return
+        # A chunked body has no declared length: read it here, up to the limit, and replay it.
+        # (Raising from inside the app's own body read would be turned into a 400 by FastAPI.)
+        messages: list[Message] = []
         received = 0
-
-        async def limited() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         response = JSONResponse(error_body(413, f"request body over {self.max_bytes} bytes"), 413)
         await response({"type": "http"}, _empty_receive, send)
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    from franchise.suggest.service import warm_up
+
+    # Loaded beside the first requests rather than inside the first one that suggests.
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    yield
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="Franchise",
         version=__version__,
         description="Runbooks, escalation map, approval boundaries and the owner-interruptions KPI.",
@@ -142,6 +159,21 @@ def _install_error_handlers(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": "5"},
         )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_conflict(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        # A uniqueness race the services' own checks could not see (two saves at once):
+        # nothing was stored by the losing request, which may reload and try again.
+        message = "someone else changed this at the same moment; reload and try again"
+        return JSONResponse(error_body(409, message), status_code=409)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(StatementError)
+    @app.exception_handler(OverflowError)
+    async def unstorable_value(_request: Request, exc: Exception) -> JSONResponse:
+        if not is_unstorable(exc):
+            raise exc
+        return JSONResponse(error_body(422, UNSTORABLE), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

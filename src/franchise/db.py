@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DataError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -49,6 +50,18 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON,
         list[str]: JSON,
     }
+
+
+# Primary keys are 32-bit integers on PostgreSQL; a larger id cannot name any row.
+MAX_ID = 2**31 - 1
+
+
+def is_unstorable(exc: BaseException) -> bool:
+    """A number beyond the database's integer range, or text it cannot store (PostgreSQL
+    refuses NUL characters): bad input, not a server fault."""
+    if isinstance(exc, DataError | OverflowError):
+        return True
+    return isinstance(exc, StatementError) and isinstance(exc.orig, ValueError | OverflowError)
 
 
 def utcnow() -> datetime:

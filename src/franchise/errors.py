@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+UNSTORABLE = "a value is out of range or has characters the database cannot store"
+
 
 class FranchiseError(Exception):
     """A mistake or refusal the user can act on; never rendered as a traceback."""

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.service import add_staff
 from franchise.clients.service import add_client
-from franchise.errors import InvalidInput, NotFound
+from franchise.errors import Conflict, InvalidInput, NotFound
 from franchise.tickets import service
 
 
@@ -60,3 +60,13 @@ def test_ticket_reference_must_be_a_number(session: Session) -> None:
         service.get_ticket(session, "abc")
     with pytest.raises(NotFound, match="#999999"):
         service.get_ticket(session, "#999999")
+
+
+def test_a_second_create_with_the_same_external_id_is_a_conflict(session: Session) -> None:
+    service.create_ticket(session, title="From the PSA", source="api", external_id="PSA-1")
+    with pytest.raises(Conflict, match="external id 'PSA-1' already exists"):
+        service.create_ticket(session, title="Retry", source="api", external_id=" PSA-1 ")
+    # The same id from another source is another ticket; an empty id is no id.
+    service.create_ticket(session, title="From e-mail", source="email", external_id="PSA-1")
+    service.create_ticket(session, title="a", source="api", external_id="")
+    service.create_ticket(session, title="b", source="api", external_id="")

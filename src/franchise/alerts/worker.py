@@ -9,7 +9,6 @@ and another worker takes the item again.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -29,6 +28,7 @@ from franchise.alerts.inbox import claim, parse_body
 from franchise.alerts.models import InboxItem, Integration
 from franchise.alerts.processing import apply_alert
 from franchise.db import Database, utcnow
+from franchise.suggest.service import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,6 @@ CONFLICT_RETRIES = 3
 # Test hook only: the path of a file to write the item id into before sleeping inside the
 # processing transaction, so a test can kill the worker there. Unset in real deployments.
 TEST_HOLD_ENV = "FRANCHISE_TEST_ALERT_HOLD"
-
-
-def warm_up() -> None:
-    """Import scikit-learn before any transaction: on a cold start that takes seconds, and on
-    SQLite the first new ticket's transaction would hold the write lock meanwhile."""
-    importlib.import_module("sklearn.feature_extraction.text")
 
 
 def worker_name() -> str:

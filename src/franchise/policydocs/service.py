@@ -6,7 +6,7 @@ changes can be reviewed, diffed and linked from a drill review.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -61,6 +61,7 @@ def save(
     The caller validates `source` first; `expected_revision` guards against two people
     saving from the same revision (the second gets a Conflict and loses nothing).
     """
+    _lock_kind(session, kind)
     latest = current(session, kind)
     number = latest.number if latest else 0
     if expected_revision is not None and expected_revision != number:
@@ -80,6 +81,15 @@ def save(
     session.add(revision)
     session.flush()
     return revision, True
+
+
+def _lock_kind(session: Session, kind: str) -> None:
+    """Serialise saves of one document kind, so a second save from the same revision sees the
+    first and gets a Conflict. SQLite already serialises writers (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"policy:{kind}"}
+        )
 
 
 def count(session: Session, kind: str) -> int:

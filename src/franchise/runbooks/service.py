@@ -72,7 +72,8 @@ def save_runbook(
 ) -> ImportResult:
     """Create a runbook or add a revision to it; unchanged sources add nothing."""
     parsed = validate(source, file, context)
-    row = session.scalar(select(Runbook).where(Runbook.key == parsed.key))
+    # Locked, so two saves from the same revision are decided one after the other.
+    row = session.scalar(select(Runbook).where(Runbook.key == parsed.key).with_for_update())
     now = utcnow()
     if row is None:
         if expected_revision not in (None, 0):
@@ -304,6 +305,9 @@ def answer_run(
 ) -> engine.RunState:
     """Record one answer. `step` must be the run's current step, so two people answering
     the same step at once cannot both win: the second is told where the run now is."""
+    # Lock the run row (PostgreSQL; SQLite already serialises writers) so the second answer
+    # waits for the first and then sees the step it moved to.
+    session.refresh(run, with_for_update=True)
     state = run_state(session, run)
     if state.finished:
         raise Conflict(f"run {run.id} already ended at '{state.current}' ({state.outcome})")

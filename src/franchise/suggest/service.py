@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
 from franchise.suggest.index import SuggestIndex, Suggestion
+
+
+def warm_up() -> None:
+    """Import scikit-learn before any transaction needs it: on a cold start that takes seconds,
+    and on SQLite the first new ticket's transaction would hold the write lock meanwhile."""
+    importlib.import_module("sklearn.feature_extraction.text")
+
 
 _cache: dict[tuple[tuple[str, int, str], ...], SuggestIndex] = {}
 

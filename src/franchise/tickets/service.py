@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.clients.service import get_client
-from franchise.db import utcnow
-from franchise.errors import InvalidInput, NotFound
+from franchise.db import MAX_ID, utcnow
+from franchise.errors import Conflict, InvalidInput, NotFound
 from franchise.psa.outbox import record_ticket_change
 from franchise.runbooks.definition import CATEGORIES
 from franchise.tickets.models import PRIORITIES, SOURCES, STATUSES, Ticket, TicketEvent
@@ -41,6 +41,12 @@ def create_ticket(
         raise InvalidInput(f"unknown source '{source}' (use {', '.join(SOURCES)})")
     if category is not None and category not in CATEGORIES:
         raise InvalidInput(f"unknown category '{category}' (use {', '.join(CATEGORIES)})")
+    external_id = (external_id or "").strip() or None
+    if external_id is not None and session.scalar(
+        select(Ticket.id).where(Ticket.source == source, Ticket.external_id == external_id)
+    ):
+        # A PSA or integration retrying a create must not get a second ticket (or a 500).
+        raise Conflict(f"a ticket from {source} with external id '{external_id}' already exists")
     client_id = get_client(session, client).id if client not in (None, "") else None
     when = created_at or utcnow()
     ticket = Ticket(
@@ -75,7 +81,7 @@ def get_ticket(session: Session, ticket_id: int | str) -> Ticket:
     text = str(ticket_id).strip().lstrip("#")
     if not text.isdigit():
         raise InvalidInput(f"ticket '{ticket_id}' is not a ticket number")
-    ticket = session.get(Ticket, int(text))
+    ticket = session.get(Ticket, int(text)) if int(text) <= MAX_ID else None
     if ticket is None:
         raise NotFound(f"no ticket #{text}")
     return ticket

@@ -10,12 +10,27 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from franchise.yamldoc.problems import Problem
 
+# Policy documents and runbooks are a few levels deep; far deeper nesting is an attack or an
+# accident, and the pure-Python parser would spend seconds (or overflow the stack) on it.
+MAX_FLOW_DEPTH = 40
+
 
 def load(text: str, file: str) -> tuple[Any, list[Problem]]:
     """Parse YAML text; on a syntax error return None and a problem with the line."""
+    deep = _too_deep(text)
+    if deep is not None:
+        return None, [
+            Problem(
+                file, deep, None, "too-deep", f"brackets nested more than {MAX_FLOW_DEPTH} deep"
+            )
+        ]
     yaml = YAML(typ="rt", pure=True)
     try:
-        return yaml.load(text), []
+        data = yaml.load(text)
+    except RecursionError:
+        return None, [
+            Problem(file, 1, None, "too-deep", "the document is nested too deeply to read")
+        ]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         # An unclosed bracket or quote is only noticed at the end of the file; the line
@@ -28,6 +43,63 @@ def load(text: str, file: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(file, line, None, "yaml-syntax", f"YAML syntax error: {message}")]
     except YAMLError as exc:
         return None, [Problem(file, 1, None, "yaml-syntax", f"YAML error: {exc}")]
+    bad = _first_unencodable(data)
+    if bad is not None:
+        # "\ud83d" escapes parse into lone surrogates, which no file or response can hold.
+        line, where = bad
+        return None, [
+            Problem(
+                file,
+                line,
+                None,
+                "bad-text",
+                f"{where} holds an invalid character escape (a lone surrogate)",
+            )
+        ]
+    return data, []
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where [ or { nesting passes the limit (quoted text ignored), if it does."""
+    depth, line, quote = 0, 1, ""
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _first_unencodable(node: Any) -> tuple[int, str] | None:
+    """Where a string holds a lone surrogate, if any. Each container is visited once: YAML
+    aliases share nodes, and walking them again would expand an alias bomb exponentially."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, int, str]] = [(node, 1, "a value")]
+    while stack:
+        item, line, where = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return line, where
+        elif isinstance(item, dict | list) and id(item) not in seen:
+            seen.add(id(item))
+            if isinstance(item, dict):
+                for key, value in item.items():
+                    at = key_line(item, key, line)
+                    stack += [(key, at, "a key"), (value, at, f"'{key}'")]
+            else:
+                stack += [(value, item_line(item, i, line), where) for i, value in enumerate(item)]
+    return None
 
 
 def key_line(mapping: Any, key: Any, default: int = 1) -> int:

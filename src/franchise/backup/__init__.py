@@ -1,0 +1,1 @@
+"""Backup and restore of the whole database: SQLite online backups and pg_dump archives."""

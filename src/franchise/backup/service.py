@@ -1,0 +1,122 @@
+"""Back up the configured database into one file and restore it from one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from franchise.backup import postgres, sqlite
+from franchise.backup.formats import POSTGRESQL, SQLITE, backend_of, describe, detect_format
+from franchise.db import Database, make_engine
+from franchise.errors import Conflict, FranchiseError, InvalidInput, Refused
+from franchise.migrate import upgrade
+
+
+def backup_database(url: str, dest: Path, *, overwrite: bool = False) -> dict[str, Any]:
+    """Write a consistent copy of the database to `dest`, atomically: never half a file."""
+    kind = backend_of(url)
+    if dest.is_dir():
+        raise InvalidInput(f"{dest} is a folder; give a file name")
+    if dest.exists() and not overwrite:
+        raise Conflict(f"{dest} already exists; pass --force to overwrite it")
+    if not dest.parent.is_dir():
+        raise InvalidInput(f"folder {dest.parent} does not exist")
+    partial = dest.with_name(f".{dest.name}.partial")
+    try:
+        if kind == SQLITE:
+            sqlite.backup(url, partial)
+        else:
+            postgres.backup(url, partial)
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)
+    return {
+        "backend": kind,
+        "database": safe_url(url),
+        "file": str(dest),
+        "bytes": dest.stat().st_size,
+    }
+
+
+def restore_database(url: str, source: Path, *, replace: bool = False) -> dict[str, Any]:
+    """Replace the database's contents with the backup in `source`, then bring its schema
+    up to date. Refused when the database holds data, unless `replace`."""
+    kind = check_restore(url, source)
+    before = stored_rows(url)
+    if before and not replace:
+        raise Refused(
+            f"{safe_url(url)} holds {before} rows; restoring replaces all of them: "
+            "pass --yes to go ahead"
+        )
+    if kind == SQLITE:
+        sqlite.restore(url, source)
+    else:
+        postgres.restore(url, source)
+    db = Database.from_url(url)
+    try:
+        # A backup from an older Franchise gets the migrations it missed.
+        upgrade(db)
+        counts = table_counts(db.bind) if isinstance(db.bind, Engine) else {}
+    finally:
+        db.dispose()
+    return {
+        "backend": kind,
+        "database": safe_url(url),
+        "file": str(source),
+        "replaced_rows": before,
+        "tables": len(counts),
+        "rows": sum(counts.values()),
+    }
+
+
+def check_restore(url: str, source: Path) -> str:
+    """Refuse a file that cannot be restored into the configured database; return its kind."""
+    kind = backend_of(url)
+    found = detect_format(source)
+    if found != kind:
+        raise InvalidInput(
+            f"{source} is {describe(found)} but the configured database is "
+            f"{'SQLite' if kind == SQLITE else 'PostgreSQL'} ({safe_url(url)}); "
+            f"restore it into a {'SQLite' if found == SQLITE else 'PostgreSQL'} database"
+        )
+    if kind == SQLITE:
+        sqlite.check_backup(source)
+    return kind
+
+
+def stored_rows(url: str) -> int:
+    """Rows in Franchise's tables; 0 for a database that does not exist yet."""
+    if backend_of(url) == SQLITE and not sqlite.database_file(url).exists():
+        return 0
+    engine = make_engine(url)
+    try:
+        return sum(table_counts(engine).values())
+    except OperationalError as exc:
+        raise FranchiseError(f"cannot reach {safe_url(url)}: {exc.orig}") from None
+    finally:
+        engine.dispose()
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Row count of every Franchise table present in the database."""
+    from franchise.models import Base
+
+    with engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
+        return {
+            table.name: int(conn.scalar(select(func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+            if table.name in present
+        }
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    if backend_of(url) == POSTGRESQL:
+        return make_url(url).render_as_string(hide_password=True)
+    return url
