@@ -10,10 +10,11 @@ from typing import Any
 
 import typer
 import typer._click as click
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from franchise.cli.context import err_console
-from franchise.errors import FranchiseError
+from franchise.errors import UNSTORABLE, FranchiseError
 
 
 class FranchiseGroup(TyperGroup):
@@ -23,18 +24,27 @@ class FranchiseGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FranchiseError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-            for item in exc.errors[:50]:
-                if "file" in item:
-                    step = f" step '{item['step']}'" if item.get("step") else ""
-                    err_console.print(
-                        f"  {item['file']}:{item['line']}:{step} {item['message']}",
-                        highlight=False,
-                        soft_wrap=True,
-                    )
-                else:
-                    err_console.print(f"  {item}", highlight=False, soft_wrap=True)
+            _print_error(exc.message, exc.errors)
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            from franchise.db import is_unstorable
+
+            if not is_unstorable(exc):
+                raise
+            _print_error(UNSTORABLE, [])
+            raise typer.Exit(2) from None
+
+
+def _print_error(message: str, errors: list[dict[str, Any]]) -> None:
+    # User text (titles, file names) may hold [brackets]: never let Rich read it as markup.
+    err_console.print("[bold red]error:[/] " + escape(message), highlight=False, soft_wrap=True)
+    for item in errors[:50]:
+        if "file" in item:
+            step = f" step '{item['step']}'" if item.get("step") else ""
+            line = f"  {item['file']}:{item['line']}:{step} {item['message']}"
+        else:
+            line = f"  {item}"
+        err_console.print(escape(line), highlight=False, soft_wrap=True)
 
 
 app = typer.Typer(
@@ -52,6 +62,7 @@ def _register() -> None:
         approval_cmds,
         ask_cmds,
         audit_cmds,
+        backup_cmds,
         contact_cmds,
         drill_cmds,
         escalation_cmds,
@@ -69,6 +80,7 @@ def _register() -> None:
     )
 
     setup_cmds.register(app)
+    backup_cmds.register(app)
     app.add_typer(
         runbook_cmds.app, name="runbook", help="List, show, lint, import and export runbooks."
     )

@@ -7,6 +7,7 @@ import threading
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, err_console, get_context, print_json
@@ -68,11 +69,11 @@ def add(
     if json_out:
         print_json(data)
         return
-    console.print(f"Integration {data['id']} ({kind}) created. Shown once, keep it safe:")
-    console.print(f"  URL:   {data['url']}", highlight=False, soft_wrap=True)
-    console.print(f"  token: {token}", highlight=False, soft_wrap=True)
+    console.print(f"Integration {data['id']} ({escape(kind)}) created. Shown once, keep it safe:")
+    console.print(f"  URL:   {escape(data['url'])}", highlight=False, soft_wrap=True)
+    console.print(f"  token: {escape(token)}", highlight=False, soft_wrap=True)
     console.print(
-        f"Or post to {base.rstrip('/')}/api/v1/hooks/{kind} with the header "
+        f"Or post to {escape(base.rstrip('/'))}/api/v1/hooks/{escape(kind)} with the header "
         "'X-Franchise-Token: <token>'.",
         highlight=False,
         soft_wrap=True,
@@ -94,12 +95,12 @@ def list_(ctx: typer.Context, json_out: Json = False) -> None:
     for r in rows:
         table.add_row(
             str(r["id"]),
-            r["kind"],
-            r["name"],
-            r["client"] or "",
+            escape(r["kind"]),
+            escape(r["name"] or ""),
+            escape(r["client"] or ""),
             "yes" if r["auto_resolve"] else "no",
-            f"{r['token_prefix']}…",
-            r["revoked_at"] or "",
+            f"{escape(r['token_prefix'])}…",
+            escape(r["revoked_at"] or ""),
         )
     console.print(table)
 
@@ -154,7 +155,9 @@ def map_(
         print_json(data)
         return
     rule = data["label"] or f"host {data['host_pattern']}"
-    console.print(f"Mapping {data['id']}: {rule} -> {data['client']}", highlight=False)
+    console.print(
+        f"Mapping {data['id']}: {escape(rule)} -> {escape(str(data['client']))}", highlight=False
+    )
 
 
 @integration_app.command("mappings")
@@ -173,9 +176,9 @@ def mappings(ctx: typer.Context, json_out: Json = False) -> None:
         table.add_row(
             str(r["id"]),
             str(r["integration_id"] or "all"),
-            r["label"] or "",
-            r["host_pattern"] or "",
-            r["client"] or "",
+            escape(r["label"] or ""),
+            escape(r["host_pattern"] or ""),
+            escape(r["client"] or ""),
         )
     console.print(table)
 
@@ -217,11 +220,11 @@ def inbox(
         table.add_row(
             str(r["id"]),
             str(r["received_at"]),
-            str(r["kind"]),
+            escape(str(r["kind"])),
             str(r["state"]),
             str(r["alerts"]),
             str(r["attempts"]),
-            str(r["error"] or ""),
+            escape(str(r["error"] or "")),
         )
     console.print(table)
     if body:
@@ -245,10 +248,10 @@ def triage(ctx: typer.Context, json_out: Json = False) -> None:
         table.add_row(
             f"#{r['ticket_id']}",
             r["priority"],
-            r["host"] or "",
+            escape(r["host"] or ""),
             str(r["count"] or ""),
-            r["runbook_key"] or "",
-            r["title"],
+            escape(r["runbook_key"] or ""),
+            escape(r["title"]),
         )
     console.print(table)
 
@@ -276,8 +279,8 @@ def groups(
             str(r["count"]),
             f"#{r['ticket_id']}" if r["ticket_id"] else "",
             r["last_seen"],
-            r["host"] or "",
-            r["title"],
+            escape(r["host"] or ""),
+            escape(r["title"]),
         )
     console.print(table)
 
@@ -295,7 +298,8 @@ def worker(
     json_out: Json = False,
 ) -> None:
     """Process the alert inbox into tickets; run several in parallel on PostgreSQL."""
-    from franchise.alerts.worker import Report, process_pending, warm_up, worker_name
+    from franchise.alerts.worker import Report, process_pending, worker_name
+    from franchise.suggest.service import warm_up
 
     db = get_context(ctx).database()
     name = worker_name()
@@ -305,7 +309,9 @@ def worker(
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        err_console.print(f"Worker {name} ready: processing the alert inbox (Ctrl-C to stop).")
+        err_console.print(
+            f"Worker {escape(name)} ready: processing the alert inbox (Ctrl-C to stop)."
+        )
     while not stop.is_set():
         report = process_pending(db, worker=name, batch=batch, lease_seconds=lease, stop=stop)
         total.add(report)

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
+from franchise.yamldoc.files import read_document
 
 approvals_app = typer.Typer(no_args_is_help=True)
 boundaries_app = typer.Typer(no_args_is_help=True)
@@ -86,12 +88,12 @@ def list_(
             str(r["id"]),
             str(r["ticket_id"] or ""),
             r["decision"],
-            r["approver_level"] or "",
-            r["decided_by"] or "",
-            r["cost"],
+            escape(r["approver_level"] or ""),
+            escape(r["decided_by"] or ""),
+            escape(str(r["cost"])),
             str(r["minutes"]),
             r["impact"],
-            r["action"][:60],
+            escape(r["action"][:60]),
         )
     console.print(table)
 
@@ -137,7 +139,8 @@ def expire(ctx: typer.Context, json_out: Json = False) -> None:
     if not rows:
         console.print("No pending request is past its timeout.")
     for r in rows:
-        console.print(f"#{r['id']} {r['outcome']}: {r['reason'].splitlines()[-1]}", highlight=False)
+        last = escape(r["reason"].splitlines()[-1])
+        console.print(f"#{r['id']} {r['outcome']}: {last}", highlight=False)
 
 
 @boundaries_app.command()
@@ -155,13 +158,17 @@ def show(ctx: typer.Context, json_out: Json = False) -> None:
     origin = f"revision {revision}" if revision else "the starter file (not stored yet)"
     console.print(f"Approval boundaries: {origin}", highlight=False)
     timeout = data["timeout"]
-    console.print(f"Timeout: {timeout['minutes']} min, then {timeout['then']}", highlight=False)
+    console.print(
+        f"Timeout: {timeout['minutes']} min, then {escape(str(timeout['then']))}", highlight=False
+    )
     table = Table("who", "max cost", "max min", "impacts", "kind rules")
     for name, limits in [*data["levels"].items(), *data["people"].items()]:
-        table.add_row(name, *_limit_cells(limits))
+        table.add_row(escape(name), *(escape(cell) for cell in _limit_cells(limits)))
     console.print(table)
     for email in data["unknown_people"]:
-        console.print(f"[yellow]warning:[/] {email} is not an active staff member", highlight=False)
+        console.print(
+            f"[yellow]warning:[/] {escape(email)} is not an active staff member", highlight=False
+        )
 
 
 @boundaries_app.command()
@@ -173,14 +180,14 @@ def lint(
     """Check a boundaries file; exit code 1 when it has problems."""
     from franchise.approvals.parse import lint_boundaries
 
-    problems = lint_boundaries(file.read_text(encoding="utf-8"), str(file))
+    problems = lint_boundaries(read_document(file), str(file))
     if json_out:
         print_json({"ok": not problems, "problems": [p.to_dict() for p in problems]})
     elif problems:
         for p in problems:
-            console.print(p.format(), highlight=False, soft_wrap=True)
+            console.print(p.format(), highlight=False, soft_wrap=True, markup=False)
     else:
-        console.print(f"{file}: ok")
+        console.print(f"{escape(str(file))}: ok")
     if problems:
         raise typer.Exit(1)
 
@@ -200,7 +207,7 @@ def import_(
     from franchise.accounts.service import get_staff
     from franchise.approvals import service
 
-    source = file.read_text(encoding="utf-8")
+    source = read_document(file)
     with get_context(ctx).database().unit_of_work() as session:
         revision, changed = service.save_boundaries(
             session,
@@ -218,7 +225,9 @@ def import_(
     verb = "Saved" if changed else "Unchanged:"
     console.print(f"{verb} approval boundaries revision {data['revision']}", highlight=False)
     for email in unknown:
-        console.print(f"[yellow]warning:[/] {email} is not an active staff member", highlight=False)
+        console.print(
+            f"[yellow]warning:[/] {escape(email)} is not an active staff member", highlight=False
+        )
 
 
 @boundaries_app.command()
@@ -233,7 +242,7 @@ def export(
         source, revision = boundaries_source(session)
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(source, encoding="utf-8")
-    console.print(f"Wrote revision {revision} to {file}", highlight=False)
+    console.print(f"Wrote revision {revision} to {escape(str(file))}", highlight=False)
 
 
 def _limit_cells(limits: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -260,5 +269,5 @@ def _print_decision(data: dict[str, Any]) -> None:
     decision = data["decision"]
     colour = {"approved": "green", "pending": "yellow", "denied": "red"}[decision]
     who = f" by {data['decided_by']}" if data["decided_by"] else f" at {data['approver_level']}"
-    console.print(f"[{colour}]#{data['id']} {decision}[/]{who}", highlight=False)
-    console.print(data["reason"], highlight=False)
+    console.print(f"[{colour}]#{data['id']} {decision}[/]{escape(who)}", highlight=False)
+    console.print(data["reason"], highlight=False, markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from franchise.cli.context import Json, console, get_context, print_json
 
@@ -87,13 +88,16 @@ def ask_owner(
 def _print(data: dict[str, Any]) -> None:
     style = OUTCOME_STYLE.get(data["outcome"], "white")
     label = data["outcome"] + (" (emergency)" if data["emergency"] else "")
-    console.print(f"[bold {style}]{label}[/] {data['answer']}", highlight=False, soft_wrap=True)
+    console.print(
+        f"[bold {style}]{label}[/] {escape(data['answer'])}", highlight=False, soft_wrap=True
+    )
     for line in data["guidance"]:
-        console.print(f"  - {line}", highlight=False, soft_wrap=True)
+        console.print(f"  - {escape(line)}", highlight=False, soft_wrap=True)
     notification = data["notification"]
     if notification is not None:
         if notification["sent"]:
             console.print("Owner notified.", highlight=False)
         else:
-            console.print(f"[red]Owner not notified:[/] {notification['error']}", highlight=False)
+            error = escape(str(notification["error"]))
+            console.print(f"[red]Owner not notified:[/] {error}", highlight=False)
     console.print(f"Recorded as owner contact #{data['contact_id']}.", highlight=False)

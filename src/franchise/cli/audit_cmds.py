@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
@@ -32,21 +33,23 @@ def print_audit(report: dict[str, Any]) -> None:
     console.print(f"[bold]Audit score: [{colour}]{score}[/] / 100[/]")
     table = Table("component", "points", "weight", "detail")
     for c in report["components"]:
-        table.add_row(c["name"], f"{c['points']:g}", str(c["weight"]), c["detail"])
+        table.add_row(escape(c["name"]), f"{c['points']:g}", str(c["weight"]), escape(c["detail"]))
     console.print(table)
     name = report["bottleneck"]
     label = name.replace("_", " ") if name else "none"
     console.print(
-        f"[bold]#1 bottleneck:[/] {label} ({report['bottleneck_detail']})", highlight=False
+        f"[bold]#1 bottleneck:[/] {escape(label)} ({escape(str(report['bottleneck_detail']))})",
+        highlight=False,
     )
     if report["next_actions"]:
         console.print("[bold]Next actions[/]")
         for action in report["next_actions"]:
-            console.print(f"  - {action}", highlight=False, soft_wrap=True)
+            console.print(f"  - {escape(action)}", highlight=False, soft_wrap=True)
     nxt = report["write_next"]
     if nxt:
         runbook = f" (extend {nxt['runbook']})" if nxt.get("runbook") else ""
+        what = escape(f"{nxt['category']}{runbook}: {nxt['reason']}")
         console.print(
-            f"[bold]Runbook to write next:[/] {nxt['category']}{runbook}: {nxt['reason']}",
+            f"[bold]Runbook to write next:[/] {what}",
             highlight=False,
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, err_console, get_context, print_json
@@ -111,10 +112,12 @@ def import_(
     if json_out:
         print_json(report)
     else:
-        console.print(f"Imported {report['imported']} contact(s) from {file}.", highlight=False)
+        where = escape(str(file))
+        console.print(f"Imported {report['imported']} contact(s) from {where}.", highlight=False)
         for error in report["errors"]:
             err_console.print(
-                f"[red]{file}:{error['line']}:[/] {error['message']}", highlight=False
+                f"[red]{where}:{error['line']}:[/] {escape(str(error['message']))}",
+                highlight=False,
             )
     if report["errors"]:
         raise typer.Exit(1)
@@ -161,11 +164,11 @@ def list_(
         table.add_row(
             str(r["id"]),
             local.strftime("%a %Y-%m-%d %H:%M"),
-            r["channel"],
-            r["reason"],
-            r["outcome"],
+            escape(r["channel"]),
+            escape(r["reason"]),
+            escape(r["outcome"]),
             f"#{r['ticket_id']}" if r["ticket_id"] else "",
-            r["by"] or "",
+            escape(r["by"] or ""),
             str(r["minutes"]),
             flags,
         )
@@ -199,7 +202,7 @@ def print_kpi(report: dict[str, Any]) -> None:
         "waited h",
         "deflected",
         "refused",
-        title=f"Owner interruptions per week ({report['timezone']})",
+        title=f"Owner interruptions per week ({escape(str(report['timezone']))})",
     )
     for w in report["weeks"]:
         n = w["interruptions"]
@@ -224,5 +227,5 @@ def print_kpi(report: dict[str, Any]) -> None:
     for name in ("reason", "channel", "technician", "client", "category"):
         top = report[f"by_{name}"][:3]
         if top:
-            causes = ", ".join(f"{item['name']} {item['count']}" for item in top)
+            causes = escape(", ".join(f"{item['name']} {item['count']}" for item in top))
             console.print(f"Top {name}: {causes}", highlight=False)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, err_console, get_context, print_json
@@ -65,7 +66,7 @@ def start(
         return
     console.print(
         f"Drill #{data['id']} ({data['state']}): the owner is offline from {data['starts_at']} "
-        f"to {data['until']}. Emergencies: {data['emergency_criteria']}.",
+        f"to {data['until']}. Emergencies: {escape(str(data['emergency_criteria']))}.",
         highlight=False,
         soft_wrap=True,
     )
@@ -97,7 +98,7 @@ def status(ctx: typer.Context, json_out: Json = False) -> None:
             soft_wrap=True,
         )
     if data["warning"]:
-        err_console.print(f"[yellow]warning:[/] {data['warning']}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(str(data['warning']))}", highlight=False)
 
 
 @drill_app.command()
@@ -229,25 +230,27 @@ def _dispose(
         link = f"runbook {data['runbook']} revision {data['runbook_revision']}"
     else:
         link = f"rule {data['rule']} in escalation map revision {data['policy_revision']}"
-    console.print(f"Review item #{data['id']} closed: {link}.", highlight=False)
+    console.print(f"Review item #{data['id']} closed: {escape(link)}.", highlight=False)
 
 
 def _print_items(title: str, items: list[dict[str, Any]]) -> None:
-    table = Table("#", "when", "ticket", "by", "reason", "outcome", "disposition", title=title)
+    table = Table(
+        "#", "when", "ticket", "by", "reason", "outcome", "disposition", title=escape(title)
+    )
     for i in items:
         if i["disposition"] == "improve_runbook":
-            disposition = f"runbook {i['runbook']} r{i['runbook_revision']}"
+            disposition = escape(f"runbook {i['runbook']} r{i['runbook_revision']}")
         elif i["disposition"] == "tighten_rule":
-            disposition = f"rule {i['rule']} (map r{i['policy_revision']})"
+            disposition = escape(f"rule {i['rule']} (map r{i['policy_revision']})")
         else:
             disposition = "[red]open[/]"
         table.add_row(
             str(i["id"]),
             i["occurred_at"][:16],
-            f"#{i['ticket_id']} {i['ticket_title'] or ''}" if i["ticket_id"] else "",
-            i["by"] or "",
-            i["reason"],
-            i["outcome"] + (" (emergency)" if i["emergency"] else ""),
+            escape(f"#{i['ticket_id']} {i['ticket_title'] or ''}") if i["ticket_id"] else "",
+            escape(i["by"] or ""),
+            escape(i["reason"]),
+            escape(i["outcome"] + (" (emergency)" if i["emergency"] else "")),
             disposition,
         )
     console.print(table)

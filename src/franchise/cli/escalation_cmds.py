@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, err_console, get_context, print_json
+from franchise.yamldoc.files import read_document
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -29,12 +31,13 @@ def check(
         print_json(data)
         return
     verdict = "[green]Yes[/]" if data["allowed"] else "[red]No[/]"
-    to = f" to {data['to']}" if data["allowed"] else ""
+    to = f" to {escape(str(data['to']))}" if data["allowed"] else ""
     emergency = " [bold red](emergency)[/]" if data["emergency"] else ""
-    console.print(f"Escalation allowed: {verdict}{to}{emergency}  rule {data['rule']}")
-    console.print(data["reason"], highlight=False, soft_wrap=True)
+    rule = escape(str(data["rule"]))
+    console.print(f"Escalation allowed: {verdict}{to}{emergency}  rule {rule}")
+    console.print(data["reason"], highlight=False, soft_wrap=True, markup=False)
     if data["pending_step"]:
-        console.print(f"Next runbook step: {data['pending_step']}", highlight=False)
+        console.print(f"Next runbook step: {data['pending_step']}", highlight=False, markup=False)
 
 
 @app.command()
@@ -50,21 +53,22 @@ def show(ctx: typer.Context, json_out: Json = False) -> None:
         print_json(data)
         return
     shown = f"revision {current.revision}" if current.revision else "shipped starter, not saved"
-    console.print(f"[bold]Escalation map[/] ({shown}); levels: {' → '.join(data['levels'])}")
+    levels = escape(" → ".join(data["levels"]))
+    console.print(f"[bold]Escalation map[/] ({shown}); levels: {levels}")
     table = Table("#", "rule", "when (any line)", "to", "emergency", "allow")
     for i, rule in enumerate(current.map.rules, 1):
         table.add_row(
             str(i),
-            rule.name,
-            "\n".join(conditions_text(block) for block in rule.when),
-            rule.to or "-",
+            escape(rule.name),
+            escape("\n".join(conditions_text(block) for block in rule.when)),
+            escape(rule.to or "-"),
             "yes" if rule.emergency else "",
             "" if rule.allow else "no",
         )
     console.print(table)
     if current.map.default:
         default = current.map.default
-        console.print(f"Otherwise: {default.to}: {default.reason}", highlight=False)
+        console.print(f"Otherwise: {default.to}: {default.reason}", highlight=False, markup=False)
 
 
 @app.command()
@@ -75,16 +79,18 @@ def lint(
     """Check an escalation map file; prints every problem with its line; exit 1 if any."""
     from franchise.escalation.lint import lint_escalation
 
-    esc_map, problems = lint_escalation(file.read_text(encoding="utf-8"), str(file))
+    esc_map, problems = lint_escalation(read_document(file), str(file))
     if json_out:
         print_json({"ok": not problems, "problems": [p.to_dict() for p in problems]})
     else:
         for problem in problems:
-            console.print(problem.format(), highlight=False, soft_wrap=True)
+            console.print(problem.format(), highlight=False, soft_wrap=True, markup=False)
         if esc_map is not None:
-            console.print(f"{file}: [green]no problems[/] ({len(esc_map.rules)} rules)")
+            console.print(
+                f"{escape(str(file))}: [green]no problems[/] ({len(esc_map.rules)} rules)"
+            )
         else:
-            console.print(f"{file}: [red]{len(problems)} problem(s)[/]")
+            console.print(f"{escape(str(file))}: [red]{len(problems)} problem(s)[/]")
     if problems:
         raise typer.Exit(1)
 
@@ -104,7 +110,7 @@ def import_(
     from franchise.accounts.service import get_staff
     from franchise.escalation.service import save_map
 
-    source = file.read_text(encoding="utf-8")
+    source = read_document(file)
     with get_context(ctx).database().unit_of_work() as session:
         author = get_staff(session, by) if by else None
         revision, changed = save_map(
@@ -135,7 +141,7 @@ def export(
         current = current_map(session)
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(current.source, encoding="utf-8")
-    console.print(f"Wrote the escalation map (revision {current.revision}) to {file}")
+    console.print(f"Wrote the escalation map (revision {current.revision}) to {escape(str(file))}")
 
 
 def escalate(
@@ -164,12 +170,17 @@ def escalate(
             out = {"id": ticket.id, "level": ticket.level, "status": ticket.status}
     except (Refused, PermissionDenied) as exc:
         # Rendered here rather than by the root group: the next step is the useful part.
-        err_console.print(f"[bold red]refused:[/] {exc.message}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]refused:[/] {escape(exc.message)}", highlight=False, soft_wrap=True
+        )
         step = refusal_hint(exc)
         if step:
-            err_console.print(f"Do runbook step '{step}' next.", highlight=False)
+            err_console.print(f"Do runbook step '{escape(step)}' next.", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     if json_out:
         print_json({**out, "decision": decision.to_dict()})
     else:
-        console.print(f"Ticket #{out['id']} escalated to {out['level']} (rule {decision.rule})")
+        console.print(
+            f"Ticket #{out['id']} escalated to {escape(str(out['level']))} "
+            f"(rule {escape(str(decision.rule))})"
+        )

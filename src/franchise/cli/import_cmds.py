@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from franchise.cli.context import Json, console, err_console, get_context, print_json
 
@@ -43,7 +44,7 @@ def tickets(
     def on_rows(total: int) -> None:
         if progress is not None and total >= PROGRESS_FROM_ROWS:
             progress.start()
-            task.append(progress.add_task(f"Importing {file.name}", total=total))
+            task.append(progress.add_task(f"Importing {escape(file.name)}", total=total))
 
     def on_progress(done: int) -> None:
         if progress is not None and task:
@@ -60,21 +61,22 @@ def tickets(
     if json_out:
         print_json(data)
     else:
+        where = escape(str(file))
         console.print(
-            f"{file}: {data['imported']} imported, {data['updated']} updated, "
+            f"{where}: {data['imported']} imported, {data['updated']} updated, "
             f"{data['unchanged']} unchanged, {len(data['errors'])} bad row(s).",
             highlight=False,
             soft_wrap=True,
         )
         if data["clients_created"]:
             console.print(
-                f"New clients: {', '.join(data['clients_created'])}",
+                f"New clients: {escape(', '.join(data['clients_created']))}",
                 highlight=False,
                 soft_wrap=True,
             )
         for error in data["errors"]:
             err_console.print(
-                f"[red]{file}:{error['line']}:[/] {error['message']}",
+                f"[red]{where}:{error['line']}:[/] {escape(str(error['message']))}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -118,7 +120,8 @@ def deliver(
         )
         for error in report["errors"]:
             err_console.print(
-                f"[red]ticket #{error['ticket_id']} event {error['event_id']}:[/] {error['error']}",
+                f"[red]ticket #{error['ticket_id']} event {error['event_id']}:[/] "
+                f"{escape(str(error['error']))}",
                 highlight=False,
                 soft_wrap=True,
             )

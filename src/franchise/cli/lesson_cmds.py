@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
@@ -45,6 +46,7 @@ def add(
         f"apply it before {data['due_by']} with "
         f"`franchise runbook revise {data['runbook']} --file F --applies {data['id']} --note ...`",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )
 
@@ -75,11 +77,11 @@ def list_(
             str(r["id"]),
             local.strftime("%a %Y-%m-%d %H:%M"),
             f"#{r['ticket_id']}" if r["ticket_id"] else "",
-            r["runbook"] or "",
+            escape(r["runbook"] or ""),
             state,
             str(r["revision"] or ""),
-            r["author"] or "",
-            r["text"],
+            escape(r["author"] or ""),
+            escape(r["text"]),
             style="red" if r["overdue"] else None,
         )
     console.print(table)
@@ -125,5 +127,10 @@ def stale(ctx: typer.Context, json_out: Json = False) -> None:
         "key", "category", "days untouched", "escalations (28 days)", title="Stale runbooks"
     )
     for r in rows:
-        table.add_row(r["key"], r["category"], str(r["days_untouched"]), str(r["escalations_28d"]))
+        table.add_row(
+            escape(r["key"]),
+            escape(r["category"]),
+            str(r["days_untouched"]),
+            str(r["escalations_28d"]),
+        )
     console.print(table)

@@ -6,6 +6,7 @@ import time
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from franchise.cli.context import Json, console, err_console, get_context, print_json
 
@@ -41,7 +42,7 @@ def poll(
                 _show(poll_mailbox(db, config, limit=limit).to_dict(), json_out)
             except MailboxUnavailable as exc:
                 # A mail server restart should not stop the poller; say so and try again.
-                err_console.print(f"[red]error:[/] {exc.message}", highlight=False)
+                err_console.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
             time.sleep(config.poll_seconds)
     except KeyboardInterrupt:
         return
@@ -54,7 +55,8 @@ def _show(report: dict[str, Any], json_out: bool) -> None:
     tickets = ", ".join(f"#{t}" for t in report["tickets"]) or "none"
     replies = ", ".join(f"#{t}" for t in report["replies"]) or "none"
     console.print(
-        f"{report['mailbox']}: {report['fetched']} message(s); new tickets: {tickets}; "
+        f"{escape(str(report['mailbox']))}: {report['fetched']} message(s); "
+        f"new tickets: {tickets}; "
         f"replies on: {replies}; {report['duplicates']} duplicate(s), "
         f"{report['ignored']} automatic mail ignored.",
         highlight=False,
@@ -62,7 +64,8 @@ def _show(report: dict[str, Any], json_out: bool) -> None:
     )
     for error in report["errors"]:
         err_console.print(
-            f"[red]UID {error['uid']} {error['message_id']}:[/] {error['error']}",
+            f"[red]UID {error['uid']} {escape(str(error['message_id']))}:[/] "
+            f"{escape(str(error['error']))}",
             highlight=False,
             soft_wrap=True,
         )

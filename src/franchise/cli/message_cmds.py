@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
+from franchise.yamldoc.files import read_document
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -71,7 +72,8 @@ def render(
     # and lines print exactly as the e-mail will have them.
     console.print(f"[bold]To:[/] {escape(data['to'])}", highlight=False, soft_wrap=True)
     console.print(f"[bold]Subject:[/] {escape(data['subject'])}", highlight=False, soft_wrap=True)
-    console.print(f"[dim](template {data['template']}, stage {data['stage']})[/]\n")
+    origin = escape(f"(template {data['template']}, stage {data['stage']})")
+    console.print(f"[dim]{origin}[/]\n")
     console.print(data["body"], highlight=False, markup=False, soft_wrap=True, end="")
 
 
@@ -134,7 +136,7 @@ def list_(ctx: typer.Context, ticket: TicketOpt, json_out: Json = False) -> None
             str(r["id"]),
             r["created_at"],
             r["status"],
-            r["template"] or "",
+            escape(r["template"] or ""),
             escape(r["to"]),
             escape(r["subject"]),
         )
@@ -167,7 +169,9 @@ def show(
     for column in ("stage", "runbook", "subject"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["key"], r["stage"], r["runbook"] or "", escape(r["subject"]))
+        table.add_row(
+            escape(r["key"]), escape(r["stage"]), escape(r["runbook"] or ""), escape(r["subject"])
+        )
     console.print(table)
 
 
@@ -183,7 +187,7 @@ def lint(
     from franchise.messages.lint import lint_templates
 
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_document(file)
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read {file}: {exc}") from None
     with get_context(ctx).database().unit_of_work() as session:
@@ -243,4 +247,4 @@ def export(
 
     with get_context(ctx).database().unit_of_work() as session:
         revision = service.export_templates(session, file)
-    console.print(f"Wrote templates (revision {revision}) to {file}")
+    console.print(f"Wrote templates (revision {revision}) to {escape(str(file))}")

@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from franchise.cli.context import Json, console, get_context, print_json
 from franchise.errors import InvalidInput
@@ -85,12 +86,15 @@ def _ask(state: object) -> str:
 
     assert isinstance(state, RunState)
     step = state.step
-    console.print(f"\n[bold cyan]{step.id}[/] [{step.kind}] {step.text}", highlight=False)
+    console.print(
+        f"\n[bold cyan]{escape(step.id)}[/] {escape(f'[{step.kind}] {step.text}')}",
+        highlight=False,
+    )
     if step.where:
-        console.print(f"  where: {step.where}", highlight=False)
+        console.print(f"  where: {step.where}", highlight=False, markup=False)
     labels = list(step.options)
     for i, label in enumerate(labels, 1):
-        console.print(f"  {i}. {label}", highlight=False)
+        console.print(f"  {i}. {label}", highlight=False, markup=False)
     while True:
         reply = str(typer.prompt("Answer (number or text)"))
         if reply.isdigit() and 1 <= int(reply) <= len(labels):
@@ -103,11 +107,16 @@ def _ask(state: object) -> str:
 def _print_result(result: dict[str, object], text: str) -> None:
     outcome = result["outcome"]
     if outcome == "resolved":
-        console.print(f"[green]Resolved[/] at '{result['final_step']}': {text}", highlight=False)
+        where = escape(f"at '{result['final_step']}': {text}")
+        console.print(f"[green]Resolved[/] {where}", highlight=False)
     elif outcome == "escalate":
+        where = escape(f"at '{result['final_step']}': {text}")
         console.print(
-            f"[yellow]Escalate to {result['level']}[/] at '{result['final_step']}': {text}",
-            highlight=False,
+            f"[yellow]Escalate to {escape(str(result['level']))}[/] {where}", highlight=False
         )
     else:
-        console.print(f"Incomplete: next step '{result['next_step']}': {text}", highlight=False)
+        console.print(
+            f"Incomplete: next step '{result['next_step']}': {text}",
+            highlight=False,
+            markup=False,
+        )

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
+from franchise.yamldoc.files import read_document
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -37,7 +39,10 @@ def list_(ctx: typer.Context, json_out: Json = False) -> None:
     table = Table("key", "category", "status", "rev", "steps", "title")
     for r in rows:
         table.add_row(
-            *(str(r[c]) for c in ("key", "category", "status", "revision", "steps", "title"))
+            *(
+                escape(str(r[c]))
+                for c in ("key", "category", "status", "revision", "steps", "title")
+            )
         )
     console.print(table)
 
@@ -61,39 +66,45 @@ def show(
     if json_out:
         print_json(data)
         return
-    console.print(
-        f"[bold]{parsed.title}[/]  ({parsed.key}, {parsed.category}, {parsed.status}, rev {data['revision']})"
-    )
+    about = escape(f"({parsed.key}, {parsed.category}, {parsed.status}, rev {data['revision']})")
+    console.print(f"[bold]{escape(parsed.title)}[/]  {about}")
     if parsed.description:
-        console.print(parsed.description)
+        console.print(parsed.description, markup=False)
     if parsed.inputs:
         console.print("\n[bold]Inputs[/]")
         for field in parsed.inputs:
-            console.print(f"  - {field.label}{' (required)' if field.required else ''}")
-    console.print(f"\n[bold]Steps[/] (start: {parsed.start})")
+            required = " (required)" if field.required else ""
+            console.print(f"  - {field.label}{required}", markup=False)
+    console.print(f"\n[bold]Steps[/] (start: {escape(parsed.start)})")
     for step in parsed.steps.values():
-        console.print(f"  [cyan]{step.id}[/] [{step.kind}] {step.text}", highlight=False)
+        console.print(
+            f"  [cyan]{escape(step.id)}[/] {escape(f'[{step.kind}] {step.text}')}",
+            highlight=False,
+        )
         if step.where:
-            console.print(f"      where: {step.where}", highlight=False)
+            console.print(f"      where: {step.where}", highlight=False, markup=False)
         if step.estimate:
             e = step.estimate
-            console.print(f"      estimate: {e.minutes} min, cost {e.cost:g}, impact {e.impact}")
+            console.print(
+                f"      estimate: {e.minutes} min, cost {e.cost:g}, impact {e.impact}",
+                markup=False,
+            )
         for label, target in step.options.items():
-            console.print(f"      {label!r} -> {target}", highlight=False)
+            console.print(f"      {label!r} -> {target}", highlight=False, markup=False)
         if step.to:
-            console.print(f"      escalate to {step.to}")
+            console.print(f"      escalate to {step.to}", markup=False)
     if parsed.edge_cases:
         console.print("\n[bold]Edge cases[/]")
         for case in parsed.edge_cases:
-            console.print(f"  - when {case.when}: {case.do}", highlight=False)
+            console.print(f"  - when {case.when}: {case.do}", highlight=False, markup=False)
     if parsed.sign_off:
         console.print("\n[bold]Sign-off[/]")
         for k, v in parsed.sign_off.items():
-            console.print(f"  {k}: {v}", highlight=False)
+            console.print(f"  {k}: {v}", highlight=False, markup=False)
     if parsed.done_when:
         console.print("\n[bold]Done when[/]")
         for item in parsed.done_when:
-            console.print(f"  [ ] {item}", highlight=False)
+            console.print(f"  [ ] {item}", highlight=False, markup=False)
 
 
 @app.command()
@@ -115,7 +126,7 @@ def lint(
         )
     else:
         for problem in report.problems:
-            console.print(problem.format(), highlight=False, soft_wrap=True)
+            console.print(problem.format(), highlight=False, soft_wrap=True, markup=False)
         verdict = (
             "[green]no problems[/]" if report.ok else f"[red]{len(report.problems)} problem(s)[/]"
         )
@@ -134,7 +145,7 @@ def export(
 
     with get_context(ctx).database().unit_of_work() as session:
         written = service.export_runbooks(session, folder)
-    console.print(f"Wrote {len(written)} runbook(s) to {folder}")
+    console.print(f"Wrote {len(written)} runbook(s) to {escape(str(folder))}")
 
 
 @app.command("import")
@@ -157,7 +168,7 @@ def import_(
         print_json(rows)
         return
     for r in rows:
-        console.print(f"{r['key']}: {r['action']} (revision {r['revision']})")
+        console.print(f"{escape(str(r['key']))}: {r['action']} (revision {r['revision']})")
 
 
 @app.command()
@@ -182,7 +193,7 @@ def revise(
     from franchise.accounts.service import get_staff
     from franchise.lessons.service import parse_ids, revise_runbook_with_lessons
 
-    source = file.read_text(encoding="utf-8")
+    source = read_document(file)
     lesson_ids = parse_ids(applies) if applies else []
     with get_context(ctx).database().unit_of_work() as session:
         author = get_staff(session, by) if by else None
@@ -206,4 +217,6 @@ def revise(
         print_json(out)
     else:
         applied = f", applied lesson(s) {applies}" if lessons else ""
-        console.print(f"{out['key']}: {out['action']} (revision {out['revision']}){applied}")
+        console.print(
+            escape(f"{out['key']}: {out['action']} (revision {out['revision']}){applied}")
+        )

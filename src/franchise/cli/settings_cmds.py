@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
@@ -32,7 +33,7 @@ def show(ctx: typer.Context, json_out: Json = False) -> None:
         return
     table = Table("key", "value")
     for key, value in data.items():
-        table.add_row(key, _text(value))
+        table.add_row(escape(key), escape(_text(value)))
     console.print(table)
 
 
@@ -59,4 +60,4 @@ def set_(
     if json_out:
         print_json(data)
         return
-    console.print(f"{key} = {_text(data[key])}", highlight=False)
+    console.print(f"{key} = {_text(data[key])}", highlight=False, markup=False)

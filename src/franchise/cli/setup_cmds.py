@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from franchise.cli.context import Json, console, get_context, print_json
 
@@ -27,7 +28,7 @@ def init(ctx: typer.Context, json_out: Json = False) -> None:
     if json_out:
         print_json(report)
         return
-    console.print(f"Database ready: {report['database']}")
+    console.print(f"Database ready: {escape(str(report['database']))}")
     console.print(
         f"Starter runbooks loaded: {report['runbooks_loaded']} (total {report['runbooks_total']})"
     )
@@ -63,6 +64,7 @@ def demo(
         console.print(
             f"  {login['role']:<{role_width}}  {login['email']:<{email_width}}  password: {login['password']}",
             highlight=False,
+            markup=False,
         )
 
 
@@ -82,7 +84,7 @@ def serve(
     settings = cli.settings
     bind_host = host or settings.host
     bind_port = port or settings.port
-    console.print(f"Franchise on http://{bind_host}:{bind_port}  (API docs at /docs)")
+    console.print(f"Franchise on http://{escape(bind_host)}:{bind_port}  (API docs at /docs)")
     uvicorn.run(
         "franchise.app:app_from_env",
         factory=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
@@ -35,5 +36,7 @@ def suggest(
         return
     table = Table("key", "category", "score", "why")
     for r in results:
-        table.add_row(r["key"], r["category"], f"{r['score']:.3f}", r["why"])
+        table.add_row(
+            escape(r["key"]), escape(r["category"]), f"{r['score']:.3f}", escape(r["why"])
+        )
     console.print(table)

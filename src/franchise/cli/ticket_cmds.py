@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
@@ -49,9 +50,10 @@ def new(
     if json_out:
         print_json(data)
         return
-    console.print(f"Opened ticket #{data['id']}: {data['title']}", highlight=False)
+    console.print(f"Opened ticket #{data['id']}: {escape(data['title'])}", highlight=False)
     if data["runbook_key"]:
-        console.print(f"Runbook: {data['runbook_key']} ({data['category']})")
+        runbook = escape(f"{data['runbook_key']} ({data['category']})")
+        console.print(f"Runbook: {runbook}")
 
 
 @app.command("list")
@@ -83,9 +85,9 @@ def list_(
             str(r["id"]),
             r["status"],
             r["level"],
-            r["category"] or "",
-            r["client"] or "",
-            r["title"],
+            escape(r["category"] or ""),
+            escape(r["client"] or ""),
+            escape(r["title"]),
         )
     console.print(table)
 
@@ -105,19 +107,22 @@ def show(
     if json_out:
         print_json(data)
         return
-    console.print(f"[bold]#{data['id']} {data['title']}[/]", highlight=False)
+    console.print(f"[bold]#{data['id']} {escape(data['title'])}[/]", highlight=False)
     console.print(
         f"status {data['status']} · level {data['level']} · priority {data['priority']} · "
         f"category {data['category'] or '-'} · client {data['client'] or '-'} · runbook "
         f"{data['runbook_key'] or '-'}",
         highlight=False,
+        markup=False,
     )
     if data["body"]:
-        console.print(data["body"], highlight=False)
+        console.print(data["body"], highlight=False, markup=False)
     console.print("\n[bold]History[/]")
     for e in data["history"]:
         change = f"{e['field']}: {e['old_value']} -> {e['new_value']}" if e["field"] else ""
-        console.print(f"  {e['at']}  {e['kind']}  {change} {e['note'] or ''}", highlight=False)
+        console.print(
+            f"  {e['at']}  {e['kind']}  {change} {e['note'] or ''}", highlight=False, markup=False
+        )
 
 
 @app.command()
@@ -166,7 +171,7 @@ def _print_done(done: dict[str, Any]) -> None:
         return
     for entry in done["items"]:
         mark = "[green]x[/]" if entry["checked"] else " "
-        console.print(f"  [{mark}] {entry['item']}", highlight=False)
+        console.print(f"  [{mark}] {escape(entry['item'])}", highlight=False)
     console.print("Complete." if done["complete"] else "Not complete yet.")
 
 
@@ -202,7 +207,8 @@ def resolve(
         return
     console.print(f"Ticket #{data['id']} resolved.")
     console.print(
-        f"Tell the client: franchise message send resolved --ticket {data['id']} --by {by}"
+        f"Tell the client: franchise message send resolved --ticket {data['id']} --by {by}",
+        markup=False,
     )
 
 
@@ -224,7 +230,7 @@ def status(
     with get_context(ctx).database().unit_of_work() as session:
         actor = get_staff(session, by) if by else None
         set_status(session, get_ticket(session, ticket_id), new_status, by=actor, note=note)
-    console.print(f"Ticket #{ticket_id} is now {new_status}.")
+    console.print(f"Ticket #{ticket_id} is now {escape(new_status)}.")
 
 
 @app.command()
@@ -243,4 +249,4 @@ def assign(
         actor = get_staff(session, by) if by else None
         assignee = None if to == "nobody" else get_staff(session, to)
         assign_ticket(session, get_ticket(session, ticket_id), assignee, by=actor)
-    console.print(f"Ticket #{ticket_id} assigned to {to}.")
+    console.print(f"Ticket #{ticket_id} assigned to {escape(to)}.")

@@ -7,6 +7,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
@@ -48,7 +49,10 @@ def add(
     if json_out:
         print_json(data)
     else:
-        console.print(f"Added {data['name']} <{data['email']}> as {data['role']} ({data['level']})")
+        console.print(
+            f"Added {data['name']} <{data['email']}> as {data['role']} ({data['level']})",
+            markup=False,
+        )
 
 
 @user_app.command("list")
@@ -65,7 +69,11 @@ def list_(ctx: typer.Context, json_out: Json = False) -> None:
     table = Table("id", "name", "email", "role", "level")
     for r in rows:
         table.add_row(
-            str(r["id"]), str(r["name"]), str(r["email"]), str(r["role"]), str(r["level"])
+            str(r["id"]),
+            escape(str(r["name"])),
+            escape(str(r["email"])),
+            escape(str(r["role"])),
+            escape(str(r["level"])),
         )
     console.print(table)
 
@@ -87,8 +95,8 @@ def create(
     if json_out:
         print_json(data)
     else:
-        console.print(f"Token {data['id']} for {data['staff']} ({data['name']}):")
-        console.print(plain, highlight=False)
+        console.print(f"Token {data['id']} for {data['staff']} ({data['name']}):", markup=False)
+        console.print(plain, highlight=False, markup=False)
         console.print("[dim]Store it now: it cannot be shown again.[/]")
 
 
@@ -116,7 +124,7 @@ def tokens(ctx: typer.Context, json_out: Json = False) -> None:
     table = Table("id", "name", "staff", "prefix", "last used", "revoked")
     for r in rows:
         cells = [r["id"], r["name"], r["staff"], r["prefix"], r["last_used_at"] or "-"]
-        table.add_row(*(str(c) for c in cells), "yes" if r["revoked"] else "no")
+        table.add_row(*(escape(str(c)) for c in cells), "yes" if r["revoked"] else "no")
     console.print(table)
 
 
