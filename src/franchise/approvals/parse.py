@@ -33,7 +33,7 @@ from franchise.approvals.boundaries import (
 )
 from franchise.approvals.models import IMPACTS
 from franchise.yamldoc.loader import item_line, key_line, load, node_line
-from franchise.yamldoc.problems import Problem
+from franchise.yamldoc.problems import Problem, ProblemList
 
 KIND = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -48,13 +48,7 @@ MAX_AMOUNT = Decimal("9999999999.99")
 MAX_MINUTES = 525_600  # a year
 
 
-class _Collector:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def add(self, line: int, code: str, message: str) -> None:
-        self.problems.append(Problem(self.file, line, None, code, message))
+_Collector = ProblemList
 
 
 def parse_boundaries(

@@ -10,7 +10,7 @@ from typing import Any
 from franchise.escalation.definition import Conditions, Default, EscalationMap, Rule
 from franchise.runbooks.definition import DEFAULT_LEVELS
 from franchise.yamldoc.loader import item_line, key_line, load, node_line
-from franchise.yamldoc.problems import Problem
+from franchise.yamldoc.problems import Problem, ProblemList
 
 TOP_KEYS = ("levels", "runbook_emergency_levels", "rules", "default")
 RULE_KEYS = ("name", "when", "to", "emergency", "allow", "reason")
@@ -27,14 +27,7 @@ WHEN_KEYS = (
 DEFAULT_KEYS = ("to", "reason")
 
 
-class _Collector:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def add(self, line: int, code: str, message: str) -> None:
-        self.problems.append(Problem(self.file, line, None, code, message))
-
+class _Collector(ProblemList):
     def unknown(self, data: Any, allowed: tuple[str, ...], where: str, line: int) -> None:
         for key in data:
             if key not in allowed:

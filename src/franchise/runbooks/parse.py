@@ -15,7 +15,7 @@ from franchise.runbooks.definition import (
     Step,
 )
 from franchise.yamldoc.loader import item_line, key_line, load, node_line
-from franchise.yamldoc.problems import Problem
+from franchise.yamldoc.problems import Problem, ProblemList
 
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 STEP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -39,13 +39,7 @@ STEP_KEYS = {"kind", "text", "where", "options", "to", "estimate", "template"}
 ESTIMATE_KEYS = {"minutes", "cost", "impact", "kind"}
 
 
-class _Collector:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def add(self, line: int, code: str, message: str, step: str | None = None) -> None:
-        self.problems.append(Problem(self.file, line, step, code, message))
+_Collector = ProblemList
 
 
 def parse_runbook(text: str, file: str = "<runbook>") -> tuple[Runbook | None, list[Problem]]:

@@ -21,3 +21,14 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class ProblemList:
+    """Collects the problems of one file while a parser walks it."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, code: str, message: str, step: str | None = None) -> None:
+        self.problems.append(Problem(self.file, line, step, code, message))
