@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -314,21 +314,10 @@ def kpi_report(session: Session, *, weeks: int = 8, now: datetime | None = None)
 
 
 def _owner_waits(session: Session, since: datetime, now: datetime) -> list[OwnerWait]:
-    # Only tickets whose wait can overlap the window: some level/status change at or after
-    # `since` (a wait that ended inside it), or still at the owner (a wait not ended yet).
-    changed_lately = select(TicketEvent.ticket_id).where(
-        TicketEvent.field.in_(("level", "status")), TicketEvent.at >= since
-    )
-    still_at_owner = select(Ticket.id).where(Ticket.level == "owner")
     escalated = (
         select(TicketEvent.ticket_id)
         .where(TicketEvent.field == "level", TicketEvent.new_value == "owner")
         .where(TicketEvent.at <= now)
-        .where(
-            or_(
-                TicketEvent.ticket_id.in_(changed_lately), TicketEvent.ticket_id.in_(still_at_owner)
-            )
-        )
         .distinct()
     )
     rows = session.execute(
