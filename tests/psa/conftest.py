@@ -12,7 +12,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "psa"
 
 @pytest.fixture
 def integrated(db: Database) -> bool:
-    """Our tables exist (from the migration once merged); True when the migration made them."""
+    """The PSA and mail tables exist, made by the migrations."""
     return ensure_tables(db)
 
 

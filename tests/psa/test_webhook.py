@@ -21,7 +21,6 @@ from franchise.cli.context import CliContext
 from franchise.db import Database, utcnow
 from franchise.errors import InvalidInput
 from franchise.psa.models import WebhookEvent
-from franchise.psa.outbox import record_ticket_change
 from franchise.psa.webhook import MAX_AGE, deliver_outbox, verify_signature
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import change_ticket, create_ticket
@@ -77,14 +76,9 @@ def settings_for(url: str, secret: str = SECRET) -> PsaSettings:
 
 
 def change(session: Session, ticket: Ticket, **fields: Any) -> WebhookEvent | None:
-    """Change a ticket and return the outbox event it made, if any.
-
-    Once merged, change_ticket records the event itself and the call here finds nothing
-    new to say; before, the call here is what change_ticket will do.
-    """
+    """Change a ticket and return the outbox event the change wrote, if any."""
     before = len(pending(session))
-    events = change_ticket(session, ticket, actor=None, **fields)
-    record_ticket_change(session, ticket, [e.field or "" for e in events])
+    change_ticket(session, ticket, actor=None, **fields)
     made = pending(session)[before:]
     assert len(made) <= 1
     return made[0] if made else None
