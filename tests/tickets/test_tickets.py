@@ -70,3 +70,26 @@ def test_a_second_create_with_the_same_external_id_is_a_conflict(session: Sessio
     service.create_ticket(session, title="From e-mail", source="email", external_id="PSA-1")
     service.create_ticket(session, title="a", source="api", external_id="")
     service.create_ticket(session, title="b", source="api", external_id="")
+
+
+def test_views_open_status_and_ticket_number_search(session: Session) -> None:
+    tech = add_staff(session, name="Vi", email="vi@example.com", role="technician", level="L1")
+    mine = service.create_ticket(session, title="Mine")
+    service.change_ticket(session, mine, actor=tech, assignee_id=tech.id)
+    loose = service.create_ticket(session, title="Nobody's")
+    done = service.create_ticket(session, title="Finished")
+    service.change_ticket(session, done, actor=None, status="resolved")
+    up = service.create_ticket(session, title="Gone up")
+    service.change_ticket(session, up, actor=None, status="escalated")
+
+    def ids(**filters: object) -> set[int]:
+        return {t.id for t in service.list_tickets(session, **filters)}  # type: ignore[arg-type]
+
+    assert ids(view="mine", staff_id=tech.id) == {mine.id}
+    assert ids(view="unassigned", status="open") == {loose.id, up.id}
+    assert ids(view="escalated") == {up.id}
+    assert done.id not in ids(status="open")
+    assert done.id in ids(status="any")
+    assert ids(search=f"#{loose.id}") == {loose.id}
+    with pytest.raises(InvalidInput, match="unknown view 'team'"):
+        service.list_tickets(session, view="team")
