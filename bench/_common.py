@@ -6,6 +6,7 @@ bench/suggest_throughput.py (they put bench/ on sys.path first).
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import sys
@@ -110,6 +111,24 @@ def peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int, what: str, timeout: float = 90.0) -> None:
+    """Wait until a server has finished starting up (under 5% of a CPU for half a second):
+    `franchise serve` loads scikit-learn in the background after it starts answering."""
+
+    def idle() -> bool:
+        before = cpu_seconds(pid)
+        time.sleep(0.5)
+        return cpu_seconds(pid) - before < 0.025
+
+    wait_for(idle, f"{what} to be idle", timeout=timeout)
 
 
 def timed_ms(fn: Callable[[], Any], repeat: int, warmup: int = 2) -> list[float]:

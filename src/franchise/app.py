@@ -121,6 +121,8 @@ def _install_routes(app: FastAPI) -> None:
     from franchise.suggest import api as suggest_api
     from franchise.tickets import api as tickets_api
 
+    # Routes are matched in order: the webhooks, the busiest by far in a storm, go first.
+    app.include_router(alerts_api.router, prefix="/api/v1")
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(runbooks_api.router, prefix="/api/v1")
     app.include_router(suggest_api.router, prefix="/api/v1")
@@ -134,13 +136,13 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(audit_api.router, prefix="/api/v1")
     app.include_router(ask_api.router, prefix="/api/v1")
     app.include_router(drills_api.router, prefix="/api/v1")
-    app.include_router(alerts_api.router, prefix="/api/v1")
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FranchiseError)
     async def franchise_error(_request: Request, exc: FranchiseError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

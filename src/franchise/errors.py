@@ -13,6 +13,8 @@ class FranchiseError(Exception):
     code = "error"
     status = 400
     exit_code = 1
+    # Seconds a client should wait before trying again (sent as Retry-After), if it may.
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -59,3 +61,11 @@ class Refused(FranchiseError):
 
     code = "refused"
     status = 409
+
+
+class Unavailable(FranchiseError):
+    """Busy or restarting for a moment; the request may be sent again shortly."""
+
+    code = "unavailable"
+    status = 503
+    retry_after = 5

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import franchise.alerts.models  # noqa: F401 - the alert tables join the metadata
 from franchise.alerts import api as alerts_api
-from franchise.alerts.inbox import accept
+from franchise.alerts.inbox import receive, store
 from franchise.alerts.models import Integration
 from franchise.alerts.service import add_integration
 from franchise.alerts.worker import Report, process_pending
@@ -51,7 +51,7 @@ def make_integration(db: Database) -> Callable[..., tuple[Integration, str]]:
 def post(db: Database) -> Callable[..., int]:
     """Store a body in the inbox as the webhook would; returns the inbox id."""
 
-    def store(integration: Integration, body: bytes | str | dict[str, Any] | list[Any]) -> int:
+    def post_body(integration: Integration, body: bytes | str | dict[str, Any] | list[Any]) -> int:
         import json
 
         raw = (
@@ -60,11 +60,9 @@ def post(db: Database) -> Callable[..., int]:
             else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
         )
         with db.unit_of_work() as session:
-            return accept(
-                session, integration_id=integration.id, kind=integration.kind, body=raw, headers={}
-            ).inbox_id
+            return store(session, integration.id, receive(integration.kind, raw, {})).inbox_id
 
-    return store
+    return post_body
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from franchise.alerts.inbox import accept
+from franchise.alerts.inbox import receive, store
 from franchise.alerts.models import AlertGroup, InboxItem, Integration
 from franchise.alerts.service import add_integration
 from franchise.alerts.worker import TEST_HOLD_ENV
@@ -35,13 +35,8 @@ def fill_inbox(db: Database, items: int, integration_id: int | None = None) -> N
         alerts = [{"title": f"Shared {k}", "dedup_key": f"shared-{k}"} for k in range(SHARED_KEYS)]
         alerts.append({"title": f"Own {i}", "dedup_key": f"own-{i}"})
         with db.unit_of_work() as session:
-            accept(
-                session,
-                integration_id=integration_id,
-                kind="generic",
-                body=json.dumps({"alerts": alerts}).encode(),
-                headers={},
-            )
+            body = json.dumps({"alerts": alerts}).encode()
+            store(session, integration_id, receive("generic", body, {}))
 
 
 def start_worker(

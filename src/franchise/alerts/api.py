@@ -1,14 +1,15 @@
 """Alert webhooks: POST /hooks/{kind}/{token} (or the X-Franchise-Token header).
 
-The handler does the least it can: find the integration by its token (cached), parse the
-body to refuse a malformed one at once, store it with one INSERT, answer 202. Tickets are
-made afterwards by the in-process drainer or by `franchise worker`.
+The handler does the least it can: parse the body (to refuse a malformed one at once), have
+it stored, answer 202. Storing goes through the IntakeWriter (intake.py), which commits the
+bodies of concurrent webhooks together; the integration is found by its token (cached).
+Tickets are made afterwards by the in-process drainer or by `franchise worker`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request
@@ -16,7 +17,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from franchise.alerts.inbox import Accepted, accept
+from franchise.alerts.inbox import Accepted, Received, receive, store
+from franchise.alerts.intake import IntakeWriter
 from franchise.alerts.normalized import MalformedPayload
 from franchise.alerts.service import TokenCache, authenticate, check_kind
 from franchise.alerts.worker import Drainer, IntakeGate
@@ -31,18 +33,25 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the in-process drainer unless dedicated workers do the processing."""
     db = app.state.db
     settings = app.state.settings
-    drainer = None
+    drainer = writer = None
     # Only SQLite needs webhook writes to go first (one writer at a time); see IntakeGate.
-    app.state.alert_intake_gate = IntakeGate() if db.dialect == "sqlite" else None
+    gate = app.state.alert_intake_gate = IntakeGate() if db.dialect == "sqlite" else None
     # A Connection-bound database (the tests' rolled-back transaction) cannot be shared
-    # with a thread; such an app processes the inbox only when told to.
-    if settings.alerts_inline_worker and not isinstance(db.bind, Connection):
-        drainer = Drainer(db, gate=app.state.alert_intake_gate)
-        drainer.start()
+    # with a thread; such an app stores each webhook in the request's own transaction and
+    # processes the inbox only when told to.
+    if not isinstance(db.bind, Connection):
+        writer = IntakeWriter(db, _cache(app), gate=gate)
+        writer.start()
+        if settings.alerts_inline_worker:
+            drainer = Drainer(db, gate=gate)
+            drainer.start()
+    app.state.alert_intake_writer = writer
     app.state.alert_drainer = drainer
     try:
         yield
     finally:
+        if writer is not None:
+            writer.stop()
         if drainer is not None:
             drainer.stop()
 
@@ -80,9 +89,12 @@ async def _receive(request: Request, kind: str, token: str | None) -> JSONRespon
             "send the integration token in the URL (/hooks/{kind}/{token}) "
             "or the X-Franchise-Token header"
         )
-    headers = {name: value for name, value in request.headers.items()}
-    remote = request.client.host if request.client else None
-    accepted = await run_in_threadpool(_store, request.app, kind, token, body, headers, remote)
+    received = receive(kind, body, request.headers, request.client.host if request.client else None)
+    writer: IntakeWriter | None = getattr(request.app.state, "alert_intake_writer", None)
+    if writer is not None:
+        accepted = await writer.submit(kind, token, received)
+    else:
+        accepted = await run_in_threadpool(_store, request.app, kind, token, received)
     if accepted.error:
         return JSONResponse(
             {
@@ -109,26 +121,17 @@ async def _receive(request: Request, kind: str, token: str | None) -> JSONRespon
     return JSONResponse(data, status_code=202)
 
 
-def _store(
-    app: FastAPI, kind: str, token: str, body: bytes, headers: dict[str, str], remote: str | None
-) -> Accepted:
+def _store(app: FastAPI, kind: str, token: str, received: Received) -> Accepted:
+    """One webhook in its own transaction: for an app without the writer thread."""
     db: Database = app.state.db
     cache = _cache(app)
     cached = cache.get(token)
-    gate: IntakeGate | None = getattr(app.state, "alert_intake_gate", None)
-    with gate.writing() if gate is not None else nullcontext(), db.unit_of_work() as session:
+    with db.unit_of_work() as session:
         if cached is None:
             cached = cache.put(token, authenticate(session, kind, token))
         elif cached.kind != kind:
             authenticate(session, kind, token)  # raises with the right message
-        return accept(
-            session,
-            integration_id=cached.id,
-            kind=kind,
-            body=body,
-            headers=headers,
-            remote=remote,
-        )
+        return store(session, cached.id, received)
 
 
 def _cache(app: FastAPI) -> TokenCache:

@@ -7,7 +7,7 @@ item (see worker.py) re-checks the claim in its own transaction and marks it `do
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +24,11 @@ from franchise.integrations import load_json, parse_payload
 KEPT_HEADERS = ("content-type", "user-agent", "x-forwarded-for", "x-real-ip", "content-length")
 
 
+# Core, not the ORM unit of work, and all of a batch's rows in one statement: the hot path of
+# a storm. sort_by_parameter_order: the ids come back in the order of the rows.
+_INSERT = insert(InboxItem).returning(InboxItem.id, sort_by_parameter_order=True)
+
+
 @dataclass(frozen=True)
 class Accepted:
     inbox_id: int
@@ -31,46 +36,64 @@ class Accepted:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Received:
+    """A webhook body read and parsed, ready to be stored: the work done before the INSERT."""
+
+    kind: str
+    text: str
+    headers: dict[str, str]
+    alerts: list[NormalizedAlert]
+    error: str | None
+
+
 def parse_body(kind: str, body: bytes | str) -> list[NormalizedAlert]:
     return parse_payload(kind, load_json(body))
 
 
-def accept(
-    session: Session,
-    *,
-    integration_id: int,
-    kind: str,
-    body: bytes,
-    headers: Mapping[str, str],
-    remote: str | None = None,
-) -> Accepted:
-    """Store the body first; a malformed one is stored as `rejected` with the reason."""
+def receive(
+    kind: str, body: bytes, headers: Mapping[str, str], remote: str | None = None
+) -> Received:
+    """Parse a body and keep the headers worth keeping; a malformed body is kept with why."""
     kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
     if remote:
         kept["remote"] = remote
     text = body.decode("utf-8", errors="replace")
     try:
-        alerts = parse_body(kind, body)
-        error = None
+        return Received(kind, text, kept, parse_body(kind, body), None)
     except MalformedPayload as exc:
-        alerts, error = [], exc.message
-    # One INSERT ... RETURNING, not the ORM unit of work: this is the hot path of a storm.
-    inbox_id = session.execute(
-        insert(InboxItem)
-        .values(
-            integration_id=integration_id,
-            kind=kind,
-            received_at=utcnow(),
-            headers=kept,
-            body=text,
-            alert_count=len(alerts),
-            state="rejected" if error else "pending",
-            attempts=0,
-            error=error,
-        )
-        .returning(InboxItem.id)
-    ).scalar_one()
-    return Accepted(int(inbox_id), alerts, error)
+        return Received(kind, text, kept, [], exc.message)
+
+
+def store(session: Session, integration_id: int, received: Received) -> Accepted:
+    """Store one received body: `pending`, or `rejected` with the reason when malformed."""
+    return store_many(session, [(integration_id, received)])[0]
+
+
+def store_many(session: Session, items: Sequence[tuple[int, Received]]) -> list[Accepted]:
+    """Store received bodies (integration id, body) with one INSERT ... RETURNING."""
+    if not items:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            "integration_id": integration_id,
+            "kind": received.kind,
+            "received_at": now,
+            "headers": received.headers,
+            "body": received.text,
+            "alert_count": len(received.alerts),
+            "state": "rejected" if received.error else "pending",
+            "attempts": 0,
+            "error": received.error,
+        }
+        for integration_id, received in items
+    ]
+    ids = session.connection().execute(_INSERT, rows).scalars().all()
+    return [
+        Accepted(int(inbox_id), received.alerts, received.error)
+        for inbox_id, (_, received) in zip(ids, items, strict=True)
+    ]
 
 
 def claim(
