@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from franchise.db import Database
 from franchise.errors import InvalidInput
-from franchise.orgsettings.service import OrgConfig, get_config, set_setting
+from franchise.orgsettings.models import OrgSetting
+from franchise.orgsettings.service import OrgConfig, get_config, get_setting, set_setting
 from franchise.orgsettings.values import parse_business_hours
 from tests.contacts.helpers import Invoker, api_client, bearer_tokens
 
@@ -29,6 +30,7 @@ def test_defaults_when_nothing_is_stored(session: Session) -> None:
         "drill_cadence_days": 30,
         "currency": "USD",
         "org_name": "Your MSP",
+        "auto_send_resolved_message": False,
     }
 
 
@@ -69,6 +71,12 @@ def test_setting_again_replaces_the_value(session: Session) -> None:
         ("drill_cadence_days", "yearly", "setting 'drill_cadence_days'.*monthly"),
         ("currency", "EURO", "setting 'currency'.*ISO 4217"),
         ("org_name", "   ", "setting 'org_name'"),
+        (
+            "auto_send_resolved_message",
+            "sometimes",
+            "setting 'auto_send_resolved_message'.*on or off",
+        ),
+        ("auto_send_resolved_message", "", "setting 'auto_send_resolved_message'"),
         ("colour", "blue", "unknown setting 'colour' \\(use timezone, business_hours"),
     ],
 )
@@ -78,6 +86,29 @@ def test_bad_values_name_the_key_and_the_accepted_form(
     with pytest.raises(InvalidInput, match=expected):
         set_setting(session, key, value)
     assert get_config(session) == OrgConfig()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("on", True), ("YES", True), ("true", True), (True, True), ("off", False), ("0", False)],
+)
+def test_auto_send_resolved_message_is_a_switch(
+    session: Session, value: object, expected: bool
+) -> None:
+    assert (
+        set_setting(session, "auto_send_resolved_message", value).auto_send_resolved_message
+        is expected
+    )
+    assert get_setting(session, "auto_send_resolved_message") is expected
+
+
+def test_one_setting_is_read_without_the_others(session: Session) -> None:
+    session.add(OrgSetting(key="timezone", value={"value": "Mars/Olympus"}))
+    assert get_setting(session, "auto_send_resolved_message") is False
+    with pytest.raises(InvalidInput, match="stored setting 'timezone'"):
+        get_setting(session, "timezone")
+    with pytest.raises(InvalidInput, match="unknown setting 'colour'"):
+        get_setting(session, "colour")
 
 
 def test_business_hours_accepts_json_and_text_forms() -> None:
@@ -110,6 +141,18 @@ def test_cli_set_and_show(db: Database, tmp_path: Path) -> None:
     assert "mon-fri 07:30-17:00" in table
 
 
+def test_cli_switches_the_resolved_message_on_and_off(db: Database, tmp_path: Path) -> None:
+    run = Invoker(db, tmp_path)
+    result = run("settings", "set", "auto_send_resolved_message", "on")
+    assert result.exit_code == 0, result.output
+    assert "auto_send_resolved_message = on" in result.output
+    assert json.loads(run("settings", "show", "--json").output)["auto_send_resolved_message"]
+    assert (
+        "auto_send_resolved_message = off"
+        in run("settings", "set", "auto_send_resolved_message", "off").output
+    )
+
+
 def test_cli_bad_value_is_a_red_line_not_a_traceback(db: Database, tmp_path: Path) -> None:
     result = Invoker(db, tmp_path)("settings", "set", "timezone", "Berlin")
     assert result.exit_code == 2
@@ -140,3 +183,10 @@ def test_api_settings_read_by_staff_changed_by_managers_only(db: Database, tmp_p
         assert "setting 'timezone'" in bad.json()["error"]
         after = client.get("/api/v1/settings", headers=headers["L1"]).json()
         assert (after["timezone"], after["business_hours"]["start"]) == ("UTC", "10:00")
+        switched = client.put(
+            "/api/v1/settings/auto_send_resolved_message",
+            json={"value": True},
+            headers=headers["owner"],
+        )
+        assert switched.status_code == 200, switched.text
+        assert switched.json()["auto_send_resolved_message"] is True

@@ -68,6 +68,24 @@ def test_owner_saves_organisation_settings_with_errors_next_to_fields(
     assert browser_log.errors == []
 
 
+def test_owner_switches_the_resolved_message_on_and_off(
+    page: Page, db: Database, owner: Member, sign_in_as: SignIn
+) -> None:
+    sign_in_as(page, owner)
+    page.goto("/settings")
+    form = page.locator("#organisation form")
+    switch = form.get_by_label("E-mail the client the resolved message when a ticket is resolved")
+    expect(switch).not_to_be_checked()
+    for on in (True, False):
+        switch.set_checked(on)
+        form.get_by_role("button", name="Save organisation settings").click()
+        expect(page.get_by_role("status")).to_contain_text("Organisation settings saved")
+        # An unticked box sends nothing: that must store "off", not keep "on".
+        expect(switch).to_be_checked(checked=on)
+        with db.unit_of_work() as session:
+            assert get_config(session).auto_send_resolved_message is on
+
+
 def test_secrets_are_write_only(
     page: Page, db: Database, owner: Member, sign_in_as: SignIn, browser_log: BrowserLog
 ) -> None:

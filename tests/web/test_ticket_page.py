@@ -6,9 +6,14 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from franchise.db import Database
+from franchise.orgsettings.service import set_setting
 from tests.web.conftest import SCREENSHOTS, BrowserLog, Member, QueueData
 from tests.web.test_vpn_scenario import (  # noqa: F401 - fixtures used by name
+    CONTACT,
+    Mailbox,
     answer,
+    mailbox,
     make_vpn_ticket,
     runner,
     start_vpn_run,
@@ -140,6 +145,50 @@ def test_sending_without_smtp_set_up_says_what_to_set(
     expect(composer.get_by_label("Template")).to_have_value("request-received")
     composer.get_by_role("button", name="Send e-mail").click()
     expect(composer.get_by_role("alert")).to_contain_text("FRANCHISE_SMTP_HOST")
+
+
+def test_resolving_e_mails_the_client_when_the_organisation_sends_it_on_resolve(
+    page: Page,
+    db: Database,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+    mailbox: Mailbox,  # noqa: F811
+    browser_log: BrowserLog,
+) -> None:
+    with db.unit_of_work() as session:
+        set_setting(session, "auto_send_resolved_message", "on")
+    sign_in_as(page, make_staff())
+    ticket_id = make_vpn_ticket()
+    page.goto(f"/tickets/{ticket_id}")
+    done = page.locator("#done")
+    done.get_by_role("button", name="Resolve ticket").click()
+    expect(done.get_by_role("status")).to_contain_text(f"Resolved message sent to {CONTACT}")
+    expect(page.locator("#ticket-head .badges")).to_contain_text("Resolved")
+    expect(page.locator("#history")).to_contain_text(f"e-mailed {CONTACT}")
+    [sent] = mailbox.messages
+    assert sent["To"] == CONTACT
+    assert str(sent["Subject"]) == f"[#{ticket_id}] Your VPN connection is working again"
+    assert browser_log.errors == []
+
+
+def test_resolving_without_smtp_still_resolves_and_says_why_no_e_mail_went(
+    page: Page,
+    db: Database,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    with db.unit_of_work() as session:
+        set_setting(session, "auto_send_resolved_message", "on")
+    sign_in_as(page, make_staff())
+    page.goto(f"/tickets/{make_vpn_ticket()}")
+    done = page.locator("#done")
+    done.get_by_role("button", name="Resolve ticket").click()
+    expect(done.get_by_role("alert")).to_contain_text("Resolved message not sent")
+    expect(done.get_by_role("alert")).to_contain_text("FRANCHISE_SMTP_HOST")
+    expect(page.locator("#ticket-head .badges")).to_contain_text("Resolved")
+    expect(page.locator("#history")).to_contain_text("did not e-mail the client")
 
 
 def test_the_page_works_without_javascript(

@@ -14,6 +14,8 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, dict):
         from franchise.orgsettings.values import parse_business_hours
 
@@ -44,11 +46,11 @@ def set_(
         str,
         typer.Argument(
             help="timezone, business_hours, kpi_target_max, drill_days, drill_cadence_days, "
-            "currency or org_name."
+            "currency, org_name or auto_send_resolved_message."
         ),
     ],
     value: Annotated[
-        str, typer.Argument(help="e.g. Europe/Berlin, 'mon-fri 08:00-18:00', 2, monthly, EUR.")
+        str, typer.Argument(help="e.g. Europe/Berlin, 'mon-fri 08:00-18:00', 2, monthly, EUR, on.")
     ],
     json_out: Json = False,
 ) -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from franchise.cli.context import Json, console, get_context, print_json
+from franchise.cli.context import Json, console, err_console, get_context, print_json
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -186,26 +186,38 @@ def resolve(
     ] = None,
     json_out: Json = False,
 ) -> None:
-    """Resolve a ticket once its done checklist is ticked."""
+    """Resolve a ticket once its done checklist is ticked (and e-mail the client, if set)."""
     from franchise.accounts.service import get_staff
-    from franchise.tickets.lifecycle import resolve_ticket
     from franchise.tickets.service import get_ticket
+    from franchise.tickets.workflow import resolve as resolve_ticket
 
-    with get_context(ctx).database().unit_of_work() as session:
+    context = get_context(ctx)
+    with context.database().unit_of_work() as session:
         ticket = get_ticket(session, ticket_id)
-        done = resolve_ticket(
-            session, ticket, by=get_staff(session, by), override_reason=override_reason
+        done, sent = resolve_ticket(
+            session,
+            ticket,
+            by=get_staff(session, by),
+            settings=context.settings,
+            override_reason=override_reason,
         )
         data = {
             "id": ticket.id,
             "status": ticket.status,
             "done": done.to_dict(),
-            "offer_message": "resolved",
+            "resolved_message": sent.to_dict(),
+            "offer_message": None if sent.status == "sent" else "resolved",
         }
     if json_out:
         print_json(data)
         return
     console.print(f"Ticket #{data['id']} resolved.")
+    if sent.status == "sent":
+        console.print(sent.text, highlight=False, markup=False)
+        return
+    if sent.status != "off":
+        # The resolve stands (exit 0); what went wrong with the message is on the ticket too.
+        err_console.print(sent.text, style="yellow", highlight=False, markup=False)
     console.print(
         f"Tell the client: franchise message send resolved --ticket {data['id']} --by {by}",
         markup=False,

@@ -28,6 +28,7 @@ from franchise.messages.smtp import DeliveryError, SmtpConfig, build_email, chec
 from franchise.messages.timing import default_next_update, format_when
 from franchise.orgsettings.models import OrgSetting
 from franchise.orgsettings.secrets import effective_settings
+from franchise.orgsettings.service import get_setting
 from franchise.policydocs import service as policydocs
 from franchise.policydocs.models import PolicyRevision
 from franchise.runbooks import service as runbooks
@@ -37,8 +38,10 @@ from franchise.tickets.service import add_note
 
 KIND = "templates"
 STARTER = Path(__file__).resolve().parent.parent / "starter" / "templates.yaml"
-# Until organisation settings carry a name, an "organisation" row {"name": ...} sets it.
+# Older databases name the organisation in an "organisation" row {"name": ...}; the
+# org_name setting (Settings page, `franchise settings set org_name`) wins over it.
 ORG_SETTING = "organisation"
+AUTO_SEND_SETTING = "auto_send_resolved_message"
 DEFAULT_ORG_NAME = "IT Support"
 NO_TECHNICIAN = {"name": "The service desk", "email": ""}
 
@@ -296,9 +299,12 @@ def _runbook_position(session: Session, ticket: Ticket) -> tuple[str | None, dic
 
 
 def _org_name(session: Session) -> str:
-    row = session.get(OrgSetting, ORG_SETTING)
-    name = row.value.get("name") if row is not None else None
-    return str(name).strip() if name and str(name).strip() else DEFAULT_ORG_NAME
+    for key, field in (("org_name", "value"), (ORG_SETTING, "name")):
+        row = session.get(OrgSetting, key)
+        name = str((row.value or {}).get(field) or "").strip() if row is not None else ""
+        if name:
+            return name
+    return DEFAULT_ORG_NAME
 
 
 # --- sending and the record --------------------------------------------------------------
@@ -353,6 +359,49 @@ def send_message(
     )
     session.flush()
     return message
+
+
+@dataclass(frozen=True)
+class AutoSend:
+    """What resolving did about the client's resolved message."""
+
+    status: str  # off | sent | failed | skipped
+    text: str = ""  # where it went, or why not: "Resolved message sent to ..."
+    message: TicketMessage | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "text": self.text,
+            "message": message_dict(self.message) if self.message is not None else None,
+        }
+
+
+def send_resolved_message(
+    session: Session, ticket: Ticket, *, by: Staff, settings: Settings
+) -> AutoSend:
+    """Send the client the resolved message when the organisation has switched that on.
+
+    Never raises for a problem of set-up or data: the ticket is resolved by now and must stay
+    so. No contact address, SMTP not set up or a template that does not render is written to
+    the ticket history as the reason nothing was sent; a refused delivery is recorded as a
+    failed message, exactly as when sent by hand.
+    """
+    try:
+        if not get_setting(session, AUTO_SEND_SETTING):
+            return AutoSend("off")
+        # The savepoint keeps a refusal from leaving part of a message behind.
+        with session.begin_nested():
+            message = send_message(session, ticket, template="resolved", by=by, settings=settings)
+    except FranchiseError as exc:
+        text = f"Resolved message not sent: {exc.message}"
+        add_note(session, ticket, actor=by, kind="message_skipped", note=text)
+        session.flush()
+        return AutoSend("skipped", text)
+    if message.status == "failed":
+        text = f"Resolved message not delivered to {message.to_address}: {message.error}"
+        return AutoSend("failed", text, message)
+    return AutoSend("sent", f"Resolved message sent to {message.to_address}", message)
 
 
 def check_delivered(message: TicketMessage) -> None:

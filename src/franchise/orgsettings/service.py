@@ -13,22 +13,31 @@ from franchise.errors import InvalidInput
 from franchise.orgsettings.models import OrgSetting
 from franchise.orgsettings.values import KEYS, OrgConfig, parse_value, stored_form
 
-__all__ = ["KEYS", "OrgConfig", "get_config", "set_setting"]
+__all__ = ["KEYS", "OrgConfig", "get_config", "get_setting", "set_setting"]
 
 
 def get_config(session: Session) -> OrgConfig:
     """Every setting, stored value or default; a stored value that no longer parses is an error."""
-    config = OrgConfig()
-    changes: dict[str, Any] = {}
-    for row in session.scalars(select(OrgSetting).where(OrgSetting.key.in_(KEYS))):
-        raw = (row.value or {}).get("value")
-        try:
-            changes[row.key] = parse_value(row.key, raw)
-        except InvalidInput as exc:
-            raise InvalidInput(
-                f"stored {exc.message}; fix it with `franchise settings set {row.key} ...`"
-            ) from None
-    return replace(config, **changes)
+    rows = session.scalars(select(OrgSetting).where(OrgSetting.key.in_(KEYS)))
+    return replace(OrgConfig(), **{row.key: _parsed(row) for row in rows})
+
+
+def get_setting(session: Session, key: str) -> Any:
+    """One setting, stored value or default, without reading (or failing on) the others."""
+    if key not in KEYS:
+        raise InvalidInput(f"unknown setting '{key}' (use {', '.join(KEYS)})")
+    row = session.get(OrgSetting, key)
+    return getattr(OrgConfig(), key) if row is None else _parsed(row)
+
+
+def _parsed(row: OrgSetting) -> Any:
+    raw = (row.value or {}).get("value")
+    try:
+        return parse_value(row.key, raw)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"stored {exc.message}; fix it with `franchise settings set {row.key} ...`"
+        ) from None
 
 
 def set_setting(session: Session, key: str, raw_value: object) -> OrgConfig:

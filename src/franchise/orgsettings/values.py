@@ -55,6 +55,7 @@ class OrgConfig:
     drill_cadence_days: int = 30
     currency: str = "USD"
     org_name: str = "Your MSP"
+    auto_send_resolved_message: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -69,6 +70,7 @@ class OrgConfig:
             "drill_cadence_days": self.drill_cadence_days,
             "currency": self.currency,
             "org_name": self.org_name,
+            "auto_send_resolved_message": self.auto_send_resolved_message,
         }
 
 
@@ -197,6 +199,22 @@ def parse_org_name(raw: object) -> str:
     return text
 
 
+_ON = ("on", "true", "yes", "1")
+_OFF = ("off", "false", "no", "0")
+
+
+def _switch_parser(key: str) -> Callable[[object], bool]:
+    def parse(raw: object) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        text = raw.strip().lower() if isinstance(raw, str) else ""
+        if text in _ON or text in _OFF:
+            return text in _ON
+        raise _fail(key, "on or off (also true/false, yes/no, 1/0)", raw)
+
+    return parse
+
+
 PARSERS: dict[str, Callable[[object], Any]] = {
     "timezone": parse_timezone,
     "business_hours": parse_business_hours,
@@ -205,6 +223,7 @@ PARSERS: dict[str, Callable[[object], Any]] = {
     "drill_cadence_days": _int_parser("drill_cadence_days", 1, 365, _CADENCE_WORDS),
     "currency": parse_currency,
     "org_name": parse_org_name,
+    "auto_send_resolved_message": _switch_parser("auto_send_resolved_message"),
 }
 KEYS = tuple(PARSERS)
 

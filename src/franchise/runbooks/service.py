@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -18,7 +18,7 @@ from franchise.runbooks import engine
 from franchise.runbooks.definition import Runbook as RunbookDef
 from franchise.runbooks.lint import LintContext, lint_source
 from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
-from franchise.tickets.models import Ticket
+from franchise.tickets.models import Ticket, TicketEvent
 from franchise.yamldoc.problems import Problem
 
 STARTER = Path(__file__).resolve().parent.parent / "starter" / "runbooks"
@@ -366,6 +366,24 @@ def use_counts(session: Session) -> dict[int, int]:
         select(RunbookRun.runbook_id, func.count()).group_by(RunbookRun.runbook_id)
     )
     return {int(rid): int(n) for rid, n in rows}
+
+
+def ticket_stats(session: Session) -> dict[str, tuple[int, int]]:
+    """Per runbook key: (tickets that used it, how many of them escalated).
+
+    A ticket counts as escalated when its level was ever changed, it is above L1, or its
+    status is `escalated` (imported that way) — as for stale runbooks (lessons.stale).
+    """
+    level_changed = select(TicketEvent.ticket_id).where(TicketEvent.field == "level")
+    escalated = or_(
+        Ticket.status == "escalated", Ticket.level != "L1", Ticket.id.in_(level_changed)
+    )
+    rows = session.execute(
+        select(Ticket.runbook_key, func.count(), func.sum(case((escalated, 1), else_=0)))
+        .where(Ticket.runbook_key.is_not(None))
+        .group_by(Ticket.runbook_key)
+    )
+    return {str(key): (int(total), int(esc or 0)) for key, total, esc in rows}
 
 
 def problems_to_text(problems: Sequence[Problem]) -> str:

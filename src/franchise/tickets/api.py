@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from franchise.accounts.service import get_staff
 from franchise.escalation.service import refresh_escalation
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
 from franchise.runbooks.schemas import RunAnswer, RunStart
-from franchise.tickets import lifecycle
+from franchise.settings import Settings
+from franchise.tickets import lifecycle, workflow
 from franchise.tickets.present import ticket_dict
 from franchise.tickets.schemas import DoneCheck, ResolveRequest, TicketCreate, TicketUpdate
 from franchise.tickets.service import change_ticket, get_ticket, list_tickets
@@ -92,12 +93,23 @@ def check(
 
 @router.post("/tickets/{ticket_id}/resolve")
 def resolve(
-    ticket_id: int, body: ResolveRequest, session: DbSession, staff: CurrentStaff
+    ticket_id: int,
+    body: ResolveRequest,
+    request: Request,
+    session: DbSession,
+    staff: CurrentStaff,
 ) -> dict[str, Any]:
+    """Resolve; `resolved_message` says whether the client was e-mailed (when the organisation
+    sends it on resolve) and `offer_message` names the stage to send by hand otherwise."""
+    settings = request.app.state.settings
+    assert isinstance(settings, Settings)
     ticket = get_ticket(session, ticket_id)
-    lifecycle.resolve_ticket(session, ticket, by=staff, override_reason=body.override_reason)
+    _done, sent = workflow.resolve(
+        session, ticket, by=staff, settings=settings, override_reason=body.override_reason
+    )
     data = ticket_dict(session, ticket)
-    data["offer_message"] = "resolved"
+    data["resolved_message"] = sent.to_dict()
+    data["offer_message"] = None if sent.status == "sent" else "resolved"
     return data
 
 

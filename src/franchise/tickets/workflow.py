@@ -1,4 +1,4 @@
-"""Opening a ticket: store it, suggest a runbook and attach the best one."""
+"""Opening a ticket (store it, suggest and attach a runbook), running it, and resolving it."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import request_for_action_step
 from franchise.errors import InvalidInput, Refused
 from franchise.escalation.service import refresh_escalation
+from franchise.messages.service import AutoSend, send_resolved_message
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import Runbook, RunbookRun
+from franchise.settings import Settings
 from franchise.suggest.index import Suggestion
 from franchise.suggest.service import suggest
+from franchise.tickets.lifecycle import DoneList, resolve_ticket
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import create_ticket
 
@@ -108,6 +111,20 @@ def step_back(session: Session, ticket: Ticket, *, actor: Staff | None) -> RunSt
     state = runbooks.back_run(session, run)
     refresh_escalation(session, ticket, actor=actor)
     return state
+
+
+def resolve(
+    session: Session,
+    ticket: Ticket,
+    *,
+    by: Staff,
+    settings: Settings,
+    override_reason: str | None = None,
+) -> tuple[DoneList, AutoSend]:
+    """Resolve the ticket, then send the client the resolved message if the organisation
+    sends it on resolve. The message cannot undo the resolve: `AutoSend` says what happened."""
+    done = resolve_ticket(session, ticket, by=by, override_reason=override_reason)
+    return done, send_resolved_message(session, ticket, by=by, settings=settings)
 
 
 def _ask_approval_if_action(

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -27,7 +27,6 @@ from franchise.runbooks import service as runbooks
 from franchise.runbooks.flowchart import render_svg
 from franchise.runbooks.lint import lint_source
 from franchise.runbooks.models import Runbook, RunbookRevision
-from franchise.tickets.models import Ticket, TicketEvent
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.deps import DbSession
 from franchise.web.editor import (
@@ -91,28 +90,10 @@ RunbookEditor = Annotated[SignedIn, Depends(require_runbook_editor)]
 # --- library and runbook page -----------------------------------------------------------
 
 
-def ticket_stats(session: Session) -> dict[str, tuple[int, int]]:
-    """Per runbook key: (tickets that used it, how many of them escalated).
-
-    A ticket counts as escalated when its level was ever changed, it is above L1, or its
-    status is `escalated` (imported that way) — as for stale runbooks (lessons.stale).
-    """
-    level_changed = select(TicketEvent.ticket_id).where(TicketEvent.field == "level")
-    escalated = or_(
-        Ticket.status == "escalated", Ticket.level != "L1", Ticket.id.in_(level_changed)
-    )
-    rows = session.execute(
-        select(Ticket.runbook_key, func.count(), func.sum(case((escalated, 1), else_=0)))
-        .where(Ticket.runbook_key.is_not(None))
-        .group_by(Ticket.runbook_key)
-    )
-    return {str(key): (int(total), int(esc or 0)) for key, total, esc in rows}
-
-
 @router.get("/runbooks")
 def runbook_list(request: Request, session: DbSession, user: CurrentUser) -> Response:
     runs = runbooks.use_counts(session)
-    stats = ticket_stats(session)
+    stats = runbooks.ticket_stats(session)
     items = []
     for row in runbooks.list_runbooks(session):
         tickets, escalated = stats.get(row.key, (0, 0))
@@ -218,7 +199,7 @@ def runbook_page(
         # Found by category: send the browser to the runbook's own address.
         return RedirectResponse(f"/runbooks/{row.key}", 303)
     parsed = runbooks.definition(session, row, revision)
-    stats = ticket_stats(session).get(row.key, (0, 0))
+    stats = runbooks.ticket_stats(session).get(row.key, (0, 0))
     context = {
         "row": row,
         "rb": parsed,

@@ -65,6 +65,7 @@ def _org_form(config: OrgConfig) -> dict[str, str]:
         "drill_days": str(config.drill_days),
         "drill_cadence_days": str(config.drill_cadence_days),
         "currency": config.currency,
+        "auto_send_resolved_message": "on" if config.auto_send_resolved_message else "off",
     }
 
 
@@ -154,6 +155,8 @@ def save_organisation(
     drill_days: Annotated[str, Form()] = "",
     drill_cadence_days: Annotated[str, Form()] = "",
     currency: Annotated[str, Form()] = "",
+    # A checkbox: the browser sends nothing when it is unticked.
+    auto_send_resolved_message: Annotated[str, Form()] = "off",
 ) -> Response:
     """Check every field first, and store only when all are valid (nothing half-saved)."""
     typed = {
@@ -164,6 +167,7 @@ def save_organisation(
         "drill_days": drill_days,
         "drill_cadence_days": drill_cadence_days,
         "currency": currency,
+        "auto_send_resolved_message": auto_send_resolved_message,
     }
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}

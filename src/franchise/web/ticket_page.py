@@ -3,16 +3,14 @@ done checklist, Ask the owner, lessons and the full history.
 
 Every action is a form POST. htmx posts get the page's live panels back as out-of-band swaps
 (so one answer updates the runner, the escalation panel and the history together); without
-JavaScript the same form redirects back to the page, or shows it with the refusal.
+JavaScript the same form redirects back to the page, or shows it with the refusal. What the
+page shows is built in web/ticket_view.py; the handlers here call a service and answer.
 """
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -20,266 +18,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from franchise.accounts.models import Staff
-from franchise.accounts.service import get_staff, list_staff
+from franchise.accounts.service import get_staff
 from franchise.approvals.models import ApprovalRequest
-from franchise.approvals.service import list_requests, request_approval
-from franchise.ask.answer import STAGE_FOR_STATUS
-from franchise.ask.service import ask_owner, pending_step
-from franchise.clients.service import get_client
-from franchise.contacts.models import REASONS
-from franchise.drills.service import active_drill, window
+from franchise.approvals.service import request_approval
+from franchise.ask.service import ask_owner
 from franchise.errors import Conflict, FranchiseError, InvalidInput
-from franchise.escalation.service import (
-    check_escalation,
-    current_map,
-    escalate_ticket,
-    refusal_hint,
-)
-from franchise.lessons.service import add_lesson, list_lessons
-from franchise.messages.definition import STAGES
-from franchise.messages.service import (
-    choose_template,
-    load_templates,
-    render_for_ticket,
-    send_message,
-)
+from franchise.escalation.service import escalate_ticket, refusal_hint
+from franchise.lessons.service import add_lesson
+from franchise.messages.service import AutoSend, send_message
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import RunbookRun
-from franchise.suggest.service import suggest
 from franchise.tickets import lifecycle, workflow
-from franchise.tickets.models import STATUSES, Ticket, TicketEvent
-from franchise.tickets.service import get_ticket, history
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import get_ticket
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.deps import DbSession
 from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
+from franchise.web.ticket_view import Notice, page_context, preview, staff_row
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 T = TypeVar("T")
 Text = Annotated[str, Form(max_length=5000)]
-# Statuses a technician sets by hand; resolving goes through the done checklist.
-MANUAL_STATUSES = tuple(s for s in STATUSES if s not in ("resolved", "closed"))
-
-
-@dataclass(frozen=True)
-class Notice:
-    """The outcome of an action, shown inside the panel it belongs to."""
-
-    panel: str
-    tone: str  # ok | error | warn | info
-    text: str
-    lines: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    at: datetime
-    who: str
-    action: str
-    note: str = ""
-    kind: str = "event"
-
-
-@dataclass
-class Runner:
-    """The ticket's latest run as the runner shows it."""
-
-    run: RunbookRun
-    state: RunState
-    answered: list[dict[str, Any]] = field(default_factory=list)
-    inputs: list[tuple[str, str]] = field(default_factory=list)
-    approval: ApprovalRequest | None = None
-
-
-# --- reading --------------------------------------------------------------------------------
-
-
-def _staff_row(session: Session, user: SignedIn) -> Staff:
-    return get_staff(session, user.staff_id)
-
-
-def _runner(session: Session, ticket: Ticket) -> Runner | None:
-    run = runbooks.latest_run(session, ticket)
-    if run is None:
-        return None
-    state = runbooks.run_state(session, run)
-    labels = {i.id: i.label for i in state.runbook.inputs}
-    runner = Runner(run=run, state=state)
-    runner.inputs = [(labels.get(k, k), str(v)) for k, v in (run.inputs or {}).items() if v]
-    for step in runbooks.run_steps(session, run):
-        defined = state.runbook.steps.get(step.step_id)
-        runner.answered.append(
-            {"step": step.step_id, "text": defined.text if defined else "", "row": step}
-        )
-    if state.step.kind == "action":
-        runner.approval = next(
-            (
-                r
-                for r in list_requests(session, ticket=ticket)
-                if r.run_id == run.id and r.step_id == state.current
-            ),
-            None,
-        )
-    return runner
-
-
-def _suggestions(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
-    """The best runbooks for the ticket, the attached one first, each with its inputs."""
-    found = suggest(session, f"{ticket.title}\n{ticket.body}")
-    rows: list[dict[str, Any]] = [
-        {"key": s.key, "title": s.title, "why": s.why, "score": s.score} for s in found
-    ]
-    if ticket.runbook_key and all(r["key"] != ticket.runbook_key for r in rows):
-        try:
-            attached = runbooks.get_runbook(session, ticket.runbook_key)
-        except FranchiseError:
-            attached = None
-        if attached is not None:
-            rows.insert(0, {"key": attached.key, "title": attached.title, "why": "", "score": 0})
-    rows.sort(key=lambda r: r["key"] != ticket.runbook_key)
-    for row in rows:
-        parsed = runbooks.definition(session, runbooks.get_runbook(session, row["key"]))
-        row["inputs"] = parsed.inputs
-        row["attached"] = row["key"] == ticket.runbook_key
-    return rows
-
-
-def _composer(session: Session, ticket: Ticket, me: Staff, runner: Runner | None) -> dict[str, Any]:
-    runbook_key = runner.state.runbook.key if runner else ticket.runbook_key
-    templates = [t for t in load_templates(session).templates if t.runbook in (None, runbook_key)]
-    groups = [(stage, [t for t in templates if t.stage == stage]) for stage in STAGES]
-    if ticket.status in ("resolved", "closed") or (runner and runner.state.outcome == "resolved"):
-        stage = "resolved"
-    elif runner and runner.state.outcome == "escalate":
-        stage = "escalated"
-    else:
-        stage = STAGE_FOR_STATUS.get(ticket.status, "update")
-    try:
-        chosen = choose_template(session, ticket, stage).key
-    except FranchiseError:
-        chosen = templates[0].key if templates else ""
-    return {
-        "groups": [(s, ts) for s, ts in groups if ts],
-        "chosen": chosen,
-        "preview": _preview(session, ticket, me, chosen),
-    }
-
-
-def _preview(session: Session, ticket: Ticket, me: Staff, template: str) -> dict[str, str]:
-    preview = {"error": "", "to": "", "subject": "", "body": ""}
-    if not template:
-        return {**preview, "error": "There are no message templates; ask the owner to add some."}
-    try:
-        message = render_for_ticket(session, ticket, template, technician=me)
-    except FranchiseError as exc:
-        return {**preview, "error": exc.message}
-    return {**preview, "to": message.to, "subject": message.subject, "body": message.body}
-
-
-def _history(
-    session: Session, ticket: Ticket, names: dict[int, str], runner: Runner | None
-) -> list[HistoryRow]:
-    rows = [_event_row(e, names) for e in history(session, ticket)]
-    if runner is not None:
-        for step in runbooks.run_steps(session, runner.run, include_retracted=True):
-            action = f"answered {step.step_id}: {step.answer}"
-            if step.retracted_at is not None:
-                action += " (later stepped back)"
-            who = names.get(step.actor_id, "Someone") if step.actor_id else "System"
-            rows.append(HistoryRow(step.at, who, action, step.note or "", "answer"))
-    return sorted(rows, key=lambda r: r.at)
-
-
-def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
-    who = names.get(event.actor_id, "Someone") if event.actor_id else "System"
-    note = event.note or ""
-    if event.kind != "changed" or not event.field:
-        action = {
-            "created": "opened the ticket",
-            "done-checked": "ticked a done item",
-            "done-override": "resolved with the done list unticked",
-            "message": "e-mailed the client",
-            "message_failed": "could not e-mail the client",
-            "owner_ask": "asked the owner",
-            "escalation_override": "overrode the escalation map",
-            "approval": "approval",
-        }.get(event.kind, event.kind.replace("_", " ").replace("-", " "))
-        return HistoryRow(event.at, who, action, note, event.kind)
-    if event.field == "assignee_id":
-        target = names.get(int(event.new_value), "someone") if event.new_value else None
-        action = f"assigned it to {target}" if target else "unassigned it"
-    elif event.field == "custom_fields":
-        allowed = _literal(event.new_value).get("escalation_allowed", "?")
-        action = f"set escalation allowed to {str(allowed).capitalize()}"
-    elif event.field == "tags":
-        tags = _literal(event.new_value)
-        action = "set the tags to " + (", ".join(map(str, tags)) if tags else "none")
-    elif event.field.endswith("_at"):
-        action = f"recorded the {event.field.removesuffix('_at').replace('_', ' ')} time"
-    else:
-        old = f" from {_label(event.old_value)}" if event.old_value else ""
-        action = f"changed {event.field.replace('_', ' ')}{old} to {_label(event.new_value)}"
-    return HistoryRow(event.at, who, action, note, event.field)
-
-
-def _literal(value: str | None) -> Any:
-    """History stores old and new values as text (Python reprs of lists and dicts)."""
-    try:
-        return ast.literal_eval(value or "{}")
-    except (ValueError, SyntaxError):
-        return {}
-
-
-def _label(value: str | None) -> str:
-    return (value or "nothing").replace("_", " ")
-
-
-def _escalation(session: Session, ticket: Ticket, user: SignedIn) -> dict[str, Any]:
-    decision = check_escalation(session, ticket)
-    levels = current_map(session).map.levels
-    here = levels.index(ticket.level) if ticket.level in levels else -1
-    higher = levels[here + 1 :]
-    target = decision.to if decision.allowed and decision.to in higher else None
-    return {
-        "decision": decision,
-        "pending": pending_step(session, ticket),
-        "target": target or (higher[0] if higher else None),
-        "can_override": user.is_manager,
-    }
-
-
-def _context(
-    session: Session, ticket: Ticket, user: SignedIn, notice: Notice | None = None
-) -> dict[str, Any]:
-    me = _staff_row(session, user)
-    staff = list_staff(session)
-    names = {s.id: s.name for s in staff}
-    runner = _runner(session, ticket)
-    done = lifecycle.done_list(session, ticket)
-    drill = active_drill(session)
-    return {
-        "ticket": ticket,
-        "client": get_client(session, ticket.client_id).name if ticket.client_id else None,
-        "staff": names,
-        "runner": runner,
-        "suggestions": _suggestions(session, ticket) if runner is None else [],
-        "esc": _escalation(session, ticket, user),
-        "done": done,
-        "can_override_done": me.level in lifecycle.OVERRIDE_LEVELS or me.is_manager,
-        "composer": _composer(session, ticket, me, runner),
-        "reasons": REASONS,
-        "drill_until": window(drill).until if drill else None,
-        "lessons": list_lessons(session, ticket_id=ticket.id),
-        "runbook_keys": [r.key for r in runbooks.list_runbooks(session, include_archived=False)],
-        "lesson_runbook": runner.state.runbook.key if runner else ticket.runbook_key or "",
-        "events": _history(session, ticket, names, runner),
-        "statuses": MANUAL_STATUSES,
-        "closed": ticket.status in ("resolved", "closed"),
-        "notice": notice,
-        "oob": False,
-    }
 
 
 # --- responding -----------------------------------------------------------------------------
@@ -314,7 +75,7 @@ def _respond(
     if not htmx and status < 400 and not show:
         return RedirectResponse(f"/tickets/{ticket.id}#{panel}", status_code=303)
     session.refresh(ticket)
-    context = _context(session, ticket, user, notice)
+    context = page_context(session, ticket, user, notice)
     if not htmx:
         return render(request, "ticket.html", context, status=status)
     context.update(oob=True, panel=panel)
@@ -356,7 +117,7 @@ def ticket_page(
     request: Request, session: DbSession, user: CurrentUser, ticket_id: int
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    return render(request, "ticket.html", _context(session, ticket, user))
+    return render(request, "ticket.html", page_context(session, ticket, user))
 
 
 @router.post("/tickets/{ticket_id}/run")
@@ -370,7 +131,7 @@ def start_run(
     input_value: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
     inputs = {k: v.strip() for k, v in zip(input_id, input_value, strict=False)}
 
     def start() -> RunbookRun:
@@ -394,7 +155,7 @@ def answer_step(
     note: Text = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
 
     def answer() -> RunState:
         run = runbooks.latest_run(session, ticket)
@@ -411,7 +172,7 @@ def answer_step(
 @router.post("/tickets/{ticket_id}/run/back")
 def step_back(request: Request, session: DbSession, user: CurrentUser, ticket_id: int) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
 
     def back() -> RunState:
         return workflow.step_back(session, ticket, actor=me)
@@ -426,7 +187,7 @@ def ask_approval(
 ) -> Response:
     """Ask again for the current action step (after a denial, or a run started without one)."""
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
 
     def ask() -> ApprovalRequest:
         run = runbooks.latest_run(session, ticket)
@@ -461,7 +222,7 @@ def escalate(
     override_reason: Text = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
     reason = override_reason.strip() or None
     _, error = _act(
         session,
@@ -479,8 +240,8 @@ def message_preview(
     template: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    preview = _preview(session, ticket, _staff_row(session, user), template)
-    return render(request, "partials/ticket_preview.html", {"preview": preview})
+    shown = preview(session, ticket, staff_row(session, user), template)
+    return render(request, "partials/ticket_preview.html", {"preview": shown})
 
 
 @router.post("/tickets/{ticket_id}/message")
@@ -492,7 +253,7 @@ def message_send(
     template: Annotated[str, Form(max_length=100)],
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
     settings = request.app.state.settings
     message, error = _act(
         session,
@@ -520,7 +281,7 @@ def tick_done(
     item: Annotated[str, Form(max_length=500)],
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
     _, error = _act(session, lambda: lifecycle.check_item(session, ticket, item, by=me))
     return _finish(request, session, ticket, user, "done", error)
 
@@ -534,13 +295,30 @@ def resolve(
     override_reason: Text = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
     reason = override_reason.strip() or None
-    _, error = _act(
-        session, lambda: lifecycle.resolve_ticket(session, ticket, by=me, override_reason=reason)
+    settings = request.app.state.settings
+    result, error = _act(
+        session,
+        lambda: workflow.resolve(session, ticket, by=me, settings=settings, override_reason=reason),
     )
-    ok = "Resolved. Send the client the resolved message below if you have not yet."
-    return _finish(request, session, ticket, user, "done", error, ok)
+    if error is not None:
+        return _finish(request, session, ticket, user, "done", error)
+    assert result is not None
+    notice = _resolved_notice(result[1])
+    # A message that did not go out is worth reading, also without JavaScript.
+    return _respond(
+        request, session, ticket, user, panel="done", notice=notice, show=notice.tone != "ok"
+    )
+
+
+def _resolved_notice(sent: AutoSend) -> Notice:
+    if sent.status == "off":
+        text = "Resolved. Send the client the resolved message below if you have not yet."
+        return Notice("done", "ok", text)
+    if sent.status == "sent":
+        return Notice("done", "ok", f"Resolved. {sent.text}.")
+    return Notice("done", "warn", f"Resolved. {sent.text}. Send it below once that is fixed.")
 
 
 @router.post("/tickets/{ticket_id}/ask")
@@ -554,7 +332,7 @@ def ask(
     emergency: Annotated[bool, Form()] = False,
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
     settings = request.app.state.settings
     result, error = _act(
         session,
@@ -591,7 +369,7 @@ def lesson(
     text: Text,
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
     _, error = _act(
         session,
         lambda: add_lesson(session, ticket=ticket.id, runbook=runbook, text=text, author=me),
@@ -609,7 +387,7 @@ def assign(
     to: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
 
     def do_assign() -> None:
         assignee = get_staff(session, to) if to.strip() else None
@@ -628,6 +406,6 @@ def change_status(
     status: Annotated[str, Form(max_length=40)],
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
-    me = _staff_row(session, user)
+    me = staff_row(session, user)
     _, error = _act(session, lambda: lifecycle.set_status(session, ticket, status, by=me))
     return _finish(request, session, ticket, user, "facts", error)

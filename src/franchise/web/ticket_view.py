@@ -1,0 +1,257 @@
+"""What the ticket page shows, built from the services: the runner, suggestions, escalation
+panel, message composer, done list and the history in plain words.
+
+No HTTP here: web/ticket_page.py answers the requests and renders what `page_context` returns.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.accounts.service import get_staff, list_staff
+from franchise.approvals.models import ApprovalRequest
+from franchise.approvals.service import list_requests
+from franchise.ask.answer import STAGE_FOR_STATUS
+from franchise.ask.service import pending_step
+from franchise.clients.service import get_client
+from franchise.contacts.models import REASONS
+from franchise.drills.service import active_drill, window
+from franchise.errors import FranchiseError
+from franchise.escalation.service import check_escalation, current_map
+from franchise.lessons.service import list_lessons
+from franchise.messages.definition import STAGES
+from franchise.messages.service import choose_template, load_templates, render_for_ticket
+from franchise.runbooks import service as runbooks
+from franchise.runbooks.engine import RunState
+from franchise.runbooks.models import RunbookRun
+from franchise.suggest.service import suggest
+from franchise.tickets import lifecycle
+from franchise.tickets.models import STATUSES, Ticket, TicketEvent
+from franchise.tickets.service import history
+from franchise.web.sessions import SignedIn
+
+# Statuses a technician sets by hand; resolving goes through the done checklist.
+MANUAL_STATUSES = tuple(s for s in STATUSES if s not in ("resolved", "closed"))
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The outcome of an action, shown inside the panel it belongs to."""
+
+    panel: str
+    tone: str  # ok | error | warn | info
+    text: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    who: str
+    action: str
+    note: str = ""
+    kind: str = "event"
+
+
+@dataclass
+class Runner:
+    """The ticket's latest run as the runner shows it."""
+
+    run: RunbookRun
+    state: RunState
+    answered: list[dict[str, Any]] = field(default_factory=list)
+    inputs: list[tuple[str, str]] = field(default_factory=list)
+    approval: ApprovalRequest | None = None
+
+
+def staff_row(session: Session, user: SignedIn) -> Staff:
+    return get_staff(session, user.staff_id)
+
+
+def _runner(session: Session, ticket: Ticket) -> Runner | None:
+    run = runbooks.latest_run(session, ticket)
+    if run is None:
+        return None
+    state = runbooks.run_state(session, run)
+    labels = {i.id: i.label for i in state.runbook.inputs}
+    runner = Runner(run=run, state=state)
+    runner.inputs = [(labels.get(k, k), str(v)) for k, v in (run.inputs or {}).items() if v]
+    for step in runbooks.run_steps(session, run):
+        defined = state.runbook.steps.get(step.step_id)
+        runner.answered.append(
+            {"step": step.step_id, "text": defined.text if defined else "", "row": step}
+        )
+    if state.step.kind == "action":
+        runner.approval = next(
+            (
+                r
+                for r in list_requests(session, ticket=ticket)
+                if r.run_id == run.id and r.step_id == state.current
+            ),
+            None,
+        )
+    return runner
+
+
+def _suggestions(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
+    """The best runbooks for the ticket, the attached one first, each with its inputs."""
+    found = suggest(session, f"{ticket.title}\n{ticket.body}")
+    rows: list[dict[str, Any]] = [
+        {"key": s.key, "title": s.title, "why": s.why, "score": s.score} for s in found
+    ]
+    if ticket.runbook_key and all(r["key"] != ticket.runbook_key for r in rows):
+        try:
+            attached = runbooks.get_runbook(session, ticket.runbook_key)
+        except FranchiseError:
+            attached = None
+        if attached is not None:
+            rows.insert(0, {"key": attached.key, "title": attached.title, "why": "", "score": 0})
+    rows.sort(key=lambda r: r["key"] != ticket.runbook_key)
+    for row in rows:
+        parsed = runbooks.definition(session, runbooks.get_runbook(session, row["key"]))
+        row["inputs"] = parsed.inputs
+        row["attached"] = row["key"] == ticket.runbook_key
+    return rows
+
+
+def _composer(session: Session, ticket: Ticket, me: Staff, runner: Runner | None) -> dict[str, Any]:
+    runbook_key = runner.state.runbook.key if runner else ticket.runbook_key
+    templates = [t for t in load_templates(session).templates if t.runbook in (None, runbook_key)]
+    groups = [(stage, [t for t in templates if t.stage == stage]) for stage in STAGES]
+    if ticket.status in ("resolved", "closed") or (runner and runner.state.outcome == "resolved"):
+        stage = "resolved"
+    elif runner and runner.state.outcome == "escalate":
+        stage = "escalated"
+    else:
+        stage = STAGE_FOR_STATUS.get(ticket.status, "update")
+    try:
+        chosen = choose_template(session, ticket, stage).key
+    except FranchiseError:
+        chosen = templates[0].key if templates else ""
+    return {
+        "groups": [(s, ts) for s, ts in groups if ts],
+        "chosen": chosen,
+        "preview": preview(session, ticket, me, chosen),
+    }
+
+
+def preview(session: Session, ticket: Ticket, me: Staff, template: str) -> dict[str, str]:
+    preview = {"error": "", "to": "", "subject": "", "body": ""}
+    if not template:
+        return {**preview, "error": "There are no message templates; ask the owner to add some."}
+    try:
+        message = render_for_ticket(session, ticket, template, technician=me)
+    except FranchiseError as exc:
+        return {**preview, "error": exc.message}
+    return {**preview, "to": message.to, "subject": message.subject, "body": message.body}
+
+
+def _history(
+    session: Session, ticket: Ticket, names: dict[int, str], runner: Runner | None
+) -> list[HistoryRow]:
+    rows = [_event_row(e, names) for e in history(session, ticket)]
+    if runner is not None:
+        for step in runbooks.run_steps(session, runner.run, include_retracted=True):
+            action = f"answered {step.step_id}: {step.answer}"
+            if step.retracted_at is not None:
+                action += " (later stepped back)"
+            who = names.get(step.actor_id, "Someone") if step.actor_id else "System"
+            rows.append(HistoryRow(step.at, who, action, step.note or "", "answer"))
+    return sorted(rows, key=lambda r: r.at)
+
+
+def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
+    who = names.get(event.actor_id, "Someone") if event.actor_id else "System"
+    note = event.note or ""
+    if event.kind != "changed" or not event.field:
+        action = {
+            "created": "opened the ticket",
+            "done-checked": "ticked a done item",
+            "done-override": "resolved with the done list unticked",
+            "message": "e-mailed the client",
+            "message_failed": "could not e-mail the client",
+            "message_skipped": "did not e-mail the client",
+            "owner_ask": "asked the owner",
+            "escalation_override": "overrode the escalation map",
+            "approval": "approval",
+        }.get(event.kind, event.kind.replace("_", " ").replace("-", " "))
+        return HistoryRow(event.at, who, action, note, event.kind)
+    if event.field == "assignee_id":
+        target = names.get(int(event.new_value), "someone") if event.new_value else None
+        action = f"assigned it to {target}" if target else "unassigned it"
+    elif event.field == "custom_fields":
+        allowed = _literal(event.new_value).get("escalation_allowed", "?")
+        action = f"set escalation allowed to {str(allowed).capitalize()}"
+    elif event.field == "tags":
+        tags = _literal(event.new_value)
+        action = "set the tags to " + (", ".join(map(str, tags)) if tags else "none")
+    elif event.field.endswith("_at"):
+        action = f"recorded the {event.field.removesuffix('_at').replace('_', ' ')} time"
+    else:
+        old = f" from {_label(event.old_value)}" if event.old_value else ""
+        action = f"changed {event.field.replace('_', ' ')}{old} to {_label(event.new_value)}"
+    return HistoryRow(event.at, who, action, note, event.field)
+
+
+def _literal(value: str | None) -> Any:
+    """History stores old and new values as text (Python reprs of lists and dicts)."""
+    try:
+        return ast.literal_eval(value or "{}")
+    except (ValueError, SyntaxError):
+        return {}
+
+
+def _label(value: str | None) -> str:
+    return (value or "nothing").replace("_", " ")
+
+
+def _escalation(session: Session, ticket: Ticket, user: SignedIn) -> dict[str, Any]:
+    decision = check_escalation(session, ticket)
+    levels = current_map(session).map.levels
+    here = levels.index(ticket.level) if ticket.level in levels else -1
+    higher = levels[here + 1 :]
+    target = decision.to if decision.allowed and decision.to in higher else None
+    return {
+        "decision": decision,
+        "pending": pending_step(session, ticket),
+        "target": target or (higher[0] if higher else None),
+        "can_override": user.is_manager,
+    }
+
+
+def page_context(
+    session: Session, ticket: Ticket, user: SignedIn, notice: Notice | None = None
+) -> dict[str, Any]:
+    me = staff_row(session, user)
+    staff = list_staff(session)
+    names = {s.id: s.name for s in staff}
+    runner = _runner(session, ticket)
+    done = lifecycle.done_list(session, ticket)
+    drill = active_drill(session)
+    return {
+        "ticket": ticket,
+        "client": get_client(session, ticket.client_id).name if ticket.client_id else None,
+        "staff": names,
+        "runner": runner,
+        "suggestions": _suggestions(session, ticket) if runner is None else [],
+        "esc": _escalation(session, ticket, user),
+        "done": done,
+        "can_override_done": me.level in lifecycle.OVERRIDE_LEVELS or me.is_manager,
+        "composer": _composer(session, ticket, me, runner),
+        "reasons": REASONS,
+        "drill_until": window(drill).until if drill else None,
+        "lessons": list_lessons(session, ticket_id=ticket.id),
+        "runbook_keys": [r.key for r in runbooks.list_runbooks(session, include_archived=False)],
+        "lesson_runbook": runner.state.runbook.key if runner else ticket.runbook_key or "",
+        "events": _history(session, ticket, names, runner),
+        "statuses": MANUAL_STATUSES,
+        "closed": ticket.status in ("resolved", "closed"),
+        "notice": notice,
+        "oob": False,
+    }
