@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     smtp_from: str = ""
     # Apprise URLs for owner notifications, separated by spaces or commas.
     notify_urls: str = ""
+    # Seals the secrets saved on the Settings page; default: a key file in home (secret.key).
+    secret_key: str = ""
     # Outbound PSA webhook (franchise webhooks deliver): where to POST, and the HMAC secret.
     psa_webhook_url: str = ""
     psa_webhook_secret: str = ""

@@ -86,7 +86,9 @@ def test_restore_refuses_a_database_with_data_without_yes(
     kind: str, demo_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     backup_file = tmp_path / "demo.backup"
-    assert run_cli(demo_url, "backup", str(backup_file)).exit_code == 0
+    made = run_cli(demo_url, "backup", str(backup_file))
+    assert made.exit_code == 0
+    assert "sealed with" in made.stdout and "secret.key" in made.stdout
     target = new_url(kind, tmp_path, request, "busy")
     fill(target, demo=False)
     before = snapshot(target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from franchise.db import Database
 from franchise.errors import InvalidInput
+from franchise.orgsettings.models import OrgSetting
 from franchise.orgsettings.secrets import (
+    SECRET_KEYS,
     delivery_overview,
     effective_settings,
     set_delivery_setting,
@@ -87,7 +90,12 @@ def test_owner_switches_the_resolved_message_on_and_off(
 
 
 def test_secrets_are_write_only(
-    page: Page, db: Database, owner: Member, sign_in_as: SignIn, browser_log: BrowserLog
+    page: Page,
+    db: Database,
+    live: LiveServer,
+    owner: Member,
+    sign_in_as: SignIn,
+    browser_log: BrowserLog,
 ) -> None:
     sign_in_as(page, owner)
     page.goto("/settings")
@@ -112,8 +120,14 @@ def test_secrets_are_write_only(
     html = page.content()
     assert PASSWORD_SECRET not in html
     assert "AAAbotTOKENsecret" not in html and "owner:pw" not in html
+    server_settings: Settings = live.app.state.settings
     with db.unit_of_work() as session:
-        effective = effective_settings(session, Settings(home=Path("/nonexistent")))
+        effective = effective_settings(session, server_settings)
+        # Sealed in the database: a copy of it does not give the secrets away.
+        stored = {key: json.dumps(session.get(OrgSetting, key).value) for key in SECRET_KEYS}  # type: ignore[union-attr]
+    assert PASSWORD_SECRET not in stored["smtp_password"]
+    assert "AAAbotTOKENsecret" not in stored["notify_urls"]
+    assert "owner:pw" not in stored["notify_urls"]
     assert effective.smtp_password == PASSWORD_SECRET
     assert (effective.smtp_host, effective.smtp_port, effective.smtp_tls) == (
         "smtp.example.com",
@@ -134,7 +148,7 @@ def test_secrets_are_write_only(
     mail.get_by_role("button", name="Save e-mail settings").click()
     expect(page.locator("#smtp-password")).to_contain_text("Not set")
     with db.unit_of_work() as session:
-        assert effective_settings(session, Settings(home=Path("/x"))).smtp_password == ""
+        assert effective_settings(session, server_settings).smtp_password == ""
     assert browser_log.errors == []
 
 
@@ -193,25 +207,48 @@ def test_effective_settings_prefers_stored_values_and_keeps_the_environment(
 ) -> None:
     env = Settings(home=Path("/x"), smtp_host="env.example.com", smtp_user="env-user")
     assert effective_settings(session, env) is env
-    set_delivery_setting(session, "smtp_host", "db.example.com")
-    set_delivery_setting(session, "smtp_port", "2525")
+    set_delivery_setting(session, "smtp_host", "db.example.com", env)
+    set_delivery_setting(session, "smtp_port", "2525", env)
     merged = effective_settings(session, env)
     assert (merged.smtp_host, merged.smtp_port, merged.smtp_user) == (
         "db.example.com",
         2525,
         "env-user",
     )
-    set_delivery_setting(session, "smtp_host", "")  # clearing brings the environment back
+    set_delivery_setting(session, "smtp_host", "", env)  # clearing brings the environment back
     assert effective_settings(session, env).smtp_host == "env.example.com"
     overview = delivery_overview(session, env)
     assert overview["secrets"]["smtp_password"].is_set is False
 
 
-def test_bad_secret_values_are_refused_without_echoing_them(session: Session) -> None:
+def test_bad_secret_values_are_refused_without_echoing_them(
+    session: Session, tmp_path: Path
+) -> None:
+    settings = Settings(home=tmp_path)
     with pytest.raises(InvalidInput) as caught:
-        set_delivery_setting(session, "notify_urls", "not-a-url-but-Secret123")
+        set_delivery_setting(session, "notify_urls", "not-a-url-but-Secret123", settings)
     assert "Secret123" not in caught.value.message
     with pytest.raises(InvalidInput):
-        set_delivery_setting(session, "smtp_password", "two\nlines")
+        set_delivery_setting(session, "smtp_password", "two\nlines", settings)
     with pytest.raises(InvalidInput):
-        set_delivery_setting(session, "smtp_tls", "tls1.3")
+        set_delivery_setting(session, "smtp_tls", "tls1.3", settings)
+
+
+def test_a_secret_sealed_with_another_key_says_so_and_can_be_replaced(
+    page: Page, db: Database, live: LiveServer, owner: Member, sign_in_as: SignIn
+) -> None:
+    elsewhere = Settings(secret_key="a-key-of-another-installation-0123456789")
+    with db.unit_of_work() as session:
+        set_delivery_setting(session, "smtp_password", PASSWORD_SECRET, elsewhere)
+    sign_in_as(page, owner)
+    page.goto("/settings")
+    expect(page.locator("#smtp-password")).to_contain_text("Cannot be read")
+    expect(page.locator("#smtp-password")).to_contain_text("enter it again")
+    mail = page.locator("#mail form")
+    mail.get_by_label("Replace password").fill("a-New-password-1")
+    mail.get_by_role("button", name="Save e-mail settings").click()
+    expect(page.locator("#smtp-password")).to_contain_text("stored in Franchise")
+    with db.unit_of_work() as session:
+        assert effective_settings(session, live.app.state.settings).smtp_password == (
+            "a-New-password-1"
+        )

@@ -24,14 +24,17 @@ def backup(
 ) -> None:
     """Back up the whole database into FILE (SQLite: online copy; PostgreSQL: pg_dump)."""
     from franchise.backup.service import backup_database
+    from franchise.orgsettings.sealing import key_source
 
-    url = get_context(ctx).settings.resolved_database_url
-    report = backup_database(url, file.expanduser(), overwrite=force)
+    settings = get_context(ctx).settings
+    report = backup_database(settings.resolved_database_url, file.expanduser(), overwrite=force)
     if json_out:
         print_json(report)
         return
     console.print(
-        f"Backed up {report['database']} to {report['file']} ({report['bytes']:,} bytes)",
+        f"Backed up {report['database']} to {report['file']} ({report['bytes']:,} bytes)\n"
+        f"Secrets saved on the Settings page are sealed with {key_source(settings)}, which "
+        "is not in the backup: keep a copy of it with your backups.",
         highlight=False,
         markup=False,
     )

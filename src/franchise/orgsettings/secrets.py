@@ -4,7 +4,8 @@ They live in the same key/value table as the organisation settings, under their 
 (get_config ignores them), so an owner can set them on the Settings page instead of in the
 environment. A stored value wins over the environment; clearing it brings the environment
 value back. The SMTP password and the notification URLs (which carry tokens) are secrets:
-nothing here returns them except `effective_settings`, which the sending code calls.
+they are stored sealed (sealing.py), and nothing here returns them except
+`effective_settings`, which the sending code calls.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from franchise.db import utcnow
 from franchise.errors import InvalidInput
 from franchise.messages.smtp import ADDRESS
 from franchise.orgsettings.models import OrgSetting
+from franchise.orgsettings.sealing import Unsealable, key_source, seal, unseal
 from franchise.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,22 +116,33 @@ def parse_delivery_value(key: str, raw: str) -> Any:
     return parser(raw)
 
 
-def _stored(session: Session) -> dict[str, Any]:
-    rows = session.scalars(select(OrgSetting).where(OrgSetting.key.in_(DELIVERY_KEYS)))
-    return {row.key: (row.value or {}).get("value") for row in rows}
+def _stored(session: Session, settings: Settings) -> dict[str, Any]:
+    """Stored delivery values by key; a sealed one this server cannot open is Unsealable."""
+    stored: dict[str, Any] = {}
+    for row in session.scalars(select(OrgSetting).where(OrgSetting.key.in_(DELIVERY_KEYS))):
+        value = row.value or {}
+        if "sealed" in value:
+            try:
+                stored[row.key] = unseal(settings, str(value["sealed"]))
+            except Unsealable as exc:
+                stored[row.key] = exc
+        else:  # plain values, and secrets saved before sealing (sealed when next saved)
+            stored[row.key] = value.get("value")
+    return stored
 
 
-def set_delivery_setting(session: Session, key: str, raw: str) -> None:
+def set_delivery_setting(session: Session, key: str, raw: str, settings: Settings) -> None:
     """Validate and store one delivery setting; an empty value clears it (the env applies)."""
     if not raw.strip():
         clear_delivery_setting(session, key)
         return
     value = parse_delivery_value(key, raw)
+    stored = {"sealed": seal(settings, value)} if key in SECRET_KEYS else {"value": value}
     row = session.get(OrgSetting, key)
     if row is None:
-        session.add(OrgSetting(key=key, value={"value": value}, updated_at=utcnow()))
+        session.add(OrgSetting(key=key, value=stored, updated_at=utcnow()))
     else:
-        row.value = {"value": value}
+        row.value = stored
         row.updated_at = utcnow()
     session.flush()
 
@@ -145,7 +158,7 @@ def clear_delivery_setting(session: Session, key: str) -> None:
 class SecretState:
     """What the Settings page may say about a secret: whether it is set, and where from."""
 
-    source: str  # "stored" | "environment" | "" (not set)
+    source: str  # "stored" | "environment" | "unreadable" | "" (not set)
     detail: str = ""  # e.g. "2 URLs: mailto, tgram" (schemes only, never the URLs)
 
     @property
@@ -161,7 +174,7 @@ def _url_detail(text: str) -> str:
 
 def delivery_overview(session: Session, settings: Settings) -> dict[str, Any]:
     """For the Settings page: stored plain values, environment fallbacks, and secret states."""
-    stored = _stored(session)
+    stored = _stored(session, settings)
     plain = {k: stored.get(k) for k in DELIVERY_KEYS if k not in SECRET_KEYS}
     env = {
         "smtp_host": settings.smtp_host,
@@ -174,6 +187,9 @@ def delivery_overview(session: Session, settings: Settings) -> dict[str, Any]:
     for key in SECRET_KEYS:
         env_value = str(getattr(settings, key))
         value = stored.get(key) or ""
+        if isinstance(value, Unsealable):
+            secrets[key] = SecretState("unreadable", f"{value}; enter it again")
+            continue
         source = "stored" if value else "environment" if env_value else ""
         shown = value or env_value
         detail = _url_detail(shown) if key == "notify_urls" and shown else ""
@@ -189,7 +205,10 @@ def effective_settings(session: Session, settings: Settings) -> Settings:
     environment value stays) and logged, so a bad row cannot stop an owner notification.
     """
     update: dict[str, Any] = {}
-    for key, value in _stored(session).items():
+    for key, value in _stored(session, settings).items():
+        if isinstance(value, Unsealable):
+            log.warning("ignoring stored %s: %s (%s)", key, value, key_source(settings))
+            continue
         try:
             update[key] = parse_delivery_value(key, str(value))
         except InvalidInput as exc:

@@ -222,11 +222,11 @@ def save_mail(
         # The typed password is not sent back: it would put the secret into the page.
         return _page(request, session, mail_form=typed, mail_errors=errors, status=422)
     for key, raw in typed.items():
-        set_delivery_setting(session, key, raw)
+        set_delivery_setting(session, key, raw, _settings(request))
     if clear_password:
         clear_delivery_setting(session, "smtp_password")
     elif smtp_password:
-        set_delivery_setting(session, "smtp_password", smtp_password)
+        set_delivery_setting(session, "smtp_password", smtp_password, _settings(request))
     return RedirectResponse("/settings?saved=mail#mail", status_code=303)
 
 
@@ -242,7 +242,7 @@ def save_notifications(
         if clear_urls:
             clear_delivery_setting(session, "notify_urls")
         elif notify_urls.strip():
-            set_delivery_setting(session, "notify_urls", notify_urls)
+            set_delivery_setting(session, "notify_urls", notify_urls, _settings(request))
         else:
             raise InvalidInput("paste the new notification URLs, or tick Clear")
     except FranchiseError as exc:
