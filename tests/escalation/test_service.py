@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
+from franchise.bootstrap import initialise
 from franchise.clients.service import add_client
-from franchise.db import utcnow
+from franchise.db import Database, utcnow
 from franchise.errors import Conflict, InvalidInput, PermissionDenied, Refused
 from franchise.escalation import service
+from franchise.escalation.facts import covering_runbook
 from franchise.runbooks import service as runbooks
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import create_ticket, history
+from tests.alerts.committed import BACKENDS, committed_database
 
 DC_PATH = [
     ("scope", "Several or all users"),
@@ -189,3 +193,58 @@ def test_a_saved_rule_takes_effect_for_the_next_check(ready: Session) -> None:
     decision = service.check_escalation(ready, ticket)
     assert (decision.allowed, decision.rule, decision.emergency) == (True, "fire", True)
     assert decision.pending_step == "scope"  # still shown: the printer runbook waits
+
+
+FIRE_RULE = (
+    "rules:\n  - name: fire\n    when: {keywords: [on fire]}\n    to: owner\n"
+    "    emergency: true\n    reason: Get out and phone the owner.\n"
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_map_saved_in_another_transaction_is_used_by_the_next_refresh(
+    backend: str, tmp_path: Path
+) -> None:
+    with committed_database(backend, tmp_path) as (url, db):
+        with db.unit_of_work() as session:
+            initialise(session)
+            service.load_starter(session)
+            ticket = create_ticket(session, title="Printer on fire", category="printer")
+            assert service.refresh_escalation(session, ticket).rule != "fire"
+            source = service.current_map(session).source
+        other = Database.from_url(url)
+        try:
+            with other.unit_of_work() as session:
+                service.save_map(session, source.replace("rules:\n", FIRE_RULE, 1))
+        finally:
+            other.dispose()
+        with db.unit_of_work() as session:
+            ticket = session.merge(ticket)
+            assert service.refresh_escalation(session, ticket).rule == "fire"
+            assert "escalate:owner" in ticket.tags
+            assert service.current_map(session).revision == 2
+
+
+def test_the_covering_runbook_is_the_attached_one_unless_archived(ready: Session) -> None:
+    printer = runbooks.get_runbook(ready, "printer-problem")
+    attached = create_ticket(ready, title="VPN and printer", category="vpn")
+    attached.runbook_key = printer.key
+    assert covering_runbook(ready, attached) is printer
+    source = runbooks.current_source(ready, printer).replace(
+        "status: validated", "status: archived", 1
+    )
+    runbooks.save_runbook(ready, source)
+    vpn = covering_runbook(ready, attached)
+    assert vpn is not None and (vpn.category, vpn.status) == ("vpn", "validated")
+
+
+def test_only_a_validated_runbook_covers_a_category(ready: Session) -> None:
+    ticket = create_ticket(ready, title="Printer jam", category="printer")
+    printer = runbooks.get_runbook(ready, "printer-problem")
+    assert covering_runbook(ready, ticket) is printer
+    source = runbooks.current_source(ready, printer).replace(
+        "status: validated", "status: draft", 1
+    )
+    runbooks.save_runbook(ready, source)
+    assert covering_runbook(ready, ticket) is None
+    assert covering_runbook(ready, create_ticket(ready, title="No category")) is None

@@ -84,3 +84,27 @@ def test_accuracy_on_the_held_out_set_which_tuned_nothing(index: SuggestIndex) -
     assert result.total >= 200
     assert result.top1_accuracy >= 0.85
     assert result.top3_accuracy >= 0.93
+
+
+def test_text_similarity_is_scikit_learns_to_the_last_bit(index: SuggestIndex) -> None:
+    """The index vectorises a text itself (scikit-learn's per-call checks cost more than the
+    arithmetic); the similarities must stay exactly those of `transform`, or rankings drift."""
+    texts = [t for t, _ in read_labelled(HERE / "eval_tickets.csv")]
+    texts += ["", "zzzz qqqq", "printr in reception shows papre jam"]
+    parts = zip(index._vectorizers, index._queries, index._matrices, strict=True)
+    for vectorizer, query, matrix in parts:
+        for text in texts:
+            expected = (matrix @ vectorizer.transform([text.lower()]).T).toarray().ravel()
+            assert (matrix @ query.vector(text.lower())).tolist() == expected.tolist()
+
+
+def test_only_the_best_are_explained_and_in_the_same_order_as_a_full_ranking(
+    index: SuggestIndex,
+) -> None:
+    text = "printer jam toner, and the vpn is down"
+    everything = index.suggest(text, limit=100)
+    assert len(everything) == len(index.runbooks)
+    assert index.suggest(text, limit=2) == everything[:2]
+    assert index.suggest(text, limit=-1) == everything[:-1]
+    assert index.suggest(text, limit=0) == []
+    assert "keywords: printer, print, toner, jam" in everything[0].why  # runbook order

@@ -86,10 +86,13 @@ def process_pending(
     gate: IntakeGate | None = None,
 ) -> Report:
     """Claim and process batches until the inbox has nothing claimable (or `stop` is set)."""
-    warm_up()
     worker = worker or worker_name()
     report = Report()
     while stop is None or not stop.is_set():
+        # The suggest index of the current library is built here, outside any transaction:
+        # built inside one, it would hold SQLite's write lock for seconds after a runbook
+        # change. When the library has not changed this is one short query.
+        warm_up(db)
         if gate is not None:
             gate.wait_quiet()
         with db.unit_of_work() as session:

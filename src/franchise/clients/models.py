@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from franchise.db import Base, utcnow
@@ -43,3 +43,8 @@ class Endpoint(Base):
     kind: Mapped[str] = mapped_column(String(32), default="workstation")
     os: Mapped[str | None] = mapped_column(String(100))
     last_seen_at: Mapped[datetime | None]
+
+
+# Alerts are routed by host name whatever its case (`lower(hostname) IN (...)`); without this
+# index that lookup scans every endpoint.
+Index("ix_endpoints_hostname_lower", func.lower(Endpoint.hostname))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from franchise.clients.models import Client
@@ -58,11 +59,22 @@ def covering_runbook(session: Session, ticket: Ticket) -> Runbook | None:
 
     Drafts are not used for the category: an unreviewed runbook should not hold a ticket back.
     """
-    active = runbooks.list_runbooks(session, include_archived=False)
-    for row in active:
-        if row.key == ticket.runbook_key:
-            return row
-    for row in active:
-        if ticket.category and row.category == ticket.category and row.status == "validated":
-            return row
-    return None
+    # Two indexed lookups (key, category) rather than the whole library: this runs for
+    # every new ticket, alert storms included.
+    if ticket.runbook_key is not None:
+        attached = session.scalar(_ATTACHED, {"key": ticket.runbook_key})
+        if attached is not None:
+            return attached
+    if not ticket.category:
+        return None
+    return session.scalar(_FIRST_VALIDATED, {"category": ticket.category})
+
+
+# Built once: statement construction costs more than these indexed lookups.
+_ATTACHED = select(Runbook).where(Runbook.key == bindparam("key"), Runbook.status != "archived")
+_FIRST_VALIDATED = (
+    select(Runbook)
+    .where(Runbook.category == bindparam("category"), Runbook.status == "validated")
+    .order_by(Runbook.key)
+    .limit(1)
+)

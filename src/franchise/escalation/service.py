@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -16,6 +17,7 @@ from franchise.escalation.evaluate import OWN_TAG_PREFIX, Decision, evaluate
 from franchise.escalation.facts import ticket_facts
 from franchise.escalation.lint import lint_escalation
 from franchise.policydocs import service as policydocs
+from franchise.policydocs.models import PolicyRevision
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
 
@@ -50,11 +52,22 @@ def validate_map(source: str, file: str = "<escalation>") -> EscalationMap:
 
 
 def current_map(session: Session) -> MapVersion:
-    revision = policydocs.current(session, KIND)
-    if revision is None:
+    # Only the two columns it needs, not the revision entity: every new ticket asks, and
+    # the parsed map comes from the cache keyed by the source text.
+    latest = session.execute(_LATEST_MAP).first()
+    if latest is None:
         source = STARTER.read_text(encoding="utf-8")
         return MapVersion(_parse_cached(source), source, 0)
-    return MapVersion(_parse_cached(revision.source), revision.source, revision.number)
+    number, source = latest
+    return MapVersion(_parse_cached(source), source, number)
+
+
+_LATEST_MAP = (
+    select(PolicyRevision.number, PolicyRevision.source)
+    .where(PolicyRevision.kind == KIND)
+    .order_by(PolicyRevision.number.desc())
+    .limit(1)
+)
 
 
 def save_map(

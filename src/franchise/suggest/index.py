@@ -6,10 +6,13 @@ side robust to the typos real tickets carry ("pasword", "vpm", "printr").
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from franchise.runbooks.definition import Runbook
 
@@ -62,6 +65,13 @@ class SuggestIndex:
 
         self.runbooks = [r for r in runbooks if r.status != "archived"]
         self._keywords = [[(k, _keyword_pattern(k)) for k in r.keywords] for r in self.runbooks]
+        # Each distinct keyword is searched once per text, however many runbooks share it
+        # (a library grows by copying runbooks), and only when its letters occur at all.
+        self._patterns = {k: (k.lower(), p) for keywords in self._keywords for k, p in keywords}
+        self._keyword_owners: dict[str, list[int]] = {}
+        for i, keywords in enumerate(self._keywords):
+            for k, _ in keywords:
+                self._keyword_owners.setdefault(k, []).append(i)
         # Word n-grams catch phrasing; character n-grams catch typos and word variants.
         self._vectorizers = [
             TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
@@ -73,6 +83,7 @@ class SuggestIndex:
         self._matrices = (
             [v.fit_transform(documents) for v in self._vectorizers] if documents else []
         )
+        self._queries = [_QueryVectorizer(v) for v in self._vectorizers] if documents else []
 
     def suggest(
         self, text: str, *, alert_type: str | None = None, limit: int = 3
@@ -81,26 +92,82 @@ class SuggestIndex:
             return []
         lowered = text.lower()
         similarities = sum(
-            (m @ v.transform([lowered]).T).toarray().ravel()
-            for v, m in zip(self._vectorizers, self._matrices, strict=True)
+            m @ query.vector(lowered)
+            for query, m in zip(self._queries, self._matrices, strict=True)
         ) / len(self._vectorizers)
         top_similarity = float(similarities.max()) or 1.0
-        scored = []
+        matched = {
+            k
+            for k, (literal, pattern) in self._patterns.items()
+            if literal in lowered and pattern.search(lowered)
+        }
+        hit_counts = [0] * len(self.runbooks)
+        for k in matched:
+            for i in self._keyword_owners[k]:
+                hit_counts[i] += 1
+        text_similarities = similarities.tolist()
+        scores = []
         for i, runbook in enumerate(self.runbooks):
-            hits = [k for k, pattern in self._keywords[i] if pattern.search(lowered)]
             # Diminishing returns: the first hit says most, later hits confirm.
-            keyword_score = 1 - 0.5 ** len(hits) if hits else 0.0
-            text_score = float(similarities[i]) / top_similarity
+            keyword_score = 1 - 0.5 ** hit_counts[i] if hit_counts[i] else 0.0
+            text_score = text_similarities[i] / top_similarity
             score = KEYWORD_WEIGHT * keyword_score + TEXT_WEIGHT * text_score
-            reasons = []
             if alert_type and alert_type in runbook.alert_types:
                 score += ALERT_TYPE_BONUS
-                reasons.append(f"alert type {alert_type}")
-            if hits:
-                reasons.append("keywords: " + ", ".join(hits))
-            reasons.append(f"text similarity {float(similarities[i]):.2f}")
-            scored.append(
-                Suggestion(runbook.key, runbook.category, runbook.title, score, "; ".join(reasons))
-            )
-        scored.sort(key=lambda s: (-s.score, s.key))
-        return scored[:limit]
+            scores.append(score)
+        order = sorted(range(len(self.runbooks)), key=lambda i: (-scores[i], self.runbooks[i].key))
+        return [
+            self._suggestion(i, scores[i], text_similarities[i], matched, alert_type)
+            for i in order[:limit]
+        ]
+
+    def _suggestion(
+        self,
+        i: int,
+        score: float,
+        similarity: float,
+        matched: set[str],
+        alert_type: str | None,
+    ) -> Suggestion:
+        runbook = self.runbooks[i]
+        hits = [k for k, _ in self._keywords[i] if k in matched]
+        reasons = []
+        if alert_type and alert_type in runbook.alert_types:
+            reasons.append(f"alert type {alert_type}")
+        if hits:
+            reasons.append("keywords: " + ", ".join(hits))
+        reasons.append(f"text similarity {similarity:.2f}")
+        return Suggestion(runbook.key, runbook.category, runbook.title, score, "; ".join(reasons))
+
+
+class _QueryVectorizer:
+    """A fitted vectorizer's `transform` of one text, without scikit-learn's per-call input
+    validation (most of the time of a one-line text). Same arithmetic in the same order:
+    counts, 1 + log, times idf, then divided by the L2 norm summed in column order."""
+
+    def __init__(self, vectorizer: Any) -> None:
+        self._analyze = vectorizer.build_analyzer()
+        self._vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self._idf: np.ndarray[Any, np.dtype[np.float64]] = vectorizer.idf_
+
+    def vector(self, text: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """The text's TF-IDF vector, dense: a runbook's row times it adds its products in
+        the row's own order, as the sparse product did (the same sums to the last bit)."""
+        counts: dict[int, int] = {}
+        for feature in self._analyze(text):
+            column = self._vocabulary.get(feature)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = np.array(sorted(counts), dtype=np.int64)
+        weights = np.array([counts[c] for c in columns.tolist()], dtype=np.float64)
+        np.log(weights, weights)
+        weights += 1.0
+        weights *= self._idf[columns]
+        total = 0.0
+        for w in weights.tolist():
+            total += w * w
+        if total != 0.0:
+            weights /= math.sqrt(total)
+        vector = np.zeros(len(self._idf))
+        vector[columns] = weights
+        return vector
