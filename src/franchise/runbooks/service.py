@@ -203,6 +203,14 @@ def definition(session: Session, row: Runbook, number: int | None = None) -> Run
 
 
 def all_definitions(session: Session, *, include_archived: bool = False) -> list[RunbookDef]:
+    return [
+        definition_of(source)
+        for source in current_sources(session, include_archived=include_archived)
+    ]
+
+
+def current_sources(session: Session, *, include_archived: bool = False) -> list[str]:
+    """The YAML of every runbook's current revision, by key: read now, parse later."""
     query = (
         select(RunbookRevision.source)
         .join(Runbook, Runbook.id == RunbookRevision.runbook_id)
@@ -211,7 +219,12 @@ def all_definitions(session: Session, *, include_archived: bool = False) -> list
     )
     if not include_archived:
         query = query.where(Runbook.status != "archived")
-    return [_parse_cached(source) for source in session.scalars(query)]
+    return list(session.scalars(query))
+
+
+def definition_of(source: str) -> RunbookDef:
+    """The definition of a stored source (cached: the same text parses once per process)."""
+    return _parse_cached(source)
 
 
 def export_runbooks(session: Session, folder: Path) -> list[Path]:

@@ -73,8 +73,9 @@ def prepare_index(db: Database) -> None:
             version = library_version(session)
             if version in _cache:
                 return
-            definitions = runbooks.all_definitions(session)
-        _store(version, SuggestIndex(definitions))
+            sources = runbooks.current_sources(session)
+        # Parsing (YAML with line numbers) is most of a cold build: outside the transaction too.
+        _store(version, SuggestIndex([runbooks.definition_of(source) for source in sources]))
 
 
 def _store(version: LibraryVersion, index: SuggestIndex) -> SuggestIndex:
