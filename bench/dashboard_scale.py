@@ -34,8 +34,10 @@ from franchise.bootstrap import initialise
 from franchise.clients.models import Client
 from franchise.contacts.models import CHANNELS, OwnerContact
 from franchise.db import Database, UTCDateTime, utcnow
+from franchise.drills.items import open_missing_items
 from franchise.drills.models import Drill
 from franchise.lessons.models import Lesson
+from franchise.orgsettings.service import get_config
 from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.models import Runbook
 from franchise.settings import Settings
@@ -209,6 +211,8 @@ def populate(db: Database, n_tickets: int, n_contacts: int) -> tuple[int, float]
             .where(OwnerContact.occurred_at < drill_start + timedelta(days=3))
             .values(drill_id=drill_id)
         )
+        # log_contact opens each contact's review item; bulk-loaded contacts get theirs here.
+        open_missing_items(session, get_config(session).tz)
         runbooks = list(conn.scalars(select(Runbook.id)))
         bulk(
             conn,

@@ -9,7 +9,8 @@ against the bare SQL aggregates they need, measured in the same run.
 Data: 300 clients, 10,000 endpoints, 1,000,000 tickets over a year (category, status, level,
 priority and source mixes of a real MSP; tickets older than a week are mostly closed), 300,000
 history events (status changes, escalations L1 -> L2 -> owner naming their rule), 50,000 owner
-contacts, a drill that ended 20 days ago and 200 lessons. Bulk-loaded through the driver
+contacts (with the review items logging them opens), a drill that ended 20 days ago and 200
+lessons. Bulk-loaded through the driver
 (sqlite3 executemany; PostgreSQL COPY). On SQLite the file is cached in var/bench/ (keyed by
 the sizes), so reruns skip generation; on PostgreSQL a scratch database holding the same data
 set is reused, otherwise --reset drops its tables and generates again. Measurements use the
@@ -60,9 +61,11 @@ from franchise.bootstrap import initialise
 from franchise.contacts.models import CHANNELS, OwnerContact
 from franchise.contacts.service import kpi_report
 from franchise.db import Database, UTCDateTime, make_engine
+from franchise.drills.items import open_missing_items
 from franchise.drills.models import Drill
 from franchise.lessons.models import Lesson
 from franchise.migrate import upgrade
+from franchise.orgsettings.service import get_config
 from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.models import Runbook
 from franchise.tickets.service import list_tickets
@@ -385,6 +388,8 @@ def generate(db: Database, args: argparse.Namespace, now: datetime) -> dict[str,
             .where(OwnerContact.occurred_at < drill_start + timedelta(days=3))
             .values(drill_id=drill_id)
         )
+        # log_contact opens each contact's review item; bulk-loaded contacts get theirs here.
+        open_missing_items(session, get_config(session).tz)
         conn.execute(
             insert(Lesson),
             [
@@ -468,6 +473,11 @@ def write_meta(engine: Engine, key: str, meta: dict[str, Any]) -> None:
         )
 
 
+def schema_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def open_data(args: argparse.Namespace) -> tuple[Database, dict[str, Any], bool]:
     """The data set: reused when cached with the same sizes, else generated."""
     key = data_key(args)
@@ -481,7 +491,11 @@ def open_data(args: argparse.Namespace) -> tuple[Database, dict[str, Any], bool]
     meta = None if args.regenerate else read_meta(engine, key)
     if meta is not None:
         db = Database(engine)
+        before = schema_revision(engine)
         upgrade(db)
+        if schema_revision(engine) != before:
+            # New indexes have no planner statistics yet; generation ends with ANALYZE too.
+            analyse(db)
         return db, meta, True
     engine.dispose()
     if is_postgres(url):

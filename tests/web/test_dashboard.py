@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import event
 
 from franchise.accounts.service import get_staff, list_staff
 from franchise.audit.service import audit
@@ -22,6 +23,8 @@ from franchise.drills.service import start_drill
 from franchise.orgsettings.service import get_config
 from franchise.runbooks import service as runbooks
 from franchise.tickets.service import create_ticket
+from franchise.web.dashboard import dashboard_context
+from franchise.web.sessions import SignedIn
 from tests.web.conftest import BrowserLog, LiveServer, Member, screenshot
 
 Cookie = Callable[[Member], dict[str, str]]
@@ -178,6 +181,29 @@ def drill_item(db: Database, team: dict[str, Member]) -> int:
             question="Can I reset the firewall VPN policy?",
         )
     return contact.id
+
+
+def test_the_dashboard_data_is_read_without_writing(
+    db: Database, team: dict[str, Member], drill_item: int
+) -> None:
+    owner = team["owner"]
+    user = SignedIn(owner.id, owner.name, owner.email, "owner", "owner", "token")
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            statements.append(statement)
+
+    with db.unit_of_work() as session:
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", record)
+        try:
+            context = dashboard_context(session, user)
+        finally:
+            event.remove(connection, "before_cursor_execute", record)
+    assert statements == []
+    review = context["drill_review"]
+    assert [i["contact_id"] for i in review["items"]] == [drill_item]
 
 
 def _revise_vpn_runbook(db: Database) -> None:

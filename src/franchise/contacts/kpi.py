@@ -120,8 +120,9 @@ def compute_kpi(
         bucket["owner_minutes"] += contact.minutes
         if week in shown_set:
             for name in BREAKDOWNS:
-                breakdowns[name][contact.key(name)] += 1
-                breakdown_minutes[name][contact.key(name)] += contact.minutes
+                key = contact.key(name)
+                breakdowns[name][key] += 1
+                breakdown_minutes[name][key] += contact.minutes
 
     wait_hours = _wait_hours(owner_waits, shown, tz, now)
     average = sum(counts[w]["interruptions"] for w in averaged) / AVERAGE_WEEKS
@@ -177,6 +178,8 @@ def owner_waits_from_events(
 
     A wait opens on a level change to owner and closes on the ticket's next level or status
     change at a later instant (the escalation usually sets status and level together).
+    This is the definition; contacts.service.owner_waits computes the same in the database,
+    and a test holds the two together.
     """
     waits: list[OwnerWait] = []
     open_ticket: int | None = None

@@ -16,7 +16,12 @@ OUTCOMES = ("interruption", "deflection", "refused")
 
 class OwnerContact(Base):
     __tablename__ = "owner_contacts"
-    __table_args__ = (Index("ix_owner_contacts_outcome_occurred", "outcome", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_owner_contacts_outcome_occurred", "outcome", "occurred_at"),
+        # Drill counts and reviews group one drill's contacts by outcome: with drill_id alone
+        # the planner scans every contact, since most have none.
+        Index("ix_owner_contacts_drill_outcome", "drill_id", "outcome", "emergency"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(index=True)
@@ -28,7 +33,7 @@ class OwnerContact(Base):
     minutes: Mapped[int] = mapped_column(default=0)
     outcome: Mapped[str] = mapped_column(String(16))
     after_hours: Mapped[bool] = mapped_column(default=False)
-    drill_id: Mapped[int | None] = mapped_column(ForeignKey("drills.id"), index=True)
+    drill_id: Mapped[int | None] = mapped_column(ForeignKey("drills.id"))
     question: Mapped[str | None] = mapped_column(Text)
     answer: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

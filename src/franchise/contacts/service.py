@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import starmap
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff
@@ -21,11 +22,11 @@ from franchise.contacts.kpi import (
     ContactFact,
     OwnerWait,
     compute_kpi,
-    owner_waits_from_events,
     window_start,
 )
 from franchise.contacts.models import CHANNELS, OUTCOMES, REASONS, OwnerContact
 from franchise.db import utcnow
+from franchise.drills.items import review_item_for, review_items_for
 from franchise.drills.models import Drill
 from franchise.errors import FranchiseError, InvalidInput, NotFound
 from franchise.orgsettings.service import OrgConfig, get_config
@@ -91,7 +92,8 @@ def log_contact(
     question: str | None = None,
     answer: str | None = None,
 ) -> OwnerContact:
-    """Record one contact; after-hours and the drill it fell in are worked out here."""
+    """Record one contact; after-hours, the drill it fell in and its review item are worked
+    out here."""
     if occurred_at.tzinfo is None:
         raise InvalidInput("occurred_at needs a time zone (or use the organisation's local time)")
     check_choice(channel, CHANNELS, "channel")
@@ -114,6 +116,10 @@ def log_contact(
     contact.question, contact.answer = question, answer
     session.add(contact)
     session.flush()
+    item = review_item_for(contact, config.tz)
+    if item is not None:
+        session.add(item)
+        session.flush()
     return contact
 
 
@@ -146,7 +152,8 @@ def _new_contact(
 
 
 def import_contacts(session: Session, path: Path, config: OrgConfig) -> dict[str, Any]:
-    """Store every good row of a contacts CSV; bad rows are reported by line, not stored.
+    """Store every good row of a contacts CSV (with their review items); bad rows are reported
+    by line, not stored.
 
     Returns {"imported": n, "errors": [{"line", "message"}]}. A bad header stores nothing
     and raises InvalidInput.
@@ -191,6 +198,8 @@ def import_contacts(session: Session, path: Path, config: OrgConfig) -> dict[str
             )
         )
     session.add_all(contacts)
+    session.flush()
+    session.add_all(review_items_for(contacts, config.tz))
     session.flush()
     return {"imported": len(contacts), "errors": errors}
 
@@ -300,30 +309,47 @@ def kpi_report(session: Session, *, weeks: int = 8, now: datetime | None = None)
         .outerjoin(Client, Client.id == Ticket.client_id)
         .where(OwnerContact.occurred_at >= since, OwnerContact.occurred_at <= now)
     )
-    facts = (ContactFact(**row._mapping) for row in rows)
+    # Positional: the columns are selected in ContactFact's field order (thousands of rows).
+    facts = starmap(ContactFact, rows)
     report = compute_kpi(
         facts,
         tz=tz,
         now=now,
         weeks=weeks,
         target_max=config.kpi_target_max,
-        owner_waits=_owner_waits(session, since, now),
+        owner_waits=owner_waits(session, since=since, now=now),
     )
     report["org_name"] = config.org_name
     return report
 
 
-def _owner_waits(session: Session, since: datetime, now: datetime) -> list[OwnerWait]:
-    escalated = (
-        select(TicketEvent.ticket_id)
-        .where(TicketEvent.field == "level", TicketEvent.new_value == "owner")
-        .where(TicketEvent.at <= now)
-        .distinct()
-    )
+def owner_waits(session: Session, *, since: datetime, now: datetime) -> list[OwnerWait]:
+    """Waits on the owner that end after `since` (or have not ended) as of `now`.
+
+    The same waits as kpi.owner_waits_from_events over the whole history, computed in the
+    database: each wait's end is the first level or status change after it began, so only
+    the waits the report shows come back, not every escalation ever made.
+    """
+    began = aliased(TicketEvent)
     rows = session.execute(
-        select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.field, TicketEvent.new_value)
-        .where(TicketEvent.ticket_id.in_(escalated), TicketEvent.field.in_(("level", "status")))
-        .where(TicketEvent.at <= now)
-        .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)
+        select(began.ticket_id, began.at, _next_change(began, until=now))
+        .where(began.field == "level", began.new_value == "owner", began.at <= now)
+        # "No change by `since`" rather than "end > since": the end is then looked up only
+        # for the waits kept (PostgreSQL would otherwise run the lookup twice per escalation).
+        .where(_next_change(began, until=since).is_(None))
+        # Escalations at one instant open a single wait, as in owner_waits_from_events.
+        .distinct()
+        .order_by(began.ticket_id, began.at)
     )
-    return [w for w in owner_waits_from_events(rows) if w.end is None or w.end > since]
+    return [OwnerWait(ticket_id, start, end) for ticket_id, start, end in rows]
+
+
+def _next_change(began: Any, *, until: datetime) -> Any:
+    """The ticket's first level or status change after `began`, up to `until` (or NULL)."""
+    later = aliased(TicketEvent)
+    return (
+        select(func.min(later.at))
+        .where(later.ticket_id == began.ticket_id, later.field.in_(("level", "status")))
+        .where(later.at > began.at, later.at <= until)
+        .scalar_subquery()
+    )

@@ -24,9 +24,10 @@ from franchise.demo import catalogue
 from franchise.demo.plan import build_plan
 from franchise.demo.records import DemoPlan, ReviewPlan
 from franchise.demo.walk import choose_answers, fill_inputs
+from franchise.drills.items import open_missing_items
 from franchise.drills.models import Drill, ReviewItem
 from franchise.lessons.models import Lesson
-from franchise.orgsettings.service import set_setting
+from franchise.orgsettings.service import get_config, set_setting
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
 from franchise.tickets.models import Ticket
@@ -272,6 +273,9 @@ def _write_story(
 
     session.add_all(review(item, drill.id) for item in plan.drill.reviews)
     session.add_all(review(item, None) for item in plan.weekly_reviews)
+    # The rest of the contacts' review items, as logging them one by one would have opened.
+    session.flush()
+    open_missing_items(session, get_config(session).tz)
     for lesson in plan.lessons:
         runbook = by_category.get(lesson.category)
         session.add(

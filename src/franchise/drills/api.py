@@ -38,7 +38,7 @@ def end(drill_id: int, session: DbSession, staff: Manager) -> dict[str, Any]:
 
 @router.get("/drills/{drill_id}/review")
 def drill_review(drill_id: int, session: DbSession, _staff: CurrentStaff) -> dict[str, Any]:
-    """The drill's review items (created on first sight, so each has an id to dispose)."""
+    """The drill's review items (each opened when its contact was logged)."""
     return review.drill_review(session, drill_id)
 
 

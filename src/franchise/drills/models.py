@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from franchise.db import Base, utcnow
 
 DISPOSITIONS = ("improve_runbook", "tighten_rule")
+# Contacts a drill review lists: those that reached the owner or tried to. Deflections are
+# left out: the system answered them, which is what a drill wants to see.
+REVIEWED_OUTCOMES = ("interruption", "refused")
 
 
 class Drill(Base):

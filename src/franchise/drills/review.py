@@ -10,6 +10,7 @@ A change made before the drill started cannot be what the drill taught.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,15 +21,9 @@ from franchise.accounts.models import Staff
 from franchise.contacts.hours import local_midnight, week_start
 from franchise.contacts.models import OwnerContact
 from franchise.db import utcnow
-from franchise.drills.models import DISPOSITIONS, Drill, ReviewItem
+from franchise.drills.models import DISPOSITIONS, REVIEWED_OUTCOMES, Drill, ReviewItem
 from franchise.drills.rules import rule_shape
-from franchise.drills.service import (
-    REVIEWED_OUTCOMES,
-    all_drills,
-    drill_dict,
-    get_drill,
-    window,
-)
+from franchise.drills.service import all_drills, drill_dict, get_drill, window
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from franchise.escalation.definition import Rule
 from franchise.escalation.service import KIND as ESCALATION
@@ -47,19 +42,18 @@ def drill_review(
     session: Session, drill_id: int | None = None, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """Every contact that reached or tried to reach the owner during the drill, each a
-    review item (created here on first sight); the latest drill that began by default."""
+    review item (opened when the contact was logged); the latest drill that began by default."""
     when = now or utcnow()
     drill = get_drill(session, drill_id) if drill_id is not None else _latest_begun(session, when)
-    contacts = session.scalars(
-        select(OwnerContact)
-        .where(OwnerContact.drill_id == drill.id, OwnerContact.outcome.in_(REVIEWED_OUTCOMES))
-        .order_by(OwnerContact.occurred_at, OwnerContact.id)
+    items = _items(
+        session,
+        OwnerContact.drill_id == drill.id,
+        OwnerContact.outcome.in_(REVIEWED_OUTCOMES),
     )
-    items = _items_for(session, list(contacts), drill_id=drill.id, week=None)
     data = drill_dict(session, drill, when)
     return {
         "drill": data,
-        "items": item_dicts(session, items),
+        "items": item_dicts(session, [i for i, _ in items], contacts={c.id: c for _, c in items}),
         "open": data["review"]["open"],
         "review_complete": data["review"]["review_complete"],
     }
@@ -81,50 +75,35 @@ def week_review(
     tz = get_config(session).tz
     monday = week_start(when, tz) if week is None else week - timedelta(days=week.weekday())
     start, end = local_midnight(monday, tz), local_midnight(monday + timedelta(days=7), tz)
-    contacts = session.scalars(
-        select(OwnerContact)
-        .where(
-            OwnerContact.outcome == "interruption",
-            OwnerContact.drill_id.is_(None),
-            OwnerContact.occurred_at >= start,
-            OwnerContact.occurred_at < end,
-        )
-        .order_by(OwnerContact.occurred_at, OwnerContact.id)
+    items = _items(
+        session,
+        OwnerContact.outcome == "interruption",
+        OwnerContact.drill_id.is_(None),
+        OwnerContact.occurred_at >= start,
+        OwnerContact.occurred_at < end,
     )
-    items = _items_for(session, list(contacts), drill_id=None, week=monday.isoformat())
-    open_items = sum(1 for i in items if i.disposition is None)
+    open_items = sum(1 for i, _ in items if i.disposition is None)
     return {
         "week_start": monday.isoformat(),
         "timezone": str(tz),
         "complete_week": end <= when,
-        "items": item_dicts(session, items),
+        "items": item_dicts(session, [i for i, _ in items], contacts={c.id: c for _, c in items}),
         "open": open_items,
         "review_complete": open_items == 0,
     }
 
 
-def _items_for(
-    session: Session, contacts: list[OwnerContact], *, drill_id: int | None, week: str | None
-) -> list[ReviewItem]:
-    ids = [c.id for c in contacts]
-    existing = {
-        i.contact_id: i
-        for i in session.scalars(select(ReviewItem).where(ReviewItem.contact_id.in_(ids)))
-    }
-    items = []
-    for contact in contacts:
-        item = existing.get(contact.id)
-        if item is None:
-            item = ReviewItem(
-                drill_id=drill_id,
-                week_start=week,
-                contact_id=contact.id,
-                ticket_id=contact.ticket_id,
-            )
-            session.add(item)
-        items.append(item)
-    session.flush()
-    return items
+def _items(session: Session, *contact_filter: Any) -> list[tuple[ReviewItem, OwnerContact]]:
+    """The items of the contacts matching `contact_filter`, in the order they were logged."""
+    # Sorted here, not in SQL: an ORDER BY occurred_at leads the planner to walk every
+    # contact in time order rather than pick the few of one drill.
+    rows = session.execute(
+        select(ReviewItem, OwnerContact)
+        .join(OwnerContact, OwnerContact.id == ReviewItem.contact_id)
+        .where(*contact_filter)
+    )
+    pairs = [(item, contact) for item, contact in rows]
+    return sorted(pairs, key=lambda pair: (pair[1].occurred_at, pair[1].id))
 
 
 def get_item(session: Session, item_id: int) -> ReviewItem:
@@ -227,13 +206,20 @@ def _find_rule(revision: PolicyRevision, name: str) -> Rule | None:
     return next((r for r in validate_map(revision.source).rules if r.name == name), None)
 
 
-def item_dicts(session: Session, items: list[ReviewItem]) -> list[dict[str, Any]]:
-    """Items with their contact, ticket, asker and the change each led to."""
-    contacts = {c.id: c for c in _by_ids(session, OwnerContact, [i.contact_id for i in items])}
+def item_dicts(
+    session: Session,
+    items: list[ReviewItem],
+    *,
+    contacts: dict[int, OwnerContact] | None = None,
+) -> list[dict[str, Any]]:
+    """Items with their contact, ticket, asker and the change each led to (`contacts` by id,
+    when the caller has them already)."""
+    if contacts is None:
+        contacts = {c.id: c for c in _by_ids(session, OwnerContact, [i.contact_id for i in items])}
     staff_ids = [c.staff_id for c in contacts.values() if c.staff_id]
     staff_ids += [i.disposed_by_id for i in items if i.disposed_by_id]
     names = {s.id: s.name for s in _by_ids(session, Staff, staff_ids)}
-    tickets = {t.id: t for t in _by_ids(session, Ticket, [i.ticket_id for i in items])}
+    titles = _titles(session, [i.ticket_id for i in items])
     revs = {
         r.id: r for r in _by_ids(session, RunbookRevision, [i.runbook_revision_id for i in items])
     }
@@ -244,7 +230,6 @@ def item_dicts(session: Session, items: list[ReviewItem]) -> list[dict[str, Any]
     out = []
     for item in items:
         contact = contacts[item.contact_id]
-        ticket = tickets.get(item.ticket_id) if item.ticket_id else None
         rev = revs.get(item.runbook_revision_id) if item.runbook_revision_id else None
         policy = policies.get(item.policy_revision_id) if item.policy_revision_id else None
         out.append(
@@ -255,7 +240,7 @@ def item_dicts(session: Session, items: list[ReviewItem]) -> list[dict[str, Any]
                 "contact_id": item.contact_id,
                 "occurred_at": contact.occurred_at.isoformat(),
                 "ticket_id": item.ticket_id,
-                "ticket_title": ticket.title if ticket else None,
+                "ticket_title": titles.get(item.ticket_id) if item.ticket_id else None,
                 "by": names.get(contact.staff_id) if contact.staff_id else None,
                 "channel": contact.channel,
                 "reason": contact.reason,
@@ -285,7 +270,16 @@ def _rule_of(item: ReviewItem) -> str | None:
     return item.note[len("[rule ") : item.note.index("]")]
 
 
-def _by_ids(session: Session, model: Any, ids: list[int | None]) -> list[Any]:
+def _titles(session: Session, ids: Sequence[int | None]) -> dict[int, str]:
+    # Titles only: a ticket row carries its body and custom fields, which a review never shows.
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(Ticket.id, Ticket.title).where(Ticket.id.in_(wanted)))
+    return {ticket_id: title for ticket_id, title in rows}
+
+
+def _by_ids(session: Session, model: Any, ids: Sequence[int | None]) -> list[Any]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return []

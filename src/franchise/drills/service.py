@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from franchise.accounts.models import Staff
 from franchise.contacts.models import OwnerContact
 from franchise.db import utcnow
-from franchise.drills.models import Drill, ReviewItem
+from franchise.drills.models import REVIEWED_OUTCOMES, Drill, ReviewItem
 from franchise.drills.schedule import Window, cadence_limit, cadence_warning
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from franchise.escalation.service import current_map
@@ -24,9 +24,6 @@ from franchise.orgsettings.service import get_config
 MAX_DAYS = 30
 # A start a moment in the past is "now" typed slowly, not a backdated drill.
 START_SLACK = timedelta(minutes=5)
-# Contacts a drill review lists: those that reached the owner or tried to. Deflections are
-# left out: the system answered them, which is what a drill wants to see.
-REVIEWED_OUTCOMES = ("interruption", "refused")
 
 
 def window(drill: Drill) -> Window:

@@ -57,8 +57,12 @@ class TicketEvent(Base):
     """One change to a ticket: who, when, what field, from what, to what."""
 
     __tablename__ = "ticket_events"
-    # The KPI's owner-wait time looks up level changes to "owner" across all history.
-    __table_args__ = (Index("ix_ticket_events_field_value", "field", "new_value", "ticket_id"),)
+    __table_args__ = (
+        # The KPI's owner-wait time looks up level changes to "owner" across all history,
+        # then the next level or status change of each ticket; both read the index alone.
+        Index("ix_ticket_events_field_value", "field", "new_value", "ticket_id", "at"),
+        Index("ix_ticket_events_ticket_at", "ticket_id", "at", "field"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
