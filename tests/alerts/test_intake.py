@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +23,15 @@ from franchise.db import Database
 from franchise.errors import NotAuthenticated, Unavailable
 from franchise.settings import Settings
 from tests.alerts.committed import BACKENDS, committed_database
+
+T = TypeVar("T")
+
+
+def in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a new event loop in a thread of its own: the test process's main
+    thread may already run a loop (browser tests drive Playwright from it)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def alert(n: int) -> bytes:
@@ -55,7 +67,7 @@ def write_all(
     writer = IntakeWriter(db, tokens or TokenCache())
     writer.start()
     try:
-        return asyncio.run(submit_all(writer, requests)), writer.batches
+        return in_own_loop(submit_all(writer, requests)), writer.batches
     finally:
         writer.stop()
 
@@ -132,11 +144,11 @@ def test_stopping_writes_what_waits_and_refuses_what_comes_after(
             await asyncio.get_running_loop().run_in_executor(None, writer.stop)
             return await pending
 
-        outcomes = asyncio.run(stop_while_waiting())
+        outcomes = in_own_loop(stop_while_waiting())
         assert all(isinstance(o, Accepted) for o in outcomes)
         assert len(stored(db)) == 50
         with pytest.raises(Unavailable, match="stopping"):
-            asyncio.run(writer.submit("generic", token, receive("generic", alert(99), {})))
+            in_own_loop(writer.submit("generic", token, receive("generic", alert(99), {})))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
