@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import starmap
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,15 +14,10 @@ from sqlalchemy.orm import Session, aliased
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff
-from franchise.clients.models import Client
+from franchise.contacts.counts import tally_in_database
 from franchise.contacts.csv_rows import MAX_MINUTES, read_rows
 from franchise.contacts.hours import is_after_hours, local_midnight, week_start
-from franchise.contacts.kpi import (
-    ContactFact,
-    OwnerWait,
-    compute_kpi,
-    window_start,
-)
+from franchise.contacts.kpi import OwnerWait, kpi_from_tally, window_start
 from franchise.contacts.models import CHANNELS, OUTCOMES, REASONS, OwnerContact
 from franchise.db import utcnow
 from franchise.drills.items import review_item_for, review_items_for
@@ -283,36 +277,16 @@ def contact_dicts(session: Session, contacts: Sequence[OwnerContact]) -> list[di
 
 
 def kpi_report(session: Session, *, weeks: int = 8, now: datetime | None = None) -> dict[str, Any]:
-    """The KPI over the last `weeks` weeks: two queries, then one pass in kpi.py."""
+    """The KPI over the last `weeks` weeks: counted by the database (counts.py), shaped by
+    kpi.py."""
     if not 1 <= weeks <= 520:
         raise InvalidInput(f"weeks must be from 1 to 520, got {weeks}")
     config = get_config(session)
     tz = config.tz
     now = now or utcnow()
     since = window_start(now, tz, weeks)
-    rows = session.execute(
-        select(
-            OwnerContact.occurred_at,
-            OwnerContact.channel,
-            OwnerContact.reason,
-            OwnerContact.outcome,
-            OwnerContact.minutes,
-            OwnerContact.after_hours,
-            Staff.name.label("technician"),
-            OwnerContact.ticket_id,
-            Client.name.label("client"),
-            Ticket.category,
-        )
-        .select_from(OwnerContact)
-        .outerjoin(Staff, Staff.id == OwnerContact.staff_id)
-        .outerjoin(Ticket, Ticket.id == OwnerContact.ticket_id)
-        .outerjoin(Client, Client.id == Ticket.client_id)
-        .where(OwnerContact.occurred_at >= since, OwnerContact.occurred_at <= now)
-    )
-    # Positional: the columns are selected in ContactFact's field order (thousands of rows).
-    facts = starmap(ContactFact, rows)
-    report = compute_kpi(
-        facts,
+    report = kpi_from_tally(
+        tally_in_database(session, tz=tz, now=now, weeks=weeks),
         tz=tz,
         now=now,
         weeks=weeks,
