@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from franchise.approvals.models import ApprovalRequest
 from franchise.audit.score import ApprovalKind, AuditFacts, build_audit
@@ -136,13 +136,29 @@ def _interruptions_by(
 
 
 def _busiest(session: Session, since: datetime, until: datetime) -> list[tuple[str, int]]:
-    query = (
-        select(Ticket.category, func.count())
-        .where(Ticket.created_at >= since, Ticket.created_at <= until)
-        .where(Ticket.category.is_not(None))
-        .group_by(Ticket.category)
+    """Recent tickets by category. Grouping every recent ticket costs a sort of tens of
+    thousands of rows at a large MSP; instead the categories are walked on the
+    (category, created_at) index, a few lookups each (a "loose index scan"), and each
+    category's recent tickets are counted on the same index."""
+    cats = select(func.min(Ticket.category).label("category")).cte("cats", recursive=True)
+    following = aliased(Ticket)
+    cats = cats.union_all(
+        select(
+            select(func.min(following.category))
+            .where(following.category > cats.c.category)
+            .scalar_subquery()
+        ).where(cats.c.category.is_not(None))
     )
-    return _ranked(session.execute(query))
+    recent = aliased(Ticket)
+    count = (
+        select(func.count())
+        .select_from(recent)
+        .where(recent.category == cats.c.category)
+        .where(recent.created_at >= since, recent.created_at <= until)
+        .scalar_subquery()
+    )
+    rows = session.execute(select(cats.c.category, count).where(cats.c.category.is_not(None)))
+    return _ranked((category, n) for category, n in rows if n)
 
 
 def _runbooks(session: Session, now: datetime) -> dict[str, Any]:

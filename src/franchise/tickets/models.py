@@ -30,13 +30,16 @@ class Ticket(Base):
         Index("ix_tickets_status_created", "status", "created_at"),
         # The audit's busiest-categories and the dashboard's coverage group recent tickets.
         Index("ix_tickets_created_category", "created_at", "category"),
+        # Also serves lookups by category alone; the audit counts each category's recent
+        # tickets on it.
+        Index("ix_tickets_category_created", "category", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     title: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text, default="")
-    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[str] = mapped_column(String(16), default="normal")
     status: Mapped[str] = mapped_column(String(32), default="new")
     level: Mapped[str] = mapped_column(String(32), default="L1")
