@@ -250,6 +250,12 @@ class Drainer:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        try:
+            # At start, not when the first alert arrives: the first webhooks of a storm
+            # should not share the process with a cold build of the suggest index.
+            warm_up(self.db)
+        except Exception:  # the database may not be up yet; process_pending tries again
+            log.exception("alert drainer: preparing the suggest index failed")
         while not self._stop.is_set():
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
