@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +22,8 @@ from franchise.db import Database, is_unstorable
 from franchise.errors import UNSTORABLE, FranchiseError
 from franchise.settings import Settings
 from franchise.web.setup import install_web
+
+log = logging.getLogger(__name__)
 
 
 def error_body(status: int, message: str, errors: list[Any] | None = None) -> dict[str, Any]:
@@ -74,12 +79,27 @@ async def _empty_receive() -> Message:
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Loaded beside the first requests rather than inside the first one that suggests.
+    freeze = bool(getattr(app.state, "freeze_after_warm_up", False))
+    threading.Thread(target=_warm_up, args=(app, freeze), name="warm-up", daemon=True).start()
+    yield
+
+
+def _warm_up(app: FastAPI, freeze: bool) -> None:
     from franchise.suggest.service import warm_up
 
-    # Loaded beside the first requests rather than inside the first one that suggests.
-    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    yield
+    db: Database = app.state.db
+    try:
+        warm_up(db if not isinstance(db.bind, Connection) else None)
+    except Exception:  # the database may be down; the first suggestion builds the index
+        log.exception("preparing the suggest index at start failed")
+    if freeze:
+        # What start-up loaded (the framework, SQLAlchemy, scikit-learn, the suggest index)
+        # lives as long as the server: frozen, the garbage collector stops walking it again
+        # and again while requests allocate.
+        gc.collect()
+        gc.freeze()
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -102,7 +122,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
 def app_from_env() -> FastAPI:
     """Factory for uvicorn (`franchise serve`): settings from the environment."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    app.state.freeze_after_warm_up = True  # a server process, not a test's app
+    return app
 
 
 def _install_routes(app: FastAPI) -> None:

@@ -178,9 +178,10 @@ def _test_hold(item_id: int) -> None:
 class IntakeGate:
     """Webhook writes go before the drainer's. SQLite has one writer at a time and its busy
     handler is not fair, so a drainer starting transaction after transaction would make each
-    webhook's INSERT wait behind a whole item. Before each transaction the drainer waits
-    until no webhook in this process has written for `settle` seconds, but never longer than
-    `max_wait`, so a storm is taken in at full speed and processed as it eases.
+    webhook's INSERT wait behind a whole item; on any database the drainer's work takes the
+    CPU the webhooks need. Before each transaction the drainer waits until no webhook in this
+    process has written for `settle` seconds, but never longer than `max_wait`, so a storm is
+    taken in at full speed and processed as it eases.
 
     The drainer polls (every `settle` seconds at most) rather than being woken by each write:
     in a storm the intake commits hundreds of times a second, and waking another thread for
