@@ -10,6 +10,7 @@ import os
 import socket
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -129,6 +130,17 @@ def wait_idle(pid: int, what: str, timeout: float = 90.0) -> None:
         return cpu_seconds(pid) - before < 0.025
 
     wait_for(idle, f"{what} to be idle", timeout=timeout)
+
+
+def wait_warm(timeout: float = 120.0) -> None:
+    """Wait until an in-process app has finished warming up (its "warm-up" thread imports
+    scikit-learn and builds the suggest index after start): measured warm, as a server that
+    has been running is."""
+    wait_for(
+        lambda: not any(t.name == "warm-up" for t in threading.enumerate()),
+        "the app's warm-up",
+        timeout=timeout,
+    )
 
 
 def timed_ms(fn: Callable[[], Any], repeat: int, warmup: int = 2) -> list[float]:

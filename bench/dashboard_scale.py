@@ -45,6 +45,7 @@ from franchise.tickets.models import Ticket, TicketEvent
 from franchise.web.sessions import start_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import wait_warm
 from pages import ServerTimer, fresh_database, p95
 
 AIM_MS = 300.0
@@ -331,6 +332,7 @@ def main() -> None:
         app = create_app(Settings(home=Path(home), database_url=url), db=db)
         timer = ServerTimer(app)
         with TestClient(timer, cookies={"franchise_session": plain}) as client:
+            wait_warm()
             for _ in range(3):
                 assert client.get("/dashboard").status_code == 200
             samples = []

@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from _common import wait_warm
 from franchise.app import create_app
 from franchise.bootstrap import initialise
 from franchise.db import Database, make_engine, utcnow
@@ -178,6 +179,7 @@ def main() -> None:
             "/settings",
         ]
         with TestClient(timer, raise_server_exceptions=False) as client:
+            wait_warm()
             sign_in(client)
             ok = report(paths, lambda path: measure(client, timer, path, args.requests))
         db.dispose()
