@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from franchise.alerts.inbox import Accepted, Received, receive, store
 from franchise.alerts.intake import IntakeWriter
 from franchise.alerts.normalized import MalformedPayload
-from franchise.alerts.service import TokenCache, authenticate, check_kind
+from franchise.alerts.service import TokenCache, check_kind
 from franchise.alerts.worker import Drainer, IntakeGate
 from franchise.db import Database
 from franchise.errors import NotAuthenticated
@@ -125,14 +125,8 @@ async def _receive(request: Request, kind: str, token: str | None) -> JSONRespon
 def _store(app: FastAPI, kind: str, token: str, received: Received) -> Accepted:
     """One webhook in its own transaction: for an app without the writer thread."""
     db: Database = app.state.db
-    cache = _cache(app)
-    cached = cache.get(token)
     with db.unit_of_work() as session:
-        if cached is None:
-            cached = cache.put(token, authenticate(session, kind, token))
-        elif cached.kind != kind:
-            authenticate(session, kind, token)  # raises with the right message
-        return store(session, cached.id, received)
+        return store(session, _cache(app).integration_id(session, kind, token), received)
 
 
 def _cache(app: FastAPI) -> TokenCache:

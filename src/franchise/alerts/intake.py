@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from franchise.alerts.inbox import Accepted, Received, store_many
-from franchise.alerts.service import TokenCache, authenticate
+from franchise.alerts.service import TokenCache
 from franchise.alerts.worker import IntakeGate
 from franchise.db import Database
 from franchise.errors import Unavailable
@@ -149,15 +149,10 @@ class IntakeWriter:
 
     def _integration(self, session: Session, item: _Waiting) -> int | BaseException:
         """The integration id of the webhook's token, or why the token is refused."""
-        cached = self.tokens.get(item.token)
         try:
-            if cached is None:
-                cached = self.tokens.put(item.token, authenticate(session, item.kind, item.token))
-            elif cached.kind != item.kind:
-                authenticate(session, item.kind, item.token)  # raises with the right message
+            return self.tokens.integration_id(session, item.kind, item.token)
         except Exception as exc:  # a bad token refuses this webhook only
             return exc
-        return cached.id
 
 
 def _settle(settled: list[tuple[_Waiting, Outcome]]) -> None:

@@ -120,6 +120,15 @@ class TokenCache:
         with self._lock:
             self._entries.clear()
 
+    def integration_id(self, session: Session, kind: str, token: str) -> int:
+        """The id of the token's integration (cached), or NotAuthenticated saying why not."""
+        cached = self.get(token)
+        if cached is None:
+            cached = self.put(token, authenticate(session, kind, token))
+        elif cached.kind != kind:
+            authenticate(session, kind, token)  # raises with the right message
+        return cached.id
+
 
 def add_mapping(
     session: Session,
