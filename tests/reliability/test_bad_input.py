@@ -430,6 +430,8 @@ def test_templates_never_evaluate_ticket_text(api: TestClient) -> None:
                 continue
             message = rendered.json()
             shown = message["subject"] + message["body"]
-            if text not in shown or (text == "{{ 7*7 }}" and "49" in message["subject"]):
+            # The subject names the ticket: its id may hold a "49" of its own.
+            subject = message["subject"].replace(str(ticket), "")
+            if text not in shown or (text == "{{ 7*7 }}" and "49" in subject):
                 problems.append(f"{template} {text!r}: {message['subject']!r}")
     assert problems == [], "\n".join(problems)
