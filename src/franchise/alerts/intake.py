@@ -125,7 +125,10 @@ class IntakeWriter:
         for item, outcome in zip(batch, outcomes, strict=True):
             by_loop.setdefault(item.loop, []).append((item, outcome))
         for loop, settled in by_loop.items():
-            loop.call_soon_threadsafe(_settle, settled)
+            try:
+                loop.call_soon_threadsafe(_settle, settled)
+            except RuntimeError:  # that loop has closed: nobody waits there any more
+                log.info("intake: %d answers for a closed event loop dropped", len(settled))
 
     def _one(self, item: _Waiting) -> Outcome:
         try:

@@ -60,18 +60,7 @@ def _fire(
     at: datetime,
 ) -> str:
     if group is None:
-        group = AlertGroup(
-            integration_id=integration.id,
-            dedup_key=alert.dedup_key,
-            status="firing",
-            title=alert.title,
-            severity=alert.severity,
-            host=alert.host,
-            count=0,
-            first_seen=at,
-            last_seen=at,
-            status_at=at,
-        )
+        group = _new_group(integration, alert, "firing", at)
         session.add(group)
         # Flushed before the ticket exists: a concurrent worker inserting the same key fails
         # here (and retries the whole item), before either opened a ticket.
@@ -105,6 +94,25 @@ def _fire(
     return outcome
 
 
+def _new_group(
+    integration: Integration, alert: NormalizedAlert, status: str, at: datetime
+) -> AlertGroup:
+    """A group first seen at `at`; one first seen resolved is resolved at that moment."""
+    return AlertGroup(
+        integration_id=integration.id,
+        dedup_key=alert.dedup_key,
+        status=status,
+        title=alert.title,
+        severity=alert.severity,
+        host=alert.host,
+        count=0,
+        first_seen=at,
+        last_seen=at,
+        status_at=at,
+        resolved_at=at if status == "resolved" else None,
+    )
+
+
 def _resolve(
     session: Session,
     integration: Integration,
@@ -115,21 +123,7 @@ def _resolve(
     if group is None:
         # Remembered, so that a firing event for the same alert received earlier but
         # processed later (by a parallel worker) does not open a ticket for a resolved alert.
-        session.add(
-            AlertGroup(
-                integration_id=integration.id,
-                dedup_key=alert.dedup_key,
-                status="resolved",
-                title=alert.title,
-                severity=alert.severity,
-                host=alert.host,
-                count=0,
-                first_seen=at,
-                last_seen=at,
-                status_at=at,
-                resolved_at=at,
-            )
-        )
+        session.add(_new_group(integration, alert, "resolved", at))
         session.flush()
         return "ignored"
     group.last_seen = max(group.last_seen, at)
