@@ -71,7 +71,7 @@ def test_a_denial_follows_the_steps_denied_route(session: Session) -> None:
 
 
 def test_a_denial_without_a_route_leaves_the_run_and_allows_escalation(session: Session) -> None:
-    tech, _lead, owner, ticket, run, request = setup(session, denied_route=False)
+    _tech, _lead, owner, ticket, run, request = setup(session, denied_route=False)
     decide_request(session, request, by=owner, approve=False, reason="too much")
     assert runbooks.run_state(session, run).current == "buy"
     decision = check_escalation(session, ticket)

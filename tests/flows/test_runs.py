@@ -153,7 +153,7 @@ def test_a_ticket_has_one_run_under_way_at_a_time(
 ) -> None:
     tech, _client, ticket = world
     start(session, ticket, tech)
-    with pytest.raises(InvalidInput, match="already has run .* under way at step 'product'"):
+    with pytest.raises(InvalidInput, match=r"already has run .* under way at step 'product'"):
         start(session, ticket, tech)
 
 

@@ -137,7 +137,7 @@ def test_a_check_with_no_way_out_and_no_fallback_is_an_error_in_format_2() -> No
     text = RUNBOOK.replace(
         "fallback: {to: L2, text: Attach the sign-in log and what the user reported.}\n", ""
     )
-    runbook, problems = lint_source(text, "unlock.yaml")
+    _runbook, problems = lint_source(text, "unlock.yaml")
     codes = {(p.step, p.code, p.severity) for p in problems}
     assert ("source", "no-fallback", "error") in codes
     # The same file in format 1 only warns, so runbooks written before keep importing.
