@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
 from franchise.accounts.service import add_staff
 from franchise.approvals.service import list_requests
 from franchise.bootstrap import initialise
+from franchise.errors import Refused
 from franchise.escalation.service import check_escalation
 from franchise.flows.approvals import decide_request, expire_requests
 from franchise.flows.runs import begin_run, record_answer
@@ -93,3 +95,23 @@ def test_a_timeout_that_denies_follows_the_denied_route(session: Session) -> Non
     expired = expire_requests(session, now=request.timeout_at + timedelta(seconds=1))
     assert [e.outcome for e in expired] == ["denied"]
     assert runbooks.run_state(session, run).current == "ask-client"
+
+
+def test_an_approval_asked_on_a_ticket_belongs_to_the_runs_action_step(session: Session) -> None:
+    from franchise.approvals.service import request_approval
+
+    tech, _lead, owner, ticket, run, first = setup(session, denied_route=False)
+    decide_request(session, first, by=owner, approve=False, reason="ask with a quote")
+    again = request_approval(
+        session,
+        ticket=ticket,
+        action="Five Business Premium seats, quote attached",
+        cost=1100,
+        minutes=10,
+        impact="none",
+        kind="licence-purchase",
+        requester=tech,
+    )
+    assert (again.run_id, again.step_id, again.status) == (run.id, "buy", "pending")
+    with pytest.raises(Refused, match=f"request #{again.id} waits for owner"):
+        record_answer(session, run, step="buy", reply="Bought", actor=tech)

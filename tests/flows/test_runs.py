@@ -61,6 +61,11 @@ steps:
     options: {"Bought": reset}
   to-l2: {kind: escalate, to: L2, text: Needs the firewall.}
   ransom: {kind: escalate, to: owner, emergency: true, text: Ransomware in progress.}
+edge_cases:
+  - when: The firewall was upgraded last night.
+    do: Do not change the VPN settings; escalate to L2 with the firmware version.
+    steps: [forti]
+    escalate: L2
 """
 
 
@@ -216,4 +221,103 @@ def test_a_step_waiting_on_approval_says_what_blocks_it(
     assert runner_view(session, run)["next"]["blocked_by"] is None
     assert record_answer(session, run, step="buy-licence", reply="1", actor=tech).outcome == (
         "resolved"
+    )
+
+
+def test_starting_a_run_takes_the_ticket(
+    session: Session, world: tuple[Staff, Client, Ticket]
+) -> None:
+    tech, _client, ticket = world
+    assert (ticket.assignee_id, ticket.status, ticket.runbook_key) == (None, "new", None)
+    start(session, ticket, tech)
+    assert (ticket.assignee_id, ticket.status, ticket.runbook_key) == (
+        tech.id,
+        "in_progress",
+        "remote-access",
+    )
+
+
+def test_a_run_started_by_someone_else_keeps_the_assignee(
+    session: Session, world: tuple[Staff, Client, Ticket]
+) -> None:
+    tech, _client, ticket = world
+    other = add_staff(session, name="Ola", email="ola@example.com", role="technician", level="L1")
+    ticket.assignee_id = other.id
+    start(session, ticket, tech)
+    assert ticket.assignee_id == other.id
+
+
+def test_a_resolve_ending_makes_the_ticket_ready_to_resolve_until_stepped_back(
+    session: Session, world: tuple[Staff, Client, Ticket]
+) -> None:
+    tech, _client, ticket = world
+    run = start(session, ticket, tech)
+    record_answer(session, run, step="product", reply="Cisco Secure Client", actor=tech)
+    record_answer(session, run, step="cisco", reply="Yes", actor=tech)
+    assert ticket.status == "ready_to_resolve"
+    step_back(session, ticket, actor=tech)
+    assert ticket.status == "in_progress"
+
+
+def test_an_escalate_ending_does_not_pretend_the_ticket_is_ready(
+    session: Session, world: tuple[Staff, Client, Ticket]
+) -> None:
+    tech, _client, ticket = world
+    run = start(session, ticket, tech)
+    record_answer(session, run, step="product", reply="Cisco Secure Client", actor=tech)
+    record_answer(session, run, step="cisco", reply="No", actor=tech)
+    assert ticket.status == "in_progress"
+    assert ticket.custom_fields["escalation_allowed"] == "yes"
+    assert "escalate:L2" in ticket.tags
+
+
+def test_following_an_edge_case_escalation_passes_the_gate_and_is_recorded(
+    session: Session, world: tuple[Staff, Client, Ticket]
+) -> None:
+    from franchise.escalation.service import escalate_ticket
+
+    tech, _client, ticket = world
+    run = start(session, ticket, tech)
+    with pytest.raises(Refused, match="do step 'product' next"):
+        escalate_ticket(session, ticket, to="L2", by=tech)
+    # The edge case belongs to step 'forti', not to the step the run stands at.
+    with pytest.raises(Refused, match="not for step 'product'"):
+        escalate_ticket(session, ticket, to="L2", by=tech, edge_case=1)
+    record_answer(session, run, step="product", reply="FortiGate SSL-VPN", actor=tech)
+    view = runner_view(session, run)
+    assert [c["number"] for c in view["next"]["edge_cases"]] == [1]
+    with pytest.raises(Refused, match="does not escalate to owner"):
+        escalate_ticket(session, ticket, to="owner", by=tech, edge_case=1)
+    decision = escalate_ticket(session, ticket, to="L2", by=tech, edge_case=1)
+    assert decision.rule == "runbook:remote-access/edge-case:1"
+    assert (ticket.level, ticket.status) == ("L2", "escalated")
+    notes = [e.note or "" for e in history(session, ticket) if e.field == "level"]
+    assert "following edge case 1 of 'remote-access' (The firewall was upgraded" in notes[-1]
+
+
+def test_switching_leaves_the_old_run_on_record_and_starts_the_new_one(
+    session: Session, world: tuple[Staff, Client, Ticket]
+) -> None:
+    from franchise.flows.runs import switch_run
+
+    tech, _client, ticket = world
+    run = start(session, ticket, tech)
+    with pytest.raises(InvalidInput, match="say why"):
+        switch_run(session, ticket, runbooks.get_runbook(session, "mfa"), actor=tech, reason=" ")
+    new = switch_run(
+        session,
+        ticket,
+        runbooks.get_runbook(session, "mfa"),
+        actor=tech,
+        reason="edge case: the user never gets the MFA prompt",
+    )
+    assert (run.outcome, run.outcome_step) == ("switched", "product")
+    assert runbooks.latest_run(session, ticket) is new
+    assert ticket.runbook_key == runbooks.get_runbook(session, "mfa").key
+    with pytest.raises(Conflict, match="left for another runbook"):
+        record_answer(session, run, step="product", reply="1", actor=tech)
+    (note,) = [e.note for e in history(session, ticket) if e.kind == "run-switched"]
+    assert note == (
+        "left 'remote-access' at 'product' for 'mfa-problem': "
+        "edge case: the user never gets the MFA prompt"
     )

@@ -73,6 +73,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/runs/{run_id}"): STAFF,
     ("POST", "/api/v1/runs/{run_id}/answers"): STAFF,
     ("POST", "/api/v1/runs/{run_id}/back"): STAFF,
+    ("POST", "/api/v1/runs/{run_id}/switch"): STAFF,
     ("POST", "/api/v1/tickets/{ticket_id}/notes"): STAFF,
     ("GET", "/api/v1/clients/{client}/facts"): STAFF,
     ("PUT", "/api/v1/clients/{client}/facts/{key}"): STAFF,

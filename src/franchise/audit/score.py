@@ -50,6 +50,7 @@ STAGE_OF_STATUS = {
     "waiting_on_approval": "update",
     "waiting_on_client": "waiting-on-client",
     "escalated": "escalated",
+    "ready_to_resolve": "update",
     "resolved": "resolved",
     "closed": "resolved",
 }

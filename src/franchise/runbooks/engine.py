@@ -76,8 +76,9 @@ def next_dict(runbook: Runbook, step: Step) -> dict[str, object]:
         "fact": None,
         "blocked_by": None,
         "edge_cases": [
-            {"when": c.when, "do": c.do, "switch": c.switch, "escalate": c.escalate}
-            for c in runbook.edge_cases_for(step.id)
+            {"number": n, "when": c.when, "do": c.do, "switch": c.switch, "escalate": c.escalate}
+            for n, c in enumerate(runbook.edge_cases, 1)
+            if c.applies_to(step.id)
         ],
     }
 
