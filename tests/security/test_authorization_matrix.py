@@ -150,6 +150,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/settings/tokens"): MANAGER,
     ("POST", "/settings/tokens/{token_id}/revoke"): MANAGER,
     ("GET", "/staff"): MANAGER,
+    ("GET", "/approvals"): STAFF,
+    ("POST", "/approvals/{request_id}/decide"): STAFF,
     ("POST", "/staff"): MANAGER,
 }
 

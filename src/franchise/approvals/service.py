@@ -353,6 +353,15 @@ def ask_of(session: Session, request: ApprovalRequest) -> Ask:
     )
 
 
+def may_decide(session: Session, request: ApprovalRequest, by: Staff) -> bool:
+    """Whether `by` may approve the request (the inbox shows only those)."""
+    try:
+        _check_may_decide(session, request, by, approve=True)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def _check_may_decide(session: Session, request: ApprovalRequest, by: Staff, approve: bool) -> None:
     if not by.active:
         raise PermissionDenied(f"{by.email} is not an active staff member")
