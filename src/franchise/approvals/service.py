@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -19,7 +18,7 @@ from franchise.approvals.parse import parse_boundaries
 from franchise.approvals.policy import Ask, covers, make_ask, next_level
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
-from franchise.policydocs import service as policydocs
+from franchise.policydocs.document import PolicyDocument
 from franchise.policydocs.models import PolicyRevision
 from franchise.runbooks.definition import Step
 from franchise.runbooks.models import Runbook, RunbookRun
@@ -41,35 +40,25 @@ class Expiry:
 # --- the boundaries document ------------------------------------------------------------
 
 
-@lru_cache(maxsize=32)
-def _parse_cached(source: str) -> Boundaries:
-    # Stored sources passed lint when saved (and the starter file is tested), so this parses.
-    parsed, problems = parse_boundaries(source, "<stored>")
-    assert parsed is not None, problems
-    return parsed
+DOCUMENT: PolicyDocument[Boundaries] = PolicyDocument(
+    KIND, STARTER_BOUNDARIES, lambda source, file: parse_boundaries(source, file)
+)
 
 
 def validate_boundaries(source: str, file: str = "<boundaries>") -> Boundaries:
     """Lint a boundaries document; any problem refuses it with every problem listed."""
-    parsed, problems = parse_boundaries(source, file)
-    if problems or parsed is None:
-        raise InvalidInput(
-            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
-        )
-    return parsed
+    return DOCUMENT.validate(source, file)
 
 
 def boundaries_source(session: Session) -> tuple[str, int]:
     """The current document and its revision; revision 0 is the shipped starter file."""
-    latest = policydocs.current(session, KIND)
-    if latest is None:
-        return STARTER_BOUNDARIES.read_text(encoding="utf-8"), 0
-    return latest.source, latest.number
+    number, source = DOCUMENT.current_source(session)
+    return source, number
 
 
 def current_boundaries(session: Session) -> tuple[Boundaries, int]:
-    source, number = boundaries_source(session)
-    return _parse_cached(source), number
+    version = DOCUMENT.current(session)
+    return version.parsed, version.revision
 
 
 def save_boundaries(
@@ -84,19 +73,14 @@ def save_boundaries(
     """Lint, then store a new revision unless unchanged. Returns (revision, changed)."""
     if author is not None and not author.is_manager:
         raise PermissionDenied("only the owner or an admin may change approval boundaries")
-    validate_boundaries(source, file)
-    return policydocs.save(
-        session, KIND, source, author=author, note=note, expected_revision=expected_revision
+    return DOCUMENT.save(
+        session, source, file=file, author=author, note=note, expected_revision=expected_revision
     )
 
 
 def load_starter_boundaries(session: Session) -> bool:
     """Store the shipped boundaries when none are stored yet; True when it did."""
-    if policydocs.current(session, KIND) is not None:
-        return False
-    source = STARTER_BOUNDARIES.read_text(encoding="utf-8")
-    save_boundaries(session, source, note="starter library", file=str(STARTER_BOUNDARIES))
-    return True
+    return DOCUMENT.load_starter(session)
 
 
 def unknown_people(session: Session, boundaries: Boundaries) -> list[str]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -16,14 +14,18 @@ from franchise.escalation.definition import EscalationMap
 from franchise.escalation.evaluate import OWN_TAG_PREFIX, Decision, evaluate
 from franchise.escalation.facts import ticket_facts
 from franchise.escalation.lint import lint_escalation
-from franchise.policydocs import service as policydocs
-from franchise.policydocs.models import PolicyRevision
+from franchise.policydocs.document import PolicyDocument
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
 
 KIND = "escalation"
 FIELD = "escalation_allowed"
 STARTER = Path(__file__).resolve().parent.parent / "starter" / "escalation.yaml"
+
+
+DOCUMENT: PolicyDocument[EscalationMap] = PolicyDocument(
+    KIND, STARTER, lambda source, file: lint_escalation(source, file), cache_size=64
+)
 
 
 @dataclass(frozen=True)
@@ -34,40 +36,14 @@ class MapVersion:
     revision: int
 
 
-@lru_cache(maxsize=64)
-def _parse_cached(source: str) -> EscalationMap:
-    # Keyed by the source text, not the revision number: tests and tools open several
-    # databases in one process, and revision 3 of one is not revision 3 of another.
-    return validate_map(source, "<stored>")
-
-
 def validate_map(source: str, file: str = "<escalation>") -> EscalationMap:
     """Lint a map; any problem refuses it with every problem listed."""
-    esc_map, problems = lint_escalation(source, file)
-    if esc_map is None:
-        raise InvalidInput(
-            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
-        )
-    return esc_map
+    return DOCUMENT.validate(source, file)
 
 
 def current_map(session: Session) -> MapVersion:
-    # Only the two columns it needs, not the revision entity: every new ticket asks, and
-    # the parsed map comes from the cache keyed by the source text.
-    latest = session.execute(_LATEST_MAP).first()
-    if latest is None:
-        source = STARTER.read_text(encoding="utf-8")
-        return MapVersion(_parse_cached(source), source, 0)
-    number, source = latest
-    return MapVersion(_parse_cached(source), source, number)
-
-
-_LATEST_MAP = (
-    select(PolicyRevision.number, PolicyRevision.source)
-    .where(PolicyRevision.kind == KIND)
-    .order_by(PolicyRevision.number.desc())
-    .limit(1)
-)
+    version = DOCUMENT.current(session)
+    return MapVersion(version.parsed, version.source, version.revision)
 
 
 def save_map(
@@ -80,19 +56,15 @@ def save_map(
     expected_revision: int | None = None,
 ) -> tuple[int, bool]:
     """Lint, then store a new revision unless unchanged. Returns (revision, changed)."""
-    validate_map(source, file)
-    revision, changed = policydocs.save(
-        session, KIND, source, author=author, note=note, expected_revision=expected_revision
+    revision, changed = DOCUMENT.save(
+        session, source, file=file, author=author, note=note, expected_revision=expected_revision
     )
     return revision.number, changed
 
 
 def load_starter(session: Session) -> bool:
     """Store the shipped map as revision 1 when none is stored (idempotent)."""
-    if policydocs.current(session, KIND) is not None:
-        return False
-    save_map(session, STARTER.read_text(encoding="utf-8"), file=STARTER.name, note="starter map")
-    return True
+    return DOCUMENT.load_starter(session, note="starter map")
 
 
 def check_escalation(session: Session, ticket: Ticket, *, now: datetime | None = None) -> Decision:
