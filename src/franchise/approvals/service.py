@@ -15,7 +15,7 @@ from franchise.approvals import policy
 from franchise.approvals.boundaries import Boundaries, level_rank
 from franchise.approvals.models import DECISIONS, ApprovalRequest
 from franchise.approvals.parse import parse_boundaries
-from franchise.approvals.policy import Ask, covers, make_ask, next_level
+from franchise.approvals.policy import Ask, cost_text, covers, make_ask, next_level
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from franchise.policydocs.document import PolicyDocument
@@ -104,6 +104,7 @@ def request_approval(
     minutes: int,
     impact: str,
     kind: str | None = None,
+    recurring: str | None = "once",
     requester: Staff,
     run_id: int | None = None,
     step_id: str | None = None,
@@ -124,17 +125,21 @@ def request_approval(
         level=requester.level,
         email=requester.email,
         kind=kind,
+        recurring=recurring,
     )
     boundaries, _ = current_boundaries(session)
-    decision = policy.decide(boundaries, ask)
+    decision = policy.decide_by_boundaries(boundaries, ask)
     approved = decision.status == "approved"
     request = ApprovalRequest(
         ticket_id=ticket.id if ticket else None,
         run_id=run_id,
         step_id=step_id,
         action=ask.action,
-        action_kind=ask.kind,
+        # The kind that applied, also when the action text implied it: whoever decides
+        # later is checked against the same kind rule.
+        action_kind=decision.kind,
         cost=ask.cost,
+        recurring=ask.recurring,
         minutes=ask.minutes,
         impact=ask.impact,
         requester_id=requester.id,
@@ -149,13 +154,17 @@ def request_approval(
     session.add(request)
     session.flush()
     if ticket is not None:
+        cost = f"cost {cost_text(ask)}; " if ask.cost else ""
         if approved:
-            note = f"approval #{request.id} approved by boundary: {ask.action} ({decision.reason})"
+            note = (
+                f"approval #{request.id} approved by boundary: {ask.action} "
+                f"({cost}{decision.reason})"
+            )
             _log(session, ticket, requester, note, None, when)
         else:
             note = (
                 f"approval #{request.id} waiting on {decision.approver_level}: {ask.action} "
-                f"({decision.reason})"
+                f"({cost}{decision.reason})"
             )
             _log(session, ticket, requester, note, "waiting_on_approval", when)
     return request
@@ -302,6 +311,8 @@ def request_for_action_step(
         minutes=estimate.minutes,
         impact=estimate.impact,
         kind=estimate.kind,
+        # Runbook estimates gain `recurring` in format v2; older definitions pay once.
+        recurring=getattr(estimate, "recurring", "once"),
         requester=requester,
         run_id=run.id,
         step_id=step.id,
@@ -319,6 +330,7 @@ def ask_of(session: Session, request: ApprovalRequest) -> Ask:
         level=requester.level if requester else "L1",
         email=requester.email if requester else "",
         kind=request.action_kind,
+        recurring=request.recurring,
     )
 
 

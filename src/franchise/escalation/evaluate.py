@@ -62,7 +62,7 @@ class TicketFacts:
 
 
 @dataclass(frozen=True)
-class Decision:
+class EscalationDecision:
     allowed: bool
     to: str | None
     # A rule name, "runbook:<key>/<step>" (the run's outcome), "runbook:<key>" (its checks
@@ -83,18 +83,20 @@ class Decision:
         }
 
 
-def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
+def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> EscalationDecision:
     pending = facts.pending_step
     rule = first_match(esc_map, facts)
     run_level = facts.run_level if facts.run_outcome == "escalate" else None
     if rule is not None:
         if not rule.allow:
-            return Decision(False, rule.to, rule.name, False, rule.reason, pending)
+            return EscalationDecision(False, rule.to, rule.name, False, rule.reason, pending)
         if run_level is None or esc_map.rank(run_level) <= esc_map.rank(rule.to):
-            return Decision(True, rule.to, rule.name, rule.emergency, rule.reason, pending)
+            return EscalationDecision(
+                True, rule.to, rule.name, rule.emergency, rule.reason, pending
+            )
     if run_level is not None:
         emergency = run_level in esc_map.runbook_emergency_levels or bool(rule and rule.emergency)
-        return Decision(
+        return EscalationDecision(
             True,
             run_level,
             f"runbook:{facts.runbook_key}/{facts.run_step}",
@@ -103,7 +105,7 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
             f"{first_sentence(facts.run_step_text)}",
         )
     if facts.run_outcome == "resolved":
-        return Decision(
+        return EscalationDecision(
             False,
             None,
             f"runbook:{facts.runbook_key}/{facts.run_step}",
@@ -112,7 +114,7 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
             "if the problem is back, run the runbook again.",
         )
     if facts.covered:
-        return Decision(
+        return EscalationDecision(
             False,
             None,
             f"runbook:{facts.runbook_key}",
@@ -122,8 +124,10 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
             pending,
         )
     if esc_map.default is None:
-        return Decision(False, None, "default", False, "The escalation map has no default.")
-    return Decision(True, esc_map.default.to, "default", False, esc_map.default.reason)
+        return EscalationDecision(
+            False, None, "default", False, "The escalation map has no default."
+        )
+    return EscalationDecision(True, esc_map.default.to, "default", False, esc_map.default.reason)
 
 
 def first_match(esc_map: EscalationMap, facts: TicketFacts) -> Rule | None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from franchise.accounts.models import Staff
 from franchise.errors import FranchiseError, InvalidInput, PermissionDenied, Refused
 from franchise.escalation.definition import EscalationMap
-from franchise.escalation.evaluate import OWN_TAG_PREFIX, Decision, evaluate
+from franchise.escalation.evaluate import OWN_TAG_PREFIX, EscalationDecision, evaluate
 from franchise.escalation.facts import ticket_facts
 from franchise.escalation.lint import lint_escalation
 from franchise.policydocs.document import PolicyDocument
@@ -67,13 +67,15 @@ def load_starter(session: Session) -> bool:
     return DOCUMENT.load_starter(session, note="starter map")
 
 
-def check_escalation(session: Session, ticket: Ticket, *, now: datetime | None = None) -> Decision:
+def check_escalation(
+    session: Session, ticket: Ticket, *, now: datetime | None = None
+) -> EscalationDecision:
     return evaluate(current_map(session).map, ticket_facts(session, ticket, now=now))
 
 
 def refresh_escalation(
     session: Session, ticket: Ticket, *, actor: Staff | None = None, now: datetime | None = None
-) -> Decision:
+) -> EscalationDecision:
     """Store the decision on the ticket: custom field `escalation_allowed` and an
     `escalate:<level>` tag, so queues, filters and a PSA can see it without asking."""
     decision = check_escalation(session, ticket, now=now)
@@ -104,7 +106,7 @@ def escalate_ticket(
     by: Staff,
     override_reason: str | None = None,
     now: datetime | None = None,
-) -> Decision:
+) -> EscalationDecision:
     """Escalate to `to`: the decided level or a lower one above the ticket's own.
 
     Lower is fine (L2 may still escalate further when the map allows it); higher than the
@@ -143,7 +145,7 @@ def escalate_ticket(
     return decision
 
 
-def _refusal(esc_map: EscalationMap, decision: Decision, to: str) -> str | None:
+def _refusal(esc_map: EscalationMap, decision: EscalationDecision, to: str) -> str | None:
     if not decision.allowed:
         return decision.reason
     if esc_map.rank(to) > esc_map.rank(decision.to):
