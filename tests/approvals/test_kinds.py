@@ -180,7 +180,7 @@ def test_a_rule_for_an_undeclared_kind_is_a_problem_once_kinds_are_declared() ->
         "       kinds: {licence-purchse: {max_cost: 50}}}\n"
         "  owner: unlimited\n"
     )
-    parsed, problems = parse_boundaries(source, "b.yaml")
+    _, problems = parse_boundaries(source, "b.yaml")
     assert [(p.line, p.code) for p in problems] == [(4, "unknown-kind")]
     assert "licence-purchse" in problems[0].message
 
