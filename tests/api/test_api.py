@@ -21,6 +21,7 @@ def test_routes_refuse_missing_and_bad_tokens_in_the_error_shape(app_client: Tes
         "error": "send an API token as 'Authorization: Bearer <token>'",
         "errors": [],
         "status": 401,
+        "code": "not_authenticated",
     }
     bad = app_client.get("/api/v1/tickets", headers={"Authorization": "Bearer frn_nope"})
     assert bad.status_code == 401
