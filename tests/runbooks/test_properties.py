@@ -210,25 +210,6 @@ def test_unknown_targets_are_exactly_the_options_the_engine_refuses(spec: Spec) 
 
 
 @PROPS
-@given(specs(), st.data())
-def test_shortest_path_replayed_through_the_engine_lands_on_its_target(
-    spec: Spec, data: st.DataObject
-) -> None:
-    runbook = build(spec)
-    visited = explore(engine.start(runbook))
-    target = data.draw(st.sampled_from(spec.ids))
-    path = graph.shortest_path(runbook, target)
-    if target not in visited:
-        assert path is None
-        return
-    assert path is not None
-    state = engine.replay(runbook, path)
-    assert state.current == target
-    assert len(path) == visited[target]
-    assert [(e.step, e.answer) for e in state.path] == path
-
-
-@PROPS
 @given(specs())
 def test_graph_sets_agree_with_engine_exploration(spec: Spec) -> None:
     runbook = build(spec)

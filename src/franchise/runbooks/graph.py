@@ -43,28 +43,3 @@ def can_finish(runbook: Runbook) -> set[str]:
                 done.add(prev)
                 queue.append(prev)
     return done
-
-
-def shortest_path(runbook: Runbook, target: str) -> list[tuple[str, str]] | None:
-    """(step, answer) pairs that lead from the start to `target`, or None when unreachable."""
-    if runbook.start not in runbook.steps:
-        return None
-    came_from: dict[str, tuple[str, str] | None] = {runbook.start: None}
-    queue = deque([runbook.start])
-    while queue:
-        current = queue.popleft()
-        if current == target:
-            break
-        step = runbook.steps[current]
-        for label, nxt in ({} if step.is_terminal else step.options).items():
-            if nxt in runbook.steps and nxt not in came_from:
-                came_from[nxt] = (current, label)
-                queue.append(nxt)
-    if target not in came_from:
-        return None
-    path: list[tuple[str, str]] = []
-    node = came_from[target]
-    while node is not None:
-        path.append(node)
-        node = came_from[node[0]]
-    return list(reversed(path))

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -34,15 +33,3 @@ class RunAnswer(BaseModel):
     step: str
     answer: str
     note: str | None = None
-
-
-class RunRead(BaseModel):
-    id: int
-    runbook: str
-    ticket_id: int | None
-    outcome: str
-    level: str | None
-    next_step: str | None
-    final_step: str | None
-    path: list[dict[str, Any]]
-    step: dict[str, Any] | None = None
