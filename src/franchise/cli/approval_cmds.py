@@ -94,7 +94,7 @@ def list_(
             r["decision"],
             escape(r["approver_level"] or ""),
             escape(r["decided_by"] or ""),
-            escape(str(r["cost"])),
+            escape(r["cost"] if r["recurring"] == "once" else f"{r['cost']}/{r['recurring']}"),
             str(r["minutes"]),
             r["impact"],
             escape(r["action"][:60]),
