@@ -11,7 +11,7 @@ from franchise.approvals import service as approvals
 from franchise.errors import Conflict, InvalidInput
 from franchise.escalation import service as escalation
 from franchise.messages import service as messages
-from franchise.policydocs.document import PolicyDocument
+from franchise.policydocs.document import PolicyDocument, VersionCache
 from franchise.policydocs.models import PolicyRevision
 from franchise.yamldoc.problems import Problem
 
@@ -103,3 +103,16 @@ def test_the_three_kinds_read_through_the_one_module(session: Session) -> None:
     assert escalation.current_map(session).revision == 0
     assert approvals.current_boundaries(session)[1] == 0
     assert messages.load_templates(session).revision == 0
+
+
+def test_the_version_cache_serves_runbook_revisions_too() -> None:
+    from franchise.runbooks.lint import lint_source
+    from franchise.runbooks.service import STARTER
+
+    cache = VersionCache("runbook", lambda source, number: lint_source(source, "<stored>"))
+    source = (STARTER / "vpn-auth-failure.yaml").read_text(encoding="utf-8")
+    parsed = cache.get(2, source)
+    assert parsed.key == "vpn-auth-failure"
+    assert cache.get(2, source) is parsed
+    with pytest.raises(InvalidInput, match=r"stored runbook \(revision 3\)"):
+        cache.get(3, source.replace("key: vpn-auth-failure", "key: Not A Key"))

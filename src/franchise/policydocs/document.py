@@ -39,6 +39,31 @@ def checked(parsed: T | None, problems: Sequence[Problem], file: str) -> T:
     return parsed
 
 
+class VersionCache(Generic[T]):
+    """Parsed documents keyed by version: revision number *and* text. Tests and tools open
+    several databases in one process, and revision 3 of one is not revision 3 of another.
+    Any stored document kind can use it (runbook revisions too)."""
+
+    def __init__(self, what: str, lint_stored: StoredLint[T], size: int = 32) -> None:
+        self.what = what
+        self._lint_stored = lint_stored
+        self._parse = lru_cache(maxsize=size)(self._parse_version)
+
+    def get(self, revision: int, source: str) -> T:
+        return self._parse(revision, source)
+
+    def _parse_version(self, revision: int, source: str) -> T:
+        parsed, problems = self._lint_stored(source, revision)
+        if problems or parsed is None:
+            # Stored text passed lint when saved; only a stricter release can refuse it.
+            raise InvalidInput(
+                f"the stored {self.what} (revision {revision}) no longer passes its checks; "
+                "save a corrected revision",
+                errors=[p.to_dict() for p in problems],
+            )
+        return parsed
+
+
 @dataclass(frozen=True)
 class Version(Generic[T]):
     parsed: T
@@ -62,11 +87,12 @@ class PolicyDocument(Generic[T]):
         self.kind = kind
         self.starter = starter
         self.lint = lint
-        self._lint_stored = lint_stored or (lambda source, number: lint(source, "<stored>"))
-        # Keyed by the version, i.e. revision number *and* text: tests and tools open
-        # several databases in one process, and revision 3 of one is not revision 3 of
-        # another. Each instance has its own cache, so one kind cannot evict another.
-        self._parse = lru_cache(maxsize=cache_size)(self._parse_version)
+        # One cache per kind, so one kind cannot evict another's versions.
+        self._versions = VersionCache(
+            f"{kind} document",
+            lint_stored or (lambda source, number: lint(source, "<stored>")),
+            cache_size,
+        )
         self._starter_text: str | None = None
 
     def starter_source(self) -> str:
@@ -101,18 +127,7 @@ class PolicyDocument(Generic[T]):
 
     def parse(self, revision: int, source: str) -> T:
         """The parsed version, from the cache after the first time."""
-        return self._parse(revision, source)
-
-    def _parse_version(self, revision: int, source: str) -> T:
-        parsed, problems = self._lint_stored(source, revision)
-        if problems or parsed is None:
-            # Stored text passed lint when saved; only a stricter release can refuse it.
-            raise InvalidInput(
-                f"the stored {self.kind} document (revision {revision}) no longer passes "
-                "its checks; save a corrected revision",
-                errors=[p.to_dict() for p in problems],
-            )
-        return parsed
+        return self._versions.get(revision, source)
 
     def save(
         self,
