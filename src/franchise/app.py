@@ -7,7 +7,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,15 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from franchise import __version__
 from franchise.db import Database, is_unstorable
-from franchise.errors import UNSTORABLE, FranchiseError
+from franchise.errors import UNSTORABLE, FranchiseError, error_body
 from franchise.settings import Settings
 from franchise.web.setup import install_web
 
 log = logging.getLogger(__name__)
-
-
-def error_body(status: int, message: str, errors: list[Any] | None = None) -> dict[str, Any]:
-    return {"ok": False, "error": message, "errors": errors or [], "status": status}
 
 
 class BodyLimit:

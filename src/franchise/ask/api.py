@@ -24,7 +24,7 @@ def ask(
     drill refused with guidance; recorded as an owner contact either way (always 200)."""
     settings = request.app.state.settings
     assert isinstance(settings, Settings)
-    fields = (body.action, body.cost, body.minutes, body.impact, body.kind)
+    fields = (body.action, body.cost, body.minutes, body.impact, body.kind, body.recurring)
     estimate = None
     if any(v is not None for v in fields):
         estimate = ActionEstimate(
@@ -33,6 +33,7 @@ def ask(
             minutes=body.minutes or 0,
             impact=body.impact or "none",
             kind=body.kind,
+            recurring=body.recurring or "once",
         )
     result = ask_owner(
         session,

@@ -1,4 +1,4 @@
-"""Ask the owner: gather what the system knows, decide (answer.py), record and notify.
+"""Ask the owner: gather what the system knows, choose the answer (answer.py), record and notify.
 
 Every ask is recorded as an owner contact (channel in_app by default): a deflection with
 the answer given, an interruption (the owner is notified through Apprise; a failed
@@ -25,7 +25,7 @@ from franchise.ask.answer import (
     PendingStep,
     Situation,
     TemplateHint,
-    decide,
+    choose_answer,
     owner_message,
 )
 from franchise.contacts.models import CHANNELS, REASONS
@@ -56,6 +56,7 @@ class ActionEstimate:
     minutes: int = 0
     impact: str = "none"
     kind: str | None = None
+    recurring: str = "once"
 
 
 @dataclass
@@ -126,7 +127,7 @@ def ask_owner(
     if when.tzinfo is None:
         raise InvalidInput("the time of the ask needs a time zone")
     situation = _situation(session, ticket, by, reason, text, emergency, when, estimate)
-    answer = decide(situation)
+    answer = choose_answer(situation)
     result = AskResult(
         answer=answer,
         contact_id=0,
@@ -256,9 +257,10 @@ def _approval_route(
         level=by.level,
         email=by.email,
         kind=estimate.kind,
+        recurring=estimate.recurring,
     )
     boundaries, _ = current_boundaries(session)
-    decision = policy.decide(boundaries, ask)
+    decision = policy.decide_by_boundaries(boundaries, ask)
     return ApprovalRoute(ask.action, decision.status, decision.approver_level, decision.reason)
 
 
@@ -281,6 +283,7 @@ def _record_approval(
         minutes=estimate.minutes,
         impact=estimate.impact,
         kind=estimate.kind,
+        recurring=estimate.recurring,
         requester=by,
         now=when,
     )

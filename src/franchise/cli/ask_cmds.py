@@ -88,6 +88,9 @@ def ask_owner(
         str | None, typer.Option(help="For approvals: none, low, medium or high.")
     ] = None,
     kind: Annotated[str | None, typer.Option(help="For approvals: action kind.")] = None,
+    recurring: Annotated[
+        str | None, typer.Option(help="For approvals: once, month or year.")
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Ask the owner about a ticket; the system answers first where it can.
@@ -101,13 +104,14 @@ def ask_owner(
 
     context = get_context(ctx)
     estimate = None
-    if any(v is not None for v in (action, cost, minutes, impact, kind)):
+    if any(v is not None for v in (action, cost, minutes, impact, kind, recurring)):
         estimate = ActionEstimate(
             action=action,
             cost=cost if cost is not None else 0,
             minutes=minutes or 0,
             impact=impact or "none",
             kind=kind,
+            recurring=recurring or "once",
         )
     with context.database().unit_of_work() as session:
         result = ask(

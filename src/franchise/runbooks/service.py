@@ -414,7 +414,3 @@ def ticket_stats(session: Session) -> dict[str, tuple[int, int]]:
         .group_by(Ticket.runbook_key)
     )
     return {str(key): (int(total), int(esc or 0)) for key, total, esc in rows}
-
-
-def problems_to_text(problems: Sequence[Problem]) -> str:
-    return "\n".join(p.format() for p in problems)
