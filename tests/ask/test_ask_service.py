@@ -21,7 +21,9 @@ from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket, TicketEvent
 from tests.ask.fixtures import Team
+from franchise.db import Database
 from tests.notify.receiver import Receiver
+from tests.support import deliver_outbox
 
 # A Tuesday, 10:00 UTC: inside the default business hours.
 TUESDAY = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
@@ -129,6 +131,7 @@ def test_an_approval_above_l1_is_deflected_to_the_l2_on_duty(
 
 def test_an_approval_no_boundary_covers_reaches_the_owner(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     settings: Settings,
@@ -148,6 +151,7 @@ def test_an_approval_no_boundary_covers_reaches_the_owner(
     assert (result.outcome, result.answer.kind) == ("interruption", "owner")
     assert "no boundary below the owner covers Buy a server" in result.answer.text
     assert result.approval_status == "pending"
+    deliver_outbox(session, db, settings)
     assert len(owner_inbox.posts) == 1
 
 
@@ -237,6 +241,7 @@ def test_an_escalation_before_the_runbook_is_done_is_told_the_pending_step(
 
 def test_an_ask_nothing_answers_is_an_interruption_and_the_owner_is_notified(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     settings: Settings,
@@ -253,8 +258,12 @@ def test_an_ask_nothing_answers_is_an_interruption_and_the_owner_is_notified(
         settings=settings,
     )
     assert (result.outcome, result.answer.kind) == ("interruption", "owner")
+    assert owner_inbox.posts == []  # not before the ask is committed
+    deliver_outbox(session, db, settings)
+    result.settle(db)
     assert result.notification is not None
-    assert result.notification.sent
+    assert (result.notification.state, result.notification.attempts) == ("delivered", 1)
+    assert result.to_dict()["notification"]["sent"] is True
     assert owner_inbox.paths == ["/owner"]
     post = owner_inbox.posts[0]
     assert post["title"] == f"Ana Lee (L1) asks about ticket #{ticket.id}"
@@ -272,10 +281,17 @@ def test_an_ask_nothing_answers_is_an_interruption_and_the_owner_is_notified(
         )
     ).all()
     assert notes == [f"asked the owner (other): interruption, owner (contact #{row.id})"]
+    notified = session.scalars(
+        select(TicketEvent.note).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "owner_notified"
+        )
+    ).all()
+    assert notified == ["Owner notified (1 notification service(s))."]
 
 
 def test_a_failed_notification_is_written_on_the_contact_and_is_not_fatal(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     tmp_path: Path,
@@ -293,11 +309,16 @@ def test_a_failed_notification_is_written_on_the_contact_and_is_not_fatal(
         settings=settings,
     )
     assert result.outcome == "interruption"
+    deliver_outbox(session, db, settings)
+    result.settle(db)
     assert result.notification is not None
-    assert not result.notification.sent
+    # A 503 may pass: tried again later, and said so on the contact.
+    assert result.notification.state == "retrying"
+    assert result.to_dict()["notification"]["sent"] is False
     row = contact(session, result.contact_id)
     assert row.answer is not None
     assert "Owner notification failed:" in row.answer
+    assert "retrying at" in row.answer
 
 
 def test_a_non_emergency_rule_to_the_owner_reaches_the_owner(
@@ -327,6 +348,7 @@ def test_a_non_emergency_rule_to_the_owner_reaches_the_owner(
 
 def test_an_emergency_by_the_map_reaches_the_owner_whatever_the_reason(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     settings: Settings,
@@ -348,6 +370,7 @@ def test_an_emergency_by_the_map_reaches_the_owner_whatever_the_reason(
         True,
     )
     assert contact(session, result.contact_id).emergency is True
+    deliver_outbox(session, db, settings)
     assert owner_inbox.posts[0]["title"].startswith("EMERGENCY: ")
 
 
@@ -440,6 +463,7 @@ def test_during_a_drill_deflections_still_answer(
 
 def test_during_a_drill_an_emergency_by_the_map_passes_through(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     settings: Settings,
@@ -458,6 +482,7 @@ def test_during_a_drill_an_emergency_by_the_map_passes_through(
     )
     assert (result.outcome, result.answer.emergency) == ("interruption", True)
     assert contact(session, result.contact_id).drill_id == drill.id
+    deliver_outbox(session, db, settings)
     assert len(owner_inbox.posts) == 1
 
 
