@@ -15,13 +15,13 @@ from franchise.ask.service import ActionEstimate, ask_owner
 from franchise.clients.models import ClientContact
 from franchise.clients.service import add_client
 from franchise.contacts.models import OwnerContact
+from franchise.db import Database
 from franchise.drills.service import start_drill
 from franchise.errors import InvalidInput
 from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket, TicketEvent
 from tests.ask.fixtures import Team
-from franchise.db import Database
 from tests.notify.receiver import Receiver
 from tests.support import deliver_outbox
 

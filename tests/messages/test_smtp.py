@@ -13,12 +13,12 @@ from aiosmtpd.smtp import Envelope
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
+from franchise.db import Database
 from franchise.errors import InvalidInput
 from franchise.messages import service
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import history
-from franchise.db import Database
 from tests.messages.conftest import SENDER, SmtpServer, free_port
 from tests.support import deliver_outbox
 
