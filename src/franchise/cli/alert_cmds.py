@@ -297,10 +297,10 @@ def worker(
     ] = 1.0,
     json_out: Json = False,
 ) -> None:
-    """Process the alert inbox into tickets, and send (and retry) the e-mails and
-    notifications in the outbox; run several in parallel on PostgreSQL."""
+    """Process the alert inbox into tickets, and send (and retry) the e-mails, notifications
+    and PSA webhook events in the outbox; run several in parallel on PostgreSQL."""
     from franchise.alerts.worker import Report, process_pending, worker_name
-    from franchise.outbox.service import deliver_due
+    from franchise.outbox.worker import send_due
     from franchise.suggest.service import warm_up
 
     context = get_context(ctx)
@@ -319,9 +319,9 @@ def worker(
     while not stop.is_set():
         report = process_pending(db, worker=name, batch=batch, lease_seconds=lease, stop=stop)
         total.add(report)
-        sent = deliver_due(db, context.settings)
-        for outcome in sent.values():
-            deliveries[outcome.state] = deliveries.get(outcome.state, 0) + 1
+        sent = send_due(db, context.settings)
+        for state, count in sent.items():
+            deliveries[state] = deliveries.get(state, 0) + count
         if once:
             break
         if report.claimed == 0 and not sent:

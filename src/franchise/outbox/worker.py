@@ -1,8 +1,9 @@
-"""The outbox's background sender: retries what the request's own attempt could not send.
+"""The background sender: retries what a request's own attempt could not send, and sends
+the PSA webhook events.
 
-`franchise serve` runs one `Sender` thread per process; `franchise worker` calls
-`deliver_due` between inbox batches. Several at once are safe: a claim is exclusive
-(SKIP LOCKED on PostgreSQL, the write lock on SQLite) and expires if its sender dies.
+`franchise serve` runs one `Sender` thread per process; `franchise worker` calls `send_due`
+between inbox batches. Several at once are safe: a claim is exclusive (SKIP LOCKED on
+PostgreSQL, the write lock on SQLite) and expires if its sender dies.
 """
 
 from __future__ import annotations
@@ -15,6 +16,21 @@ from franchise.outbox.service import deliver_due
 from franchise.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def send_due(db: Database, settings: Settings) -> dict[str, int]:
+    """One pass over everything due; counts by outcome ("delivered", "retrying" ...)."""
+    counts: dict[str, int] = {}
+    for outcome in deliver_due(db, settings).values():
+        counts[outcome.state] = counts.get(outcome.state, 0) + 1
+    if settings.psa_webhook_url and settings.psa_webhook_secret:
+        from franchise.psa.webhook import deliver_outbox
+
+        report = deliver_outbox(db, settings)
+        for state, n in (("psa_delivered", report.delivered), ("psa_failed", report.failed)):
+            if n:
+                counts[state] = counts.get(state, 0) + n
+    return counts
 
 
 class Sender:
@@ -35,8 +51,8 @@ class Sender:
     def _run(self) -> None:
         while not self._stop.wait(self.poll_seconds):
             try:
-                # Batch after batch while a backlog lasts; then wait for the next tick.
-                while len(deliver_due(self.db, self.settings)) and not self._stop.is_set():
+                # Pass after pass while a backlog lasts; then wait for the next tick.
+                while send_due(self.db, self.settings) and not self._stop.is_set():
                     pass
             except Exception:  # the database may be restarting; try again on the next tick
                 log.exception("outbox sender: delivery failed; retrying in %ss", self.poll_seconds)

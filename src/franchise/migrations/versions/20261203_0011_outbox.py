@@ -1,5 +1,8 @@
 """outbox: outbound deliveries written in the transaction and sent after the commit
 
+The PSA webhook outbox gets the same claim columns: its events are POSTed outside any
+transaction too.
+
 Revision ID: 0011
 Revises: 0009
 Create Date: 2026-12-03 14:40:00.000000
@@ -44,9 +47,15 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["state", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_ticket_id"), ["ticket_id"], unique=False)
+    with op.batch_alter_table("psa_webhook_outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("claimed_until", franchise.db.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("psa_webhook_outbox", schema=None) as batch_op:
+        batch_op.drop_column("claimed_until")
+        batch_op.drop_column("claimed_by")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_ticket_id"))
         batch_op.drop_index("ix_outbox_due")
