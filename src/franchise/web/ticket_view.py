@@ -179,6 +179,8 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
             "message_retrying": "could not e-mail the client yet",
             "owner_notified": "notified the owner",
             "owner_notify_failed": "could not notify the owner",
+            "psa_webhook": "told the PSA",
+            "psa_webhook_failed": "could not tell the PSA",
             "message_skipped": "did not e-mail the client",
             "owner_ask": "asked the owner",
             "escalation_override": "overrode the escalation map",
