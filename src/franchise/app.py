@@ -91,6 +91,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         sender = Sender(app.state.db, app.state.settings)
         sender.start()
+    app.state.outbox_sender = sender
     try:
         yield
     finally:

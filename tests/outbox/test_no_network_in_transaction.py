@@ -13,15 +13,18 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from franchise.accounts.service import add_staff, get_staff
+from franchise.app import create_app
 from franchise.clients.models import ClientContact
 from franchise.clients.service import add_client
 from franchise.db import Database, utcnow
 from franchise.messages import service
 from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
+from franchise.outbox.worker import Sender
 from franchise.settings import Settings
 from franchise.tickets.lifecycle import set_status
 from franchise.tickets.service import create_ticket, get_ticket
@@ -157,3 +160,39 @@ def test_two_senders_at_once_deliver_each_item_once(committed: Database, tmp_pat
     with committed.unit_of_work() as session:
         states = session.scalars(select(OutboxItem.state)).all()
     assert states == ["delivered"] * 6
+
+
+def test_the_background_sender_of_serve_retries_what_failed(
+    committed: Database, tmp_path: Path
+) -> None:
+    message_id = send(committed, 1, smtp_settings(tmp_path, free_port()))
+    assert service.reload_message(committed, message_id).status == "retrying"
+    with committed.unit_of_work() as session:
+        # The backoff has run out.
+        for item in session.scalars(select(OutboxItem)):
+            item.next_attempt_at = utcnow() - timedelta(seconds=1)
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sender = Sender(committed, smtp_settings(tmp_path, controller.port), poll_seconds=0.05)
+    sender.start()
+    try:
+        deadline = time.monotonic() + 10
+        while service.reload_message(committed, message_id).status != "sent":
+            assert time.monotonic() < deadline, "the sender never retried"
+            time.sleep(0.05)
+    finally:
+        sender.stop()
+        controller.stop()
+    assert len(collector.envelopes) == 1
+
+
+def test_serve_starts_a_sender_for_a_real_database_only(
+    committed: Database, db: Database, tmp_path: Path
+) -> None:
+    with TestClient(create_app(Settings(home=tmp_path), db=committed)) as client:
+        sender = client.app.state.outbox_sender  # type: ignore[attr-defined]
+        assert isinstance(sender, Sender)
+    # The tests' rolled-back connection cannot be shared with a thread.
+    with TestClient(create_app(Settings(home=tmp_path), db=db)) as client:
+        assert client.app.state.outbox_sender is None  # type: ignore[attr-defined]
