@@ -197,13 +197,27 @@ def test_revise_adds_a_revision_and_refuses_a_stale_one(ready: CliInvoker, tmp_p
 
 
 def test_suggest_returns_three_with_why(ready: CliInvoker) -> None:
-    data = json.loads(
+    found = json.loads(
         ready("suggest", "AnyConnect keeps rejecting my login from home", "--json").stdout
     )
+    data = found["suggestions"]
     assert len(data) == 3
     assert data[0]["key"] == "vpn-auth-failure"
     assert "anyconnect" in data[0]["why"]
     assert data[0]["score"] > data[1]["score"]
+    assert (found["runbook"], found["fits"]) == ("vpn-auth-failure", True)
+    assert found["confidence"] >= found["threshold"]
+
+
+def test_suggest_says_when_no_runbook_fits(ready: CliInvoker) -> None:
+    result = ready("suggest", "Teams crashes whenever I share my screen in a meeting")
+    assert "No runbook fits" in result.stdout
+    found = json.loads(
+        ready("suggest", "Teams crashes whenever I share my screen in a meeting", "--json").stdout
+    )
+    assert (found["runbook"], found["fits"]) == (None, False)
+    assert found["confidence"] < found["threshold"]
+    assert len(found["suggestions"]) == 3  # still listed, to offer
 
 
 def test_user_add_and_token_create(ready: CliInvoker) -> None:
