@@ -220,6 +220,45 @@ def test_suggest_says_when_no_runbook_fits(ready: CliInvoker) -> None:
     assert len(found["suggestions"]) == 3  # still listed, to offer
 
 
+def test_ticket_runbook_attaches_replaces_and_detaches_with_a_reason(ready: CliInvoker) -> None:
+    opened = ready("ticket", "new", "Teams crashes every time I share my screen in a meeting")
+    assert opened.exit_code == 0, opened.output
+    assert "No runbook attached: the best match, account-lockout, has confidence" in opened.stdout
+    assert "franchise ticket runbook 1 account-lockout --reason" in opened.stdout
+    attached = ready("ticket", "runbook", "1", "account-lockout", "--reason", "It is a lockout")
+    assert attached.exit_code == 0, attached.output
+    assert "follows runbook account-lockout (category account-lockout)" in attached.stdout
+    replaced = json.loads(
+        ready(
+            "ticket", "runbook", "1", "endpoint-offline", "--reason", "Laptop drops", "--json"
+        ).stdout
+    )
+    assert (replaced["runbook_key"], replaced["category"]) == (
+        "endpoint-offline",
+        "endpoint-offline",
+    )
+    detached = ready("ticket", "runbook", "1", "--detach", "--reason", "Teams bug")
+    assert "no runbook: the escalation map's default applies" in detached.stdout
+    shown = json.loads(ready("ticket", "show", "1", "--json").stdout)
+    moves = [
+        (e["old_value"], e["new_value"], e["note"])
+        for e in shown["history"]
+        if e["field"] == "runbook_key"
+    ]
+    assert moves == [
+        (None, "account-lockout", "It is a lockout"),
+        ("account-lockout", "endpoint-offline", "Laptop drops"),
+        ("endpoint-offline", None, "Teams bug"),
+    ]
+    both = ready("ticket", "runbook", "1", "vpn", "--detach", "--reason", "x")
+    neither = ready("ticket", "runbook", "1", "--reason", "x")
+    no_reason = ready("ticket", "runbook", "1", "vpn")
+    for refused in (both, neither, no_reason):
+        assert refused.exit_code != 0
+    assert "not both" in both.stderr and "not both" in neither.stderr
+    assert "say why" in no_reason.stderr
+
+
 def test_user_add_and_token_create(ready: CliInvoker) -> None:
     added = ready(
         "user",
