@@ -223,23 +223,24 @@ def test_suggest_says_when_no_runbook_fits(ready: CliInvoker) -> None:
 def test_ticket_runbook_attaches_replaces_and_detaches_with_a_reason(ready: CliInvoker) -> None:
     opened = ready("ticket", "new", "Teams crashes every time I share my screen in a meeting")
     assert opened.exit_code == 0, opened.output
+    number = opened.stdout.split("#", 1)[1].split(":", 1)[0]
     assert "No runbook attached: the best match, account-lockout, has confidence" in opened.stdout
-    assert "franchise ticket runbook 1 account-lockout --reason" in opened.stdout
-    attached = ready("ticket", "runbook", "1", "account-lockout", "--reason", "It is a lockout")
+    assert f"franchise ticket runbook {number} account-lockout --reason" in opened.stdout
+    attached = ready("ticket", "runbook", number, "account-lockout", "--reason", "It is a lockout")
     assert attached.exit_code == 0, attached.output
     assert "follows runbook account-lockout (category account-lockout)" in attached.stdout
     replaced = json.loads(
         ready(
-            "ticket", "runbook", "1", "endpoint-offline", "--reason", "Laptop drops", "--json"
+            "ticket", "runbook", number, "endpoint-offline", "--reason", "Laptop drops", "--json"
         ).stdout
     )
     assert (replaced["runbook_key"], replaced["category"]) == (
         "endpoint-offline",
         "endpoint-offline",
     )
-    detached = ready("ticket", "runbook", "1", "--detach", "--reason", "Teams bug")
+    detached = ready("ticket", "runbook", number, "--detach", "--reason", "Teams bug")
     assert "no runbook: the escalation map's default applies" in detached.stdout
-    shown = json.loads(ready("ticket", "show", "1", "--json").stdout)
+    shown = json.loads(ready("ticket", "show", number, "--json").stdout)
     moves = [
         (e["old_value"], e["new_value"], e["note"])
         for e in shown["history"]
@@ -250,9 +251,9 @@ def test_ticket_runbook_attaches_replaces_and_detaches_with_a_reason(ready: CliI
         ("account-lockout", "endpoint-offline", "Laptop drops"),
         ("endpoint-offline", None, "Teams bug"),
     ]
-    both = ready("ticket", "runbook", "1", "vpn", "--detach", "--reason", "x")
-    neither = ready("ticket", "runbook", "1", "--reason", "x")
-    no_reason = ready("ticket", "runbook", "1", "vpn")
+    both = ready("ticket", "runbook", number, "vpn", "--detach", "--reason", "x")
+    neither = ready("ticket", "runbook", number, "--reason", "x")
+    no_reason = ready("ticket", "runbook", number, "vpn")
     for refused in (both, neither, no_reason):
         assert refused.exit_code != 0
     assert "not both" in both.stderr and "not both" in neither.stderr
