@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import add_staff
+from franchise.ask.service import pending_step
 from franchise.bootstrap import initialise
 from franchise.errors import InvalidInput
 from franchise.escalation.service import check_escalation
@@ -201,10 +202,13 @@ def test_a_run_of_a_runbook_detached_later_no_longer_holds_the_ticket(
     ticket, _ = open_ticket(session, title=TEAMS)
     begin_run(session, runbooks.get_runbook(session, "account-lockout"), ticket=ticket, actor=tech)
     assert check_escalation(session, ticket).pending_step == "verify-identity"
+    held = pending_step(session, ticket)
+    assert held is not None and held.step == "verify-identity"
     message = render_for_ticket(session, ticket, "resolved", to="sam@example.com")
     assert message.template.runbook == "account-lockout"
     detach_runbook(session, ticket, actor=tech, reason="Wrong runbook: Teams itself crashes")
     assert check_escalation(session, ticket).rule == "default"
+    assert pending_step(session, ticket) is None  # asking the owner is not held back either
     message = render_for_ticket(session, ticket, "resolved", to="sam@example.com")
     assert message.template.runbook is None
     # Replaced instead: the old run no longer speaks for the ticket, the new runbook does.
