@@ -200,13 +200,67 @@ def test_revise_adds_a_revision_and_refuses_a_stale_one(ready: CliInvoker, tmp_p
 
 
 def test_suggest_returns_three_with_why(ready: CliInvoker) -> None:
-    data = json.loads(
+    found = json.loads(
         ready("suggest", "AnyConnect keeps rejecting my login from home", "--json").stdout
     )
+    data = found["suggestions"]
     assert len(data) == 3
     assert data[0]["key"] == "vpn-auth-failure"
     assert "anyconnect" in data[0]["why"]
     assert data[0]["score"] > data[1]["score"]
+    assert (found["runbook"], found["fits"]) == ("vpn-auth-failure", True)
+    assert found["confidence"] >= found["threshold"]
+
+
+def test_suggest_says_when_no_runbook_fits(ready: CliInvoker) -> None:
+    result = ready("suggest", "Teams crashes whenever I share my screen in a meeting")
+    assert "No runbook fits" in result.stdout
+    found = json.loads(
+        ready("suggest", "Teams crashes whenever I share my screen in a meeting", "--json").stdout
+    )
+    assert (found["runbook"], found["fits"]) == (None, False)
+    assert found["confidence"] < found["threshold"]
+    assert len(found["suggestions"]) == 3  # still listed, to offer
+
+
+def test_ticket_runbook_attaches_replaces_and_detaches_with_a_reason(ready: CliInvoker) -> None:
+    opened = ready("ticket", "new", "Teams crashes every time I share my screen in a meeting")
+    assert opened.exit_code == 0, opened.output
+    number = opened.stdout.split("#", 1)[1].split(":", 1)[0]
+    assert "No runbook attached: the best match, account-lockout, has confidence" in opened.stdout
+    assert f"franchise ticket runbook {number} account-lockout --reason" in opened.stdout
+    attached = ready("ticket", "runbook", number, "account-lockout", "--reason", "It is a lockout")
+    assert attached.exit_code == 0, attached.output
+    assert "follows runbook account-lockout (category account-lockout)" in attached.stdout
+    replaced = json.loads(
+        ready(
+            "ticket", "runbook", number, "endpoint-offline", "--reason", "Laptop drops", "--json"
+        ).stdout
+    )
+    assert (replaced["runbook_key"], replaced["category"]) == (
+        "endpoint-offline",
+        "endpoint-offline",
+    )
+    detached = ready("ticket", "runbook", number, "--detach", "--reason", "Teams bug")
+    assert "no runbook: the escalation map's default applies" in detached.stdout
+    shown = json.loads(ready("ticket", "show", number, "--json").stdout)
+    moves = [
+        (e["old_value"], e["new_value"], e["note"])
+        for e in shown["history"]
+        if e["field"] == "runbook_key"
+    ]
+    assert moves == [
+        (None, "account-lockout", "It is a lockout"),
+        ("account-lockout", "endpoint-offline", "Laptop drops"),
+        ("endpoint-offline", None, "Teams bug"),
+    ]
+    both = ready("ticket", "runbook", number, "vpn", "--detach", "--reason", "x")
+    neither = ready("ticket", "runbook", number, "--reason", "x")
+    no_reason = ready("ticket", "runbook", number, "vpn")
+    for refused in (both, neither, no_reason):
+        assert refused.exit_code != 0
+    assert "not both" in both.stderr and "not both" in neither.stderr
+    assert "say why" in no_reason.stderr
 
 
 def test_user_add_and_token_create(ready: CliInvoker) -> None:

@@ -23,6 +23,7 @@ from franchise.escalation.service import refresh_escalation
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import Runbook, RunbookRun
+from franchise.tickets.attachment import attach_for_run
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
 
@@ -187,12 +188,11 @@ def _take_ticket(session: Session, ticket: Ticket, runbook: Runbook, actor: Staf
         changes["assignee_id"] = actor.id
     if ticket.status == "new":
         changes["status"] = ACTIVE
-    if ticket.runbook_key != runbook.key:
-        changes["runbook_key"] = runbook.key
     if changes:
         change_ticket(
             session, ticket, actor=actor, note=f"runbook '{runbook.key}' started", **changes
         )
+    attach_for_run(session, ticket, runbook.key, actor=actor)
 
 
 def _after_move(session: Session, run: RunbookRun, state: RunState, actor: Staff | None) -> None:
