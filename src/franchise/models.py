@@ -3,7 +3,7 @@
 from franchise.accounts.models import ApiToken, Staff
 from franchise.alerts.models import AlertGroup, ClientMapping, InboxItem, Integration
 from franchise.approvals.models import ApprovalRequest
-from franchise.clients.models import Client, ClientContact, Endpoint
+from franchise.clients.models import Client, ClientContact, ClientFact, Endpoint
 from franchise.contacts.models import OwnerContact
 from franchise.db import Base
 from franchise.drills.models import Drill, ReviewItem
@@ -24,6 +24,7 @@ __all__ = [
     "Base",
     "Client",
     "ClientContact",
+    "ClientFact",
     "ClientMapping",
     "Drill",
     "Endpoint",

@@ -79,14 +79,17 @@ def test_vpn_domain_controller_trouble_escalates_to_owner(ready: CliInvoker) -> 
 
 def test_run_without_enough_answers_is_incomplete_with_next_step(ready: CliInvoker) -> None:
     data = json.loads(ready("run", "vpn", "--json", "--answer", "scope=only this user").stdout)
-    assert data == {
+    assert {k: data[k] for k in ("runbook", "outcome", "level", "path", "next_step")} == {
         "runbook": "vpn-auth-failure",
         "outcome": "incomplete",
         "level": None,
         "path": [{"step": "scope", "answer": "Only this user"}],
         "next_step": "client-error",
-        "final_step": None,
     }
+    assert data["final_step"] is None
+    assert data["next"]["step"] == "client-error"
+    assert data["next"]["kind"] == "check"
+    assert data["next"]["options"][0]
 
 
 def test_wrong_answer_is_a_red_line_naming_the_choices(ready: CliInvoker) -> None:

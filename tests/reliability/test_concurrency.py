@@ -30,6 +30,7 @@ from franchise.app import create_app
 from franchise.bootstrap import initialise
 from franchise.db import Database
 from franchise.errors import Conflict
+from franchise.flows.runs import begin_run, record_answer
 from franchise.migrate import upgrade
 from franchise.policydocs import service as policydocs
 from franchise.policydocs.models import PolicyRevision
@@ -37,7 +38,6 @@ from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import RunbookRevision, RunStep
 from franchise.settings import Settings
 from franchise.tickets.service import create_ticket
-from franchise.tickets.workflow import begin_run, record_answer
 from tests.reliability.faults_support import BACKENDS, scratch_database
 
 T = TypeVar("T")

@@ -9,9 +9,9 @@ from franchise.accounts.service import add_staff
 from franchise.approvals.service import decide, list_requests
 from franchise.bootstrap import initialise
 from franchise.errors import Refused
+from franchise.flows.runs import begin_run, record_answer, step_back
 from franchise.runbooks import service as runbooks
 from franchise.tickets.service import create_ticket
-from franchise.tickets.workflow import begin_run, record_answer, step_back
 
 SERVER_DISK = """\
 key: server-disk-swap

@@ -127,9 +127,11 @@ def lint(
     else:
         for problem in report.problems:
             console.print(problem.format(), highlight=False, soft_wrap=True, markup=False)
-        verdict = (
-            "[green]no problems[/]" if report.ok else f"[red]{len(report.problems)} problem(s)[/]"
-        )
+        errors = len(report.errors)
+        warnings = len(report.problems) - errors
+        verdict = "[green]no problems[/]" if report.ok else f"[red]{errors} problem(s)[/]"
+        if warnings:
+            verdict += f", [yellow]{warnings} warning(s)[/] (format 2 rules on a format 1 file)"
         console.print(f"{len(report.runbooks)} runbook(s) checked: {verdict}")
     if not report.ok:
         raise typer.Exit(1)

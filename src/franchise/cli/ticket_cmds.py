@@ -1,4 +1,4 @@
-"""franchise ticket new|list|show."""
+"""franchise ticket new|list|show|check|done|resolve|status|assign|note."""
 
 from __future__ import annotations
 
@@ -262,3 +262,26 @@ def assign(
         assignee = None if to == "nobody" else get_staff(session, to)
         assign_ticket(session, get_ticket(session, ticket_id), assignee, by=actor)
     console.print(f"Ticket #{ticket_id} assigned to {escape(to)}.")
+
+
+@app.command()
+def note(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    text: Annotated[str, typer.Argument(help="The note: root cause, what was tried ...")],
+    by: Annotated[str | None, typer.Option(help="Who writes it (staff e-mail or name).")] = None,
+    json_out: Json = False,
+) -> None:
+    """Add an internal note to a ticket (never sent to the client)."""
+    from franchise.accounts.service import get_staff
+    from franchise.tickets.lifecycle import add_internal_note
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        actor = get_staff(session, by) if by else None
+        event = add_internal_note(session, get_ticket(session, ticket_id), text, by=actor)
+        result = {"ticket_id": ticket_id, "id": event.id, "note": event.note}
+    if json_out:
+        print_json(result)
+        return
+    console.print(f"Note added to ticket #{ticket_id}.")

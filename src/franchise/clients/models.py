@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from franchise.db import Base, utcnow
@@ -32,6 +32,24 @@ class ClientContact(Base):
     phone: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[str | None] = mapped_column(String(100))
     is_primary: Mapped[bool] = mapped_column(default=False)
+
+
+class ClientFact(Base):
+    """One fact of a client's profile (its VPN, backup product, mail gateway ...), which
+    answers the runbook checks that name it. `source` says where it came from: typed by
+    someone, or saved from a runbook answer on `ticket_id`."""
+
+    __tablename__ = "client_facts"
+    __table_args__ = (UniqueConstraint("client_id", "key", name="client_fact_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16), default="typed")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Endpoint(Base):

@@ -42,15 +42,44 @@ class RunState:
     def level(self) -> str | None:
         return self.step.to if self.step.kind == "escalate" else None
 
+    @property
+    def emergency(self) -> bool:
+        return self.step.kind == "escalate" and self.step.emergency
+
+    @property
+    def done_items(self) -> tuple[str, ...]:
+        """The done list of the ending reached (empty while the run is under way)."""
+        return self.runbook.done_items(self.current) if self.outcome == "resolved" else ()
+
     def to_dict(self) -> dict[str, object]:
         return {
             "runbook": self.runbook.key,
             "outcome": self.outcome,
             "level": self.level,
+            "emergency": self.emergency,
             "path": [{"step": e.step, "answer": e.answer} for e in self.path],
             "next_step": None if self.finished else self.current,
             "final_step": self.current if self.finished else None,
+            "next": None if self.finished else next_dict(self.runbook, self.step),
+            "done_when": list(self.done_items),
         }
+
+
+def next_dict(runbook: Runbook, step: Step) -> dict[str, object]:
+    """What the runner shows for the step waiting for an answer."""
+    return {
+        "step": step.id,
+        "kind": step.kind,
+        "text": step.text,
+        "where": step.where,
+        "options": list(step.options),
+        "fact": None,
+        "blocked_by": None,
+        "edge_cases": [
+            {"when": c.when, "do": c.do, "switch": c.switch, "escalate": c.escalate}
+            for c in runbook.edge_cases_for(step.id)
+        ],
+    }
 
 
 def start(runbook: Runbook) -> RunState:
@@ -60,9 +89,13 @@ def start(runbook: Runbook) -> RunState:
 
 
 def resolve_option(step: Step, answer: str) -> str:
-    """The exact option label for an answer, matched without regard to case or spaces."""
+    """The exact option label for an answer: the label itself (without regard to case or
+    spaces), or its number in the list as the runner shows it (1-based)."""
     if answer in step.options:
         return answer
+    labels = list(step.options)
+    if answer.strip().isdigit() and 1 <= int(answer) <= len(labels):
+        return labels[int(answer) - 1]
     wanted = answer.strip().casefold()
     for label in step.options:
         if label.strip().casefold() == wanted:

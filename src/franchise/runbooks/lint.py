@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,10 +12,15 @@ from franchise.runbooks.definition import (
     MAX_STEPS,
     STATUSES,
     Runbook,
+    Step,
 )
 from franchise.runbooks.graph import can_finish, reachable
 from franchise.runbooks.parse import parse_runbook
 from franchise.yamldoc.problems import Problem
+
+# Rules added with format 2: errors in a `format: 2` file, warnings in a v1 file so that
+# runbooks written before them keep importing.
+V2_RULES = ("no-fallback", "owner-not-emergency")
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,11 @@ class LintContext:
     categories: Sequence[str] = CATEGORIES
     # None means "templates unknown here": template references are then not checked.
     templates: Sequence[str] | None = None
+    # Action kinds of the approval boundaries; None means not checked.
+    kinds: Sequence[str] | None = None
+
+
+Add = Callable[..., None]
 
 
 @dataclass
@@ -33,7 +43,11 @@ class LintReport:
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
 
 
 def lint_source(
@@ -51,7 +65,8 @@ def check_runbook(runbook: Runbook, file: str, context: LintContext) -> list[Pro
     problems: list[Problem] = []
 
     def add(line: int, code: str, message: str, step: str | None = None) -> None:
-        problems.append(Problem(file, line, step, code, message))
+        severity = "warning" if code in V2_RULES and runbook.format < 2 else "error"
+        problems.append(Problem(file, line, step, code, message, severity))
 
     top = runbook.line_of
     if runbook.category and runbook.category not in context.categories:
@@ -116,6 +131,7 @@ def check_runbook(runbook: Runbook, file: str, context: LintContext) -> list[Pro
                     f"escalates to unknown level '{step.to}' (levels: {', '.join(context.levels)})",
                     step.id,
                 )
+        _check_v2_step(runbook, step, context, add)
         if step.kind == "action" and step.estimate is None and not step.estimate_given:
             add(
                 step.line,
@@ -140,6 +156,7 @@ def check_runbook(runbook: Runbook, file: str, context: LintContext) -> list[Pro
                     f"templates.{stage} refers to '{template}', which does not exist",
                 )
 
+    _check_edge_cases(runbook, context, add)
     if runbook.start in runbook.steps:
         reached = reachable(runbook)
         finishing = can_finish(runbook)
@@ -156,9 +173,68 @@ def check_runbook(runbook: Runbook, file: str, context: LintContext) -> list[Pro
     return problems
 
 
+def _check_v2_step(runbook: Runbook, step: Step, context: LintContext, add: Add) -> None:
+    if step.kind == "check" and not step.has_way_out and step.added_option is None:
+        add(
+            step.line,
+            "no-fallback",
+            "check has no way out for 'none of these / not sure': add such an option "
+            "or a runbook-level fallback {to, text}",
+            step.id,
+        )
+    if step.kind == "escalate" and step.to == "owner" and not step.emergency:
+        add(
+            step.line,
+            "owner-not-emergency",
+            "an escalation to the owner is for emergencies only: set emergency: true, "
+            "or escalate to L2",
+            step.id,
+        )
+    if step.done_when and step.kind != "resolve":
+        add(step.line, "done-not-on-ending", "done_when belongs on a resolve step", step.id)
+    if step.on_denied is not None:
+        if step.kind != "action":
+            add(step.line, "on-denied-not-action", "on_denied belongs on an action step", step.id)
+        elif step.on_denied not in runbook.steps:
+            add(
+                step.line,
+                "unknown-target",
+                f"on_denied leads to step '{step.on_denied}', which does not exist",
+                step.id,
+            )
+    kind = step.estimate.kind if step.estimate else None
+    if kind and context.kinds is not None and kind not in context.kinds:
+        add(
+            step.line,
+            "unknown-kind",
+            f"estimate.kind '{kind}' is not an action kind of the approval boundaries "
+            f"({', '.join(context.kinds)})",
+            step.id,
+        )
+
+
+def _check_edge_cases(runbook: Runbook, context: LintContext, add: Add) -> None:
+    for case in runbook.edge_cases:
+        line = case.line or runbook.line_of.get("edge_cases", 1)
+        for sid in case.steps:
+            if sid not in runbook.steps:
+                add(line, "unknown-target", f"edge case names step '{sid}', which does not exist")
+        if case.escalate and case.escalate not in context.levels:
+            add(
+                line,
+                "unknown-level",
+                f"edge case escalates to unknown level '{case.escalate}' "
+                f"(levels: {', '.join(context.levels)})",
+            )
+
+
 def lint_files(paths: Iterable[Path], context: LintContext | None = None) -> LintReport:
-    """Lint files (folders are searched for *.yaml / *.yml), including duplicate keys."""
+    """Lint files (folders are searched for *.yaml / *.yml), including duplicate keys, and
+    the step library the runbooks' `use:` steps come from."""
+    from franchise.runbooks.steplib import default_library
+
     report = LintReport()
+    report.problems.extend(default_library().problems)
     first_seen: dict[str, str] = {}
     for path in expand(paths):
         try:

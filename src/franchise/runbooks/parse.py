@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from franchise.runbooks.definition import (
+    FALLBACK_LABEL,
+    FALLBACK_STEP,
     IMPACTS,
+    RECURRING,
     STEP_KINDS,
     EdgeCase,
     Estimate,
+    Fallback,
     Input,
     Runbook,
     Step,
 )
+
+if TYPE_CHECKING:
+    from franchise.runbooks.steplib import StepLibrary
 from franchise.yamldoc.loader import item_line, key_line, load, node_line
 from franchise.yamldoc.problems import Problem, ProblemList
 
@@ -34,16 +43,39 @@ TOP_KEYS = {
     "sign_off",
     "done_when",
     "templates",
+    "format",
+    "review_by",
+    "fallback",
 }
-STEP_KEYS = {"kind", "text", "where", "options", "to", "estimate", "template"}
-ESTIMATE_KEYS = {"minutes", "cost", "impact", "kind"}
+STEP_KEYS = {
+    "kind",
+    "text",
+    "where",
+    "options",
+    "to",
+    "estimate",
+    "template",
+    "done_when",
+    "fact",
+    "on_denied",
+    "emergency",
+    "review_by",
+}
+USE_KEYS = {"use", "exits"}
+ESTIMATE_KEYS = {"minutes", "cost", "impact", "kind", "recurring"}
+EDGE_KEYS = {"when", "do", "steps", "switch", "escalate"}
+FACT_KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
+FORMATS = (1, 2)
 
 
 _Collector = ProblemList
 
 
-def parse_runbook(text: str, file: str = "<runbook>") -> tuple[Runbook | None, list[Problem]]:
-    """Parse and schema-check one runbook; graph checks live in `lint`."""
+def parse_runbook(
+    text: str, file: str = "<runbook>", library: StepLibrary | None = None
+) -> tuple[Runbook | None, list[Problem]]:
+    """Parse and schema-check one runbook, expanding shared steps (`use:`) from the step
+    library and adding the fallback answer; graph checks live in `lint`."""
     data, problems = load(text, file)
     if problems:
         return None, problems
@@ -64,7 +96,11 @@ def parse_runbook(text: str, file: str = "<runbook>") -> tuple[Runbook | None, l
     category = _text(data, "category", out, required=True)
     status = _text(data, "status", out, required=True)
     start = _text(data, "start", out, required=True)
-    steps = _steps(data, out)
+    version = _format(data, out)
+    steps = _steps(data, out, library)
+    fallback = _fallback(data, out)
+    if fallback is not None:
+        steps = _with_fallback(steps, fallback, key_line(data, "fallback"), out)
     keywords, alert_types = _match(data, out)
     runbook = Runbook(
         key=key,
@@ -83,8 +119,73 @@ def parse_runbook(text: str, file: str = "<runbook>") -> tuple[Runbook | None, l
         done_when=_str_list(data, "done_when", out),
         templates=_str_map(data, "templates", out),
         line_of={str(k): key_line(data, k) for k in data},
+        format=version,
+        review_by=_date(data, "review_by", out),
+        fallback=fallback,
     )
     return runbook, out.problems
+
+
+def _format(data: Any, out: _Collector) -> int:
+    raw = data.get("format", 1)
+    if isinstance(raw, bool) or raw not in FORMATS:
+        out.add(key_line(data, "format"), "schema", "'format' must be 1 or 2")
+        return 1
+    return int(raw)
+
+
+def _date(data: Any, key: str, out: _Collector, step: str | None = None) -> date | None:
+    raw = data.get(key)
+    if raw is None:
+        return None
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw).strip())
+    except ValueError:
+        out.add(key_line(data, key), "schema", f"'{key}' must be a date YYYY-MM-DD", step)
+        return None
+
+
+def _fallback(data: Any, out: _Collector) -> Fallback | None:
+    raw = data.get("fallback")
+    if raw is None:
+        return None
+    line = key_line(data, "fallback")
+    if not isinstance(raw, dict) or not raw.get("to") or not str(raw.get("text") or "").strip():
+        out.add(line, "schema", "'fallback' must be {to: LEVEL, text: what to attach}")
+        return None
+    for k in raw:
+        if k not in ("to", "text"):
+            out.add(line, "unknown-field", f"unknown field 'fallback.{k}' (allowed: to, text)")
+    return Fallback(str(raw["to"]).strip(), str(raw["text"]).strip())
+
+
+def _with_fallback(
+    steps: dict[str, Step], fallback: Fallback, line: int, out: _Collector
+) -> dict[str, Step]:
+    """Give every check without a way out the fallback answer, leading to one escalate step."""
+    if FALLBACK_STEP in steps:
+        out.add(
+            line,
+            "schema",
+            f"a step is already named '{FALLBACK_STEP}'; rename it, the fallback uses that id",
+        )
+        return steps
+    result: dict[str, Step] = {}
+    for sid, step in steps.items():
+        if step.kind == "check" and not step.has_way_out and FALLBACK_LABEL not in step.options:
+            step = replace(
+                step,
+                options={**step.options, FALLBACK_LABEL: FALLBACK_STEP},
+                option_lines={**step.option_lines, FALLBACK_LABEL: line},
+                added_option=FALLBACK_LABEL,
+            )
+        result[sid] = step
+    result[FALLBACK_STEP] = Step(
+        id=FALLBACK_STEP, kind="escalate", text=fallback.text, line=line, to=fallback.to
+    )
+    return result
 
 
 def _text(data: Any, key: str, out: _Collector, *, required: bool = False) -> str:
@@ -186,14 +287,36 @@ def _edge_cases(data: Any, out: _Collector) -> tuple[EdgeCase, ...]:
         return ()
     cases = []
     for i, item in enumerate(raw):
+        line = item_line(raw, i)
         if not isinstance(item, dict) or "when" not in item or "do" not in item:
-            out.add(item_line(raw, i), "schema", f"edge case {i + 1} needs 'when' and 'do'")
+            out.add(line, "schema", f"edge case {i + 1} needs 'when' and 'do'")
             continue
-        cases.append(EdgeCase(str(item["when"]).strip(), str(item["do"]).strip()))
+        for k in item:
+            if k not in EDGE_KEYS:
+                allowed = ", ".join(sorted(EDGE_KEYS))
+                out.add(line, "unknown-field", f"unknown edge case field '{k}' ({allowed})")
+        steps = item.get("steps") or ()
+        if isinstance(steps, str):
+            steps = (steps,)
+        if not isinstance(steps, list | tuple):
+            out.add(line, "schema", f"edge case {i + 1}: 'steps' must be a list of step ids")
+            steps = ()
+        if item.get("switch") and item.get("escalate"):
+            out.add(line, "schema", f"edge case {i + 1}: give 'switch' or 'escalate', not both")
+        cases.append(
+            EdgeCase(
+                str(item["when"]).strip(),
+                str(item["do"]).strip(),
+                steps=tuple(str(x) for x in steps),
+                switch=str(item["switch"]).strip() if item.get("switch") else None,
+                escalate=str(item["escalate"]).strip() if item.get("escalate") else None,
+                line=line,
+            )
+        )
     return tuple(cases)
 
 
-def _steps(data: Any, out: _Collector) -> dict[str, Step]:
+def _steps(data: Any, out: _Collector, library: StepLibrary | None = None) -> dict[str, Step]:
     raw = data.get("steps")
     if raw is None:
         out.add(node_line(data), "missing-field", "missing required field 'steps'")
@@ -216,10 +339,72 @@ def _steps(data: Any, out: _Collector) -> dict[str, Step]:
         if not isinstance(body, dict):
             out.add(line, "schema", "a step must be a mapping with at least 'kind' and 'text'", sid)
             continue
+        if "use" in body:
+            for expanded in _use(sid, body, line, out, library):
+                if expanded.id in steps or expanded.id in raw:
+                    out.add(line, "bad-use", f"shared step id '{expanded.id}' is taken", sid)
+                steps[expanded.id] = expanded
+            continue
         step = _step(sid, body, line, out)
         if step is not None:
             steps[sid] = step
     return steps
+
+
+def _use(
+    sid: str, body: Any, line: int, out: _Collector, library: StepLibrary | None
+) -> list[Step]:
+    """Expand `X: {use: KEY, exits: {...}}` from the step library (problems at the use line)."""
+    from franchise.runbooks.steplib import default_library
+
+    for k in body:
+        if k not in USE_KEYS:
+            out.add(line, "bad-use", f"a 'use' step takes only use and exits, not '{k}'", sid)
+    lib = library if library is not None else default_library()
+    key = str(body.get("use") or "")
+    exits_raw = body.get("exits") or {}
+    if not isinstance(exits_raw, dict):
+        out.add(line, "bad-use", "'exits' must map each exit of the shared step to a step", sid)
+        exits_raw = {}
+    exits = {str(k): str(v) for k, v in exits_raw.items()}
+    try:
+        block = lib.block(key)
+    except KeyError:
+        known = ", ".join(lib.keys()) or "none"
+        out.add(line, "bad-use", f"no shared step '{key}' in the step library ({known})", sid)
+        return []
+    missing = [e for e in block.exits if e not in exits]
+    unknown = [e for e in exits if e not in block.exits]
+    if missing:
+        out.add(line, "bad-use", f"'{key}' needs a step for exit(s): {', '.join(missing)}", sid)
+    if unknown:
+        out.add(
+            line,
+            "bad-use",
+            f"'{key}' has no exit(s) {', '.join(unknown)} (exits: {', '.join(block.exits)})",
+            sid,
+        )
+
+    def rename(target: str) -> str:
+        if target.startswith("$"):
+            return exits.get(target[1:], target)
+        return sid if target == block.start else f"{sid}.{target}"
+
+    expanded = []
+    for inner in block.steps.values():
+        options = {label: rename(t) for label, t in inner.options.items()}
+        expanded.append(
+            replace(
+                inner,
+                id=rename(inner.id),
+                line=line,
+                options=options,
+                option_lines={label: line for label in options},
+                on_denied=rename(inner.on_denied) if inner.on_denied else None,
+                used_from=key,
+            )
+        )
+    return expanded
 
 
 def _step(sid: str, body: Any, line: int, out: _Collector) -> Step | None:
@@ -261,6 +446,20 @@ def _step(sid: str, body: Any, line: int, out: _Collector) -> Step | None:
                 "'options' must map answer -> step id",
                 sid,
             )
+    fact = str(body["fact"]).strip() if body.get("fact") else None
+    if fact is not None and not FACT_KEY.match(fact):
+        out.add(
+            key_line(body, "fact", line),
+            "schema",
+            f"fact '{fact}' must be a lower-case key (letters, digits, _ and -)",
+            sid,
+        )
+    emergency = body.get("emergency", False)
+    if not isinstance(emergency, bool):
+        out.add(
+            key_line(body, "emergency", line), "schema", "'emergency' must be true or false", sid
+        )
+        emergency = False
     return Step(
         id=sid,
         kind=kind,
@@ -273,6 +472,11 @@ def _step(sid: str, body: Any, line: int, out: _Collector) -> Step | None:
         estimate=_estimate(sid, body, line, out),
         estimate_given="estimate" in body,
         template=str(body["template"]) if body.get("template") else None,
+        done_when=_str_list(body, "done_when", out),
+        fact=fact,
+        on_denied=str(body["on_denied"]).strip() if body.get("on_denied") else None,
+        emergency=emergency,
+        review_by=_date(body, "review_by", out, sid),
     )
 
 
@@ -289,12 +493,21 @@ def _estimate(sid: str, body: Any, line: int, out: _Collector) -> Estimate | Non
             out.add(
                 eline,
                 "unknown-field",
-                f"unknown estimate field '{k}' (allowed: minutes, cost, impact, kind)",
+                f"unknown estimate field '{k}' (allowed: {', '.join(sorted(ESTIMATE_KEYS))})",
                 sid,
             )
     minutes, cost = raw.get("minutes"), raw.get("cost", 0)
     impact = str(raw.get("impact", "none"))
+    recurring = str(raw.get("recurring", "once"))
     valid = True
+    if recurring not in RECURRING:
+        out.add(
+            eline,
+            "bad-estimate",
+            f"estimate.recurring '{recurring}' must be one of {', '.join(RECURRING)}",
+            sid,
+        )
+        valid = False
     if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
         out.add(
             eline, "bad-estimate", "estimate.minutes must be a whole number of minutes >= 0", sid
@@ -314,4 +527,6 @@ def _estimate(sid: str, body: Any, line: int, out: _Collector) -> Estimate | Non
     if not valid or not isinstance(minutes, int):
         return None
     kind = str(raw["kind"]) if raw.get("kind") else None
-    return Estimate(minutes=int(minutes), cost=float(cost), impact=impact, kind=kind)
+    return Estimate(
+        minutes=int(minutes), cost=float(cost), impact=impact, kind=kind, recurring=recurring
+    )

@@ -32,8 +32,11 @@ class RunStart(BaseModel):
 
 class RunAnswer(BaseModel):
     step: str
-    answer: str
+    answer: str = Field(description="The option's label, or its number (1-based) as listed")
     note: str | None = None
+    save_fact: bool = Field(
+        False, description="Save the answer to the ticket's client profile (checks with a fact)"
+    )
 
 
 class RunRead(BaseModel):

@@ -44,9 +44,10 @@ def validate(source: str, file: str, context: LintContext | None = None) -> Runb
     parsed, problems = (
         _lint_cached(source, file) if context is None else lint_source(source, file, context)
     )
-    if problems or parsed is None:
+    errors = [p for p in problems if p.is_error]
+    if errors or parsed is None:
         raise InvalidInput(
-            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
+            f"{file}: {len(errors)} problem(s)", errors=[p.to_dict() for p in errors]
         )
     return parsed
 
@@ -246,8 +247,8 @@ def import_runbooks(
     report = lint_files(paths)
     if not report.ok:
         raise InvalidInput(
-            f"{len(report.problems)} problem(s); nothing imported",
-            errors=[p.to_dict() for p in report.problems],
+            f"{len(report.errors)} problem(s); nothing imported",
+            errors=[p.to_dict() for p in report.errors],
         )
     results = []
     for file, _ in report.runbooks:

@@ -7,16 +7,24 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from franchise.accounts.service import get_staff
+from franchise.errors import InvalidInput
 from franchise.escalation.service import refresh_escalation
+from franchise.flows.runs import begin_run, record_answer, runner_view, step_back
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
 from franchise.runbooks.schemas import RunAnswer, RunStart
 from franchise.settings import Settings
 from franchise.tickets import lifecycle, workflow
 from franchise.tickets.present import ticket_dict
-from franchise.tickets.schemas import DoneCheck, ResolveRequest, TicketCreate, TicketUpdate
+from franchise.tickets.schemas import (
+    DoneCheck,
+    NoteCreate,
+    ResolveRequest,
+    TicketCreate,
+    TicketUpdate,
+)
 from franchise.tickets.service import change_ticket, get_ticket, list_tickets
-from franchise.tickets.workflow import begin_run, open_ticket, record_answer
+from franchise.tickets.workflow import open_ticket
 from franchise.web.deps import CurrentStaff, DbSession
 
 router = APIRouter(tags=["tickets"])
@@ -115,9 +123,8 @@ def resolve(
 
 def _run_dict(session: DbSession, run_id: int) -> dict[str, Any]:
     run = runbooks.get_run(session, run_id)
-    state = runbooks.run_state(session, run)
-    data = state.to_dict()
-    data.update({"id": run.id, "ticket_id": run.ticket_id, "step": step_dict(state.step)})
+    data = runner_view(session, run)
+    data["step"] = step_dict(runbooks.run_state(session, run).step)
     return data
 
 
@@ -137,5 +144,33 @@ def get_run(run_id: int, session: DbSession, _staff: CurrentStaff) -> dict[str, 
 @router.post("/runs/{run_id}/answers")
 def answer(run_id: int, body: RunAnswer, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
     run = runbooks.get_run(session, run_id)
-    record_answer(session, run, step=body.step, reply=body.answer, note=body.note, actor=staff)
+    record_answer(
+        session,
+        run,
+        step=body.step,
+        reply=body.answer,
+        note=body.note,
+        actor=staff,
+        save_fact=body.save_fact,
+    )
     return _run_dict(session, run_id)
+
+
+@router.post("/runs/{run_id}/back")
+def back(run_id: int, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+    """Take back the run's last answer (kept on record); the run is at that step again."""
+    run = runbooks.get_run(session, run_id)
+    if run.ticket_id is None:
+        raise InvalidInput(f"run {run_id} is not on a ticket")
+    step_back(session, get_ticket(session, run.ticket_id), actor=staff)
+    return _run_dict(session, run_id)
+
+
+@router.post("/tickets/{ticket_id}/notes", status_code=201)
+def add_ticket_note(
+    ticket_id: int, body: NoteCreate, session: DbSession, staff: CurrentStaff
+) -> dict[str, Any]:
+    """An internal note (root cause, what was tried); never sent to the client."""
+    ticket = get_ticket(session, ticket_id)
+    event = lifecycle.add_internal_note(session, ticket, body.text, by=staff)
+    return {"ticket_id": ticket.id, "id": event.id, "note": event.note, "kind": event.kind}

@@ -51,7 +51,9 @@ def done_list(session: Session, ticket: Ticket) -> DoneList:
     row = session.get(Runbook, run.runbook_id)
     assert row is not None
     parsed = runbooks.definition(session, row, run.revision_number)
-    return DoneList(parsed.key, parsed.done_when, checked)
+    # The ending the run reached brings its own items; under way, the runbook-wide ones.
+    ending = run.outcome_step if run.outcome == "resolved" else None
+    return DoneList(parsed.key, parsed.done_items(ending), checked)
 
 
 def check_item(session: Session, ticket: Ticket, item: str, *, by: Staff | None) -> DoneList:
@@ -83,6 +85,21 @@ def _match_item(items: tuple[str, ...], ref: str) -> str:
         return starts[0]
     listed = "; ".join(f"{i}. {c}" for i, c in enumerate(items, 1))
     raise InvalidInput(f"'{ref}' is not one of the done items: {listed}")
+
+
+MAX_NOTE = 10_000
+
+
+def add_internal_note(session: Session, ticket: Ticket, text: str, *, by: Staff | None) -> Any:
+    """An internal note on the ticket (root cause, what was tried); never sent to the client."""
+    body = text.strip()
+    if not body:
+        raise InvalidInput("the note is empty")
+    if len(body) > MAX_NOTE:
+        raise InvalidInput(f"the note is {len(body)} characters; the limit is {MAX_NOTE}")
+    event = add_note(session, ticket, actor=by, kind="note", note=body)
+    session.flush()
+    return event
 
 
 def set_status(

@@ -65,3 +65,7 @@ class DoneCheck(BaseModel):
 
 class ResolveRequest(BaseModel):
     override_reason: str | None = Field(default=None, max_length=5000)
+
+
+class NoteCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)

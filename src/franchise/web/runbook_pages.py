@@ -166,8 +166,9 @@ def new_runbook_post(
 
     if intent == "lint":
         return again()
-    if problems or parsed is None:
-        return again(_not_saved(problems), 422)
+    errors = [p for p in problems if p.is_error]
+    if errors or parsed is None:
+        return again(_not_saved(errors), 422)
     if session.scalar(select(Runbook.id).where(Runbook.key == parsed.key)) is not None:
         return again(f"A runbook with key '{parsed.key}' already exists; edit it instead.", 409)
     try:
@@ -315,8 +316,9 @@ def edit_post(
 
     if intent == "lint":
         return again()
-    if problems:
-        return again(_not_saved(problems), 422)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        return again(_not_saved(errors), 422)
     try:
         check_sizes(source, note)
         result, _applied = lessons.revise_runbook_with_lessons(

@@ -24,6 +24,7 @@ from franchise.approvals.service import request_approval
 from franchise.ask.service import ask_owner
 from franchise.errors import Conflict, FranchiseError, InvalidInput
 from franchise.escalation.service import escalate_ticket, refusal_hint
+from franchise.flows import runs
 from franchise.lessons.service import add_lesson
 from franchise.messages.service import AutoSend, send_message
 from franchise.runbooks import service as runbooks
@@ -135,10 +136,8 @@ def start_run(
     inputs = {k: v.strip() for k, v in zip(input_id, input_value, strict=False)}
 
     def start() -> RunbookRun:
-        if runbooks.latest_run(session, ticket) is not None:
-            raise InvalidInput(f"ticket #{ticket.id} already has a runbook run; continue it")
         row = runbooks.get_runbook(session, runbook)
-        return workflow.begin_run(session, row, ticket=ticket, actor=me, inputs=inputs)
+        return runs.begin_run(session, row, ticket=ticket, actor=me, inputs=inputs)
 
     _, error = _act(session, start)
     return _finish(request, session, ticket, user, "runner", error)
@@ -161,7 +160,7 @@ def answer_step(
         run = runbooks.latest_run(session, ticket)
         if run is None:
             raise InvalidInput("start a runbook before answering its steps")
-        return workflow.record_answer(
+        return runs.record_answer(
             session, run, step=step, reply=reply, note=note.strip() or None, actor=me
         )
 
@@ -175,7 +174,7 @@ def step_back(request: Request, session: DbSession, user: CurrentUser, ticket_id
     me = staff_row(session, user)
 
     def back() -> RunState:
-        return workflow.step_back(session, ticket, actor=me)
+        return runs.step_back(session, ticket, actor=me)
 
     _, error = _act(session, back)
     return _finish(request, session, ticket, user, "runner", error)

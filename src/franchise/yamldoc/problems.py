@@ -13,11 +13,18 @@ class Problem:
     step: str | None
     code: str
     message: str
+    # A warning is reported but never refuses a save (v2 rules on a v1 runbook).
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}"
         step = f" step '{self.step}'" if self.step else ""
-        return f"{where}:{step} {self.message} [{self.code}]"
+        label = " warning:" if not self.is_error else ""
+        return f"{where}:{step}{label} {self.message} [{self.code}]"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

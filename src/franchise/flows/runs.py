@@ -1,0 +1,250 @@
+"""A runbook run moves: it starts, takes an answer, steps back, or reaches an ending.
+
+Each move brings what depends on it up to date: the approval of an action step, client
+facts the answer was saved to, the ticket's escalation answer, and the ticket's priority
+when an emergency ending is reached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.approvals.models import ApprovalRequest
+from franchise.approvals.service import request_for_action_step
+from franchise.clients.facts import facts_of, set_fact
+from franchise.clients.models import Client
+from franchise.errors import Conflict, InvalidInput, Refused
+from franchise.escalation.service import refresh_escalation
+from franchise.runbooks import service as runbooks
+from franchise.runbooks.engine import RunState
+from franchise.runbooks.models import Runbook, RunbookRun
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import add_note, change_ticket
+
+PROFILE_NOTE = "answered from the client profile"
+# A run answers at most this many steps from the profile in a row (facts cannot loop, but
+# a badly written runbook could lead from one fact check back to another).
+MAX_PROFILE_ANSWERS = 30
+
+
+def begin_run(
+    session: Session,
+    runbook: Runbook,
+    *,
+    ticket: Ticket | None,
+    actor: Staff | None,
+    inputs: dict[str, str] | None = None,
+) -> RunbookRun:
+    """Start a runbook run. A ticket has one run under way at a time (every interface gets
+    the same answer); the run answers what the client profile knows."""
+    if ticket is not None:
+        current = runbooks.latest_run(session, ticket)
+        if current is not None and current.outcome is None:
+            row = session.get(Runbook, current.runbook_id)
+            key = row.key if row else "?"
+            raise InvalidInput(
+                f"ticket #{ticket.id} already has run {current.id} of '{key}' under way at "
+                f"step '{current.current_step}'; continue it (or step back) instead of starting "
+                "another"
+            )
+    run = runbooks.start_run(session, runbook, ticket=ticket, actor=actor, inputs=inputs)
+    state = _answer_from_profile(session, run, runbooks.run_state(session, run), actor)
+    _after_move(session, run, state, actor)
+    return run
+
+
+def record_answer(
+    session: Session,
+    run: RunbookRun,
+    *,
+    step: str,
+    reply: str,
+    note: str | None = None,
+    actor: Staff | None,
+    save_fact: bool = False,
+) -> RunState:
+    """Answer a step.
+
+    An action step whose approval is still pending (or was denied) cannot be answered: the
+    action must not be done, or reported done, before someone with the boundary approves it.
+    With `save_fact`, the answer to a check that names a client fact is saved to the
+    ticket's client profile.
+    """
+    _refuse_repeat(session, run, step)
+    _require_approval(session, run, step)
+    state = runbooks.answer_run(session, run, step=step, reply=reply, note=note, actor=actor)
+    answered = state.runbook.steps[step]
+    if save_fact and answered.fact:
+        _save_fact(session, run, answered.fact, state.path[-1].answer, actor)
+    state = _answer_from_profile(session, run, state, actor)
+    _after_move(session, run, state, actor)
+    return state
+
+
+def step_back(session: Session, ticket: Ticket, *, actor: Staff | None) -> RunState:
+    """Retract the last answer of the ticket's run (kept on record) and say so in the history."""
+    run = runbooks.latest_run(session, ticket)
+    if run is None:
+        raise InvalidInput(f"ticket #{ticket.id} has no runbook run to step back in")
+    steps = runbooks.run_steps(session, run)
+    state = runbooks.back_run(session, run)
+    if steps:
+        add_note(
+            session,
+            ticket,
+            actor=actor,
+            kind="run-back",
+            note=f"answer to '{steps[-1].step_id}' taken back ('{steps[-1].answer}')",
+        )
+    refresh_escalation(session, ticket, actor=actor)
+    return state
+
+
+def runner_view(session: Session, run: RunbookRun) -> dict[str, Any]:
+    """What every runner (web, CLI, API) shows: the run, its next step with the client
+    profile's answer and any approval that blocks it, and the done list of its ending."""
+    state = runbooks.run_state(session, run)
+    data = state.to_dict()
+    data.update(id=run.id, ticket_id=run.ticket_id)
+    nxt = data.get("next")
+    if isinstance(nxt, dict):
+        step = state.step
+        ticket = session.get(Ticket, run.ticket_id) if run.ticket_id is not None else None
+        if step.fact:
+            known = facts_of(session, ticket.client_id if ticket else None).get(step.fact)
+            nxt["fact"] = {
+                "key": step.fact,
+                "value": known,
+                "answer": _matching_label(state, known),
+                "can_save": ticket is not None and ticket.client_id is not None,
+            }
+        nxt["blocked_by"] = blocked_by(session, run, step.id)
+    return data
+
+
+def blocked_by(session: Session, run: RunbookRun, step: str) -> dict[str, Any] | None:
+    """The approval a step waits on (pending) or was refused (denied), if any."""
+    latest = _latest_approval(session, run, step)
+    if latest is None or latest.status not in ("pending", "denied"):
+        return None
+    return {
+        "approval_id": latest.id,
+        "level": latest.approver_level,
+        "status": latest.status,
+        "timeout_at": latest.timeout_at.isoformat() if latest.timeout_at else None,
+    }
+
+
+# --- inside a move ------------------------------------------------------------------------
+
+
+def _after_move(session: Session, run: RunbookRun, state: RunState, actor: Staff | None) -> None:
+    _ask_approval_if_action(session, run, state, actor)
+    if run.ticket_id is None:
+        return
+    ticket = session.get(Ticket, run.ticket_id)
+    assert ticket is not None
+    if state.emergency and ticket.priority != "critical":
+        change_ticket(
+            session,
+            ticket,
+            actor=actor,
+            note=f"emergency: runbook '{state.runbook.key}' reached '{state.current}'",
+            priority="critical",
+        )
+    refresh_escalation(session, ticket, actor=actor)
+
+
+def _answer_from_profile(
+    session: Session, run: RunbookRun, state: RunState, actor: Staff | None
+) -> RunState:
+    """Answer each check the client profile knows, recording where the answer came from; the
+    technician sees it and may step back to change it."""
+    if run.ticket_id is None:
+        return state
+    ticket = session.get(Ticket, run.ticket_id)
+    facts = facts_of(session, ticket.client_id if ticket else None)
+    for _ in range(MAX_PROFILE_ANSWERS):
+        step = state.step
+        if state.finished or step.kind != "check" or not step.fact:
+            return state
+        label = _matching_label(state, facts.get(step.fact))
+        if label is None:
+            return state
+        note = f"{PROFILE_NOTE} ({step.fact} = {facts[step.fact]})"
+        state = runbooks.answer_run(session, run, step=step.id, reply=label, note=note, actor=actor)
+    return state
+
+
+def _matching_label(state: RunState, value: str | None) -> str | None:
+    if value is None or state.finished:
+        return None
+    wanted = value.strip().casefold()
+    return next((o for o in state.step.options if o.strip().casefold() == wanted), None)
+
+
+def _save_fact(
+    session: Session, run: RunbookRun, key: str, value: str, actor: Staff | None
+) -> None:
+    ticket = session.get(Ticket, run.ticket_id) if run.ticket_id is not None else None
+    client = session.get(Client, ticket.client_id) if ticket and ticket.client_id else None
+    if ticket is None or client is None:
+        raise InvalidInput("this ticket has no client, so the answer cannot be saved as a fact")
+    set_fact(session, client, key, value, by=actor, source="runbook", ticket_id=ticket.id)
+    add_note(
+        session,
+        ticket,
+        actor=actor,
+        kind="fact-saved",
+        note=f"client profile: {key} = {value}",
+    )
+
+
+def _refuse_repeat(session: Session, run: RunbookRun, step: str) -> None:
+    """Answering a step already answered is an error that says how to change it."""
+    if step == run.current_step:
+        return
+    earlier = [s for s in runbooks.run_steps(session, run) if s.step_id == step]
+    if earlier:
+        raise Conflict(
+            f"step '{step}' was already answered '{earlier[-1].answer}'; the run is at "
+            f"'{run.current_step}'. To change an answer, step back (`franchise run KEY "
+            f"--ticket N --back`, or Back in the runner) until that step is current"
+        )
+
+
+def _ask_approval_if_action(
+    session: Session, run: RunbookRun, state: RunState, actor: Staff | None
+) -> None:
+    """An action step with a cost, time or impact asks for approval as soon as the run reaches
+    it: inside the runner's boundary it is approved at once and logged."""
+    if state.step.kind != "action":
+        return
+    ticket = session.get(Ticket, run.ticket_id) if run.ticket_id is not None else None
+    if ticket is None or ticket.status not in ("resolved", "closed"):
+        request_for_action_step(session, run=run, step=state.step, actor=actor)
+
+
+def _latest_approval(session: Session, run: RunbookRun, step: str) -> ApprovalRequest | None:
+    return session.scalar(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.run_id == run.id, ApprovalRequest.step_id == step)
+        .order_by(ApprovalRequest.id.desc())
+        .limit(1)
+    )
+
+
+def _require_approval(session: Session, run: RunbookRun, step: str) -> None:
+    latest = _latest_approval(session, run, step)
+    if latest is not None and latest.status in ("pending", "denied"):
+        waiting = (
+            f"waits for {latest.approver_level}" if latest.status == "pending" else "was denied"
+        )
+        raise Refused(
+            f"step '{step}' needs approval first: request #{latest.id} {waiting} "
+            f"({latest.reason.splitlines()[0]})"
+        )
