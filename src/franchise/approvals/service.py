@@ -132,6 +132,10 @@ def request_approval(
         raise PermissionDenied(f"{requester.email} is not an active staff member")
     if ticket is not None and ticket.status in CLOSED_TICKET:
         raise Refused(f"ticket #{ticket.id} is {ticket.status}; reopen it before asking")
+    if ticket is not None and run_id is None:
+        # Asked on a ticket whose run stands at an action step: the request is that step's,
+        # so the run cannot pass the step until it is decided.
+        run_id, step_id = _action_step_of(session, ticket)
     ask = make_ask(
         action=action,
         cost=cost,
@@ -323,6 +327,17 @@ def request_for_action_step(
         step_id=step.id,
         now=now,
     )
+
+
+def _action_step_of(session: Session, ticket: Ticket) -> tuple[int | None, str | None]:
+    """The (run, step) when the ticket's run under way stands at an action step."""
+    from franchise.runbooks import service as runbooks
+
+    run = runbooks.latest_run(session, ticket)
+    if run is None or run.outcome is not None or run.current_step is None:
+        return None, None
+    state = runbooks.run_state(session, run)
+    return (run.id, state.current) if state.step.kind == "action" else (None, None)
 
 
 def ask_of(session: Session, request: ApprovalRequest) -> Ask:

@@ -31,6 +31,7 @@ STAGE_FOR_STATUS = {
     "waiting_on_client": "waiting-on-client",
     "waiting_on_approval": "update",
     "escalated": "escalated",
+    "ready_to_resolve": "update",
     "resolved": "resolved",
     "closed": "resolved",
 }

@@ -153,6 +153,10 @@ def escalate(
         str | None,
         typer.Option(help="Owner or admin only: escalate although the map says no."),
     ] = None,
+    edge_case: Annotated[
+        int | None,
+        typer.Option(help="Follow this edge case (its number) of the run's current step."),
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Escalate a ticket if the escalation map allows it; otherwise say what to do first."""
@@ -165,7 +169,12 @@ def escalate(
         with get_context(ctx).database().unit_of_work() as session:
             ticket = get_ticket(session, ticket_id)
             decision = escalate_ticket(
-                session, ticket, to=to, by=get_staff(session, by), override_reason=override_reason
+                session,
+                ticket,
+                to=to,
+                by=get_staff(session, by),
+                override_reason=override_reason,
+                edge_case=edge_case,
             )
             out = {"id": ticket.id, "level": ticket.level, "status": ticket.status}
     except (Refused, PermissionDenied) as exc:

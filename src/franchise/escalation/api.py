@@ -51,6 +51,11 @@ def escalate(
     """Escalate; refused with 409 (reason and pending step in `errors`) when the map says no."""
     ticket = get_ticket(session, ticket_id)
     decision = service.escalate_ticket(
-        session, ticket, to=body.to, by=staff, override_reason=body.override_reason
+        session,
+        ticket,
+        to=body.to,
+        by=staff,
+        override_reason=body.override_reason,
+        edge_case=body.edge_case,
     )
     return {"ticket": ticket_dict(session, ticket), "decision": decision.to_dict()}

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
 from franchise.audit.score import build_audit
-from franchise.audit.service import gather_facts
+from franchise.audit.service import due_for_review, gather_facts
 from franchise.contacts.service import kpi_report
 from franchise.db import utcnow
 from franchise.drills.review import dispose_item, drill_review, get_item, item_dicts, week_review
@@ -123,6 +123,7 @@ def dashboard_context(
         "drill_review": _latest_drill_review(session, now),
         "week_review": week_review(session, now=now),
         "lessons": list_lessons(session, pending_only=True, now=now),
+        "review_due": due_for_review(session, now.date()),
         "targets": _targets(session),
         "can_dispose": user.is_manager,
         "item_errors": item_errors or {},

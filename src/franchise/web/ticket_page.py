@@ -219,13 +219,16 @@ def escalate(
     ticket_id: int,
     to: Annotated[str, Form(max_length=32)],
     override_reason: Text = "",
+    edge_case: Annotated[int | None, Form(ge=1)] = None,
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
     reason = override_reason.strip() or None
     _, error = _act(
         session,
-        lambda: escalate_ticket(session, ticket, to=to, by=me, override_reason=reason),
+        lambda: escalate_ticket(
+            session, ticket, to=to, by=me, override_reason=reason, edge_case=edge_case
+        ),
     )
     return _finish(request, session, ticket, user, "escalation", error, f"Escalated to {to}.")
 
