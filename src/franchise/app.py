@@ -7,7 +7,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,15 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from franchise import __version__
 from franchise.db import Database, is_unstorable
-from franchise.errors import UNSTORABLE, FranchiseError
+from franchise.errors import UNSTORABLE, FranchiseError, error_body
 from franchise.settings import Settings
 from franchise.web.setup import install_web
 
 log = logging.getLogger(__name__)
-
-
-def error_body(status: int, message: str, errors: list[Any] | None = None) -> dict[str, Any]:
-    return {"ok": False, "error": message, "errors": errors or [], "status": status}
 
 
 class BodyLimit:
@@ -136,6 +131,7 @@ def _install_routes(app: FastAPI) -> None:
     from franchise.clients import api as clients_api
     from franchise.contacts import api as contacts_api
     from franchise.drills import api as drills_api
+    from franchise.duty import api as duty_api
     from franchise.escalation import api as escalation_api
     from franchise.lessons import api as lessons_api
     from franchise.messages import api as messages_api
@@ -151,6 +147,7 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(suggest_api.router, prefix="/api/v1")
     app.include_router(tickets_api.router, prefix="/api/v1")
     app.include_router(clients_api.router, prefix="/api/v1")
+    app.include_router(duty_api.router, prefix="/api/v1")
     app.include_router(approvals_api.router, prefix="/api/v1")
     app.include_router(escalation_api.router, prefix="/api/v1")
     app.include_router(messages_api.router, prefix="/api/v1")

@@ -74,6 +74,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/runs/{run_id}/answers"): STAFF,
     ("POST", "/api/v1/runs/{run_id}/back"): STAFF,
     ("POST", "/api/v1/runs/{run_id}/switch"): STAFF,
+    ("GET", "/api/v1/duty"): STAFF,
+    ("GET", "/api/v1/asks"): STAFF,
+    ("POST", "/api/v1/asks/{contact_id}/reply"): STAFF,
+    ("POST", "/api/v1/duty"): MANAGER,
+    ("DELETE", "/api/v1/duty/{shift_id}"): MANAGER,
     ("POST", "/api/v1/tickets/{ticket_id}/notes"): STAFF,
     ("GET", "/api/v1/clients/{client}/facts"): STAFF,
     ("PUT", "/api/v1/clients/{client}/facts/{key}"): STAFF,
@@ -126,6 +131,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/runbooks/{key}/edit"): MAINTAINER,
     ("GET", "/dashboard"): MANAGER,
     ("POST", "/dashboard/drill/start"): MANAGER,
+    ("POST", "/dashboard/asks/{ask_id}/reply"): MANAGER,
     ("POST", "/dashboard/drill/end"): MANAGER,
     ("POST", "/dashboard/review/{item_id}"): MANAGER,
     ("GET", "/escalation"): MANAGER,
@@ -147,6 +153,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/settings/tokens"): MANAGER,
     ("POST", "/settings/tokens/{token_id}/revoke"): MANAGER,
     ("GET", "/staff"): MANAGER,
+    ("GET", "/approvals"): STAFF,
+    ("POST", "/approvals/{request_id}/decide"): STAFF,
     ("POST", "/staff"): MANAGER,
 }
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from franchise.ask.schemas import AskOwner
+from franchise.ask.reply import open_asks, reply_to_ask
+from franchise.ask.schemas import AskOwner, AskReply
 from franchise.ask.service import ActionEstimate, ask_owner
 from franchise.settings import Settings
 from franchise.tickets.service import get_ticket
@@ -23,7 +24,7 @@ def ask(
     drill refused with guidance; recorded as an owner contact either way (always 200)."""
     settings = request.app.state.settings
     assert isinstance(settings, Settings)
-    fields = (body.action, body.cost, body.minutes, body.impact, body.kind)
+    fields = (body.action, body.cost, body.minutes, body.impact, body.kind, body.recurring)
     estimate = None
     if any(v is not None for v in fields):
         estimate = ActionEstimate(
@@ -32,6 +33,7 @@ def ask(
             minutes=body.minutes or 0,
             impact=body.impact or "none",
             kind=body.kind,
+            recurring=body.recurring or "once",
         )
     result = ask_owner(
         session,
@@ -44,3 +46,19 @@ def ask(
         estimate=estimate,
     )
     return result.to_dict()
+
+
+@router.get("/asks")
+def asks(
+    session: DbSession, _staff: CurrentStaff, ticket_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Asks that reached the owner and wait for a reply, oldest first."""
+    return [a.to_dict() for a in open_asks(session, ticket_id=ticket_id)]
+
+
+@router.post("/asks/{contact_id}/reply")
+def reply(
+    contact_id: int, body: AskReply, session: DbSession, staff: CurrentStaff
+) -> dict[str, Any]:
+    """The owner's reply: on the ticket, back to the asker, and offered as a lesson."""
+    return reply_to_ask(session, contact_id, by=staff, text=body.text).to_dict()

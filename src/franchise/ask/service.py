@@ -1,4 +1,4 @@
-"""Ask the owner: gather what the system knows, decide (answer.py), record and notify.
+"""Ask the owner: gather what the system knows, choose the answer (answer.py), record and notify.
 
 Every ask is recorded as an owner contact (channel in_app by default): a deflection with
 the answer given, an interruption (the owner is notified through Apprise; a failed
@@ -25,7 +25,7 @@ from franchise.ask.answer import (
     PendingStep,
     Situation,
     TemplateHint,
-    decide,
+    choose_answer,
     owner_message,
 )
 from franchise.contacts.models import CHANNELS, REASONS
@@ -56,6 +56,7 @@ class ActionEstimate:
     minutes: int = 0
     impact: str = "none"
     kind: str | None = None
+    recurring: str = "once"
 
 
 @dataclass
@@ -126,7 +127,7 @@ def ask_owner(
     if when.tzinfo is None:
         raise InvalidInput("the time of the ask needs a time zone")
     situation = _situation(session, ticket, by, reason, text, emergency, when, estimate)
-    answer = decide(situation)
+    answer = choose_answer(situation)
     result = AskResult(
         answer=answer,
         contact_id=0,
@@ -201,7 +202,7 @@ def _situation(
         pending=pending_step(session, ticket),
         approval=(
             _approval_route(session, by, estimate, question)
-            if reason == "approval" and estimate is not None
+            if estimate is not None and (reason == "approval" or _has_estimate(estimate))
             else None
         ),
         template=_template_hint(session, ticket, by)
@@ -239,6 +240,12 @@ def l2_on_duty(session: Session, *, exclude: Staff | None = None) -> tuple[str, 
     )
 
 
+def _has_estimate(estimate: ActionEstimate) -> bool:
+    """An ask naming an action, a cost or an impact is an approval question, whatever reason
+    was picked: every level's boundary is checked before the owner hears of it."""
+    return bool(estimate.action) or float(estimate.cost or 0) > 0 or estimate.impact != "none"
+
+
 def _approval_route(
     session: Session, by: Staff, estimate: ActionEstimate, question: str
 ) -> ApprovalRoute:
@@ -250,9 +257,10 @@ def _approval_route(
         level=by.level,
         email=by.email,
         kind=estimate.kind,
+        recurring=estimate.recurring,
     )
     boundaries, _ = current_boundaries(session)
-    decision = policy.decide(boundaries, ask)
+    decision = policy.decide_by_boundaries(boundaries, ask)
     return ApprovalRoute(ask.action, decision.status, decision.approver_level, decision.reason)
 
 
@@ -275,6 +283,7 @@ def _record_approval(
         minutes=estimate.minutes,
         impact=estimate.impact,
         kind=estimate.kind,
+        recurring=estimate.recurring,
         requester=by,
         now=when,
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,13 @@ from franchise.messages.timing import default_next_update, format_when
 from franchise.orgsettings.models import OrgSetting
 from franchise.orgsettings.secrets import effective_settings
 from franchise.orgsettings.service import get_setting
-from franchise.policydocs import service as policydocs
+from franchise.policydocs.document import PolicyDocument, checked
 from franchise.policydocs.models import PolicyRevision
 from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note
+from franchise.yamldoc.problems import Problem
 
 KIND = "templates"
 STARTER = Path(__file__).resolve().parent.parent / "starter" / "templates.yaml"
@@ -73,34 +73,30 @@ class RenderedMessage:
 # --- the templates document ------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
+def _lint_stored(source: str, revision: int) -> tuple[TemplateSet | None, list[Problem]]:
+    return lint_templates(source, f"<templates revision {revision}>", revision=revision)
+
+
+DOCUMENT: PolicyDocument[TemplateSet] = PolicyDocument(
+    KIND,
+    STARTER,
+    lambda source, file: lint_templates(source, file),
+    lint_stored=_lint_stored,
+    cache_size=64,
+)
+
+
 def starter_source() -> str:
-    return STARTER.read_text(encoding="utf-8")
-
-
-@lru_cache(maxsize=64)
-def _parse_cached(revision: int, source: str) -> TemplateSet:
-    # Keyed by revision *and* text: revision numbers repeat across databases (and in tests
-    # rolled back), the text does not lie. Stored text passed lint when it was saved.
-    parsed, problems = lint_templates(source, f"<templates revision {revision}>", revision=revision)
-    if parsed is None:
-        raise InvalidInput(
-            f"stored templates revision {revision} cannot be read; save a corrected revision",
-            errors=[p.to_dict() for p in problems],
-        )
-    return parsed
+    return DOCUMENT.starter_source()
 
 
 def current_source(session: Session) -> tuple[int, str]:
     """(revision, YAML text) of the templates in use; revision 0 is the shipped starter set."""
-    latest = policydocs.current(session, KIND)
-    if latest is None:
-        return 0, starter_source()
-    return latest.number, latest.source
+    return DOCUMENT.current_source(session)
 
 
 def load_templates(session: Session) -> TemplateSet:
-    return _parse_cached(*current_source(session))
+    return DOCUMENT.current(session).parsed
 
 
 def lint_context(session: Session) -> LintContext:
@@ -112,11 +108,7 @@ def lint_context(session: Session) -> LintContext:
 def validate(source: str, file: str, context: LintContext | None = None) -> TemplateSet:
     """Lint a templates document; any problem refuses it with every problem listed."""
     parsed, problems = lint_templates(source, file, context)
-    if problems or parsed is None:
-        raise InvalidInput(
-            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
-        )
-    return parsed
+    return checked(parsed, problems, file)
 
 
 def save_templates(
@@ -129,26 +121,23 @@ def save_templates(
     expected_revision: int | None = None,
 ) -> tuple[PolicyRevision, bool]:
     """Lint, then store a new revision unless unchanged. Returns (revision, changed)."""
-    validate(source, file, lint_context(session))
-    return policydocs.save(
+    context = lint_context(session)
+    return DOCUMENT.save(
         session,
-        KIND,
         source,
+        file=file,
         author=author,
         note=note,
         expected_revision=expected_revision,
+        validate=lambda text, where: validate(text, where, context),
     )
 
 
 def load_starter_templates(session: Session) -> bool:
     """Store the shipped templates as revision 1 when none are stored yet (idempotent)."""
-    if policydocs.current(session, KIND) is not None:
-        return False
     # Linted without the runbook list: an override for a runbook this database lacks is
     # harmless, and must not stop first-run set-up.
-    validate(starter_source(), str(STARTER))
-    policydocs.save(session, KIND, starter_source(), note="starter library")
-    return True
+    return DOCUMENT.load_starter(session)
 
 
 def import_templates(
@@ -179,11 +168,6 @@ def export_templates(session: Session, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(source, encoding="utf-8")
     return revision
-
-
-def template_keys(session: Session) -> list[str]:
-    """For the runbook lint context (`templates:` and step `template:` references)."""
-    return list(load_templates(session).keys)
 
 
 # --- choosing and rendering --------------------------------------------------------------

@@ -23,8 +23,8 @@ from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import request_approval
 from franchise.ask.service import ask_owner
 from franchise.errors import Conflict, FranchiseError, InvalidInput
-from franchise.escalation.service import escalate_ticket, refusal_hint
-from franchise.flows import runs
+from franchise.escalation.service import refusal_hint
+from franchise.flows import escalations, runs
 from franchise.lessons.service import add_lesson
 from franchise.messages.service import AutoSend, send_message
 from franchise.runbooks import service as runbooks
@@ -226,7 +226,7 @@ def escalate(
     reason = override_reason.strip() or None
     _, error = _act(
         session,
-        lambda: escalate_ticket(
+        lambda: escalations.escalate(
             session, ticket, to=to, by=me, override_reason=reason, edge_case=edge_case
         ),
     )
