@@ -78,7 +78,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Loaded beside the first requests rather than inside the first one that suggests.
     freeze = bool(getattr(app.state, "freeze_after_warm_up", False))
     threading.Thread(target=_warm_up, args=(app, freeze), name="warm-up", daemon=True).start()
-    yield
+    sender = None
+    # A Connection-bound database (the tests' rolled-back transaction) cannot be shared with
+    # a thread; there the request's own attempt is the only one.
+    if not isinstance(app.state.db.bind, Connection):
+        from franchise.outbox.worker import Sender
+
+        sender = Sender(app.state.db, app.state.settings)
+        sender.start()
+    app.state.outbox_sender = sender
+    try:
+        yield
+    finally:
+        if sender is not None:
+            sender.stop()
 
 
 def _warm_up(app: FastAPI, freeze: bool) -> None:

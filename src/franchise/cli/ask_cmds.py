@@ -113,7 +113,8 @@ def ask_owner(
             kind=kind,
             recurring=recurring or "once",
         )
-    with context.database().unit_of_work() as session:
+    db = context.database()
+    with db.unit_of_work() as session:
         result = ask(
             session,
             ticket=get_ticket(session, ticket),
@@ -124,7 +125,8 @@ def ask_owner(
             settings=context.settings,
             estimate=estimate,
         )
-        data = result.to_dict()
+    # After the commit, and after the owner's notification went out (or did not).
+    data = result.settle(db).to_dict()
     if json_out:
         print_json(data)
     else:
@@ -146,7 +148,10 @@ def _print(data: dict[str, Any]) -> None:
     if notification is not None:
         if notification["sent"]:
             console.print("Owner notified.", highlight=False)
+        elif notification["state"] == "pending":
+            console.print("Owner notification queued.", highlight=False)
         else:
             error = escape(str(notification["error"]))
-            console.print(f"[red]Owner not notified:[/] {error}", highlight=False)
+            later = " (it will be tried again)" if notification["state"] == "retrying" else ""
+            console.print(f"[red]Owner not notified:[/] {error}{later}", highlight=False)
     console.print(f"Recorded as owner contact #{data['contact_id']}.", highlight=False)
