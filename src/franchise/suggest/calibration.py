@@ -23,12 +23,12 @@ from dataclasses import dataclass
 NO_RUNBOOK = "none"
 
 # Fitted on tests/suggest/eval_tickets.csv (bench/suggest_accuracy.py --fit).
-COEFFICIENTS = (17.1406, 11.5390, 1.1811)
-INTERCEPT = -2.3686
+COEFFICIENTS = (12.0597, 12.7470, 1.4350)
+INTERCEPT = -1.9289
 
 # A runbook is attached on its own only at or above this confidence; below it, the best
 # runbook is offered to the technician. Chosen on the evaluation set by `choose_threshold`.
-ATTACH_THRESHOLD = 0.75
+ATTACH_THRESHOLD = 0.7
 
 # At most this share of tickets may get a wrong runbook attached on their own: a wrong runbook
 # holds the ticket behind the wrong checks and words the client's messages for another
