@@ -127,6 +127,8 @@ people:
   jo@msp.example:
     kinds: {licence-purchase: {max_cost: 200}}
   cfo@msp.example: unlimited
+  pat@msp.example:
+    max_cost: 20
 """
 
 
@@ -148,6 +150,37 @@ def test_person_override_comes_before_the_level(with_people: Boundaries) -> None
     assert "time 90 min exceeds sam@msp.example limit 60 min" in slow.reason
     # Others at L1 keep the level's limit.
     assert decide(with_people, ask(cost=250, email="tom@msp.example")).status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("cost", "status", "approver"),
+    [
+        (19, "approved", "L1"),
+        (20, "approved", "L1"),
+        ("20.01", "pending", "L2"),
+        (50, "pending", "L2"),
+    ],
+)
+def test_a_person_tighter_than_their_level_goes_to_the_level_above_not_to_peers(
+    with_people: Boundaries, cost: int | str, status: str, approver: str
+) -> None:
+    """Pat is L1 with a personal $20 limit; L1 allows $100. Anything above $20 goes to L2:
+    an L1 peer could approve $50 under the level's limit, but Pat's limit is set on Pat's
+    level and asking a peer would step around it."""
+    decision = decide(with_people, ask(cost=cost, email="pat@msp.example"))
+    assert (decision.status, decision.approver_level) == (status, approver)
+
+
+def test_a_tighter_person_whose_ask_no_level_covers_goes_to_the_owner(
+    with_people: Boundaries,
+) -> None:
+    decision = decide(with_people, ask(cost=1001, email="pat@msp.example"))
+    assert (decision.status, decision.approver_level) == ("pending", "owner")
+    assert decision.reason == (
+        "cost 1001 exceeds pat@msp.example limit 20; no boundary covers it, so the owner decides"
+    )
+    fifty = decide(with_people, ask(cost=50, email="pat@msp.example"))
+    assert fifty.reason == "cost 50 exceeds pat@msp.example limit 20; L2 decides (within its boundary)"
 
 
 def test_level_kind_rule_still_caps_a_person_unless_their_entry_names_the_kind(

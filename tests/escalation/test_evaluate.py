@@ -80,8 +80,8 @@ CONDITIONS = [
     ),
     pytest.param(
         "      older_than_hours: 4\n",
-        TicketFacts(age_hours=4.5),
-        TicketFacts(age_hours=3.9),
+        TicketFacts(age_hours=4.01),
+        TicketFacts(age_hours=3.99),
         id="older-than-hours",
     ),
     pytest.param(
@@ -232,3 +232,10 @@ def test_starter_map_premium_high_priority_after_four_hours() -> None:
     assert evaluate(esc_map, facts).rule == "premium-high-after-4-hours"
     young = TicketFacts(tier="premium", priority="high", age_hours=3, runbook_key="x", run_step="a")
     assert evaluate(esc_map, young).allowed is False
+
+
+def test_older_than_hours_is_strict_at_exactly_four_hours() -> None:
+    """'Older than 4 hours' means more than 4: a ticket exactly 4 hours old stays put."""
+    esc_map = one_rule("      older_than_hours: 4\n")
+    assert evaluate(esc_map, TicketFacts(age_hours=4.0)).rule != "r"
+    assert evaluate(esc_map, TicketFacts(age_hours=4.0 + 1 / 3600)).rule == "r"
