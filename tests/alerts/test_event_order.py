@@ -81,9 +81,7 @@ def test_a_duplicate_resolve_is_applied_once(session: Session, auto: Integration
     assert [(e.old_value, e.new_value) for e in status_changes] == [("new", "resolved")]
 
 
-def test_a_late_firing_never_moves_status_at_backwards(
-    session: Session, auto: Integration
-) -> None:
+def test_a_late_firing_never_moves_status_at_backwards(session: Session, auto: Integration) -> None:
     """Firing at 9:10 processed, then a firing from 9:02 processed late: the status still
     dates from 9:10, so a resolve sent at 9:05 (before the 9:10 firing) stays stale."""
     apply_alert(session, auto, FIRING, received_at=at(10))

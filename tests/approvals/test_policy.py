@@ -180,7 +180,9 @@ def test_a_tighter_person_whose_ask_no_level_covers_goes_to_the_owner(
         "cost 1001 exceeds pat@msp.example limit 20; no boundary covers it, so the owner decides"
     )
     fifty = decide(with_people, ask(cost=50, email="pat@msp.example"))
-    assert fifty.reason == "cost 50 exceeds pat@msp.example limit 20; L2 decides (within its boundary)"
+    assert (
+        fifty.reason == "cost 50 exceeds pat@msp.example limit 20; L2 decides (within its boundary)"
+    )
 
 
 def test_level_kind_rule_still_caps_a_person_unless_their_entry_names_the_kind(
