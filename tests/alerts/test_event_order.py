@@ -120,3 +120,72 @@ def test_auto_resolve_leaves_a_ticket_a_person_already_closed_alone(
     # Only the monitoring tool's note is added: no status change, no "auto-resolved" line.
     assert [e.kind for e in events[closed_events:]] == ["alert-resolved"]
     assert group.status == "resolved"
+
+
+ACK = NormalizedAlert(dedup_key="fs01-disk", status="acknowledged", title="Disk C: low on FS01")
+
+
+def test_a_late_firing_for_a_resolved_alert_only_counts(
+    session: Session, auto: Integration
+) -> None:
+    apply_alert(session, auto, FIRING, received_at=at(0))
+    apply_alert(session, auto, RESOLVED, received_at=at(10))
+    assert apply_alert(session, auto, FIRING, received_at=at(5)) == "stale"
+    group = group_of(session)
+    assert (group.status, group.count, group.status_at) == ("resolved", 2, at(10))
+
+
+def test_a_resolve_for_an_unknown_alert_is_remembered_as_resolved_at_that_moment(
+    session: Session, auto: Integration
+) -> None:
+    assert apply_alert(session, auto, RESOLVED, received_at=at(3)) == "ignored"
+    group = group_of(session)
+    assert (group.status, group.count, group.ticket_id) == ("resolved", 0, None)
+    assert (group.first_seen, group.last_seen, group.status_at, group.resolved_at) == (
+        at(3),
+        at(3),
+        at(3),
+        at(3),
+    )
+    # The firing received before it (processed after) opens nothing.
+    assert apply_alert(session, auto, FIRING, received_at=at(1)) == "stale"
+    assert group.ticket_id is None
+
+
+def test_a_new_firing_group_is_not_resolved(session: Session, auto: Integration) -> None:
+    apply_alert(session, auto, FIRING, received_at=at(0))
+    group = group_of(session)
+    assert (group.status, group.count, group.resolved_at) == ("firing", 1, None)
+
+
+def test_acknowledging_notes_an_open_ticket_only(session: Session, auto: Integration) -> None:
+    assert apply_alert(session, auto, ACK, received_at=at(0)) == "ignored"
+    apply_alert(session, auto, FIRING, received_at=at(1))
+    group = group_of(session)
+    ticket = ticket_of(session, group)
+    assert apply_alert(session, auto, ACK, received_at=at(2)) == "acknowledged"
+    assert [(e.kind, e.note) for e in history(session, ticket)][-1] == (
+        "alert",
+        "Acknowledged in the monitoring tool.",
+    )
+    assert group.last_seen == at(2)
+    change_ticket(session, ticket, actor=None, status="closed")
+    before = len(history(session, ticket))
+    assert apply_alert(session, auto, ACK, received_at=at(3)) == "acknowledged"
+    assert len(history(session, ticket)) == before
+
+
+def test_firing_again_after_a_manual_resolve_notes_the_ticket(session: Session) -> None:
+    manual, _ = add_integration(session, kind="generic", name="manual")
+    apply_alert(session, manual, FIRING, received_at=at(0))
+    assert apply_alert(session, manual, RESOLVED, received_at=at(1)) == "resolved"
+    group = group_of(session)
+    assert (group.status, group.resolved_at) == ("resolved", at(1))
+    assert apply_alert(session, manual, FIRING, received_at=at(2)) == "deduplicated"
+    ticket = ticket_of(session, group)
+    assert [(e.kind, e.note) for e in history(session, ticket)][-1] == (
+        "alert",
+        "The alert is firing again.",
+    )
+    assert ticket.custom_fields["alert_last_seen"] == at(2).isoformat()
+    assert ticket.custom_fields["alert_count"] == 2
