@@ -19,6 +19,7 @@ from franchise.alerts.service import add_integration
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import change_ticket, history
 
+NO_CLIENT = "Client: no mapping, integration client or endpoint matched"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FIRING = NormalizedAlert(dedup_key="fs01-disk", status="firing", title="Disk C: low on FS01")
 RESOLVED = NormalizedAlert(dedup_key="fs01-disk", status="resolved", title="Disk C: low on FS01")
@@ -189,3 +190,35 @@ def test_firing_again_after_a_manual_resolve_notes_the_ticket(session: Session) 
     )
     assert ticket.custom_fields["alert_last_seen"] == at(2).isoformat()
     assert ticket.custom_fields["alert_count"] == 2
+
+
+def test_the_ticket_body_carries_the_alert_and_where_it_came_from(
+    session: Session, auto: Integration
+) -> None:
+    detailed = NormalizedAlert(
+        dedup_key="fs01-disk",
+        status="firing",
+        title="Disk C: low on FS01",
+        severity="error",
+        body="C: has 3% free",
+        host="fs01",
+        alert_type="disk.low",
+    )
+    apply_alert(session, auto, detailed, received_at=at(0))
+    ticket = ticket_of(session, group_of(session))
+    assert ticket.body == (
+        "C: has 3% free\n"
+        "\n"
+        "Alert from auto (generic), severity error.\n"
+        "Host: fs01\n"
+        "Alert type: disk.low\n"
+        "Dedup key: fs01-disk\n" + NO_CLIENT
+    )
+    bare = NormalizedAlert(dedup_key="bare", status="firing", title="Ping lost")
+    apply_alert(session, auto, bare, received_at=at(0))
+    group = session.scalar(select(AlertGroup).where(AlertGroup.dedup_key == "bare"))
+    assert group is not None
+    # No body, host or type: their lines are left out, and so is the blank line before.
+    assert ticket_of(session, group).body == (
+        "Alert from auto (generic), severity warning.\nDedup key: bare\n" + NO_CLIENT
+    )
