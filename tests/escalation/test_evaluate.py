@@ -338,3 +338,15 @@ def test_first_sentence(text: str, first: str) -> None:
     from franchise.escalation.evaluate import first_sentence
 
     assert first_sentence(text) == first
+
+
+def test_a_decision_as_a_dict_names_every_field() -> None:
+    decision = Decision(True, "L2", "r", True, "because", "scope")
+    assert decision.to_dict() == {
+        "allowed": True,
+        "to": "L2",
+        "rule": "r",
+        "emergency": True,
+        "reason": "because",
+        "pending_step": "scope",
+    }
