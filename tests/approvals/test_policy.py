@@ -362,3 +362,45 @@ def test_a_person_on_a_level_without_a_boundary_has_only_what_their_entry_gives(
 def test_a_person_kind_rule_names_the_kind_in_the_reason(with_people: Boundaries) -> None:
     jo = decide(with_people, ask(cost=250, kind="licence-purchase", email="jo@msp.example"))
     assert jo.reason.startswith("cost 250 exceeds jo@msp.example limit 200 for licence-purchase;")
+
+
+def test_a_yes_or_no_is_not_an_amount() -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_amount(True)
+    assert error.value.message == "cost 'True' is not an amount"
+
+
+def test_a_person_entry_without_a_cost_on_a_level_without_a_boundary_allows_no_cost() -> None:
+    parsed, problems = parse_boundaries(
+        "levels:\n  L2: {max_cost: 1000, max_minutes: 480, impacts: [none, low]}\n"
+        "people:\n  sam@msp.example: {max_minutes: 60, impacts: [none]}\n"
+    )
+    assert problems == [] and parsed is not None
+    decision = decide(parsed, ask(cost=1, minutes=5, email="sam@msp.example"))
+    assert decision.reason == (
+        "cost 1 exceeds sam@msp.example limit 0; L2 decides (within its boundary)"
+    )
+
+
+def test_a_person_kind_rule_for_a_kind_the_level_does_not_name_is_labelled() -> None:
+    parsed, problems = parse_boundaries(
+        "levels:\n  L1: {max_cost: 100, max_minutes: 60, impacts: [none, low]}\n"
+        "  L2: {max_cost: 1000, max_minutes: 480, impacts: [none, low]}\n"
+        "people:\n  jo@msp.example:\n    kinds: {firewall-change: {max_cost: 10}}\n"
+    )
+    assert problems == [] and parsed is not None
+    decision = decide(parsed, ask(cost=20, kind="firewall-change", email="jo@msp.example"))
+    assert decision.reason.startswith(
+        "cost 20 exceeds jo@msp.example limit 10 for firewall-change;"
+    )
+
+
+def test_covers_applies_the_kind_rule_and_names_the_level(starter: Boundaries) -> None:
+    from franchise.approvals.policy import covers
+
+    licence = ask(cost=60, kind="licence-purchase")
+    assert covers(starter, "L1", "ana@msp.example", licence) == [
+        "cost 60 exceeds L1 limit 50 for licence-purchase"
+    ]
+    assert covers(starter, "L2", "", licence) == []
+    assert covers(starter, "owner", "", ask(cost=50000, impact="high")) == []
