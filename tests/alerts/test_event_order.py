@@ -222,3 +222,16 @@ def test_the_ticket_body_carries_the_alert_and_where_it_came_from(
     assert ticket_of(session, group).body == (
         "Alert from auto (generic), severity warning.\nDedup key: bare\n" + NO_CLIENT
     )
+
+
+def test_firing_after_an_auto_resolve_opens_a_ticket_that_names_the_last_one(
+    session: Session, auto: Integration
+) -> None:
+    apply_alert(session, auto, FIRING, received_at=at(0))
+    first = group_of(session).ticket_id
+    apply_alert(session, auto, RESOLVED, received_at=at(1))
+    assert apply_alert(session, auto, FIRING, received_at=at(2)) == "opened"
+    group = group_of(session)
+    assert (group.count, group.first_seen, group.resolved_at) == (1, at(2), None)
+    notes = [(e.kind, e.note) for e in history(session, ticket_of(session, group))]
+    assert ("alert", f"This alert fired before; the previous ticket was #{first}.") in notes

@@ -350,3 +350,15 @@ def test_a_decision_as_a_dict_names_every_field() -> None:
         "reason": "because",
         "pending_step": "scope",
     }
+
+
+def test_a_covering_runbook_refusal_is_whole() -> None:
+    assert evaluate(make_map("  []\n"), VPN_PENDING) == Decision(
+        False,
+        None,
+        "runbook:vpn-auth-failure",
+        False,
+        "Runbook 'vpn-auth-failure' covers this ticket and its checks are not done: "
+        "do step 'scope' next (Look at the firewall VPN log.)",
+        "scope",
+    )
