@@ -254,8 +254,8 @@ def test_l2_edit_shows_lint_beside_the_line_then_saves_applying_a_lesson(
     _replace_source(page, "    to: L3", "    to: owner")
     _replace_source(
         page,
-        "Also confirm the device clock",
-        "First confirm the device clock",
+        "Resync time (w32tm /resync via an RMM script)",
+        "Resync time first (w32tm /resync via an RMM script)",
     )
     expect(page.locator("#editor-lint")).to_contain_text("No problems")
     page.get_by_label(re.compile("Check the device clock")).check()
@@ -279,8 +279,8 @@ def test_l2_edit_shows_lint_beside_the_line_then_saves_applying_a_lesson(
 
     history.get_by_role("link", name="diff").click()
     expect(page).to_have_url(re.compile(r"/diff\?from=1&to=2$"))
-    expect(page.locator("tr.diff-delete")).to_contain_text("Also confirm the device clock")
-    expect(page.locator("tr.diff-add")).to_contain_text("First confirm the device clock")
+    expect(page.locator("tr.diff-delete")).to_contain_text("Resync time (w32tm /resync via an RMM script)")
+    expect(page.locator("tr.diff-add")).to_contain_text("Resync time first (w32tm /resync via an RMM script)")
     expect(page.locator(".diff-stats")).to_contain_text("+1")
     assert browser_log.errors == []
 
@@ -307,7 +307,7 @@ def test_a_save_from_a_stale_revision_is_a_conflict_that_keeps_the_text(
     expect(page.locator("#editor-source")).to_have_value(re.compile("VPN will not connect"))
     # Having seen their change, saving again is deliberate and goes through.
     _replace_source(page, "maintainer: L2", "maintainer: L1")
-    expect(page.locator("#editor-lint tr#L5")).to_contain_text("maintainer: L1")
+    expect(page.locator("#editor-lint tr#L6")).to_contain_text("maintainer: L1")
     page.get_by_role("button", name="Save revision").click()
     expect(page.get_by_role("status")).to_contain_text("Saved revision 3")
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -368,5 +368,5 @@ def test_editor_checks_without_javascript(
     box = page.locator("#editor-source")
     box.fill(box.input_value().replace("category: vpn", "category: teleportation"))
     page.get_by_role("button", name="Check").click()
-    expect(page.locator("#editor-lint tr#L3 .msg")).to_contain_text("teleportation")
+    expect(page.locator("#editor-lint tr#L4 .msg")).to_contain_text("teleportation")
     expect(box).to_have_value(re.compile("category: teleportation"))
