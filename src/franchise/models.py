@@ -10,6 +10,7 @@ from franchise.drills.models import Drill, ReviewItem
 from franchise.lessons.models import Lesson
 from franchise.mailin.models import MailMessage, TicketAttachment
 from franchise.messages.models import TicketMessage
+from franchise.ops.models import LoginFailure, WorkerHeartbeat
 from franchise.orgsettings.models import OrgSetting
 from franchise.policydocs.models import PolicyRevision
 from franchise.psa.models import ImportState, WebhookEvent
@@ -32,6 +33,7 @@ __all__ = [
     "InboxItem",
     "Integration",
     "Lesson",
+    "LoginFailure",
     "MailMessage",
     "OrgSetting",
     "OwnerContact",
@@ -48,4 +50,5 @@ __all__ = [
     "TicketMessage",
     "WebSession",
     "WebhookEvent",
+    "WorkerHeartbeat",
 ]

@@ -299,26 +299,45 @@ def worker(
 ) -> None:
     """Process the alert inbox into tickets; run several in parallel on PostgreSQL."""
     from franchise.alerts.worker import Report, process_pending, worker_name
+    from franchise.ops.heartbeat import WORKER, RollCall, serve_drainers_on
+    from franchise.ops.logs import configure_logging
     from franchise.suggest.service import warm_up
 
-    db = get_context(ctx).database()
+    cli = get_context(ctx)
+    configure_logging(cli.settings.log_format)
+    db = cli.database()
     name = worker_name()
     stop = threading.Event()
     total = Report()
     warm_up()
+    roll_call = RollCall(db, name, kind=WORKER)
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         err_console.print(
             f"Worker {escape(name)} ready: processing the alert inbox (Ctrl-C to stop)."
         )
-    while not stop.is_set():
-        report = process_pending(db, worker=name, batch=batch, lease_seconds=lease, stop=stop)
-        total.add(report)
-        if once:
-            break
-        if report.claimed == 0:
-            stop.wait(poll)
+        both = serve_drainers_on(db)
+        if both:
+            err_console.print(
+                f"[yellow]warning:[/] {both} franchise serve process(es) run the in-process "
+                "worker with FRANCHISE_INPROCESS_WORKER=on: both process the inbox. Set it to "
+                "auto (or off) there."
+            )
+    try:
+        while not stop.is_set():
+            if not once:
+                roll_call.should_drain()  # a worker always drains; this keeps its row fresh
+            report = process_pending(db, worker=name, batch=batch, lease_seconds=lease, stop=stop)
+            total.add(report)
+            roll_call.processed = total.done
+            if once:
+                break
+            if report.claimed == 0:
+                stop.wait(poll)
+    finally:
+        if not once:
+            roll_call.leave()
     data: dict[str, Any] = {"worker": name, **total.to_dict()}
     if json_out:
         print_json(data)
