@@ -28,10 +28,13 @@ def upgrade(
 ) -> None:
     """Back up, apply migrations, check the schema and the starter library."""
     from franchise.db import Database
+    from franchise.ops.logs import configure_logging
     from franchise.ops.upgrade import upgrade_database
 
     cli = get_context(ctx)
     settings = cli.settings
+    # "Waiting for another process's migration" must reach the operator's terminal.
+    configure_logging(settings.log_format, level="WARNING")
     folder = None if no_backup else (backup_dir or settings.resolved_backup_dir).expanduser()
     db = Database.from_url(settings.resolved_database_url)
     try:
