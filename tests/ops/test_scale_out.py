@@ -33,6 +33,7 @@ from tests.reliability.faults_support import (
 )
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         not PG_URL,
         reason="several franchise serve processes need PostgreSQL: set FRANCHISE_TEST_DATABASE_URL",
