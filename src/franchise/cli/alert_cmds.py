@@ -304,8 +304,8 @@ def worker(
     from franchise.suggest.service import warm_up
 
     cli = get_context(ctx)
-    configure_logging(cli.settings.log_format)
     db = cli.database()
+    configure_logging(cli.settings.log_format)
     name = worker_name()
     stop = threading.Event()
     total = Report()

@@ -45,8 +45,12 @@ def log_config(fmt: str, level: str = "INFO") -> dict[str, Any]:
         "handlers": {"main": handler},
         "root": {"handlers": ["main"], "level": level},
         "loggers": {
-            name: {"handlers": [], "level": level, "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": [], "level": level, "propagate": True}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            # Alembic narrates every start ("Context impl ..."): only its warnings are news.
+            "alembic": {"handlers": [], "level": "WARNING", "propagate": True},
         },
     }
 
