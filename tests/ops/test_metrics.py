@@ -20,7 +20,17 @@ from franchise.app import create_app
 from franchise.approvals.models import ApprovalRequest
 from franchise.db import Database, utcnow
 from franchise.ops.gauges import collect
-from franchise.ops.heartbeat import ALIVE_FOR, SERVE_AUTO, WORKER, alive, beat
+from franchise.ops.heartbeat import (
+    ALIVE_FOR,
+    SERVE_AUTO,
+    SERVE_ON,
+    WORKER,
+    RollCall,
+    alive,
+    beat,
+    serve_drainers_on,
+    sign_off,
+)
 from franchise.ops.logs import JsonFormatter
 from franchise.ops.metrics import LatencyHistogram, render_samples
 from franchise.ops.readiness import check_ready
@@ -208,3 +218,25 @@ def test_json_log_lines_carry_the_message_extras_and_exception() -> None:
     assert line["message"] == "item 7 failed"
     assert line["inbox_id"] == 7
     assert "ValueError: boom" in line["exception"]
+
+
+def test_an_auto_in_process_worker_stands_aside_while_a_worker_lives_and_takes_over_after(
+    db: Database,
+) -> None:
+    with db.unit_of_work() as session:
+        beat(session, "host:9:worker", kind=WORKER)
+    seconds = [0.0]
+    serve_auto = RollCall(db, "host:1:serve", kind=SERVE_AUTO, clock=lambda: seconds[0])
+    serve_on = RollCall(db, "host:2:serve", kind=SERVE_ON)
+    assert serve_auto.should_drain() is False
+    assert serve_on.should_drain() is True  # `on` drains beside workers (and is warned about)
+    assert serve_drainers_on(db) == 1
+    with db.unit_of_work() as session:
+        sign_off(session, "host:9:worker")
+    # The decision holds until the next look at the roll call, 5 s (BEAT_EVERY) later.
+    seconds[0] = 4.9
+    assert serve_auto.should_drain() is False
+    seconds[0] = 5.0
+    assert serve_auto.should_drain() is True
+    with db.unit_of_work() as session:
+        assert alive(session, kind=SERVE_AUTO) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
@@ -65,8 +66,16 @@ class RollCall:
     """One process's place in the roll call: beats at most every BEAT_EVERY, and (for the
     in-process drainer in auto mode) says whether to drain or to leave it to the workers."""
 
-    def __init__(self, db: Database, name: str, *, kind: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        name: str,
+        *,
+        kind: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
+        self._clock = clock
         self.name = name
         self.kind = kind
         self.processed = 0
@@ -75,7 +84,7 @@ class RollCall:
 
     def should_drain(self) -> bool:
         """Beat if due; False while this is an auto drainer and a dedicated worker lives."""
-        clock = time.monotonic()
+        clock = self._clock()
         if clock < self._next_beat:
             return not self._standing_aside
         self._next_beat = clock + BEAT_EVERY.total_seconds()
