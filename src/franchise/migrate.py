@@ -67,7 +67,9 @@ def migration_lock(engine: Engine) -> Iterator[None]:
         with engine.connect() as conn:
             got = conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY})
             if not got:
-                log.warning("another process is migrating the database; waiting for it")
+                # INFO, not WARNING: shown by `franchise upgrade`; other commands' stderr
+                # (a worker's first line is its ready line) stays quiet.
+                log.info("another process is migrating the database; waiting for it")
                 conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_KEY})
             # The lock belongs to the session, not the transaction: end the transaction so
             # the connection holds no snapshot while the migration runs on another one.
@@ -87,7 +89,7 @@ def migration_lock(engine: Engine) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            log.warning("another process is migrating the database; waiting for it")
+            log.info("another process is migrating the database; waiting for it")
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -305,7 +305,9 @@ def worker(
 
     cli = get_context(ctx)
     db = cli.database()
-    configure_logging(cli.settings.log_format)
+    if cli.settings.log_format == "json":
+        # Only when asked: a worker's stderr is often a pipe nobody reads until it exits.
+        configure_logging("json")
     name = worker_name()
     stop = threading.Event()
     total = Report()

@@ -34,7 +34,7 @@ def upgrade(
     cli = get_context(ctx)
     settings = cli.settings
     # "Waiting for another process's migration" must reach the operator's terminal.
-    configure_logging(settings.log_format, level="WARNING")
+    configure_logging(settings.log_format)
     folder = None if no_backup else (backup_dir or settings.resolved_backup_dir).expanduser()
     db = Database.from_url(settings.resolved_database_url)
     try:
