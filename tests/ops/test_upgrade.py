@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -40,7 +41,13 @@ from franchise.migrate import alembic_config, migration_lock
 from franchise.ops.readiness import check_ready
 from franchise.ops.schema import shipped_revisions
 from franchise.settings import Settings
-from tests.reliability.faults_support import BACKENDS, ROOT, scratch_database, server_env
+from tests.reliability.faults_support import (
+    BACKENDS,
+    ROOT,
+    scratch_database,
+    server_env,
+    wait_for,
+)
 
 OLDEST = "0001"
 
@@ -188,17 +195,22 @@ def test_a_second_process_starting_mid_migration_waits_for_it(url: str, tmp_path
                 stderr=subprocess.PIPE,
                 text=True,
             )
+            lines: list[str] = []
+            assert second.stderr is not None
+            reader = threading.Thread(target=lambda: lines.extend(second.stderr), daemon=True)
+            reader.start()
             try:
-                time.sleep(4)
-                assert second.poll() is None, second.communicate()
+                # It reaches the lock (after starting up, slow on a busy machine) and says so.
+                wait_for(lambda: any("waiting for it" in x for x in lines), 120, "the wait")
+                time.sleep(1)
+                assert second.poll() is None, lines
                 assert check_ready(Database(engine))["ready"] is False
             except BaseException:
                 second.kill()
                 raise
-        out, err = second.communicate(timeout=120)
-        assert second.returncode == 0, err
-        assert "waiting for it" in err
-        assert json.loads(out)["to_revision"] == shipped_revisions()[0]
+        assert second.wait(timeout=120) == 0, lines
+        assert second.stdout is not None
+        assert json.loads(second.stdout.read())["to_revision"] == shipped_revisions()[0]
         assert check_ready(Database(engine))["ready"] is True
     finally:
         engine.dispose()

@@ -72,6 +72,7 @@ def schema_differences(engine: Engine) -> list[str]:
         # SQLite cannot reflect expression indexes (lower(hostname)); the migrations test
         # checks those on PostgreSQL, so the warning would only alarm the operator here.
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+        warnings.filterwarnings("ignore", "autogenerate skipping", UserWarning)
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return [_describe(diff) for diff in compare_metadata(context, Base.metadata)]
 
