@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The real peers the tests drive: Debian's Chromium (browser tests), Prometheus Alertmanager
-# (alert webhook tests) and Dovecot (IMAP tests). Installs whatever is missing.
+# (alert webhook tests), Dovecot (IMAP tests), nginx (several servers behind one proxy) and
+# Prometheus (scraping /metrics and firing the shipped rules). Installs whatever is missing.
 set -euo pipefail
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
 [ "${#need[@]}" -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then

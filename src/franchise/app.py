@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from franchise import __version__
 from franchise.db import Database, is_unstorable
 from franchise.errors import UNSTORABLE, FranchiseError, error_body
+from franchise.ops.metrics import LatencyHistogram, LatencyMiddleware
 from franchise.settings import Settings
 from franchise.web.setup import install_web
 
@@ -125,12 +126,21 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     _install_routes(app)
     install_web(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so a refused body (413) is timed too.
+    app.state.latency = LatencyHistogram()
+    app.add_middleware(LatencyMiddleware, histogram=app.state.latency)
     return app
 
 
 def app_from_env() -> FastAPI:
     """Factory for uvicorn (`franchise serve`): settings from the environment."""
-    app = create_app(Settings())
+    settings = Settings()
+    if settings.log_format == "json":
+        # uvicorn run directly (not through `franchise serve`) logs as configured here.
+        from franchise.ops.logs import configure_logging
+
+        configure_logging("json")
+    app = create_app(settings)
     app.state.freeze_after_warm_up = True  # a server process, not a test's app
     return app
 
@@ -148,6 +158,7 @@ def _install_routes(app: FastAPI) -> None:
     from franchise.escalation import api as escalation_api
     from franchise.lessons import api as lessons_api
     from franchise.messages import api as messages_api
+    from franchise.ops import api as ops_api
     from franchise.orgsettings import api as settings_api
     from franchise.runbooks import api as runbooks_api
     from franchise.suggest import api as suggest_api
@@ -157,6 +168,7 @@ def _install_routes(app: FastAPI) -> None:
     # Routes are matched in order: the webhooks, the busiest by far in a storm, go first.
     app.include_router(alerts_api.router, prefix="/api/v1")
     app.include_router(health.router, prefix="/api/v1")
+    app.include_router(ops_api.router)
     app.include_router(runbooks_api.router, prefix="/api/v1")
     app.include_router(suggest_api.router, prefix="/api/v1")
     app.include_router(tickets_api.router, prefix="/api/v1")

@@ -12,6 +12,7 @@ from franchise.duty.models import DutyShift
 from franchise.lessons.models import Lesson
 from franchise.mailin.models import MailMessage, TicketAttachment
 from franchise.messages.models import TicketMessage
+from franchise.ops.models import LoginFailure, WorkerHeartbeat
 from franchise.orgsettings.models import OrgSetting
 from franchise.outbox.models import OutboxItem
 from franchise.policydocs.models import PolicyRevision
@@ -37,6 +38,7 @@ __all__ = [
     "InboxItem",
     "Integration",
     "Lesson",
+    "LoginFailure",
     "MailMessage",
     "OrgSetting",
     "OutboxItem",
@@ -54,4 +56,5 @@ __all__ = [
     "TicketMessage",
     "WebSession",
     "WebhookEvent",
+    "WorkerHeartbeat",
 ]

@@ -22,10 +22,23 @@ class Settings(BaseSettings):
     port: int = 8000
     # Bodies above this are refused with 413 before they are parsed.
     max_body_bytes: int = 1_048_576
-    # Process the alert inbox inside franchise serve; false when franchise worker runs.
+    # Older switch for the in-process worker: false means FRANCHISE_INPROCESS_WORKER=off.
     alerts_inline_worker: bool = True
+    # The alert drainer inside franchise serve: auto (stands aside while a `franchise worker`
+    # is alive), on (always; warns when workers run too) or off.
+    inprocess_worker: str = "auto"
     # Mark the session cookie Secure even when a proxy in front terminates TLS.
     cookie_secure: bool = False
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
+    # addresses or networks, "*" for any): only the reverse proxy in front of franchise serve.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Bearer token Prometheus sends to scrape /metrics; empty: /metrics is off (404).
+    metrics_token: str = ""
+    # Log lines as text, or one JSON object per line (json) for a log collector.
+    log_format: str = "text"
+    # Where `franchise backup` without a file and `franchise upgrade` put backups;
+    # default: FRANCHISE_HOME/backups.
+    backup_dir: Path | None = None
     # Outgoing client e-mail. smtp_tls: none | starttls | ssl.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -66,6 +79,20 @@ class Settings(BaseSettings):
             raise ValueError(f"FRANCHISE_IMAP_TLS must be none, starttls or ssl, got {value!r}")
         return value
 
+    @field_validator("inprocess_worker")
+    @classmethod
+    def _inprocess_mode(cls, value: str) -> str:
+        if value not in ("auto", "on", "off"):
+            raise ValueError(f"FRANCHISE_INPROCESS_WORKER must be auto, on or off, got {value!r}")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError(f"FRANCHISE_LOG_FORMAT must be text or json, got {value!r}")
+        return value
+
     @field_validator("port")
     @classmethod
     def _port_in_range(cls, value: int) -> int:
@@ -78,6 +105,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'franchise.sqlite3'}"
+
+    @property
+    def inprocess_mode(self) -> str:
+        """auto, on or off, the older FRANCHISE_ALERTS_INLINE_WORKER=false meaning off."""
+        return self.inprocess_worker if self.alerts_inline_worker else "off"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.home / "backups"
 
     @property
     def is_sqlite(self) -> bool:

@@ -279,8 +279,12 @@ def test_l2_edit_shows_lint_beside_the_line_then_saves_applying_a_lesson(
 
     history.get_by_role("link", name="diff").click()
     expect(page).to_have_url(re.compile(r"/diff\?from=1&to=2$"))
-    expect(page.locator("tr.diff-delete")).to_contain_text("Resync time (w32tm /resync via an RMM script)")
-    expect(page.locator("tr.diff-add")).to_contain_text("Resync time first (w32tm /resync via an RMM script)")
+    expect(page.locator("tr.diff-delete")).to_contain_text(
+        "Resync time (w32tm /resync via an RMM script)"
+    )
+    expect(page.locator("tr.diff-add")).to_contain_text(
+        "Resync time first (w32tm /resync via an RMM script)"
+    )
     expect(page.locator(".diff-stats")).to_contain_text("+1")
     assert browser_log.errors == []
 

@@ -60,18 +60,33 @@ def test_ending_a_session_or_deactivating_staff_signs_them_out(
     assert find_session(session, second) is None
 
 
-def test_throttle_locks_an_address_after_five_failures_then_forgets() -> None:
+def test_throttle_locks_an_address_after_five_failures_then_forgets(session: Session) -> None:
 
-    now = [1000.0]
+    start = utcnow()
+    now = [start]
     throttle = LoginThrottle(max_failures=5, window_seconds=900, clock=lambda: now[0])
     for _ in range(4):
-        throttle.failed("a@example.com")
-    assert throttle.wait_seconds("a@example.com") == 0
-    throttle.failed("a@example.com")
-    assert throttle.wait_seconds("a@example.com") == 900
-    assert throttle.wait_seconds("b@example.com") == 0
-    now[0] += 901
-    assert throttle.wait_seconds("a@example.com") == 0
-    throttle.failed("a@example.com")
-    throttle.succeeded("a@example.com")
-    assert throttle.wait_seconds("a@example.com") == 0
+        throttle.failed(session, "a@example.com")
+    assert throttle.wait_seconds(session, "a@example.com") == 0
+    throttle.failed(session, "a@example.com")
+    assert throttle.wait_seconds(session, "a@example.com") == 900
+    assert throttle.wait_seconds(session, "b@example.com") == 0
+    now[0] = start + timedelta(seconds=899)
+    assert throttle.wait_seconds(session, "a@example.com") == 1
+    now[0] = start + timedelta(seconds=901)
+    assert throttle.wait_seconds(session, "a@example.com") == 0
+    throttle.failed(session, "a@example.com")
+    throttle.succeeded(session, "a@example.com")
+    assert throttle.wait_seconds(session, "a@example.com") == 0
+
+
+def test_throttle_counts_failures_made_through_another_server(session: Session) -> None:
+    # Two throttles stand for two `franchise serve` processes; the rows are what they share.
+    now = utcnow()
+    first = LoginThrottle(max_failures=3, clock=lambda: now)
+    second = LoginThrottle(max_failures=3, clock=lambda: now)
+    first.failed(session, "c@example.com")
+    second.failed(session, "c@example.com")
+    assert first.wait_seconds(session, "c@example.com") == 0
+    first.failed(session, "c@example.com")
+    assert second.wait_seconds(session, "c@example.com") == 900

@@ -26,6 +26,7 @@ from franchise.db import Database
 from franchise.errors import NotAuthenticated, error_body
 from franchise.integrations import load_json
 from franchise.integrations.pagerduty.parser import routing_key
+from franchise.ops.heartbeat import warn_if_both_drain
 
 
 @asynccontextmanager
@@ -43,8 +44,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if not isinstance(db.bind, Connection):
         writer = IntakeWriter(db, _cache(app), gate=gate)
         writer.start()
-        if settings.alerts_inline_worker:
-            drainer = Drainer(db, gate=gate)
+        mode = settings.inprocess_mode
+        if mode != "off":
+            warn_if_both_drain(db, mode)
+            drainer = Drainer(db, gate=gate, mode=mode)
             drainer.start()
     app.state.alert_intake_writer = writer
     app.state.alert_drainer = drainer

@@ -28,6 +28,7 @@ from franchise.alerts.inbox import claim, parse_body
 from franchise.alerts.models import InboxItem, Integration
 from franchise.alerts.processing import apply_alert
 from franchise.db import Database, utcnow
+from franchise.ops.heartbeat import SERVE_AUTO, SERVE_ON, RollCall
 from franchise.suggest.service import warm_up
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ class Drainer:
         batch: int = DEFAULT_BATCH,
         lease_seconds: float = DEFAULT_LEASE,
         gate: IntakeGate | None = None,
+        mode: str = "on",
     ) -> None:
         self.db = db
         self.gate = gate
@@ -235,6 +237,7 @@ class Drainer:
         self.batch = batch
         self.lease_seconds = lease_seconds
         self.worker = worker_name()
+        self.roll_call = RollCall(db, self.worker, kind=SERVE_AUTO if mode == "auto" else SERVE_ON)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="franchise-alerts", daemon=True)
@@ -249,6 +252,7 @@ class Drainer:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
+        self.roll_call.leave()
 
     def _run(self) -> None:
         try:
@@ -260,8 +264,10 @@ class Drainer:
         while not self._stop.is_set():
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
+            if not self.roll_call.should_drain():
+                continue  # dedicated workers process the inbox (FRANCHISE_INPROCESS_WORKER=auto)
             try:
-                process_pending(
+                report = process_pending(
                     self.db,
                     worker=self.worker,
                     batch=self.batch,
@@ -269,6 +275,7 @@ class Drainer:
                     stop=self._stop,
                     gate=self.gate,
                 )
+                self.roll_call.processed += report.done
             except Exception:  # the database may be restarting; try again on the next tick
                 log.exception(
                     "alert drainer: processing failed; retrying in %ss", self.poll_seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,22 @@ def backup_database(url: str, dest: Path, *, overwrite: bool = False) -> dict[st
         "file": str(dest),
         "bytes": dest.stat().st_size,
     }
+
+
+def backup_to_folder(
+    url: str,
+    folder: Path,
+    *,
+    label: str = "",
+    keep: int | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Back up into `folder` under a time-stamped name; with `keep`, prune older ones."""
+    from franchise.backup.folder import backup_name, prune, with_pruned
+
+    folder.mkdir(parents=True, exist_ok=True)
+    report = backup_database(url, folder / backup_name(url, label=label, now=now))
+    return with_pruned(report, prune(folder, keep) if keep is not None else [])
 
 
 def restore_database(url: str, source: Path, *, replace: bool = False) -> dict[str, Any]:

@@ -72,6 +72,7 @@ def _register() -> None:
         lesson_cmds,
         mail_cmds,
         message_cmds,
+        ops_cmds,
         run_cmd,
         runbook_cmds,
         settings_cmds,
@@ -83,6 +84,7 @@ def _register() -> None:
 
     setup_cmds.register(app)
     backup_cmds.register(app)
+    ops_cmds.register(app)
     app.add_typer(
         runbook_cmds.app, name="runbook", help="List, show, lint, import and export runbooks."
     )

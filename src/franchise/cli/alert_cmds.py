@@ -300,32 +300,52 @@ def worker(
     """Process the alert inbox into tickets, and send (and retry) the e-mails, notifications
     and PSA webhook events in the outbox; run several in parallel on PostgreSQL."""
     from franchise.alerts.worker import Report, process_pending, worker_name
+    from franchise.ops.heartbeat import WORKER, RollCall, serve_drainers_on
+    from franchise.ops.logs import configure_logging
     from franchise.outbox.worker import send_due
     from franchise.suggest.service import warm_up
 
-    context = get_context(ctx)
-    db = context.database()
+    cli = get_context(ctx)
+    db = cli.database()
+    if cli.settings.log_format == "json":
+        # Only when asked: a worker's stderr is often a pipe nobody reads until it exits.
+        configure_logging("json")
     name = worker_name()
     stop = threading.Event()
     total = Report()
     deliveries: dict[str, int] = {}
     warm_up()
+    roll_call = RollCall(db, name, kind=WORKER)
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         err_console.print(
             f"Worker {escape(name)} ready: processing the alert inbox (Ctrl-C to stop)."
         )
-    while not stop.is_set():
-        report = process_pending(db, worker=name, batch=batch, lease_seconds=lease, stop=stop)
-        total.add(report)
-        sent = send_due(db, context.settings)
-        for state, count in sent.items():
-            deliveries[state] = deliveries.get(state, 0) + count
-        if once:
-            break
-        if report.claimed == 0 and not sent:
-            stop.wait(poll)
+        both = serve_drainers_on(db)
+        if both:
+            err_console.print(
+                f"[yellow]warning:[/] {both} franchise serve process(es) run the in-process "
+                "worker with FRANCHISE_INPROCESS_WORKER=on: both process the inbox. Set it to "
+                "auto (or off) there."
+            )
+    try:
+        while not stop.is_set():
+            if not once:
+                roll_call.should_drain()  # a worker always drains; this keeps its row fresh
+            report = process_pending(db, worker=name, batch=batch, lease_seconds=lease, stop=stop)
+            total.add(report)
+            roll_call.processed = total.done
+            sent = send_due(db, cli.settings)
+            for state_name, count in sent.items():
+                deliveries[state_name] = deliveries.get(state_name, 0) + count
+            if once:
+                break
+            if report.claimed == 0 and not sent:
+                stop.wait(poll)
+    finally:
+        if not once:
+            roll_call.leave()
     data: dict[str, Any] = {"worker": name, **total.to_dict(), "outbox": deliveries}
     if json_out:
         print_json(data)

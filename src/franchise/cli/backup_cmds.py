@@ -1,40 +1,99 @@
-"""franchise backup and franchise restore."""
+"""franchise backup (create, verify) and franchise restore."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer._click as click
 
 from franchise.cli.context import Json, console, get_context, print_json
 
 
+class BackupGroup(typer.core.TyperGroup):
+    """`franchise backup FILE` stays the short form of `franchise backup create FILE`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["create", *args]
+        return super().parse_args(ctx, args)
+
+
+backup_app = typer.Typer(cls=BackupGroup, no_args_is_help=False)
+
+
 def register(app: typer.Typer) -> None:
-    app.command()(backup)
+    app.add_typer(
+        backup_app,
+        name="backup",
+        help="Back up the database (`franchise backup FILE`), or verify a backup file.",
+    )
     app.command()(restore)
 
 
+@backup_app.command("create")
 def backup(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Backup file to write.")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Backup file to write; default: a dated file in FRANCHISE_BACKUP_DIR."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    keep: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Without FILE: keep only the newest N dated backups in the folder."
+        ),
+    ] = None,
     json_out: Json = False,
 ) -> None:
-    """Back up the whole database into FILE (SQLite: online copy; PostgreSQL: pg_dump)."""
-    from franchise.backup.service import backup_database
+    """Back up the whole database (SQLite: online copy; PostgreSQL: pg_dump)."""
+    from franchise.backup.service import backup_database, backup_to_folder
+    from franchise.errors import InvalidInput
     from franchise.orgsettings.sealing import key_source
 
     settings = get_context(ctx).settings
-    report = backup_database(settings.resolved_database_url, file.expanduser(), overwrite=force)
+    url = settings.resolved_database_url
+    report: dict[str, Any]
+    if file is None:
+        report = backup_to_folder(url, settings.resolved_backup_dir, keep=keep)
+    elif keep is not None:
+        raise InvalidInput("--keep prunes dated backups in a folder: leave out FILE to use it")
+    else:
+        report = backup_database(url, file.expanduser(), overwrite=force)
+    if json_out:
+        print_json(report)
+        return
+    pruned = len(report.get("pruned", []))
+    console.print(
+        f"Backed up {report['database']} to {report['file']} ({report['bytes']:,} bytes)"
+        + (f"; {pruned} older backup(s) deleted" if pruned else "")
+        + f"\nSecrets saved on the Settings page are sealed with {key_source(settings)}, "
+        "which is not in the backup: keep a copy of it with your backups.",
+        highlight=False,
+        markup=False,
+    )
+
+
+@backup_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Backup file made by `franchise backup`.")],
+    json_out: Json = False,
+) -> None:
+    """Restore FILE into a scratch database and compare its row counts with the file's."""
+    from franchise.backup.verify import verify_backup
+
+    url = get_context(ctx).settings.resolved_database_url
+    report = verify_backup(url, file.expanduser())
     if json_out:
         print_json(report)
         return
     console.print(
-        f"Backed up {report['database']} to {report['file']} ({report['bytes']:,} bytes)\n"
-        f"Secrets saved on the Settings page are sealed with {key_source(settings)}, which "
-        "is not in the backup: keep a copy of it with your backups.",
+        f"{report['file']} is good: {report['rows']:,} rows in {report['tables']} tables "
+        f"restored as the file holds them (schema {report['schema_revision']})",
         highlight=False,
         markup=False,
     )

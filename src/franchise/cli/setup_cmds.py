@@ -85,6 +85,8 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     console.print(f"Franchise on http://{escape(bind_host)}:{bind_port}  (API docs at /docs)")
+    from franchise.ops.logs import log_config
+
     uvicorn.run(
         "franchise.app:app_from_env",
         factory=True,
@@ -92,4 +94,9 @@ def serve(
         port=bind_port,
         workers=workers,
         log_level="info",
+        log_config=log_config(settings.log_format),
+        # X-Forwarded-For / -Proto are believed only from these addresses (the proxy):
+        # then request.url.scheme is https behind TLS and cookies are marked Secure.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )

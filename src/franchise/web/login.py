@@ -89,7 +89,7 @@ def login(
     email = email.strip().lower()
     next_url = safe_next(next)
     throttle: LoginThrottle = request.app.state.login_throttle
-    wait = throttle.wait_seconds(email)
+    wait = throttle.wait_seconds(session, email)
     if wait:
         minutes = (wait + 59) // 60
         error = f"Too many failed sign-ins for this address. Try again in {minutes} min."
@@ -102,10 +102,10 @@ def login(
     if staff is None or not known or not verify_password(staff.password_hash, password):
         if not known:
             verify_password(_dummy_hash(), password)
-        throttle.failed(email)
+        throttle.failed(session, email)
         error = "Wrong e-mail or password."
         return _login_page(request, next_url=next_url, email=email, error=error, status=400)
-    throttle.succeeded(email)
+    throttle.succeeded(session, email)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         end_session(session, old)

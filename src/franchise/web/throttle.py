@@ -2,48 +2,56 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from franchise.db import utcnow
+from franchise.ops.models import LoginFailure
 
 
 class LoginThrottle:
-    """In memory, per process: enough to make online guessing hopeless (5 tries per 15 minutes
-    per address, times the number of app processes) without a table to clean up."""
+    """Failures are rows in the database, so every `franchise serve` process behind the
+    proxy counts the same tries: 5 per 15 minutes per address, however many servers."""
 
     def __init__(
         self,
         *,
         max_failures: int = 5,
         window_seconds: float = 900,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.max_failures = max_failures
-        self.window_seconds = window_seconds
+        self.window = timedelta(seconds=window_seconds)
         self._clock = clock
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> list[float]:
-        recent = [t for t in self._failures.pop(key, []) if now - t < self.window_seconds]
-        if recent:
-            self._failures[key] = recent
-        return recent
+    def _recent(self, session: Session, email: str, now: datetime) -> list[datetime]:
+        return list(
+            session.scalars(
+                select(LoginFailure.failed_at)
+                .where(LoginFailure.email == email, LoginFailure.failed_at > now - self.window)
+                .order_by(LoginFailure.failed_at.desc())
+                .limit(self.max_failures)
+            )
+        )
 
-    def wait_seconds(self, email: str) -> int:
+    def wait_seconds(self, session: Session, email: str) -> int:
         """Seconds until this address may try again; 0 when it may try now."""
-        with self._lock:
-            now = self._clock()
-            recent = self._recent(email, now)
-            if len(recent) < self.max_failures:
-                return 0
-            return max(1, int(recent[0] + self.window_seconds - now))
+        now = self._clock()
+        recent = self._recent(session, email, now)
+        if len(recent) < self.max_failures:
+            return 0
+        # The oldest of the last `max_failures` tries leaving the window frees one more try.
+        return max(1, int((recent[-1] + self.window - now).total_seconds()))
 
-    def failed(self, email: str) -> None:
-        with self._lock:
-            now = self._clock()
-            self._failures[email] = [*self._recent(email, now), now]
+    def failed(self, session: Session, email: str) -> None:
+        now = self._clock()
+        # Old rows are swept here rather than by a job: failures are rare and this is cheap.
+        session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - self.window))
+        session.add(LoginFailure(email=email, failed_at=now))
+        session.flush()
 
-    def succeeded(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop(email, None)
+    def succeeded(self, session: Session, email: str) -> None:
+        session.execute(delete(LoginFailure).where(LoginFailure.email == email))

@@ -1,0 +1,1 @@
+"""Running Franchise itself: metrics, readiness, upgrades and the worker roll call."""
