@@ -8,7 +8,9 @@ The order of the decision (the starter map's header says the same to the owner):
 2. No rule matched, and the ticket's runbook run reached an `escalate` step: Yes, to the
    level that step names (rule `runbook:<key>/<step>`).
 3. A runbook covers the ticket and its checks are not done: No; do the pending step first.
-   A run that ended `resolved` needs no escalation: No.
+   Unless that step waits on an approval: Yes, to the approver's level (rule
+   `runbook:<key>/<step>:approval`), since the technician cannot go on and a wait must
+   never trap a ticket. A run that ended `resolved` needs no escalation: No.
 4. No runbook covers the ticket: the map's default.
 
 So escalation is allowed only when a rule says so (an emergency at once), the runbook
@@ -47,6 +49,8 @@ class TicketFacts:
     # The step the run is at (the next to do, or where it ended); the start step if no run.
     run_step: str | None = None
     run_step_text: str = ""
+    # The level a pending approval of the run's current step waits on (None: not waiting).
+    run_waiting_on: str | None = None
 
     @property
     def covered(self) -> bool:
@@ -110,6 +114,16 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
             False,
             f"Runbook '{facts.runbook_key}' resolved this ticket at step '{facts.run_step}'; "
             "if the problem is back, run the runbook again.",
+        )
+    if facts.covered and pending and facts.run_waiting_on:
+        return Decision(
+            True,
+            facts.run_waiting_on,
+            f"runbook:{facts.runbook_key}/{pending}:approval",
+            False,
+            f"Step '{pending}' waits for approval from {facts.run_waiting_on}; you may hand "
+            f"the ticket to {facts.run_waiting_on} meanwhile.",
+            pending,
         )
     if facts.covered:
         return Decision(

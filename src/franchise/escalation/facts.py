@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from franchise.approvals.models import ApprovalRequest
 from franchise.clients.models import Client
 from franchise.db import utcnow
 from franchise.escalation.evaluate import TicketFacts
@@ -34,6 +35,18 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
         row = session.get(Runbook, run.runbook_id)
         assert row is not None
         state = runbooks.run_state(session, run)
+        waiting = None
+        if not state.finished:
+            waiting = session.scalar(
+                select(ApprovalRequest.approver_level)
+                .where(
+                    ApprovalRequest.run_id == run.id,
+                    ApprovalRequest.step_id == state.current,
+                    ApprovalRequest.status == "pending",
+                )
+                .order_by(ApprovalRequest.id.desc())
+                .limit(1)
+            )
         return replace(
             facts,
             runbook_key=row.key,
@@ -41,6 +54,7 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
             run_level=state.level,
             run_step=state.current,
             run_step_text=state.step.text,
+            run_waiting_on=waiting,
         )
     covering = covering_runbook(session, ticket)
     if covering is None:

@@ -104,6 +104,22 @@ def step_back(session: Session, ticket: Ticket, *, actor: Staff | None) -> RunSt
     return state
 
 
+def step_back_to(session: Session, ticket: Ticket, step: str, *, actor: Staff | None) -> RunState:
+    """Step back until `step` is current again (its latest answer and every later one are
+    taken back, each in the history): how an answer from the client profile is changed."""
+    run = runbooks.latest_run(session, ticket)
+    answered = [s.step_id for s in runbooks.run_steps(session, run)] if run else []
+    if step not in answered:
+        raise InvalidInput(f"step '{step}' has no answer in this run to change")
+    # The latest answer to it: a step met twice (a retry loop) is changed where it was last.
+    times = answered[::-1].index(step) + 1
+    state: RunState | None = None
+    for _ in range(times):
+        state = step_back(session, ticket, actor=actor)
+    assert state is not None
+    return state
+
+
 def runner_view(session: Session, run: RunbookRun) -> dict[str, Any]:
     """What every runner (web, CLI, API) shows: the run, its next step with the client
     profile's answer and any approval that blocks it, and the done list of its ending."""

@@ -152,6 +152,7 @@ def answer_step(
     step: Annotated[str, Form(max_length=100)],
     reply: Annotated[str, Form(max_length=200)],
     note: Text = "",
+    save_fact: Annotated[bool, Form()] = False,
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
@@ -161,7 +162,13 @@ def answer_step(
         if run is None:
             raise InvalidInput("start a runbook before answering its steps")
         return runs.record_answer(
-            session, run, step=step, reply=reply, note=note.strip() or None, actor=me
+            session,
+            run,
+            step=step,
+            reply=reply,
+            note=note.strip() or None,
+            actor=me,
+            save_fact=save_fact,
         )
 
     _, error = _act(session, answer)
@@ -169,15 +176,58 @@ def answer_step(
 
 
 @router.post("/tickets/{ticket_id}/run/back")
-def step_back(request: Request, session: DbSession, user: CurrentUser, ticket_id: int) -> Response:
+def step_back(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    ticket_id: int,
+    to: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Undo the last answer, or (`to`, the "change" link of a profile answer) every answer
+    back to that step."""
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
 
     def back() -> RunState:
+        if to:
+            return runs.step_back_to(session, ticket, to, actor=me)
         return runs.step_back(session, ticket, actor=me)
 
     _, error = _act(session, back)
     return _finish(request, session, ticket, user, "runner", error)
+
+
+@router.get("/tickets/{ticket_id}/runner")
+def runner_poll(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    ticket_id: int,
+    waiting: Annotated[int, Query(ge=1)],
+) -> Response:
+    """Polled by a runner whose step waits on approval `waiting`: nothing (204, htmx swaps
+    nothing and polls on) while it still waits, else the live panels, unlocked."""
+    ticket = get_ticket(session, ticket_id)
+    run = runbooks.latest_run(session, ticket)
+    blocked = runs.runner_view(session, run)["next"] if run is not None else None
+    blocked = blocked.get("blocked_by") if isinstance(blocked, dict) else None
+    if blocked is not None and blocked["approval_id"] == waiting and blocked["status"] == "pending":
+        return Response(status_code=204)
+    return _respond(
+        request, session, ticket, user, panel="runner", notice=_decided_notice(session, waiting)
+    )
+
+
+def _decided_notice(session: Session, approval_id: int) -> Notice:
+    request = session.get(ApprovalRequest, approval_id)
+    if request is not None and request.status == "approved":
+        return Notice(
+            "runner", "ok", f"Approval #{approval_id} approved: the answers are unlocked."
+        )
+    if request is not None and request.status == "denied":
+        why = request.reason.splitlines()[-1]
+        return Notice("runner", "warn", f"Approval #{approval_id} denied ({why}).")
+    return Notice("runner", "info", "The run moved on since this page asked; here it is now.")
 
 
 @router.post("/tickets/{ticket_id}/approval")
