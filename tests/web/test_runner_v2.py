@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from franchise.accounts.service import get_staff
 from franchise.approvals.models import ApprovalRequest
-from franchise.approvals.service import decide
+from franchise.approvals.service import decide, expire_pending
 from franchise.clients.facts import facts_of, set_fact
 from franchise.clients.service import add_client
 from franchise.db import Database
@@ -212,6 +213,54 @@ def test_a_step_waiting_on_l2_unlocks_without_a_reload_when_l2_approves(
             "Lost key removed from the user's authentication methods",
         ]
     )
+    assert browser_log.errors == []
+
+
+def test_a_wait_that_times_out_moves_up_a_level_on_the_open_page(
+    wide_page: Page,
+    db: Database,
+    live: LiveServer,
+    starter: None,  # noqa: F811
+    make_staff: Callable[..., Member],
+    sign_in_as: Callable[[Page, Member], None],
+    browser_log: BrowserLog,
+) -> None:
+    page = wide_page
+    tess = make_staff("Tess Tech", level="L1")
+    with db.unit_of_work() as session:
+        runbooks.save_runbook(session, SECURITY_KEYS, file="security-key-lost.yaml")
+    ticket_id = _ticket(
+        db,
+        title="Security key lost",
+        body="Lost in the car park.",
+        client="Acme Dental",
+        category="mfa",
+        runbook="security-key-lost",
+    )
+    sign_in_as(page, tess)
+    page.goto(f"/tickets/{ticket_id}")
+    _start(page, "security-key-lost", {"Affected user (UPN)": "dana@acme-dental.example"})
+    answer(page, "key-status", "Lost")
+    box = runner(page)
+    expect(box.locator(".tp-blocked")).to_contain_text("from L2")
+    poll = box.locator(".tp-blocked").get_attribute("hx-get")
+    assert poll is not None
+    # While nothing changes the poll answers 204: htmx swaps nothing, the note being typed stays.
+    still = page.request.get(poll, headers={"HX-Request": "true"})
+    assert still.status == 204
+
+    with live.gate.exclusive(), db.unit_of_work() as session:
+        request = session.scalars(
+            select(ApprovalRequest).where(ApprovalRequest.ticket_id == ticket_id)
+        ).one()
+        assert request.timeout_at is not None
+        moved = expire_pending(session, now=request.timeout_at + timedelta(minutes=1))
+        assert [m.outcome for m in moved] == ["escalated"]
+
+    # L2 did not decide in time: the open page now says the owner decides, still locked.
+    expect(box.locator(".tp-blocked")).to_contain_text("from owner", timeout=10_000)
+    expect(box.get_by_role("status").first).to_contain_text("now waits on owner")
+    expect(box.get_by_role("button", name="Keys ordered")).to_be_disabled()
     assert browser_log.errors == []
 
 

@@ -49,7 +49,8 @@ class TicketFacts:
     # The step the run is at (the next to do, or where it ended); the start step if no run.
     run_step: str | None = None
     run_step_text: str = ""
-    # The level a pending approval of the run's current step waits on (None: not waiting).
+    # The level whose approval the run's current step waits on, or was denied by (None:
+    # the step needs none, or has it).
     run_waiting_on: str | None = None
 
     @property
@@ -121,8 +122,8 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
             facts.run_waiting_on,
             f"runbook:{facts.runbook_key}/{pending}:approval",
             False,
-            f"Step '{pending}' waits for approval from {facts.run_waiting_on}; you may hand "
-            f"the ticket to {facts.run_waiting_on} meanwhile.",
+            f"Step '{pending}' cannot go on without approval from {facts.run_waiting_on} "
+            f"(waiting, or denied); hand the ticket to {facts.run_waiting_on} if it cannot wait.",
             pending,
         )
     if facts.covered:

@@ -35,18 +35,18 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
         row = session.get(Runbook, run.runbook_id)
         assert row is not None
         state = runbooks.run_state(session, run)
+        # The step's latest approval decides: pending or denied, the step cannot go on
+        # without that level; approved (even after a denial), it can.
         waiting = None
         if not state.finished:
-            waiting = session.scalar(
-                select(ApprovalRequest.approver_level)
-                .where(
-                    ApprovalRequest.run_id == run.id,
-                    ApprovalRequest.step_id == state.current,
-                    ApprovalRequest.status == "pending",
-                )
+            latest = session.execute(
+                select(ApprovalRequest.approver_level, ApprovalRequest.status)
+                .where(ApprovalRequest.run_id == run.id, ApprovalRequest.step_id == state.current)
                 .order_by(ApprovalRequest.id.desc())
                 .limit(1)
-            )
+            ).first()
+            if latest is not None and latest.status in ("pending", "denied"):
+                waiting = latest.approver_level
         return replace(
             facts,
             runbook_key=row.key,

@@ -204,14 +204,20 @@ def runner_poll(
     user: CurrentUser,
     ticket_id: int,
     waiting: Annotated[int, Query(ge=1)],
+    level: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
-    """Polled by a runner whose step waits on approval `waiting`: nothing (204, htmx swaps
-    nothing and polls on) while it still waits, else the live panels, unlocked."""
+    """Polled by a runner whose step waits on approval `waiting` from `level`: nothing (204,
+    htmx swaps nothing and polls on) while that still holds, else the live panels (unlocked,
+    denied, or gone up a level after a timeout)."""
     ticket = get_ticket(session, ticket_id)
     run = runbooks.latest_run(session, ticket)
-    blocked = runs.runner_view(session, run)["next"] if run is not None else None
-    blocked = blocked.get("blocked_by") if isinstance(blocked, dict) else None
-    if blocked is not None and blocked["approval_id"] == waiting and blocked["status"] == "pending":
+    nxt = runs.runner_view(session, run)["next"] if run is not None else None
+    blocked = nxt.get("blocked_by") if isinstance(nxt, dict) else None
+    if blocked is not None and (blocked["approval_id"], blocked["status"], blocked["level"]) == (
+        waiting,
+        "pending",
+        level or blocked["level"],
+    ):
         return Response(status_code=204)
     return _respond(
         request, session, ticket, user, panel="runner", notice=_decided_notice(session, waiting)
@@ -227,6 +233,11 @@ def _decided_notice(session: Session, approval_id: int) -> Notice:
     if request is not None and request.status == "denied":
         why = request.reason.splitlines()[-1]
         return Notice("runner", "warn", f"Approval #{approval_id} denied ({why}).")
+    if request is not None and request.status == "pending":
+        text = (
+            f"Approval #{approval_id} now waits on {request.approver_level} (no decision in time)."
+        )
+        return Notice("runner", "info", text)
     return Notice("runner", "info", "The run moved on since this page asked; here it is now.")
 
 
