@@ -272,6 +272,7 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
             "approval": "approval",
             "run-back": "stepped back in the runbook",
             "fact-saved": "saved an answer to the client profile",
+            "fact-not-saved": "did not save an answer to the client profile",
         }.get(event.kind, event.kind.replace("_", " ").replace("-", " "))
         return HistoryRow(event.at, who, action, note, event.kind)
     if event.field == "assignee_id":
