@@ -133,8 +133,10 @@ def _install_routes(app: FastAPI) -> None:
     from franchise.approvals import api as approvals_api
     from franchise.ask import api as ask_api
     from franchise.audit import api as audit_api
+    from franchise.clients import api as clients_api
     from franchise.contacts import api as contacts_api
     from franchise.drills import api as drills_api
+    from franchise.duty import api as duty_api
     from franchise.escalation import api as escalation_api
     from franchise.lessons import api as lessons_api
     from franchise.messages import api as messages_api
@@ -149,6 +151,8 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(runbooks_api.router, prefix="/api/v1")
     app.include_router(suggest_api.router, prefix="/api/v1")
     app.include_router(tickets_api.router, prefix="/api/v1")
+    app.include_router(clients_api.router, prefix="/api/v1")
+    app.include_router(duty_api.router, prefix="/api/v1")
     app.include_router(approvals_api.router, prefix="/api/v1")
     app.include_router(escalation_api.router, prefix="/api/v1")
     app.include_router(messages_api.router, prefix="/api/v1")

@@ -7,6 +7,7 @@ from franchise.clients.models import Client, ClientContact, ClientFact, Endpoint
 from franchise.contacts.models import OwnerContact
 from franchise.db import Base
 from franchise.drills.models import Drill, ReviewItem
+from franchise.duty.models import DutyShift
 from franchise.lessons.models import Lesson
 from franchise.mailin.models import MailMessage, TicketAttachment
 from franchise.messages.models import TicketMessage
@@ -27,6 +28,7 @@ __all__ = [
     "ClientFact",
     "ClientMapping",
     "Drill",
+    "DutyShift",
     "Endpoint",
     "ImportState",
     "InboxItem",

@@ -127,6 +127,34 @@ def test_an_approval_above_l1_is_deflected_to_the_l2_on_duty(
     assert request.approver_level == "L2"
 
 
+def test_an_ask_with_a_cost_goes_to_the_level_whose_boundary_covers_it_whatever_the_reason(
+    session: Session,
+    team: Team,
+    make_ticket: Callable[..., Ticket],
+    settings: Settings,
+    owner_inbox: Receiver,
+) -> None:
+    ticket = make_ticket()
+    result = ask_owner(
+        session,
+        ticket=ticket,
+        by=team.ana,
+        reason="technical_decision",
+        question="Should we buy two more Business Premium seats?",
+        now=TUESDAY,
+        settings=settings,
+        estimate=ActionEstimate(
+            action="Two Business Premium seats", cost="300", impact="none", kind="licence-purchase"
+        ),
+    )
+    # 300 is above L1's licence limit (50) and inside L2's (500): L2 decides, not the owner.
+    assert (result.outcome, result.answer.kind) == ("deflection", "approval_routed")
+    assert result.approval_status == "pending"
+    request = session.get(ApprovalRequest, result.approval_id)
+    assert request is not None and request.approver_level == "L2"
+    assert owner_inbox.posts == []
+
+
 def test_an_approval_no_boundary_covers_reaches_the_owner(
     session: Session,
     team: Team,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from franchise.approvals import service
 from franchise.approvals.present import approval_dict, approval_dicts
 from franchise.approvals.schemas import ApprovalCreate, ApprovalDecision, BoundariesUpdate
+from franchise.flows.approvals import decide_request
 from franchise.tickets.service import get_ticket
 from franchise.web.deps import CurrentStaff, DbSession, Manager
 
@@ -55,7 +56,7 @@ def decide(
     request_id: int, body: ApprovalDecision, session: DbSession, staff: CurrentStaff
 ) -> dict[str, Any]:
     request = service.get_request(session, request_id)
-    service.decide(session, request, by=staff, approve=body.approve, reason=body.reason)
+    decide_request(session, request, by=staff, approve=body.approve, reason=body.reason)
     return approval_dict(session, request)
 
 

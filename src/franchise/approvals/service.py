@@ -132,6 +132,10 @@ def request_approval(
         raise PermissionDenied(f"{requester.email} is not an active staff member")
     if ticket is not None and ticket.status in CLOSED_TICKET:
         raise Refused(f"ticket #{ticket.id} is {ticket.status}; reopen it before asking")
+    if ticket is not None and run_id is None:
+        # Asked on a ticket whose run stands at an action step: the request is that step's,
+        # so the run cannot pass the step until it is decided.
+        run_id, step_id = _action_step_of(session, ticket)
     ask = make_ask(
         action=action,
         cost=cost,
@@ -325,6 +329,17 @@ def request_for_action_step(
     )
 
 
+def _action_step_of(session: Session, ticket: Ticket) -> tuple[int | None, str | None]:
+    """The (run, step) when the ticket's run under way stands at an action step."""
+    from franchise.runbooks import service as runbooks
+
+    run = runbooks.latest_run(session, ticket)
+    if run is None or run.outcome is not None or run.current_step is None:
+        return None, None
+    state = runbooks.run_state(session, run)
+    return (run.id, state.current) if state.step.kind == "action" else (None, None)
+
+
 def ask_of(session: Session, request: ApprovalRequest) -> Ask:
     requester = session.get(Staff, request.requester_id)
     return Ask(
@@ -336,6 +351,15 @@ def ask_of(session: Session, request: ApprovalRequest) -> Ask:
         email=requester.email if requester else "",
         kind=request.action_kind,
     )
+
+
+def may_decide(session: Session, request: ApprovalRequest, by: Staff) -> bool:
+    """Whether `by` may approve the request (the inbox shows only those)."""
+    try:
+        _check_may_decide(session, request, by, approve=True)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _check_may_decide(session: Session, request: ApprovalRequest, by: Staff, approve: bool) -> None:

@@ -31,6 +31,7 @@ STAGE_FOR_STATUS = {
     "waiting_on_client": "waiting-on-client",
     "waiting_on_approval": "update",
     "escalated": "escalated",
+    "ready_to_resolve": "update",
     "resolved": "resolved",
     "closed": "resolved",
 }
@@ -130,7 +131,7 @@ def _emergency(s: Situation) -> Answer:
 
 def _reason_answer(s: Situation) -> tuple[Answer | None, bool]:
     """(the reason's own answer, whether only the owner can give it)."""
-    if s.reason == "approval" and s.approval is not None:
+    if s.approval is not None:
         return _approval_answer(s, s.approval)
     if s.reason == "customer_communication" and s.template is not None:
         return _template_answer(s.ticket_id, s.template), False

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from franchise.ask.schemas import AskOwner
+from franchise.ask.reply import open_asks, reply_to_ask
+from franchise.ask.schemas import AskOwner, AskReply
 from franchise.ask.service import ActionEstimate, ask_owner
 from franchise.settings import Settings
 from franchise.tickets.service import get_ticket
@@ -44,3 +45,19 @@ def ask(
         estimate=estimate,
     )
     return result.to_dict()
+
+
+@router.get("/asks")
+def asks(
+    session: DbSession, _staff: CurrentStaff, ticket_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Asks that reached the owner and wait for a reply, oldest first."""
+    return [a.to_dict() for a in open_asks(session, ticket_id=ticket_id)]
+
+
+@router.post("/asks/{contact_id}/reply")
+def reply(
+    contact_id: int, body: AskReply, session: DbSession, staff: CurrentStaff
+) -> dict[str, Any]:
+    """The owner's reply: on the ticket, back to the asker, and offered as a lesson."""
+    return reply_to_ask(session, contact_id, by=staff, text=body.text).to_dict()

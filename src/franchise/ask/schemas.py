@@ -18,3 +18,7 @@ class AskOwner(BaseModel):
     minutes: int | None = Field(default=None, ge=0, description="For approvals.")
     impact: str | None = Field(default=None, description="For approvals: none|low|medium|high.")
     kind: str | None = Field(default=None, description="For approvals: action kind.")
+
+
+class AskReply(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)

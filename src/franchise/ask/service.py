@@ -201,7 +201,7 @@ def _situation(
         pending=pending_step(session, ticket),
         approval=(
             _approval_route(session, by, estimate, question)
-            if reason == "approval" and estimate is not None
+            if estimate is not None and (reason == "approval" or _has_estimate(estimate))
             else None
         ),
         template=_template_hint(session, ticket, by)
@@ -237,6 +237,12 @@ def l2_on_duty(session: Session, *, exclude: Staff | None = None) -> tuple[str, 
         for s in session.scalars(query)
         if exclude is None or s.id != exclude.id
     )
+
+
+def _has_estimate(estimate: ActionEstimate) -> bool:
+    """An ask naming an action, a cost or an impact is an approval question, whatever reason
+    was picked: every level's boundary is checked before the owner hears of it."""
+    return bool(estimate.action) or float(estimate.cost or 0) > 0 or estimate.impact != "none"
 
 
 def _approval_route(

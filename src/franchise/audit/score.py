@@ -50,6 +50,7 @@ STAGE_OF_STATUS = {
     "waiting_on_approval": "update",
     "waiting_on_client": "waiting-on-client",
     "escalated": "escalated",
+    "ready_to_resolve": "update",
     "resolved": "resolved",
     "closed": "resolved",
 }
@@ -95,6 +96,8 @@ class AuditFacts:
     technical_categories: list[tuple[str, int]] = field(default_factory=list)
     # (category, interruptions on tickets of it in the last 56 days), most first.
     owner_categories: list[tuple[str, int]] = field(default_factory=list)
+    # Runbooks whose review date (review_by) has come: their facts must be checked again.
+    review_due: tuple[str, ...] = ()
 
 
 def _component(name: str, value: float | None, share: float, detail: str) -> dict[str, Any]:
@@ -261,6 +264,7 @@ def build_audit(facts: AuditFacts) -> dict[str, Any]:
         "bottleneck_detail": detail,
         "next_actions": actions,
         "write_next": write_next(facts),
+        "review_due": list(facts.review_due),
     }
 
 
@@ -270,6 +274,8 @@ def _component_actions(parts: list[dict[str, Any]], facts: AuditFacts) -> list[s
     out = []
     if facts.lessons_overdue:
         out.append(f"fold {facts.lessons_overdue} overdue lesson(s) into their runbooks")
+    if facts.review_due:
+        out.append("review runbook(s) past their review date: " + ", ".join(facts.review_due))
     if points["drill"] < WEIGHTS["drill"]:
         out.append("finish the drill review" if facts.drill_held else "hold an owner-offline drill")
     if points["policies"] < WEIGHTS["policies"]:

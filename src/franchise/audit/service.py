@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -77,6 +77,7 @@ def gather_facts(session: Session, now: datetime) -> AuditFacts:
             session, Ticket.category, window_since, now, reason="technical_decision"
         ),
         owner_categories=_interruptions_by(session, Ticket.category, recent_since, now),
+        review_due=tuple(r["key"] for r in due_for_review(session, now.date())),
     )
 
 
@@ -175,6 +176,19 @@ def _runbooks(session: Session, now: datetime) -> dict[str, Any]:
         runbook_of.setdefault(r.category, r.key)
     fresh = sum(1 for r in rows if r.status == "validated" and r.updated_at >= now - FRESH)
     return {"validated": validated, "runbook_of": runbook_of, "active": len(rows), "fresh": fresh}
+
+
+def due_for_review(session: Session, today: date) -> list[dict[str, Any]]:
+    """Non-archived runbooks with a review date (runbook or step) today or earlier."""
+    from franchise.lessons.stale import review_due
+    from franchise.runbooks import service as runbook_service
+
+    out = []
+    for row in runbook_service.list_runbooks(session, include_archived=False):
+        due = review_due(runbook_service.definition(session, row), today)
+        if due:
+            out.append({"key": row.key, "due": due})
+    return out
 
 
 def _drill(session: Session, now: datetime) -> tuple[bool, bool, str]:

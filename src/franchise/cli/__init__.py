@@ -63,8 +63,10 @@ def _register() -> None:
         ask_cmds,
         audit_cmds,
         backup_cmds,
+        client_cmds,
         contact_cmds,
         drill_cmds,
+        duty_cmds,
         escalation_cmds,
         import_cmds,
         lesson_cmds,
@@ -87,6 +89,8 @@ def _register() -> None:
     suggest_cmd.register(app)
     run_cmd.register(app)
     app.add_typer(ticket_cmds.app, name="ticket", help="Create, list and show tickets.")
+    app.add_typer(client_cmds.app, name="client", help="Client profiles: facts for runbooks.")
+    app.add_typer(duty_cmds.app, name="duty", help="The duty roster: who takes escalations.")
     app.add_typer(user_cmds.user_app, name="user", help="Add and list staff.")
     app.add_typer(user_cmds.token_app, name="token", help="Create, list and revoke API tokens.")
     approval_cmds.register(app)

@@ -111,10 +111,11 @@ def decide(
     from franchise.accounts.service import get_staff
     from franchise.approvals import service
     from franchise.approvals.present import approval_dict
+    from franchise.flows.approvals import decide_request
 
     with get_context(ctx).database().unit_of_work() as session:
         request = service.get_request(session, request_id)
-        service.decide(session, request, by=get_staff(session, by), approve=approve, reason=reason)
+        decide_request(session, request, by=get_staff(session, by), approve=approve, reason=reason)
         data = approval_dict(session, request)
     if json_out:
         print_json(data)
@@ -126,12 +127,12 @@ def decide(
 def expire(ctx: typer.Context, json_out: Json = False) -> None:
     """Escalate or deny pending requests past their timeout (run it every few minutes)."""
     from franchise.approvals.present import approval_dict
-    from franchise.approvals.service import expire_pending
+    from franchise.flows.approvals import expire_requests
 
     with get_context(ctx).database().unit_of_work() as session:
         rows = [
             {"outcome": e.outcome, **approval_dict(session, e.request)}
-            for e in expire_pending(session)
+            for e in expire_requests(session)
         ]
     if json_out:
         print_json(rows)

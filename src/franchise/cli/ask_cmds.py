@@ -14,6 +14,51 @@ OUTCOME_STYLE = {"deflection": "green", "interruption": "yellow", "refused": "re
 
 def register(app: typer.Typer) -> None:
     app.command("ask-owner")(ask_owner)
+    app.command("asks")(asks)
+    app.command("ask-reply")(ask_reply)
+
+
+def asks(
+    ctx: typer.Context,
+    ticket: Annotated[int | None, typer.Option(help="Only this ticket's asks.")] = None,
+    json_out: Json = False,
+) -> None:
+    """Asks that reached the owner and wait for a reply, oldest first."""
+    from franchise.ask.reply import open_asks
+
+    with get_context(ctx).database().unit_of_work() as session:
+        rows = [a.to_dict() for a in open_asks(session, ticket_id=ticket)]
+    if json_out:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No ask waits for the owner.")
+    for r in rows:
+        console.print(
+            f"#{r['id']} ticket #{r['ticket_id']} from {r['asker']} ({r['reason']}): {r['question']}",
+            highlight=False,
+            markup=False,
+        )
+
+
+def ask_reply(
+    ctx: typer.Context,
+    ask_id: Annotated[int, typer.Argument(help="The ask's number (franchise asks).")],
+    by: Annotated[str, typer.Option(help="Who replies: the owner (or an admin).")],
+    text: Annotated[str, typer.Option(help="The reply.")],
+    json_out: Json = False,
+) -> None:
+    """Reply to an ask: recorded on the ticket, sent back to the asker, offered as a lesson."""
+    from franchise.accounts.service import get_staff
+    from franchise.ask.reply import reply_to_ask
+
+    with get_context(ctx).database().unit_of_work() as session:
+        data = reply_to_ask(session, ask_id, by=get_staff(session, by), text=text).to_dict()
+    if json_out:
+        print_json(data)
+        return
+    lesson = f"; lesson #{data['lesson_id']} offered" if data["lesson_id"] else ""
+    console.print(f"Reply recorded on ticket #{data['ticket_id']}{lesson}.", highlight=False)
 
 
 def ask_owner(

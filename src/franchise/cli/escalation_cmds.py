@@ -153,20 +153,32 @@ def escalate(
         str | None,
         typer.Option(help="Owner or admin only: escalate although the map says no."),
     ] = None,
+    edge_case: Annotated[
+        int | None,
+        typer.Option(help="Follow this edge case (its number) of the run's current step."),
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Escalate a ticket if the escalation map allows it; otherwise say what to do first."""
     from franchise.accounts.service import get_staff
     from franchise.errors import PermissionDenied, Refused
-    from franchise.escalation.service import escalate_ticket, refusal_hint
+    from franchise.escalation.service import refusal_hint
+    from franchise.flows.escalations import escalate
     from franchise.tickets.service import get_ticket
 
     try:
         with get_context(ctx).database().unit_of_work() as session:
             ticket = get_ticket(session, ticket_id)
-            decision = escalate_ticket(
-                session, ticket, to=to, by=get_staff(session, by), override_reason=override_reason
+            handover = escalate(
+                session,
+                ticket,
+                to=to,
+                by=get_staff(session, by),
+                override_reason=override_reason,
+                edge_case=edge_case,
             )
+            decision = handover.decision
+            holder = handover.holder.to_dict() if handover.holder else None
             out = {"id": ticket.id, "level": ticket.level, "status": ticket.status}
     except (Refused, PermissionDenied) as exc:
         # Rendered here rather than by the root group: the next step is the useful part.
@@ -178,9 +190,14 @@ def escalate(
             err_console.print(f"Do runbook step '{escape(step)}' next.", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     if json_out:
-        print_json({**out, "decision": decision.to_dict()})
+        print_json({**out, "decision": decision.to_dict(), "holder": holder})
     else:
         console.print(
             f"Ticket #{out['id']} escalated to {escape(str(out['level']))} "
             f"(rule {escape(str(decision.rule))})"
+        )
+        console.print(
+            f"Now held by {escape(str(holder['name']))} ({holder['why']})."
+            if holder
+            else "Nobody is active at that level: set the duty roster (franchise duty set)."
         )

@@ -112,7 +112,8 @@ def reject(
 
 
 def stale(ctx: typer.Context, json_out: Json = False) -> None:
-    """Runbooks untouched for 90 days while their category had 3+ escalations in 28 days."""
+    """Runbooks untouched for 90 days while their category had 3+ escalations in 28 days, and
+    runbooks past their review date (review_by)."""
     from franchise.lessons.stale import stale_runbooks
 
     with get_context(ctx).database().unit_of_work() as session:
@@ -123,14 +124,7 @@ def stale(ctx: typer.Context, json_out: Json = False) -> None:
     if not rows:
         console.print("No stale runbooks.")
         return
-    table = Table(
-        "key", "category", "days untouched", "escalations (28 days)", title="Stale runbooks"
-    )
+    table = Table("key", "category", "why", title="Stale runbooks")
     for r in rows:
-        table.add_row(
-            escape(r["key"]),
-            escape(r["category"]),
-            str(r["days_untouched"]),
-            str(r["escalations_28d"]),
-        )
+        table.add_row(escape(r["key"]), escape(r["category"]), escape("; ".join(r["reasons"])))
     console.print(table)

@@ -49,13 +49,22 @@ def run(
             "--save-fact", help="Save answers to checks that name a fact to the client profile."
         ),
     ] = False,
+    switch: Annotated[
+        str | None,
+        typer.Option(
+            "--switch",
+            help="Leave the ticket's run under way for this runbook, saying why "
+            "(e.g. the edge case followed).",
+            metavar="REASON",
+        ),
+    ] = None,
     by: Annotated[str | None, typer.Option(help="Who runs it (staff e-mail or name).")] = None,
     json_out: Json = False,
 ) -> None:
     """Run a runbook step by step. On a terminal it asks each question; with --answer it
     follows the given answers and shows the next step with its numbered options."""
     from franchise.accounts.service import get_staff
-    from franchise.flows.runs import begin_run, record_answer, runner_view, step_back
+    from franchise.flows.runs import begin_run, record_answer, runner_view, step_back, switch_run
     from franchise.runbooks import engine
     from franchise.runbooks import service as runbooks
     from franchise.tickets.service import get_ticket
@@ -76,7 +85,9 @@ def run(
         else:
             record = get_ticket(session, ticket)
             run_row = runbooks.latest_run(session, record)
-            if back:
+            if switch is not None:
+                run_row = switch_run(session, record, row, actor=actor, reason=switch)
+            elif back:
                 if run_row is None or run_row.runbook_id != row.id:
                     raise InvalidInput(
                         f"ticket #{ticket} has no run of '{row.key}' to step back in"

@@ -48,4 +48,8 @@ class OwnerContact(Base):
     drill_id: Mapped[int | None] = mapped_column(ForeignKey("drills.id"))
     question: Mapped[str | None] = mapped_column(Text)
     answer: Mapped[str | None] = mapped_column(Text)
+    # The owner's reply to an ask that reached them, recorded on the ticket and sent back.
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,7 +19,14 @@ from franchise.demo.timeline import complete_weeks, week_start
 from franchise.errors import InvalidInput
 
 WEEKS = 8
-OPEN = ("new", "in_progress", "waiting_on_client", "waiting_on_approval", "escalated")
+OPEN = (
+    "new",
+    "in_progress",
+    "waiting_on_client",
+    "waiting_on_approval",
+    "escalated",
+    "ready_to_resolve",
+)
 
 
 def build_plan(*, seed: int, now: datetime) -> DemoPlan:

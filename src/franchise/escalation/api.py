@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from franchise.escalation import service
 from franchise.escalation.present import map_dict
 from franchise.escalation.schemas import DecisionRead, EscalateRequest, MapSave
+from franchise.flows import escalations
 from franchise.tickets.present import ticket_dict
 from franchise.tickets.service import get_ticket
 from franchise.web.deps import CurrentStaff, DbSession, Manager
@@ -50,7 +51,12 @@ def escalate(
 ) -> dict[str, Any]:
     """Escalate; refused with 409 (reason and pending step in `errors`) when the map says no."""
     ticket = get_ticket(session, ticket_id)
-    decision = service.escalate_ticket(
-        session, ticket, to=body.to, by=staff, override_reason=body.override_reason
+    handover = escalations.escalate(
+        session,
+        ticket,
+        to=body.to,
+        by=staff,
+        override_reason=body.override_reason,
+        edge_case=body.edge_case,
     )
-    return {"ticket": ticket_dict(session, ticket), "decision": decision.to_dict()}
+    return {"ticket": ticket_dict(session, ticket), **handover.to_dict()}

@@ -7,10 +7,10 @@ The order of the decision (the starter map's header says the same to the owner):
    the run already escalated higher, the runbook's level stands (step 2).
 2. No rule matched, and the ticket's runbook run reached an `escalate` step: Yes, to the
    level that step names (rule `runbook:<key>/<step>`).
-3. A runbook covers the ticket and its checks are not done: No; do the pending step first.
-   Unless that step waits on an approval: Yes, to the approver's level (rule
-   `runbook:<key>/<step>:approval`), since the technician cannot go on and a wait must
-   never trap a ticket. A run that ended `resolved` needs no escalation: No.
+3. The run stands at an action step whose approval is pending or was denied: Yes, to the
+   approver's level — a step waiting on someone never blocks escalating to them.
+   A runbook covers the ticket and its checks are not done: No; do the pending step first.
+   A run that ended `resolved` needs no escalation: No.
 4. No runbook covers the ticket: the map's default.
 
 So escalation is allowed only when a rule says so (an emergency at once), the runbook
@@ -49,9 +49,10 @@ class TicketFacts:
     # The step the run is at (the next to do, or where it ended); the start step if no run.
     run_step: str | None = None
     run_step_text: str = ""
-    # The level whose approval the run's current step waits on, or was denied by (None:
-    # the step needs none, or has it).
-    run_waiting_on: str | None = None
+    # The level an approval of the run's current step waits for (pending) or was refused by
+    # (denied); None when the step is not blocked.
+    blocked_level: str | None = None
+    blocked_status: str | None = None
 
     @property
     def covered(self) -> bool:
@@ -116,14 +117,15 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
             f"Runbook '{facts.runbook_key}' resolved this ticket at step '{facts.run_step}'; "
             "if the problem is back, run the runbook again.",
         )
-    if facts.covered and pending and facts.run_waiting_on:
+    if facts.blocked_level is not None and facts.covered and not facts.finished:
+        state = "waits for approval by" if facts.blocked_status == "pending" else "was denied by"
         return Decision(
             True,
-            facts.run_waiting_on,
-            f"runbook:{facts.runbook_key}/{pending}:approval",
+            facts.blocked_level,
+            f"runbook:{facts.runbook_key}/{facts.run_step}:approval",
             False,
-            f"Step '{pending}' cannot go on without approval from {facts.run_waiting_on} "
-            f"(waiting, or denied); hand the ticket to {facts.run_waiting_on} if it cannot wait.",
+            f"Step '{pending}' {state} {facts.blocked_level}; escalating to "
+            f"{facts.blocked_level} is allowed meanwhile.",
             pending,
         )
     if facts.covered:

@@ -35,18 +35,11 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
         row = session.get(Runbook, run.runbook_id)
         assert row is not None
         state = runbooks.run_state(session, run)
-        # The step's latest approval decides: pending or denied, the step cannot go on
-        # without that level; approved (even after a denial), it can.
-        waiting = None
-        if not state.finished:
-            latest = session.execute(
-                select(ApprovalRequest.approver_level, ApprovalRequest.status)
-                .where(ApprovalRequest.run_id == run.id, ApprovalRequest.step_id == state.current)
-                .order_by(ApprovalRequest.id.desc())
-                .limit(1)
-            ).first()
-            if latest is not None and latest.status in ("pending", "denied"):
-                waiting = latest.approver_level
+        blocked = (
+            None
+            if state.finished
+            else session.execute(_BLOCKED, {"run": run.id, "step": state.current}).first()
+        )
         return replace(
             facts,
             runbook_key=row.key,
@@ -54,7 +47,10 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
             run_level=state.level,
             run_step=state.current,
             run_step_text=state.step.text,
-            run_waiting_on=waiting,
+            blocked_level=blocked.approver_level
+            if blocked and blocked.status in ("pending", "denied")
+            else None,
+            blocked_status=blocked.status if blocked else None,
         )
     covering = covering_runbook(session, ticket)
     if covering is None:
@@ -84,6 +80,13 @@ def covering_runbook(session: Session, ticket: Ticket) -> Runbook | None:
     return session.scalar(_FIRST_VALIDATED, {"category": ticket.category})
 
 
+# The latest approval asked for the run's current step.
+_BLOCKED = (
+    select(ApprovalRequest.approver_level, ApprovalRequest.status)
+    .where(ApprovalRequest.run_id == bindparam("run"), ApprovalRequest.step_id == bindparam("step"))
+    .order_by(ApprovalRequest.id.desc())
+    .limit(1)
+)
 # Built once: statement construction costs more than these indexed lookups.
 _ATTACHED = select(Runbook).where(Runbook.key == bindparam("key"), Runbook.status != "archived")
 _FIRST_VALIDATED = (

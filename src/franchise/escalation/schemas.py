@@ -18,6 +18,9 @@ class EscalateRequest(BaseModel):
     override_reason: str | None = Field(
         default=None, max_length=2_000, description="owner or admin only: escalate anyway"
     )
+    edge_case: int | None = Field(
+        default=None, ge=1, description="follow this edge case (its number) of the current step"
+    )
 
 
 class DecisionRead(BaseModel):

@@ -18,6 +18,7 @@ from franchise.escalation.facts import ticket_facts
 from franchise.escalation.lint import lint_escalation
 from franchise.policydocs import service as policydocs
 from franchise.policydocs.models import PolicyRevision
+from franchise.runbooks.definition import EdgeCase
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
 
@@ -131,9 +132,13 @@ def escalate_ticket(
     to: str,
     by: Staff,
     override_reason: str | None = None,
+    edge_case: int | None = None,
     now: datetime | None = None,
 ) -> Decision:
     """Escalate to `to`: the decided level or a lower one above the ticket's own.
+
+    Following an edge case of the run's current step (`edge_case`, its number in the
+    runbook) that says "escalate to X" is allowed up to X and recorded with the edge case.
 
     Lower is fine (L2 may still escalate further when the map allows it); higher than the
     map allows is refused, because that is exactly how the owner becomes the bottleneck.
@@ -146,7 +151,16 @@ def escalate_ticket(
         raise InvalidInput(f"ticket #{ticket.id} is already at {ticket.level}; pick a higher level")
     decision = check_escalation(session, ticket, now=now)
     refusal = _refusal(esc_map, decision, to)
-    if refusal is None:
+    if edge_case is not None:
+        case_key, case = _edge_case(session, ticket, edge_case)
+        if case.escalate is None or esc_map.rank(to) > esc_map.rank(case.escalate):
+            raise Refused(
+                f"edge case {edge_case} of '{case_key}' does not escalate to {to}: {case.do}"
+            )
+        refusal = None
+        decision = Decision(True, to, f"runbook:{case_key}/edge-case:{edge_case}", False, case.do)
+        note = f"escalated to {to} following edge case {edge_case} of '{case_key}' ({case.when}): {case.do}"
+    elif refusal is None:
         note = f"escalated to {to} (rule {decision.rule}): {decision.reason}"
     else:
         override = (override_reason or "").strip()
@@ -169,6 +183,28 @@ def escalate_ticket(
     change_ticket(session, ticket, actor=by, at=now, note=note, level=to, status="escalated")
     refresh_escalation(session, ticket, actor=by, now=now)
     return decision
+
+
+def _edge_case(session: Session, ticket: Ticket, number: int) -> tuple[str, EdgeCase]:
+    """The run's runbook and its edge case `number` (1-based), which must apply to the step
+    the run stands at."""
+    from franchise.runbooks import service as runbooks
+
+    run = runbooks.latest_run(session, ticket)
+    if run is None:
+        raise InvalidInput(f"ticket #{ticket.id} has no runbook run, so it has no edge cases")
+    state = runbooks.run_state(session, run)
+    cases = state.runbook.edge_cases
+    if not 1 <= number <= len(cases):
+        raise InvalidInput(
+            f"runbook '{state.runbook.key}' has {len(cases)} edge case(s), not {number}"
+        )
+    case = cases[number - 1]
+    if not case.applies_to(state.current):
+        raise Refused(
+            f"edge case {number} of '{state.runbook.key}' is not for step '{state.current}'"
+        )
+    return state.runbook.key, case
 
 
 def _refusal(esc_map: EscalationMap, decision: Decision, to: str) -> str | None:

@@ -17,6 +17,7 @@ from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import request_for_action_step
 from franchise.clients.facts import facts_of, set_fact
 from franchise.clients.models import Client
+from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, Refused
 from franchise.escalation.service import refresh_escalation
 from franchise.runbooks import service as runbooks
@@ -27,6 +28,10 @@ from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
 
 PROFILE_NOTE = "answered from the client profile"
+ACTIVE = "in_progress"
+READY = "ready_to_resolve"
+# Statuses a resolve ending moves on to "ready to resolve" (escalated or waiting stay).
+OPEN_BEFORE_READY = ("new", "in_progress")
 # A run answers at most this many steps from the profile in a row (facts cannot loop, but
 # a badly written runbook could lead from one fact check back to another).
 MAX_PROFILE_ANSWERS = 30
@@ -53,6 +58,8 @@ def begin_run(
                 "another"
             )
     run = runbooks.start_run(session, runbook, ticket=ticket, actor=actor, inputs=inputs)
+    if ticket is not None:
+        _take_ticket(session, ticket, runbook, actor)
     state = _answer_from_profile(session, run, runbooks.run_state(session, run), actor)
     _after_move(session, run, state, actor)
     return run
@@ -92,6 +99,32 @@ def record_answer(
     return state
 
 
+def switch_run(
+    session: Session, ticket: Ticket, runbook: Runbook, *, actor: Staff | None, reason: str
+) -> RunbookRun:
+    """Leave the run under way (an edge case says "this is really another problem") and start
+    `runbook`; the old run stays on record as switched, with the reason."""
+    why = reason.strip()
+    if not why:
+        raise InvalidInput("say why the runbook is switched (for example the edge case followed)")
+    current = runbooks.latest_run(session, ticket)
+    if current is not None and current.outcome is None:
+        old = session.get(Runbook, current.runbook_id)
+        current.outcome = "switched"
+        current.outcome_step = current.current_step
+        current.finished_at = utcnow()
+        add_note(
+            session,
+            ticket,
+            actor=actor,
+            kind="run-switched",
+            note=f"left '{old.key if old else '?'}' at '{current.current_step}' for "
+            f"'{runbook.key}': {why}",
+        )
+        session.flush()
+    return begin_run(session, runbook, ticket=ticket, actor=actor)
+
+
 def step_back(session: Session, ticket: Ticket, *, actor: Staff | None) -> RunState:
     """Retract the last answer of the ticket's run (kept on record) and say so in the history."""
     run = runbooks.latest_run(session, ticket)
@@ -99,6 +132,10 @@ def step_back(session: Session, ticket: Ticket, *, actor: Staff | None) -> RunSt
         raise InvalidInput(f"ticket #{ticket.id} has no runbook run to step back in")
     steps = runbooks.run_steps(session, run)
     state = runbooks.back_run(session, run)
+    if ticket.status == READY:
+        change_ticket(
+            session, ticket, actor=actor, note="the run stepped back from its ending", status=ACTIVE
+        )
     if steps:
         add_note(
             session,
@@ -165,20 +202,37 @@ def blocked_by(session: Session, run: RunbookRun, step: str) -> dict[str, Any] |
 # --- inside a move ------------------------------------------------------------------------
 
 
+def _take_ticket(session: Session, ticket: Ticket, runbook: Runbook, actor: Staff | None) -> None:
+    """Starting a runbook on an unassigned ticket takes it: assigned and in progress. Running
+    a runbook attaches it to the ticket."""
+    changes: dict[str, Any] = {}
+    if ticket.assignee_id is None and actor is not None:
+        changes["assignee_id"] = actor.id
+    if ticket.status == "new":
+        changes["status"] = ACTIVE
+    if ticket.runbook_key != runbook.key:
+        changes["runbook_key"] = runbook.key
+    if changes:
+        change_ticket(
+            session, ticket, actor=actor, note=f"runbook '{runbook.key}' started", **changes
+        )
+
+
 def _after_move(session: Session, run: RunbookRun, state: RunState, actor: Staff | None) -> None:
+    """The ticket follows the run: an emergency ending makes it critical, a resolve ending
+    makes it ready to resolve (the ending's done list is what is left)."""
     _ask_approval_if_action(session, run, state, actor)
     if run.ticket_id is None:
         return
     ticket = session.get(Ticket, run.ticket_id)
     assert ticket is not None
+    ending = f"runbook '{state.runbook.key}' reached '{state.current}'"
     if state.emergency and ticket.priority != "critical":
         change_ticket(
-            session,
-            ticket,
-            actor=actor,
-            note=f"emergency: runbook '{state.runbook.key}' reached '{state.current}'",
-            priority="critical",
+            session, ticket, actor=actor, note=f"emergency: {ending}", priority="critical"
         )
+    if state.outcome == "resolved" and ticket.status in OPEN_BEFORE_READY:
+        change_ticket(session, ticket, actor=actor, note=ending, status=READY)
     refresh_escalation(session, ticket, actor=actor)
 
 

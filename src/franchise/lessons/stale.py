@@ -9,18 +9,22 @@ Definitions:
   owner, or in status `escalated` (imported that way, with no history of the change).
   Each ticket counts once per category.
 - A non-archived runbook is *stale* when it is untouched and its category has at least 3
-  escalated tickets in the last 28 days.
+  escalated tickets in the last 28 days, or when its review date (`review_by`, on the
+  runbook or on one of its steps) is today or past: the facts it rests on (a vendor's
+  end-of-support date, a firmware's behaviour) must be checked again.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session
 
 from franchise.db import utcnow
+from franchise.runbooks import service as runbooks
+from franchise.runbooks.definition import Runbook as RunbookDef
 from franchise.runbooks.models import Runbook
 from franchise.tickets.models import Ticket, TicketEvent
 
@@ -50,30 +54,56 @@ def escalations_by_category(session: Session, since: datetime, until: datetime) 
     return {str(category): int(n) for category, n in rows}
 
 
+def review_due(parsed: RunbookDef, today: date) -> list[str]:
+    """The review dates of a runbook that are due: 'runbook 2027-01-31', 'step x 2026-12-01'."""
+    due = []
+    if parsed.review_by is not None and parsed.review_by <= today:
+        due.append(f"runbook {parsed.review_by.isoformat()}")
+    for step in parsed.steps.values():
+        if step.review_by is not None and step.review_by <= today and step.used_from is None:
+            due.append(f"step {step.id} {step.review_by.isoformat()}")
+    return due
+
+
 def stale_runbooks(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Runbooks untouched for 90 days whose category had 3+ escalations in 28 days."""
+    """Runbooks untouched for 90 days whose category had 3+ escalations in 28 days, and
+    runbooks past a review date; `reasons` says which."""
     now = now or utcnow()
     cutoff = now - timedelta(days=UNTOUCHED_DAYS)
-    candidates = list(
+    rows = list(
         session.scalars(
             select(Runbook)
-            .where(Runbook.status != "archived", Runbook.updated_at < cutoff)
+            .where(Runbook.status != "archived")
             .order_by(Runbook.category, Runbook.key)
         )
     )
-    if not candidates:
+    if not rows:
         return []
     counts = escalations_by_category(session, now - timedelta(days=ESCALATION_DAYS), now)
-    return [
-        {
-            "key": r.key,
-            "category": r.category,
-            "status": r.status,
-            "revision": r.current_revision,
-            "updated_at": r.updated_at.isoformat(),
-            "days_untouched": (now - r.updated_at).days,
-            "escalations_28d": counts[r.category],
-        }
-        for r in candidates
-        if counts.get(r.category, 0) >= MIN_ESCALATIONS
-    ]
+    result = []
+    for r in rows:
+        reasons = []
+        escalations = counts.get(r.category, 0)
+        if r.updated_at < cutoff and escalations >= MIN_ESCALATIONS:
+            reasons.append(
+                f"untouched for {(now - r.updated_at).days} days while its category escalated "
+                f"{escalations} times in {ESCALATION_DAYS} days"
+            )
+        due = review_due(runbooks.definition(session, r), now.date())
+        if due:
+            reasons.append("review date reached: " + ", ".join(due))
+        if reasons:
+            result.append(
+                {
+                    "key": r.key,
+                    "category": r.category,
+                    "status": r.status,
+                    "revision": r.current_revision,
+                    "updated_at": r.updated_at.isoformat(),
+                    "days_untouched": (now - r.updated_at).days,
+                    "escalations_28d": escalations,
+                    "review_due": due,
+                    "reasons": reasons,
+                }
+            )
+    return result

@@ -51,6 +51,7 @@ _STATUS_WORDS = (
         ),
     ),
     ("waiting_on_approval", ("approval",)),
+    ("ready_to_resolve", ("ready to resolve", "pending close", "pending closure")),
     ("escalated", ("escalate", "escalated", "escalation")),
     (
         "in_progress",

@@ -76,8 +76,9 @@ def next_dict(runbook: Runbook, step: Step) -> dict[str, object]:
         "fact": None,
         "blocked_by": None,
         "edge_cases": [
-            {"when": c.when, "do": c.do, "switch": c.switch, "escalate": c.escalate}
-            for c in runbook.edge_cases_for(step.id)
+            {"number": n, "when": c.when, "do": c.do, "switch": c.switch, "escalate": c.escalate}
+            for n, c in enumerate(runbook.edge_cases, 1)
+            if c.applies_to(step.id)
         ],
     }
 
@@ -104,11 +105,19 @@ def resolve_option(step: Step, answer: str) -> str:
     raise InvalidInput(f"'{answer}' is not an answer to step '{step.id}'; choose one of {choices}")
 
 
+# The answer recorded when an action step's approval is denied and the step names where a
+# denial leads (`on_denied`).
+DENIED = "(approval denied)"
+
+
 def answer(state: RunState, reply: str) -> RunState:
     if state.finished:
         raise InvalidInput(f"the run already ended at step '{state.current}' ({state.outcome})")
-    label = resolve_option(state.step, reply)
-    target = state.step.options[label]
+    if reply == DENIED and state.step.on_denied:
+        label, target = DENIED, state.step.on_denied
+    else:
+        label = resolve_option(state.step, reply)
+        target = state.step.options[label]
     if target not in state.runbook.steps:
         raise InvalidInput(
             f"option '{label}' of step '{state.current}' leads to missing step '{target}'"

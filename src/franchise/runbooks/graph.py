@@ -12,7 +12,8 @@ def successors(runbook: Runbook, step_id: str) -> list[str]:
     # A run ends at resolve/escalate, so options left on such a step lead nowhere.
     if step is None or step.is_terminal:
         return []
-    return [t for t in step.options.values() if t in runbook.steps]
+    targets = [*step.options.values(), *([step.on_denied] if step.on_denied else [])]
+    return [t for t in targets if t in runbook.steps]
 
 
 def reachable(runbook: Runbook) -> set[str]:

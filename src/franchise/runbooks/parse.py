@@ -173,6 +173,7 @@ def _with_fallback(
         )
         return steps
     result: dict[str, Step] = {}
+    offered = False
     for sid, step in steps.items():
         if step.kind == "check" and not step.has_way_out and FALLBACK_LABEL not in step.options:
             step = replace(
@@ -181,7 +182,11 @@ def _with_fallback(
                 option_lines={**step.option_lines, FALLBACK_LABEL: line},
                 added_option=FALLBACK_LABEL,
             )
+            offered = True
         result[sid] = step
+    if not offered:
+        # Every check has a way out of its own: the fallback would be a step nobody reaches.
+        return result
     result[FALLBACK_STEP] = Step(
         id=FALLBACK_STEP, kind="escalate", text=fallback.text, line=line, to=fallback.to
     )
@@ -341,7 +346,7 @@ def _steps(data: Any, out: _Collector, library: StepLibrary | None = None) -> di
             continue
         if "use" in body:
             for expanded in _use(sid, body, line, out, library):
-                if expanded.id in steps or expanded.id in raw:
+                if expanded.id in steps or (expanded.id != sid and expanded.id in raw):
                     out.add(line, "bad-use", f"shared step id '{expanded.id}' is taken", sid)
                 steps[expanded.id] = expanded
             continue

@@ -39,6 +39,11 @@ class RunAnswer(BaseModel):
     )
 
 
+class RunSwitch(BaseModel):
+    runbook: str = Field(max_length=100, description="key of the runbook to switch to")
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
 class RunRead(BaseModel):
     id: int
     runbook: str

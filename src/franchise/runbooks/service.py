@@ -322,6 +322,8 @@ def answer_run(
     # Lock the run row (PostgreSQL; SQLite already serialises writers) so the second answer
     # waits for the first and then sees the step it moved to.
     session.refresh(run, with_for_update=True)
+    if run.outcome == "switched":
+        raise Conflict(f"run {run.id} was left for another runbook; answer the new run")
     state = run_state(session, run)
     if state.finished:
         raise Conflict(f"run {run.id} already ended at '{state.current}' ({state.outcome})")

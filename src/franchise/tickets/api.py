@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request
 from franchise.accounts.service import get_staff
 from franchise.errors import InvalidInput
 from franchise.escalation.service import refresh_escalation
-from franchise.flows.runs import begin_run, record_answer, runner_view, step_back
+from franchise.flows.runs import begin_run, record_answer, runner_view, step_back, switch_run
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
-from franchise.runbooks.schemas import RunAnswer, RunStart
+from franchise.runbooks.schemas import RunAnswer, RunStart, RunSwitch
 from franchise.settings import Settings
 from franchise.tickets import lifecycle, workflow
 from franchise.tickets.present import ticket_dict
@@ -164,6 +164,23 @@ def back(run_id: int, session: DbSession, staff: CurrentStaff) -> dict[str, Any]
         raise InvalidInput(f"run {run_id} is not on a ticket")
     step_back(session, get_ticket(session, run.ticket_id), actor=staff)
     return _run_dict(session, run_id)
+
+
+@router.post("/runs/{run_id}/switch", status_code=201)
+def switch(run_id: int, body: RunSwitch, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+    """Leave this run for another runbook (an edge case says it is another problem)."""
+    run = runbooks.get_run(session, run_id)
+    if run.ticket_id is None:
+        raise InvalidInput(f"run {run_id} is not on a ticket")
+    ticket = get_ticket(session, run.ticket_id)
+    new = switch_run(
+        session,
+        ticket,
+        runbooks.get_runbook(session, body.runbook),
+        actor=staff,
+        reason=body.reason,
+    )
+    return _run_dict(session, new.id)
 
 
 @router.post("/tickets/{ticket_id}/notes", status_code=201)

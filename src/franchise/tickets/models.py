@@ -16,6 +16,8 @@ STATUSES = (
     "waiting_on_client",
     "waiting_on_approval",
     "escalated",
+    # The run reached a resolve ending: what is left is ticking that ending's done list.
+    "ready_to_resolve",
     "resolved",
     "closed",
 )

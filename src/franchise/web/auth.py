@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from franchise.approvals.inbox import waiting_count
 from franchise.errors import InvalidInput, PermissionDenied
 from franchise.orgsettings.service import get_config
 from franchise.orgsettings.values import OrgConfig
@@ -47,6 +48,9 @@ def get_signed_in(request: Request, session: DbSession) -> SignedIn | None:
     request.state.signed_in = signed_in
     if signed_in is not None:
         request.state.org_config = _org_config(session)
+        request.state.approvals_waiting = waiting_count(
+            session, signed_in.staff_id, signed_in.level, signed_in.is_manager
+        )
     return signed_in
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
+from franchise.ask.reply import open_asks, reply_to_ask
 from franchise.audit.score import build_audit
-from franchise.audit.service import gather_facts
+from franchise.audit.service import due_for_review, gather_facts
 from franchise.contacts.service import kpi_report
 from franchise.db import utcnow
 from franchise.drills.review import dispose_item, drill_review, get_item, item_dicts, week_review
@@ -102,6 +103,7 @@ def dashboard_context(
     now: datetime | None = None,
     item_errors: dict[int, dict[str, str]] | None = None,
     drill_error: str = "",
+    ask_error: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     now = now or utcnow()
     config = get_config(session)
@@ -123,6 +125,10 @@ def dashboard_context(
         "drill_review": _latest_drill_review(session, now),
         "week_review": week_review(session, now=now),
         "lessons": list_lessons(session, pending_only=True, now=now),
+        "review_due": due_for_review(session, now.date()),
+        "open_asks": open_asks(session),
+        "can_reply": user.level == "owner" or user.is_manager,
+        "ask_error": ask_error or {},
         "targets": _targets(session),
         "can_dispose": user.is_manager,
         "item_errors": item_errors or {},
@@ -206,6 +212,24 @@ def _item_fragment(
         "at": _iso_when(get_config(session).tz),
     }
     return render(request, "partials/dashboard_review_item.html", context)
+
+
+@router.post("/dashboard/asks/{ask_id}/reply")
+def ask_reply(
+    request: Request,
+    session: DbSession,
+    user: DashboardUser,
+    ask_id: int,
+    text: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """The owner answers an ask from the dashboard; the asker sees it on the ticket."""
+    try:
+        with session.begin_nested():
+            reply_to_ask(session, ask_id, by=get_staff(session, user.staff_id), text=text)
+    except FranchiseError as exc:
+        context = dashboard_context(session, user, ask_error={ask_id: exc.message})
+        return render(request, "dashboard.html", context, status=exc.status)
+    return RedirectResponse("/dashboard#asks", status_code=303)
 
 
 @router.post("/dashboard/drill/start")

@@ -7,6 +7,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from franchise.web import (
+    approvals_page,
     dashboard,
     login,
     policy_pages,
@@ -30,6 +31,7 @@ def install_web(app: FastAPI) -> None:
         login,
         queue,
         ticket_page,
+        approvals_page,
         staff,
         dashboard,
         runbook_pages,

@@ -45,6 +45,7 @@ class NavItem:
 # Pages that other parts of Franchise add; a link shows once `add_pages` has mounted its path.
 NAV = (
     NavItem("Queue", "/queue", EVERYONE),
+    NavItem("Approvals", "/approvals", EVERYONE),
     NavItem("Dashboard", "/dashboard", ("owner", "admin", "service_manager")),
     NavItem("Runbooks", "/runbooks", EVERYONE),
     NavItem("Escalation map", "/escalation", MANAGERS),
@@ -63,11 +64,14 @@ def route_exists(request: Request, path: str) -> bool:
 
 def nav_for(request: Request, role: str) -> list[dict[str, Any]]:
     here = request.url.path
+    # How many approvals wait for the signed-in person (set with the sign-in; 0 when unknown).
+    counts = {"/approvals": int(getattr(request.state, "approvals_waiting", 0) or 0)}
     return [
         {
             "label": item.label,
             "path": item.path,
             "active": here == item.path or here.startswith(item.path + "/"),
+            "count": counts.get(item.path, 0),
         }
         for item in NAV
         if role in item.roles and route_exists(request, item.path)

@@ -23,8 +23,8 @@ from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import request_approval
 from franchise.ask.service import ask_owner
 from franchise.errors import Conflict, FranchiseError, InvalidInput
-from franchise.escalation.service import escalate_ticket, refusal_hint
-from franchise.flows import runs
+from franchise.escalation.service import refusal_hint
+from franchise.flows import escalations, runs
 from franchise.lessons.service import add_lesson
 from franchise.messages.service import AutoSend, send_message
 from franchise.runbooks import service as runbooks
@@ -280,13 +280,16 @@ def escalate(
     ticket_id: int,
     to: Annotated[str, Form(max_length=32)],
     override_reason: Text = "",
+    edge_case: Annotated[int | None, Form(ge=1)] = None,
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
     reason = override_reason.strip() or None
     _, error = _act(
         session,
-        lambda: escalate_ticket(session, ticket, to=to, by=me, override_reason=reason),
+        lambda: escalations.escalate(
+            session, ticket, to=to, by=me, override_reason=reason, edge_case=edge_case
+        ),
     )
     return _finish(request, session, ticket, user, "escalation", error, f"Escalated to {to}.")
 

@@ -1,0 +1,134 @@
+"""The owner answers an ask: the reply lands on the ticket, goes back to whoever asked, and is
+offered as a lesson so the same question is answered by the system next time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.contacts.models import OwnerContact
+from franchise.db import utcnow
+from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from franchise.escalation.facts import covering_runbook
+from franchise.lessons.service import add_lesson
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import add_note
+
+MAX_REPLY = 4000
+
+
+@dataclass(frozen=True)
+class OpenAsk:
+    id: int
+    ticket_id: int | None
+    ticket_title: str
+    asker: str | None
+    reason: str
+    question: str
+    emergency: bool
+    at: datetime
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "ticket_id": self.ticket_id,
+            "ticket_title": self.ticket_title,
+            "asker": self.asker,
+            "reason": self.reason,
+            "question": self.question,
+            "emergency": self.emergency,
+            "at": self.at.isoformat(),
+        }
+
+
+def open_asks(session: Session, *, ticket_id: int | None = None) -> list[OpenAsk]:
+    """Asks that reached the owner in the app and have no reply yet, oldest first."""
+    query = (
+        select(OwnerContact, Ticket.title, Staff.name)
+        .outerjoin(Ticket, Ticket.id == OwnerContact.ticket_id)
+        .outerjoin(Staff, Staff.id == OwnerContact.staff_id)
+        .where(
+            OwnerContact.outcome == "interruption",
+            OwnerContact.question.is_not(None),
+            OwnerContact.reply.is_(None),
+        )
+        .order_by(OwnerContact.occurred_at, OwnerContact.id)
+    )
+    if ticket_id is not None:
+        query = query.where(OwnerContact.ticket_id == ticket_id)
+    return [
+        OpenAsk(
+            c.id,
+            c.ticket_id,
+            title or "",
+            name,
+            c.reason,
+            c.question or "",
+            c.emergency,
+            c.occurred_at,
+        )
+        for c, title, name in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class Reply:
+    contact: OwnerContact
+    lesson_id: int | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "contact_id": self.contact.id,
+            "ticket_id": self.contact.ticket_id,
+            "reply": self.contact.reply,
+            "lesson_id": self.lesson_id,
+        }
+
+
+def reply_to_ask(
+    session: Session, contact_id: int, *, by: Staff, text: str, now: datetime | None = None
+) -> Reply:
+    """Record the owner's reply on the ask and its ticket, and offer it as a lesson for the
+    ticket's runbook (pending until a maintainer folds it in or rejects it)."""
+    if not (by.level == "owner" or by.is_manager):
+        raise PermissionDenied("only the owner (or an admin answering for them) replies to asks")
+    body = text.strip()
+    if not body:
+        raise InvalidInput("write the reply")
+    if len(body) > MAX_REPLY:
+        raise InvalidInput(f"the reply is over {MAX_REPLY} characters; shorten it")
+    contact = session.get(OwnerContact, contact_id, with_for_update=True)
+    if contact is None or contact.question is None:
+        raise NotFound(f"no ask #{contact_id}")
+    if contact.reply is not None:
+        raise Conflict(f"ask #{contact_id} was already answered")
+    when = now or utcnow()
+    contact.reply, contact.replied_at, contact.replied_by_id = body, when, by.id
+    lesson_id = None
+    ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
+    if ticket is not None:
+        add_note(session, ticket, actor=by, kind="owner-reply", note=f"The owner answered: {body}")
+        runbook = covering_runbook(session, ticket)
+        if runbook is not None:
+            lesson = add_lesson(
+                session,
+                ticket=ticket.id,
+                runbook=runbook.key,
+                text=f"Asked the owner: {_short(contact.question)}\n"
+                f"The owner answered: {_short(body)}\n"
+                "Turn this into a runbook step, an escalation rule or a template so the "
+                "question is answered without the owner next time.",
+                author=by,
+                now=when,
+            )
+            lesson_id = lesson.id
+    session.flush()
+    return Reply(contact, lesson_id)
+
+
+def _short(text: str, limit: int = 2000) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,130 @@
+"""The duty roster in the database, and who takes a ticket escalated to a level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.db import utcnow
+from franchise.duty.models import DutyShift
+from franchise.duty.roster import Shift, parse_days, parse_hours
+from franchise.errors import InvalidInput, NotFound
+from franchise.orgsettings.service import get_config
+from franchise.tickets.models import Ticket
+
+OPEN = (
+    "new",
+    "in_progress",
+    "waiting_on_client",
+    "waiting_on_approval",
+    "escalated",
+    "ready_to_resolve",
+)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who takes an escalation, and why them."""
+
+    staff: Staff
+    why: str  # "on duty" | "least loaded"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.staff.id,
+            "name": self.staff.name,
+            "email": self.staff.email,
+            "why": self.why,
+        }
+
+
+def set_shift(session: Session, *, level: str, staff: Staff, days: str, hours: str) -> DutyShift:
+    """Put someone on duty at a level for some days and hours (org time zone)."""
+    if level not in ("L1", "L2", "owner"):
+        raise InvalidInput(f"unknown level '{level}' (use L1, L2 or owner)")
+    if not staff.active:
+        raise InvalidInput(f"{staff.email} is not active")
+    if level == "owner" and staff.level != "owner" and staff.level != "L2":
+        raise InvalidInput("the owner's backup must be an L2 technician or the owner")
+    start, end = parse_hours(hours)
+    shift = DutyShift(
+        level=level, staff_id=staff.id, days=parse_days(days), start_minute=start, end_minute=end
+    )
+    session.add(shift)
+    session.flush()
+    return shift
+
+
+def clear_shifts(session: Session, *, level: str, staff: Staff | None = None) -> int:
+    query = delete(DutyShift).where(DutyShift.level == level)
+    if staff is not None:
+        query = query.where(DutyShift.staff_id == staff.id)
+    return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def remove_shift(session: Session, shift_id: int) -> None:
+    shift = session.get(DutyShift, shift_id)
+    if shift is None:
+        raise NotFound(f"no duty shift {shift_id}")
+    session.delete(shift)
+    session.flush()
+
+
+def roster(session: Session) -> list[dict[str, object]]:
+    rows = session.execute(
+        select(DutyShift, Staff)
+        .join(Staff, Staff.id == DutyShift.staff_id)
+        .order_by(DutyShift.level, DutyShift.start_minute, Staff.name)
+    )
+    return [
+        {
+            "id": shift.id,
+            "level": shift.level,
+            "staff": staff.name,
+            "email": staff.email,
+            "when": Shift(shift.days, shift.start_minute, shift.end_minute).describe(),
+            "active": staff.active,
+        }
+        for shift, staff in rows
+    ]
+
+
+def on_duty(session: Session, level: str, *, at: datetime | None = None) -> Staff | None:
+    """The active person whose shift at `level` holds now (the first listed, if several)."""
+    local = (at or utcnow()).astimezone(get_config(session).tz)
+    rows = session.execute(
+        select(DutyShift, Staff)
+        .join(Staff, Staff.id == DutyShift.staff_id)
+        .where(DutyShift.level == level, Staff.active)
+        .order_by(DutyShift.id)
+    )
+    for shift, staff in rows:
+        if Shift(shift.days, shift.start_minute, shift.end_minute).covers(local):
+            return staff
+    return None
+
+
+def holder_for(session: Session, level: str, *, at: datetime | None = None) -> Holder | None:
+    """Who takes a ticket escalated to `level`: the person on duty, else the active person
+    at that level with the fewest open tickets (ties: the longest-serving)."""
+    person = on_duty(session, level, at=at)
+    if person is not None:
+        return Holder(person, "on duty")
+    load = (
+        select(Ticket.assignee_id, func.count().label("n"))
+        .where(Ticket.status.in_(OPEN))
+        .group_by(Ticket.assignee_id)
+        .subquery()
+    )
+    row = session.execute(
+        select(Staff)
+        .outerjoin(load, load.c.assignee_id == Staff.id)
+        .where(Staff.active, Staff.level == level)
+        .order_by(func.coalesce(load.c.n, 0), Staff.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    return Holder(row, "least loaded") if row is not None else None

@@ -1,0 +1,72 @@
+"""A ticket is escalated: the map decides whether it may go, then someone takes it.
+
+The escalation map (escalation.service) says yes or no; this hands the ticket over to the
+person on duty at the new level (or the least-loaded person there), so an escalation always
+reaches a named person instead of a level nobody watches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.duty.service import Holder, holder_for
+from franchise.escalation.evaluate import Decision
+from franchise.escalation.service import escalate_ticket
+from franchise.tickets.models import Ticket
+from franchise.tickets.service import add_note, change_ticket
+
+
+@dataclass(frozen=True)
+class Handover:
+    decision: Decision
+    holder: Holder | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "decision": self.decision.to_dict(),
+            "holder": self.holder.to_dict() if self.holder else None,
+        }
+
+
+def escalate(
+    session: Session,
+    ticket: Ticket,
+    *,
+    to: str,
+    by: Staff,
+    override_reason: str | None = None,
+    edge_case: int | None = None,
+    now: datetime | None = None,
+) -> Handover:
+    decision = escalate_ticket(
+        session,
+        ticket,
+        to=to,
+        by=by,
+        override_reason=override_reason,
+        edge_case=edge_case,
+        now=now,
+    )
+    holder = holder_for(session, to, at=now)
+    if holder is None:
+        add_note(
+            session,
+            ticket,
+            actor=by,
+            kind="handover",
+            note=f"nobody is active at {to} to take it: set the duty roster (franchise duty set)",
+        )
+    elif holder.staff.id != by.id:
+        change_ticket(
+            session,
+            ticket,
+            actor=by,
+            at=now,
+            note=f"handed to {holder.staff.name} ({holder.why} at {to})",
+            assignee_id=holder.staff.id,
+        )
+    return Handover(decision, holder)
