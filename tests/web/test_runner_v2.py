@@ -52,6 +52,13 @@ edge_cases:
     do: Treat it as a compromise and contain the account first.
     steps: [key-status]
     switch: mfa-problem
+  - when: The user is locked out of every device and a client deadline is today
+    do: Hand it to L2 at once with the deadline in the ticket.
+    steps: [key-status]
+    escalate: L2
+  - when: The supplier's portal is down
+    do: Order by phone and attach the order number.
+    steps: [order-keys]
 start: key-status
 steps:
   key-status:
@@ -165,7 +172,7 @@ def test_a_step_waiting_on_l2_unlocks_without_a_reload_when_l2_approves(
     expect(box.locator(".tp-fallback-note")).to_contain_text("hands the ticket to L2")
     edge = box.locator(".tp-edge")
     expect(edge).to_contain_text("stolen with their laptop")
-    expect(edge).to_contain_text("switch to runbook mfa-problem")
+    expect(edge.get_by_role("button", name="Switch to runbook mfa-problem")).to_be_visible()
     screenshot(page, "runner-check.png")
 
     answer(page, "key-status", "Lost", note="Left on the 08:12 train.")
@@ -261,6 +268,56 @@ def test_a_wait_that_times_out_moves_up_a_level_on_the_open_page(
     expect(box.locator(".tp-blocked")).to_contain_text("from owner", timeout=10_000)
     expect(box.get_by_role("status").first).to_contain_text("now waits on owner")
     expect(box.get_by_role("button", name="Keys ordered")).to_be_disabled()
+    assert browser_log.errors == []
+
+
+def test_the_edge_cases_of_a_step_escalate_or_switch_runbook_from_the_runner(
+    wide_page: Page,
+    db: Database,
+    starter: None,  # noqa: F811
+    make_staff: Callable[..., Member],
+    sign_in_as: Callable[[Page, Member], None],
+    browser_log: BrowserLog,
+) -> None:
+    page = wide_page
+    tess = make_staff("Tess Tech", level="L1")
+    make_staff("Sam Senior", level="L2")
+    with db.unit_of_work() as session:
+        runbooks.save_runbook(session, SECURITY_KEYS, file="security-key-lost.yaml")
+    tickets = [
+        _ticket(
+            db,
+            title=f"Security key lost ({n})",
+            body="Lost on the way home.",
+            client=f"Client {n}",
+            category="mfa",
+            runbook="security-key-lost",
+        )
+        for n in (1, 2)
+    ]
+    sign_in_as(page, tess)
+    page.goto(f"/tickets/{tickets[0]}")
+    _start(page, "security-key-lost", {"Affected user (UPN)": "ed@client1.example"})
+    edge = runner(page).locator(".tp-edge")
+    # Only this step's cases: the supplier's portal belongs to the ordering step.
+    expect(edge.locator("dt")).to_have_count(2)
+    expect(edge).not_to_contain_text("portal is down")
+    # Escalation is refused before the checks (the map), but this edge case allows it.
+    expect(page.locator("#escalation .verdict")).to_have_text("Escalation allowed: No")
+    edge.get_by_role("button", name="Escalate to L2").click()
+    expect(page.locator("#escalation").get_by_role("status")).to_contain_text("Escalated to L2")
+    expect(page.locator("#history")).to_contain_text("following edge case 2 of 'security-key-lost'")
+
+    page.goto(f"/tickets/{tickets[1]}")
+    _start(page, "security-key-lost", {"Affected user (UPN)": "flo@client2.example"})
+    runner(page).locator(".tp-edge").get_by_role(
+        "button", name="Switch to runbook mfa-problem"
+    ).click()
+    expect(runner(page).locator(".tp-card-head")).to_contain_text("mfa-problem")
+    expect(runner(page).locator(".tp-path li")).to_have_count(0)
+    expect(page.locator("#history")).to_contain_text(
+        "left 'security-key-lost' at 'key-status' for 'mfa-problem': edge case 1"
+    )
     assert browser_log.errors == []
 
 

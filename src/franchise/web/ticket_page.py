@@ -197,6 +197,40 @@ def step_back(
     return _finish(request, session, ticket, user, "runner", error)
 
 
+@router.post("/tickets/{ticket_id}/run/switch")
+def switch_run(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    ticket_id: int,
+    runbook: Annotated[str, Form(max_length=100)],
+    edge_case: Annotated[int, Form(ge=1)],
+) -> Response:
+    """Follow an edge case that says "this is really another problem": the run under way is
+    left on record and the named runbook starts."""
+    ticket = get_ticket(session, ticket_id)
+    me = staff_row(session, user)
+
+    def switch() -> RunbookRun:
+        run = runbooks.latest_run(session, ticket)
+        state = runbooks.run_state(session, run) if run else None
+        cases = state.runbook.edge_cases if state else ()
+        if state is None or not 1 <= edge_case <= len(cases):
+            raise InvalidInput("there is no such edge case in the run under way")
+        case = cases[edge_case - 1]
+        if case.switch != runbook or not case.applies_to(state.current):
+            raise InvalidInput(
+                f"edge case {edge_case} of '{state.runbook.key}' does not switch to '{runbook}' "
+                f"at step '{state.current}'"
+            )
+        target = runbooks.get_runbook(session, runbook)
+        reason = f"edge case {edge_case} ({case.when})"
+        return runs.switch_run(session, ticket, target, actor=me, reason=reason)
+
+    _, error = _act(session, switch)
+    return _finish(request, session, ticket, user, "runner", error, f"Switched to {runbook}.")
+
+
 @router.get("/tickets/{ticket_id}/runner")
 def runner_poll(
     request: Request,
