@@ -321,6 +321,74 @@ def test_the_edge_cases_of_a_step_escalate_or_switch_runbook_from_the_runner(
     assert browser_log.errors == []
 
 
+WHICH_VPN = """\
+format: 2
+key: which-vpn
+title: VPN by product
+category: vpn
+status: validated
+maintainer: L2
+description: Which VPN, then whether the gateway answers.
+fallback: {to: L2, text: Attach the error.}
+start: vpn-type
+steps:
+  vpn-type:
+    kind: check
+    fact: vpn
+    text: Which VPN does the client use?
+    options: {"FortiGate": gateway, "SonicWall": gateway}
+  gateway:
+    kind: check
+    text: Does the gateway answer on 443?
+    options: {"Yes": fixed, "No": down}
+  fixed: {kind: resolve, text: Connected.}
+  down: {kind: escalate, to: L2, text: Gateway down.}
+"""
+
+
+def test_without_javascript_a_saved_answer_answers_the_clients_next_ticket(
+    browser_page_no_js: Page,
+    db: Database,
+    starter: None,  # noqa: F811
+    make_staff: Callable[..., Member],
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    page = browser_page_no_js
+    tess = make_staff("Tess Tech", level="L1")
+    with db.unit_of_work() as session:
+        runbooks.save_runbook(session, WHICH_VPN, file="which-vpn.yaml")
+        client = add_client(session, name="Acme Dental", tier="standard", endpoints=25)
+        first, second = (
+            create_ticket(
+                session, title=title, client=client.id, category="vpn", runbook_key="which-vpn"
+            ).id
+            for title in ("VPN down on Monday", "VPN down again on Friday")
+        )
+    sign_in_as(page, tess)
+    page.goto(f"/tickets/{first}")
+    page.locator(".tp-suggestion", has_text="which-vpn").get_by_role(
+        "button", name="Start this runbook"
+    ).click()
+    box = runner(page)
+    box.get_by_label("Save this answer to Acme Dental's profile").check()
+    box.get_by_role("button", name="SonicWall").click()
+    expect(box.locator("input[name=step]")).to_have_value("gateway")
+    with db.unit_of_work() as session:
+        assert facts_of(session, client.id) == {"vpn": "SonicWall"}
+
+    # The next ticket of the same client starts past the question the profile answers.
+    page.goto(f"/tickets/{second}")
+    page.locator(".tp-suggestion", has_text="which-vpn").get_by_role(
+        "button", name="Start this runbook"
+    ).click()
+    expect(box.locator("input[name=step]")).to_have_value("gateway")
+    expect(box.locator(".tp-path-profile")).to_contain_text("(vpn = SonicWall)")
+    box.get_by_role("button", name="Change the answer to VPN type").click()
+    expect(box.locator("input[name=step]")).to_have_value("vpn-type")
+    expect(box.locator(".tp-fact")).to_contain_text("vpn = SonicWall")
+    expect(box.get_by_label(re.compile("profile"))).to_have_count(0)
+
+
 # --- the starter runbooks ---------------------------------------------------------------------
 
 
