@@ -7,7 +7,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,15 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from franchise import __version__
 from franchise.db import Database, is_unstorable
-from franchise.errors import UNSTORABLE, FranchiseError
+from franchise.errors import UNSTORABLE, FranchiseError, error_body
 from franchise.settings import Settings
 from franchise.web.setup import install_web
 
 log = logging.getLogger(__name__)
-
-
-def error_body(status: int, message: str, errors: list[Any] | None = None) -> dict[str, Any]:
-    return {"ok": False, "error": message, "errors": errors or [], "status": status}
 
 
 class BodyLimit:
@@ -83,7 +78,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Loaded beside the first requests rather than inside the first one that suggests.
     freeze = bool(getattr(app.state, "freeze_after_warm_up", False))
     threading.Thread(target=_warm_up, args=(app, freeze), name="warm-up", daemon=True).start()
-    yield
+    sender = None
+    # A Connection-bound database (the tests' rolled-back transaction) cannot be shared with
+    # a thread; there the request's own attempt is the only one.
+    if not isinstance(app.state.db.bind, Connection):
+        from franchise.outbox.worker import Sender
+
+        sender = Sender(app.state.db, app.state.settings)
+        sender.start()
+    app.state.outbox_sender = sender
+    try:
+        yield
+    finally:
+        if sender is not None:
+            sender.stop()
 
 
 def _warm_up(app: FastAPI, freeze: bool) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,9 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DataError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+AFTER_COMMIT = "franchise_after_commit"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -108,6 +112,12 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def after_commit(session: Session, callback: Callable[[Database], None]) -> None:
+    """Run `callback(db)` once the unit of work that owns `session` has committed, outside
+    any transaction; if it rolls back, never. For talking to the outside world."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
 class Database:
     """Hands out sessions; `unit_of_work()` is the only place that commits."""
 
@@ -129,6 +139,7 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
+        """Commit (or roll back) the work, then run what was queued with `after_commit`."""
         session = self._sessions()
         try:
             yield session
@@ -137,7 +148,14 @@ class Database:
             session.rollback()
             raise
         finally:
+            callbacks: list[Callable[[Database], None]] = session.info.pop(AFTER_COMMIT, [])
             session.close()
+        # Only reached after a commit: a rolled-back unit of work told nobody anything.
+        for callback in callbacks:
+            try:
+                callback(self)
+            except Exception:  # the work is saved; a failed follow-up is retried elsewhere
+                log.exception("after-commit step failed")
 
     def dispose(self) -> None:
         if isinstance(self.bind, Engine):

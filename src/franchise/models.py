@@ -12,6 +12,7 @@ from franchise.lessons.models import Lesson
 from franchise.mailin.models import MailMessage, TicketAttachment
 from franchise.messages.models import TicketMessage
 from franchise.orgsettings.models import OrgSetting
+from franchise.outbox.models import OutboxItem
 from franchise.policydocs.models import PolicyRevision
 from franchise.psa.models import ImportState, WebhookEvent
 from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
@@ -36,6 +37,7 @@ __all__ = [
     "Lesson",
     "MailMessage",
     "OrgSetting",
+    "OutboxItem",
     "OwnerContact",
     "PolicyRevision",
     "ReviewItem",

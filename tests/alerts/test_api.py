@@ -13,6 +13,7 @@ from franchise.alerts.models import InboxItem, Integration
 from franchise.alerts.service import TokenCache, revoke_integration
 from franchise.alerts.worker import Report
 from franchise.db import Database
+from franchise.integrations import KINDS
 from franchise.tickets.models import Ticket
 from tests.alerts.conftest import FIXTURES
 
@@ -103,13 +104,15 @@ def test_it_handles_missing_wrong_revoked_and_misdirected_tokens(
     wrong_kind = hook_client.post(f"/api/v1/hooks/zabbix/{token}", json=doc)
     assert wrong_kind.status_code == 401
     assert "belongs to a 'generic' integration" in wrong_kind.json()["error"]
+    # The same refusal as `franchise integration add --kind nagios`: a bad value, 422.
     unknown = hook_client.post(f"/api/v1/hooks/nagios/{token}", json=doc)
-    assert unknown.status_code == 404
+    assert unknown.status_code == 422
     assert unknown.json() == {
         "ok": False,
-        "error": unknown.json()["error"],
+        "error": "unknown integration kind 'nagios' (use " + ", ".join(KINDS) + ")",
         "errors": [],
-        "status": 404,
+        "status": 422,
+        "code": "invalid_input",
     }
     with db.unit_of_work() as session:
         revoke_integration(session, integration.id)

@@ -21,6 +21,7 @@ def test_routes_refuse_missing_and_bad_tokens_in_the_error_shape(app_client: Tes
         "error": "send an API token as 'Authorization: Bearer <token>'",
         "errors": [],
         "status": 401,
+        "code": "not_authenticated",
     }
     bad = app_client.get("/api/v1/tickets", headers={"Authorization": "Bearer frn_nope"})
     assert bad.status_code == 401
@@ -105,7 +106,8 @@ def test_ticket_create_list_show_and_run(app_client: TestClient, l1: dict[str, s
         headers=l1,
     )
     assert again.status_code == 409
-    assert "is at step 'client-error'" in again.json()["error"]
+    assert "step 'scope' was already answered 'Only this user'" in again.json()["error"]
+    assert "the run is at 'client-error'" in again.json()["error"]
 
 
 def test_validation_errors_name_the_field(app_client: TestClient, l1: dict[str, str]) -> None:

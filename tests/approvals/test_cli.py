@@ -161,3 +161,19 @@ def test_boundaries_show_lint_import_export(cli: Invoker, tmp_path: Path) -> Non
     out = tmp_path / "out" / "boundaries.yaml"
     assert cli("boundaries", "export", str(out)).exit_code == 0
     assert out.read_text() == good.read_text()
+
+
+def test_a_monthly_cost_is_asked_for_and_listed_with_its_period(cli: Invoker, db: Database) -> None:
+    data = cli.json(
+        *APPROVE, "Add a Business Premium licence", ticket_id(db),
+        "--cost", "40", "--recurring", "month",
+    )  # fmt: skip
+    # 40 a month = 480 a year: over L1's licence limit of 50, inside L2's 500.
+    assert (data["decision"], data["approver_level"]) == ("pending", "L2")
+    assert "cost 40/month (480 a year) exceeds L1 limit 50 for licence-purchase" in data["reason"]
+    listed = cli("approvals", "list")
+    assert listed.exit_code == 0
+    assert "40.00/month" in listed.output
+    refused = cli(*APPROVE, "Toner", ticket_id(db), "--cost", "4", "--recurring", "weekly")
+    assert refused.exit_code == 2
+    assert "unknown recurring 'weekly' (use once, month, year)" in refused.output

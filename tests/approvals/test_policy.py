@@ -8,7 +8,7 @@ import pytest
 
 from franchise.approvals.boundaries import Boundaries
 from franchise.approvals.parse import parse_boundaries
-from franchise.approvals.policy import Ask, decide, make_ask, next_level, parse_amount
+from franchise.approvals.policy import Ask, decide_by_boundaries, make_ask, next_level, parse_amount
 from franchise.approvals.service import STARTER_BOUNDARIES
 from franchise.errors import InvalidInput
 
@@ -59,21 +59,21 @@ def ask(
 def test_boundary_decision_table(
     starter: Boundaries, request_: Ask, status: str, level: str, reason_part: str
 ) -> None:
-    decision = decide(starter, request_)
+    decision = decide_by_boundaries(starter, request_)
     assert (decision.status, decision.approver_level) == (status, level)
     assert decision.by_policy is (status == "approved")
     assert reason_part in decision.reason
 
 
 def test_high_impact_for_l1_waits_on_l2_because_l2_allows_high(starter: Boundaries) -> None:
-    decision = decide(starter, ask(impact="high", minutes=120))
+    decision = decide_by_boundaries(starter, ask(impact="high", minutes=120))
     assert (decision.status, decision.approver_level) == ("pending", "L2")
     assert "impact high is not allowed for L1 (allowed: none, low)" in decision.reason
     assert "time 120 min exceeds L1 limit 60 min" in decision.reason
 
 
 def test_vpn_certificate_renewal_is_approved_by_policy_for_l1(starter: Boundaries) -> None:
-    decision = decide(starter, ask(cost=0, minutes=20, impact="low"))
+    decision = decide_by_boundaries(starter, ask(cost=0, minutes=20, impact="low"))
     assert decision.status == "approved"
     assert decision.by_policy
     assert (
@@ -82,7 +82,7 @@ def test_vpn_certificate_renewal_is_approved_by_policy_for_l1(starter: Boundarie
 
 
 def test_laptop_reimage_with_high_impact_waits_for_l2(starter: Boundaries) -> None:
-    decision = decide(starter, ask(cost=0, minutes=120, impact="high"))
+    decision = decide_by_boundaries(starter, ask(cost=0, minutes=120, impact="high"))
     assert (decision.status, decision.approver_level, decision.by_policy) == (
         "pending",
         "L2",
@@ -91,25 +91,25 @@ def test_laptop_reimage_with_high_impact_waits_for_l2(starter: Boundaries) -> No
 
 
 def test_kind_limit_is_tighter_than_the_level_limit(starter: Boundaries) -> None:
-    inside = decide(starter, ask(cost=22, kind="licence-purchase"))
+    inside = decide_by_boundaries(starter, ask(cost=22, kind="licence-purchase"))
     assert inside.status == "approved"
     assert "for licence-purchase" in inside.reason
-    over = decide(starter, ask(cost=80, kind="licence-purchase"))
+    over = decide_by_boundaries(starter, ask(cost=80, kind="licence-purchase"))
     assert (over.status, over.approver_level) == ("pending", "L2")
     assert "cost 80 exceeds L1 limit 50 for licence-purchase" in over.reason
     # Without the kind, 80 is inside L1's general limit.
-    assert decide(starter, ask(cost=80)).status == "approved"
+    assert decide_by_boundaries(starter, ask(cost=80)).status == "approved"
 
 
 def test_kind_rule_can_raise_a_higher_levels_limit(starter: Boundaries) -> None:
-    laptop = decide(starter, ask(cost=1200, kind="hardware-purchase"))
+    laptop = decide_by_boundaries(starter, ask(cost=1200, kind="hardware-purchase"))
     assert (laptop.status, laptop.approver_level) == ("pending", "L2")
     assert "cost 1200 exceeds L1 limit 100;" in laptop.reason  # L1 has no hardware rule
-    assert decide(starter, ask(cost=1200)).approver_level == "owner"
+    assert decide_by_boundaries(starter, ask(cost=1200)).approver_level == "owner"
 
 
 def test_kind_not_allowed_for_a_level_goes_up(starter: Boundaries) -> None:
-    decision = decide(starter, ask(kind="firewall-change"))
+    decision = decide_by_boundaries(starter, ask(kind="firewall-change"))
     assert (decision.status, decision.approver_level) == ("pending", "L2")
     assert "firewall-change actions are not allowed for L1" in decision.reason
 
@@ -139,24 +139,31 @@ def with_people() -> Boundaries:
 
 
 def test_person_override_comes_before_the_level(with_people: Boundaries) -> None:
-    sam = decide(with_people, ask(cost=250, impact="medium", email="sam@msp.example"))
+    sam = decide_by_boundaries(with_people, ask(cost=250, impact="medium", email="sam@msp.example"))
     assert sam.status == "approved"
     assert "inside the sam@msp.example boundary: cost 250 of 300" in sam.reason
     # Fields Sam's entry does not set come from L1.
-    slow = decide(with_people, ask(minutes=90, email="sam@msp.example"))
+    slow = decide_by_boundaries(with_people, ask(minutes=90, email="sam@msp.example"))
     assert (slow.status, slow.approver_level) == ("pending", "L2")
     assert "time 90 min exceeds sam@msp.example limit 60 min" in slow.reason
     # Others at L1 keep the level's limit.
-    assert decide(with_people, ask(cost=250, email="tom@msp.example")).status == "pending"
+    assert (
+        decide_by_boundaries(with_people, ask(cost=250, email="tom@msp.example")).status
+        == "pending"
+    )
 
 
 def test_level_kind_rule_still_caps_a_person_unless_their_entry_names_the_kind(
     with_people: Boundaries,
 ) -> None:
-    sam = decide(with_people, ask(cost=120, kind="licence-purchase", email="sam@msp.example"))
+    sam = decide_by_boundaries(
+        with_people, ask(cost=120, kind="licence-purchase", email="sam@msp.example")
+    )
     assert sam.status == "pending"
     assert "cost 120 exceeds sam@msp.example limit 50 for licence-purchase" in sam.reason
-    jo = decide(with_people, ask(cost=120, kind="licence-purchase", email="jo@msp.example"))
+    jo = decide_by_boundaries(
+        with_people, ask(cost=120, kind="licence-purchase", email="jo@msp.example")
+    )
     assert jo.status == "approved"
 
 
@@ -164,7 +171,7 @@ def test_unlimited_person_is_approved_for_anything(with_people: Boundaries) -> N
     big = ask(
         cost=9000, minutes=900, impact="high", kind="licence-purchase", email="cfo@msp.example"
     )
-    assert decide(with_people, big).status == "approved"
+    assert decide_by_boundaries(with_people, big).status == "approved"
 
 
 def test_a_missing_level_approves_nothing_itself() -> None:
@@ -173,7 +180,7 @@ def test_a_missing_level_approves_nothing_itself() -> None:
     )
     assert parsed is not None
     assert problems == []
-    decision = decide(parsed, ask(cost=0, minutes=1))
+    decision = decide_by_boundaries(parsed, ask(cost=0, minutes=1))
     assert (decision.status, decision.approver_level) == ("pending", "L2")
     assert "L1 has no approval boundary" in decision.reason
 

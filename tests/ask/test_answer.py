@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from franchise.ask.answer import ApprovalRoute, PendingStep, Situation, TemplateHint, decide
-from franchise.escalation.evaluate import Decision
+from franchise.ask.answer import ApprovalRoute, PendingStep, Situation, TemplateHint, choose_answer
+from franchise.escalation.evaluate import EscalationDecision
 
-DEFAULT_L2 = Decision(True, "L2", "default", False, "No runbook covers this ticket.")
-NOT_YET = Decision(False, None, "runbook:vpn", False, "do step 'scope' next", "scope")
-TO_OWNER = Decision(True, "owner", "spend-above-l2-boundary", False, "Only the owner.")
-DC_DOWN = Decision(True, "owner", "domain-controller-down", True, "DC down.")
-L2_EMERGENCY = Decision(True, "L2", "site-down", True, "Site down.")
+DEFAULT_L2 = EscalationDecision(True, "L2", "default", False, "No runbook covers this ticket.")
+NOT_YET = EscalationDecision(False, None, "runbook:vpn", False, "do step 'scope' next", "scope")
+TO_OWNER = EscalationDecision(True, "owner", "spend-above-l2-boundary", False, "Only the owner.")
+DC_DOWN = EscalationDecision(True, "owner", "domain-controller-down", True, "DC down.")
+L2_EMERGENCY = EscalationDecision(True, "L2", "site-down", True, "Site down.")
 STEP = PendingStep("vpn", "scope", "Is only this user failing?", "Firewall > VPN log")
 BASE = Situation(
     ticket_id=7,
@@ -26,13 +26,13 @@ DRILL = {"drill_id": 3, "drill_until": datetime(2026, 3, 5, tzinfo=UTC)}
 
 
 def test_nothing_to_answer_with_is_an_interruption() -> None:
-    answer = decide(BASE)
+    answer = choose_answer(BASE)
     assert (answer.outcome, answer.kind, answer.emergency) == ("interruption", "owner", False)
 
 
 def test_a_pending_step_answers_any_reason() -> None:
     for reason in ("other", "technical_decision", "approval", "customer_communication"):
-        answer = decide(replace(BASE, reason=reason, pending=STEP))
+        answer = choose_answer(replace(BASE, reason=reason, pending=STEP))
         assert answer.text == (
             "Do step 'scope' of runbook 'vpn': Is only this user failing? (Firewall > VPN log)"
         )
@@ -40,45 +40,49 @@ def test_a_pending_step_answers_any_reason() -> None:
 
 def test_an_approval_only_the_owner_can_give_is_not_deflected_to_the_runbook() -> None:
     route = ApprovalRoute("Buy a server", "pending", "owner", "above L2")
-    answer = decide(replace(BASE, reason="approval", approval=route, pending=STEP))
+    answer = choose_answer(replace(BASE, reason="approval", approval=route, pending=STEP))
     assert (answer.outcome, answer.kind) == ("interruption", "owner")
 
 
 def test_an_approval_at_the_askers_own_level_says_so() -> None:
     route = ApprovalRoute("Dock", "pending", "L2", "above L1")
-    assert "Ask Bo <bo@x.example>." in decide(replace(BASE, reason="approval", approval=route)).text
-    at_l2 = decide(replace(BASE, reason="approval", approval=route, asker_level="L2"))
+    assert (
+        "Ask Bo <bo@x.example>."
+        in choose_answer(replace(BASE, reason="approval", approval=route)).text
+    )
+    at_l2 = choose_answer(replace(BASE, reason="approval", approval=route, asker_level="L2"))
     assert "That is your level: you decide." in at_l2.text
 
 
 def test_escalation_answers() -> None:
-    assert decide(replace(BASE, reason="escalation")).kind == "escalation_level"
-    pending = decide(replace(BASE, reason="escalation", escalation=NOT_YET, pending=STEP))
+    assert choose_answer(replace(BASE, reason="escalation")).kind == "escalation_level"
+    pending = choose_answer(replace(BASE, reason="escalation", escalation=NOT_YET, pending=STEP))
     assert pending.kind == "escalation_pending"
-    refused = Decision(False, None, "no-escalation", False, "Never for printers.")
+    refused = EscalationDecision(False, None, "no-escalation", False, "Never for printers.")
     assert (
-        decide(replace(BASE, reason="escalation", escalation=refused)).kind == "escalation_refused"
+        choose_answer(replace(BASE, reason="escalation", escalation=refused)).kind
+        == "escalation_refused"
     )
-    owner = decide(replace(BASE, reason="escalation", escalation=TO_OWNER, pending=STEP))
+    owner = choose_answer(replace(BASE, reason="escalation", escalation=TO_OWNER, pending=STEP))
     assert (owner.outcome, owner.kind) == ("interruption", "owner")
 
 
 def test_a_template_answers_a_client_message_question() -> None:
     hint = TemplateHint("progress-update", "update", "[#7] Update: VPN")
-    answer = decide(replace(BASE, reason="customer_communication", template=hint))
+    answer = choose_answer(replace(BASE, reason="customer_communication", template=hint))
     assert answer.kind == "template"
     assert 'subject "[#7] Update: VPN"' in answer.text
 
 
 def test_emergencies_come_from_the_map_even_in_a_drill() -> None:
-    answer = decide(replace(BASE, escalation=DC_DOWN, pending=STEP, **DRILL))
+    answer = choose_answer(replace(BASE, escalation=DC_DOWN, pending=STEP, **DRILL))
     assert (answer.outcome, answer.kind, answer.emergency) == ("interruption", "emergency", True)
-    l2 = decide(replace(BASE, escalation=L2_EMERGENCY, **DRILL))
+    l2 = choose_answer(replace(BASE, escalation=L2_EMERGENCY, **DRILL))
     assert (l2.outcome, l2.kind, l2.emergency) == ("deflection", "escalation_level", True)
 
 
 def test_a_drill_refuses_what_would_interrupt_with_guidance() -> None:
-    answer = decide(replace(BASE, emergency_claimed=True, **DRILL))
+    answer = choose_answer(replace(BASE, emergency_claimed=True, **DRILL))
     assert (answer.outcome, answer.kind, answer.emergency) == ("refused", "drill_refused", False)
     assert "drill #3 until 2026-03-05T00:00:00+00:00" in answer.text
     assert answer.guidance[0] == "L2 on duty: Bo <bo@x.example>."
@@ -88,5 +92,5 @@ def test_a_drill_refuses_what_would_interrupt_with_guidance() -> None:
 
 
 def test_a_drill_with_nobody_at_l2_says_so() -> None:
-    answer = decide(replace(BASE, l2_on_duty=(), **DRILL))
+    answer = choose_answer(replace(BASE, l2_on_duty=(), **DRILL))
     assert "nobody active at L2" in answer.guidance[0]

@@ -15,6 +15,7 @@ from franchise.ask.service import ActionEstimate, ask_owner
 from franchise.clients.models import ClientContact
 from franchise.clients.service import add_client
 from franchise.contacts.models import OwnerContact
+from franchise.db import Database
 from franchise.drills.service import start_drill
 from franchise.errors import InvalidInput
 from franchise.runbooks import service as runbooks
@@ -22,6 +23,7 @@ from franchise.settings import Settings
 from franchise.tickets.models import Ticket, TicketEvent
 from tests.ask.fixtures import Team
 from tests.notify.receiver import Receiver
+from tests.support import deliver_outbox
 
 # A Tuesday, 10:00 UTC: inside the default business hours.
 TUESDAY = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
@@ -157,6 +159,7 @@ def test_an_ask_with_a_cost_goes_to_the_level_whose_boundary_covers_it_whatever_
 
 def test_an_approval_no_boundary_covers_reaches_the_owner(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     settings: Settings,
@@ -176,6 +179,7 @@ def test_an_approval_no_boundary_covers_reaches_the_owner(
     assert (result.outcome, result.answer.kind) == ("interruption", "owner")
     assert "no boundary below the owner covers Buy a server" in result.answer.text
     assert result.approval_status == "pending"
+    deliver_outbox(session, db, settings)
     assert len(owner_inbox.posts) == 1
 
 
@@ -265,6 +269,7 @@ def test_an_escalation_before_the_runbook_is_done_is_told_the_pending_step(
 
 def test_an_ask_nothing_answers_is_an_interruption_and_the_owner_is_notified(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     settings: Settings,
@@ -281,8 +286,12 @@ def test_an_ask_nothing_answers_is_an_interruption_and_the_owner_is_notified(
         settings=settings,
     )
     assert (result.outcome, result.answer.kind) == ("interruption", "owner")
+    assert owner_inbox.posts == []  # not before the ask is committed
+    deliver_outbox(session, db, settings)
+    result.settle(db)
     assert result.notification is not None
-    assert result.notification.sent
+    assert (result.notification.state, result.notification.attempts) == ("delivered", 1)
+    assert result.to_dict()["notification"]["sent"] is True
     assert owner_inbox.paths == ["/owner"]
     post = owner_inbox.posts[0]
     assert post["title"] == f"Ana Lee (L1) asks about ticket #{ticket.id}"
@@ -300,10 +309,17 @@ def test_an_ask_nothing_answers_is_an_interruption_and_the_owner_is_notified(
         )
     ).all()
     assert notes == [f"asked the owner (other): interruption, owner (contact #{row.id})"]
+    notified = session.scalars(
+        select(TicketEvent.note).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "owner_notified"
+        )
+    ).all()
+    assert notified == ["Owner notified (1 notification service(s))."]
 
 
 def test_a_failed_notification_is_written_on_the_contact_and_is_not_fatal(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     tmp_path: Path,
@@ -321,11 +337,16 @@ def test_a_failed_notification_is_written_on_the_contact_and_is_not_fatal(
         settings=settings,
     )
     assert result.outcome == "interruption"
+    deliver_outbox(session, db, settings)
+    result.settle(db)
     assert result.notification is not None
-    assert not result.notification.sent
+    # A 503 may pass: tried again later, and said so on the contact.
+    assert result.notification.state == "retrying"
+    assert result.to_dict()["notification"]["sent"] is False
     row = contact(session, result.contact_id)
     assert row.answer is not None
     assert "Owner notification failed:" in row.answer
+    assert "retrying at" in row.answer
 
 
 def test_a_non_emergency_rule_to_the_owner_reaches_the_owner(
@@ -355,6 +376,7 @@ def test_a_non_emergency_rule_to_the_owner_reaches_the_owner(
 
 def test_an_emergency_by_the_map_reaches_the_owner_whatever_the_reason(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     settings: Settings,
@@ -376,6 +398,7 @@ def test_an_emergency_by_the_map_reaches_the_owner_whatever_the_reason(
         True,
     )
     assert contact(session, result.contact_id).emergency is True
+    deliver_outbox(session, db, settings)
     assert owner_inbox.posts[0]["title"].startswith("EMERGENCY: ")
 
 
@@ -468,6 +491,7 @@ def test_during_a_drill_deflections_still_answer(
 
 def test_during_a_drill_an_emergency_by_the_map_passes_through(
     session: Session,
+    db: Database,
     team: Team,
     make_ticket: Callable[..., Ticket],
     settings: Settings,
@@ -486,6 +510,7 @@ def test_during_a_drill_an_emergency_by_the_map_passes_through(
     )
     assert (result.outcome, result.answer.emergency) == ("interruption", True)
     assert contact(session, result.contact_id).drill_id == drill.id
+    deliver_outbox(session, db, settings)
     assert len(owner_inbox.posts) == 1
 
 

@@ -164,14 +164,21 @@ def test_api_post_contact_defaults_to_the_token_staff(db: Database, tmp_path: Pa
             "occurred_at": "2026-03-06T17:30:00",
         }
         assert client.post("/api/v1/contacts", json=body).status_code == 401
-        created = client.post("/api/v1/contacts", json=body, headers=headers["L1"])
+        # A technician logs their own contacts of the last day; a March contact is the owner's
+        # to log, in the technician's name.
+        old = client.post("/api/v1/contacts", json=body, headers=headers["L1"])
+        assert old.status_code == 403
+        assert "last 24 hours" in old.json()["error"]
+        created = client.post(
+            "/api/v1/contacts", json={**body, "by": "tech@example.com"}, headers=headers["owner"]
+        )
         assert created.status_code == 201, created.text
         data = created.json()
         # Friday 17:30 PST (naive: org time) = Saturday 01:30Z, but open in Los Angeles.
         assert data["occurred_at"] == "2026-03-07T01:30:00+00:00"
         assert (data["by"], data["after_hours"], data["outcome"]) == ("tech", False, "interruption")
 
-        on_behalf = client.post(
+        forged = client.post(
             "/api/v1/contacts",
             json={
                 "channel": "chat",
@@ -182,10 +189,24 @@ def test_api_post_contact_defaults_to_the_token_staff(db: Database, tmp_path: Pa
             },
             headers=headers["L1"],
         )
+        assert forged.status_code == 403
+        assert "in someone else's name" in forged.json()["error"]
+
+        on_behalf = client.post(
+            "/api/v1/contacts",
+            json={
+                "channel": "chat",
+                "reason": "other",
+                "by": "boss@example.com",
+                "outcome": "deflection",
+                "occurred_at": datetime.now(UTC).isoformat(),
+            },
+            headers=headers["owner"],
+        )
         assert on_behalf.json()["by"] == "boss"
 
         bad = client.post(
-            "/api/v1/contacts", json={**body, "channel": "fax"}, headers=headers["L1"]
+            "/api/v1/contacts", json={**body, "channel": "fax"}, headers=headers["owner"]
         )
         assert bad.status_code == 422
         assert "unknown channel 'fax'" in bad.json()["error"]

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from franchise.contacts.kpi import ContactFact, OwnerWait, compute_kpi, owner_waits_from_events
+from franchise.contacts.kpi import (
+    ContactFact,
+    OwnerWait,
+    kpi_from_tally,
+    owner_waits_from_events,
+    tally_contacts,
+)
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
 LA = ZoneInfo("America/Los_Angeles")
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def compute_kpi(
+    contacts: Iterable[ContactFact],
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    weeks: int = 8,
+    target_max: float,
+    owner_waits: Iterable[OwnerWait] = (),
+) -> dict[str, Any]:
+    """The report from contacts counted one at a time (the counts' definition)."""
+    tally = tally_contacts(contacts, tz=tz, now=now, weeks=weeks)
+    return kpi_from_tally(
+        tally, tz=tz, now=now, weeks=weeks, target_max=target_max, owner_waits=owner_waits
+    )
 
 
 def utc(*args: int) -> datetime:

@@ -53,7 +53,13 @@ def test_ask_owner_cli_prints_the_outcome_as_json(
     )
     data = json.loads(result.stdout)
     assert data["outcome"] == "interruption"
-    assert data["notification"] == {"targets": 1, "sent": True, "error": None}
+    # Sent after the ask was committed, before the command answered.
+    notification = data["notification"]
+    assert (notification["state"], notification["sent"], notification["error"]) == (
+        "delivered",
+        True,
+        None,
+    )
     assert "Renew at 5%?" in owner_inbox.posts[0]["message"]
 
 

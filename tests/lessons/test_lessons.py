@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
-from franchise.errors import InvalidInput, NotFound
+from franchise.accounts.service import add_staff
+from franchise.errors import InvalidInput, NotFound, PermissionDenied
 from franchise.lessons.deadline import lesson_deadline
 from franchise.lessons.models import Lesson
 from franchise.lessons.service import (
@@ -90,14 +91,21 @@ def test_pending_only_and_state_changes_clear_overdue(
     old = add_lesson(
         session, ticket=ticket.id, runbook="vpn-auth-failure", text="a", now=NOW - timedelta(days=9)
     )
-    reject_lesson(session, old.id, by=ana, reason="already in the runbook")
+    lead = add_staff(
+        session, name="Max Lead", email="max@example.com", role="technician", level="L2"
+    )
+    someone = add_staff(session, name="Lee", email="lee@example.com", role="technician", level="L1")
+    # An L1 who did not write the lesson may not throw it away.
+    with pytest.raises(PermissionDenied, match="only runbook maintainers"):
+        reject_lesson(session, old.id, by=someone, reason="not useful")
+    reject_lesson(session, old.id, by=lead, reason="already in the runbook")
     assert list_lessons(session, pending_only=True, now=NOW) == []
     [row] = list_lessons(session, now=NOW)
     assert (row["state"], row["overdue"]) == ("rejected", False)
     note = session.scalar(select(TicketEvent.note).where(TicketEvent.kind == "lesson_rejected"))
-    assert note == f"lesson {old.id} rejected by Ana Lee: already in the runbook"
+    assert note == f"lesson {old.id} rejected by Max Lead: already in the runbook"
     with pytest.raises(InvalidInput, match=f"lesson {old.id} is rejected, not pending"):
-        reject_lesson(session, old.id, by=ana, reason="again")
+        reject_lesson(session, old.id, by=lead, reason="again")
 
 
 def test_add_lesson_refuses_bad_input(session: Session, runbooks: dict[str, Runbook]) -> None:

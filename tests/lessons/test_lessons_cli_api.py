@@ -88,5 +88,6 @@ def test_api_create_list_reject(db: Database, tmp_path: Path) -> None:
         assert missing.status_code == 404
         assert missing.json() == {
             "ok": False, "error": "no lesson 999999", "errors": [], "status": 404,
+            "code": "not_found",
         }  # fmt: skip
         assert client.get("/api/v1/lessons").status_code == 401

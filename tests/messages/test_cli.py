@@ -112,10 +112,12 @@ def test_a_failed_send_is_kept_on_the_ticket_and_exits_non_zero(
         "message", "send", "update", "--ticket", str(ticket_id), "--by", "Priya Shah", "--json"
     )
     assert result.exit_code == 1
-    assert json.loads(result.stdout)["status"] == "failed"
+    # Nothing listens there: the e-mail stays queued for a retry, and the command says so.
+    assert json.loads(result.stdout)["status"] == "retrying"
     assert "was not delivered" in result.stderr
+    assert "it will be tried again" in result.stderr
     listed = json.loads(cli("message", "list", "--ticket", str(ticket_id), "--json").stdout)
-    assert [m["status"] for m in listed] == ["failed"]
+    assert [m["status"] for m in listed] == ["retrying"]
 
 
 def test_templates_lint_import_export_and_show(db: Database, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from franchise.tickets.service import create_ticket, get_ticket, history
 from franchise.tickets.workflow import resolve
 from tests.messages.conftest import SENDER, SmtpServer
 from tests.messages.test_cli import ticket_id  # noqa: F401 - a fixture used by name
-from tests.support import CliInvoker
+from tests.support import CliInvoker, deliver_outbox
 
 MakeTicket = Callable[..., Ticket]
 
@@ -52,6 +52,7 @@ def test_with_the_setting_off_resolving_sends_nothing(
 
 def test_resolving_e_mails_the_runbook_resolved_message_to_the_primary_contact(
     session: Session,
+    db: Database,
     make_ticket: MakeTicket,
     tech: Staff,
     smtp_server: SmtpServer,
@@ -60,7 +61,11 @@ def test_resolving_e_mails_the_runbook_resolved_message_to_the_primary_contact(
     set_setting(session, "auto_send_resolved_message", "on")
     ticket = make_ticket()
     _done, sent = resolve(session, ticket, by=tech, settings=smtp_server.settings(tmp_path))
-    assert (ticket.status, sent.status) == ("resolved", "sent")
+    assert (ticket.status, sent.status) == ("resolved", "queued")
+    assert smtp_server.collector.envelopes == []  # not before the commit
+    deliver_outbox(session, db, smtp_server.settings(tmp_path))
+    sent = service.settle_auto_send(db, sent)
+    assert sent.status == "sent"
     assert sent.text == "Resolved message sent to dana@harbour.example"
     [envelope] = smtp_server.collector.envelopes
     assert (envelope.mail_from, envelope.rcpt_tos) == (SENDER, ["dana@harbour.example"])

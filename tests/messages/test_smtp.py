@@ -13,12 +13,14 @@ from aiosmtpd.smtp import Envelope
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
+from franchise.db import Database
 from franchise.errors import InvalidInput
 from franchise.messages import service
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import history
 from tests.messages.conftest import SENDER, SmtpServer, free_port
+from tests.support import deliver_outbox
 
 MakeTicket = Callable[..., Ticket]
 
@@ -32,12 +34,18 @@ def parsed(envelope: Envelope) -> EmailMessage:
 
 
 def test_a_message_is_delivered_and_recorded_on_the_ticket(
-    session: Session, make_ticket: MakeTicket, tech: Staff, smtp_server: SmtpServer, tmp_path: Path
+    session: Session,
+    db: Database,
+    make_ticket: MakeTicket,
+    tech: Staff,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
 ) -> None:
     ticket = make_ticket()
     message = service.send_message(
         session, ticket, template="resolved", by=tech, settings=smtp_server.settings(tmp_path)
     )
+    deliver_outbox(session, db, smtp_server.settings(tmp_path))
 
     [envelope] = smtp_server.collector.envelopes
     assert envelope.mail_from == SENDER
@@ -64,7 +72,12 @@ def test_a_message_is_delivered_and_recorded_on_the_ticket(
 
 
 def test_an_explicit_recipient_overrides_the_contact(
-    session: Session, make_ticket: MakeTicket, tech: Staff, smtp_server: SmtpServer, tmp_path: Path
+    session: Session,
+    db: Database,
+    make_ticket: MakeTicket,
+    tech: Staff,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
 ) -> None:
     service.send_message(
         session,
@@ -74,37 +87,50 @@ def test_an_explicit_recipient_overrides_the_contact(
         settings=smtp_server.settings(tmp_path),
         to="front@harbour.example",
     )
+    deliver_outbox(session, db, smtp_server.settings(tmp_path))
     [envelope] = smtp_server.collector.envelopes
     assert envelope.rcpt_tos == ["front@harbour.example"]
     assert parsed(envelope).get_content().startswith("Hello Sam Reception,")
 
 
 def test_credentials_are_used_when_configured(
-    session: Session, make_ticket: MakeTicket, tech: Staff, smtp_server: SmtpServer, tmp_path: Path
+    session: Session,
+    db: Database,
+    make_ticket: MakeTicket,
+    tech: Staff,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
 ) -> None:
     settings = smtp_server.settings(tmp_path, smtp_user="relay", smtp_password="s3cret")
     message = service.send_message(
         session, make_ticket(), template="update", by=tech, settings=settings
     )
+    deliver_outbox(session, db, settings)
     assert message.status == "sent"
     assert smtp_server.logins == [("relay", "s3cret")]
     assert len(smtp_server.collector.envelopes) == 1
 
 
 def test_wrong_credentials_are_a_recorded_failure(
-    session: Session, make_ticket: MakeTicket, tech: Staff, smtp_server: SmtpServer, tmp_path: Path
+    session: Session,
+    db: Database,
+    make_ticket: MakeTicket,
+    tech: Staff,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
 ) -> None:
     settings = smtp_server.settings(tmp_path, smtp_user="relay", smtp_password="wrong")
     message = service.send_message(
         session, make_ticket(), template="update", by=tech, settings=settings
     )
+    deliver_outbox(session, db, settings)
     assert message.status == "failed"
     assert "refused the user name or password" in (message.error or "")
     assert smtp_server.collector.envelopes == []
 
 
-def test_a_delivery_to_a_closed_port_is_recorded_as_failed(
-    session: Session, make_ticket: MakeTicket, tech: Staff, tmp_path: Path
+def test_a_delivery_to_a_closed_port_is_recorded_and_waits_for_a_retry(
+    session: Session, db: Database, make_ticket: MakeTicket, tech: Staff, tmp_path: Path
 ) -> None:
     port = free_port()  # bound and released: nothing listens there now
     settings = Settings(
@@ -118,40 +144,57 @@ def test_a_delivery_to_a_closed_port_is_recorded_as_failed(
     message = service.send_message(
         session, ticket, template="acknowledged", by=tech, settings=settings
     )
-    assert message.status == "failed"
+    [outcome] = deliver_outbox(session, db, settings).values()
+    # A closed port may open again: retried 30 seconds after the first attempt.
+    assert (outcome.state, outcome.attempts) == ("retrying", 1)
+    assert message.status == "retrying"
     assert message.sent_at is None
     assert f"could not deliver through SMTP server 127.0.0.1:{port}" in (message.error or "")
-    assert service.list_messages(session, ticket)[0].status == "failed"
-    assert history(session, ticket)[-1].kind == "message_failed"
-    with pytest.raises(service.DeliveryFailed, match="was not delivered") as caught:
+    assert service.list_messages(session, ticket)[0].status == "retrying"
+    event = history(session, ticket)[-1]
+    assert event.kind == "message_retrying"
+    assert "retrying at" in (event.note or "")
+    with pytest.raises(service.DeliveryFailed, match="it will be tried again") as caught:
         service.check_delivered(message)
-    assert caught.value.errors[0]["status"] == "failed"
+    assert caught.value.errors[0]["status"] == "retrying"
 
 
 def test_a_refused_recipient_is_recorded_with_the_server_reply(
-    session: Session, make_ticket: MakeTicket, tech: Staff, smtp_server: SmtpServer, tmp_path: Path
+    session: Session,
+    db: Database,
+    make_ticket: MakeTicket,
+    tech: Staff,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
 ) -> None:
     smtp_server.collector.refuse.add("dana@harbour.example")
     message = service.send_message(
         session, make_ticket(), template="update", by=tech, settings=smtp_server.settings(tmp_path)
     )
+    deliver_outbox(session, db, smtp_server.settings(tmp_path))
     assert message.status == "failed"
     assert "550 5.1.1 mailbox unavailable" in (message.error or "")
 
 
 def test_starttls_against_a_server_without_it_fails_clearly(
-    session: Session, make_ticket: MakeTicket, tech: Staff, smtp_server: SmtpServer, tmp_path: Path
+    session: Session,
+    db: Database,
+    make_ticket: MakeTicket,
+    tech: Staff,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
 ) -> None:
     settings = smtp_server.settings(tmp_path, smtp_tls="starttls")
     message = service.send_message(
         session, make_ticket(), template="update", by=tech, settings=settings
     )
+    deliver_outbox(session, db, settings)
     assert message.status == "failed"
     assert "FRANCHISE_SMTP_TLS" in (message.error or "")
 
 
 def test_sending_without_an_smtp_host_is_refused_before_anything_is_recorded(
-    session: Session, make_ticket: MakeTicket, tech: Staff, tmp_path: Path
+    session: Session, db: Database, make_ticket: MakeTicket, tech: Staff, tmp_path: Path
 ) -> None:
     ticket = make_ticket()
     with pytest.raises(InvalidInput, match="FRANCHISE_SMTP_HOST"):

@@ -7,7 +7,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,8 @@ from franchise.cli.context import CliContext
 from franchise.db import Database, utcnow
 from franchise.errors import InvalidInput
 from franchise.psa.models import WebhookEvent
-from franchise.psa.webhook import MAX_AGE, deliver_outbox, verify_signature
-from franchise.tickets.models import Ticket
+from franchise.psa.webhook import MAX_AGE, DeliveryReport, deliver_outbox, verify_signature
+from franchise.tickets.models import Ticket, TicketEvent
 from franchise.tickets.service import change_ticket, create_ticket
 from tests.psa.support import PsaSettings
 from tests.psa.test_import import cli_app
@@ -84,17 +84,32 @@ def change(session: Session, ticket: Ticket, **fields: Any) -> WebhookEvent | No
     return made[0] if made else None
 
 
+def deliver(
+    session: Session,
+    db: Database,
+    settings: PsaSettings,
+    limit: int,
+    *,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """Deliver as a run after the commit does; the test's session then sees the outcome."""
+    session.flush()
+    report = deliver_outbox(db, settings, limit, now=now)
+    session.expire_all()
+    return report
+
+
 def pending(session: Session) -> list[WebhookEvent]:
     return list(session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)))
 
 
 def test_a_status_change_is_posted_signed_with_its_event_id(
-    integrated: bool, session: Session, receiver: Receiver
+    integrated: bool, session: Session, db: Database, receiver: Receiver
 ) -> None:
     ticket = create_ticket(session, title="VPN down", source="import", external_id="48211")
     event = change(session, ticket, status="in_progress")
     assert event is not None
-    report = deliver_outbox(session, settings_for(receiver.url), 10)
+    report = deliver(session, db, settings_for(receiver.url), 10)
     assert (report.delivered, report.failed) == (1, 0)
     headers, body = receiver.requests[0]
     expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -129,26 +144,26 @@ def test_only_status_level_and_escalation_allowed_changes_are_sent(
 
 
 def test_a_failed_delivery_is_retried_with_backoff(
-    integrated: bool, session: Session, receiver: Receiver
+    integrated: bool, session: Session, db: Database, receiver: Receiver
 ) -> None:
     ticket = create_ticket(session, title="Backup failed")
     change(session, ticket, status="in_progress")
     receiver.statuses = [503]
     settings = settings_for(receiver.url)
     now = utcnow()
-    first = deliver_outbox(session, settings, 10, now=now)
+    first = deliver(session, db, settings, 10, now=now)
     assert (first.delivered, first.failed) == (0, 1)
     event = pending(session)[0]
     assert event.attempts == 1
     assert event.last_error == "HTTP 503: nope"
     assert event.next_attempt_at == now + timedelta(seconds=30)
-    too_soon = deliver_outbox(session, settings, 10, now=now + timedelta(seconds=10))
+    too_soon = deliver(session, db, settings, 10, now=now + timedelta(seconds=10))
     assert (too_soon.delivered, too_soon.waiting, len(receiver.requests)) == (0, 1, 1)
     receiver.statuses = [500]
-    deliver_outbox(session, settings, 10, now=now + timedelta(seconds=31))
+    deliver(session, db, settings, 10, now=now + timedelta(seconds=31))
     assert event.attempts == 2
     assert event.next_attempt_at == now + timedelta(seconds=31) + timedelta(minutes=1)
-    later = deliver_outbox(session, settings, 10, now=now + timedelta(minutes=2))
+    later = deliver(session, db, settings, 10, now=now + timedelta(minutes=2))
     assert later.delivered == 1
     assert event.delivered_at is not None
     # The receiver saw the same event id three times: it drops repeats by that id.
@@ -156,7 +171,7 @@ def test_a_failed_delivery_is_retried_with_backoff(
 
 
 def test_later_events_of_a_ticket_wait_for_an_earlier_one_that_failed(
-    integrated: bool, session: Session, receiver: Receiver
+    integrated: bool, session: Session, db: Database, receiver: Receiver
 ) -> None:
     one = create_ticket(session, title="One")
     two = create_ticket(session, title="Two")
@@ -164,47 +179,49 @@ def test_later_events_of_a_ticket_wait_for_an_earlier_one_that_failed(
     change(session, two, status="in_progress")
     change(session, one, status="resolved")
     receiver.statuses = [500]
-    report = deliver_outbox(session, settings_for(receiver.url), 10)
+    report = deliver(session, db, settings_for(receiver.url), 10)
     assert (report.delivered, report.failed, report.waiting) == (1, 1, 1)
     assert [p["ticket"]["title"] for p in receiver.payloads()] == ["One", "Two"]
 
 
 def test_a_wrong_secret_is_refused_by_the_receiver(
-    integrated: bool, session: Session, receiver: Receiver
+    integrated: bool, session: Session, db: Database, receiver: Receiver
 ) -> None:
     ticket = create_ticket(session, title="One")
     change(session, ticket, status="in_progress")
-    report = deliver_outbox(session, settings_for(receiver.url, secret="guessed"), 10)
+    report = deliver(session, db, settings_for(receiver.url, secret="guessed"), 10)
     assert report.failed == 1
     assert report.errors[0]["error"] == "HTTP 401: nope"
 
 
 def test_an_unreachable_receiver_is_an_error_not_a_crash(
-    integrated: bool, session: Session
+    integrated: bool, session: Session, db: Database
 ) -> None:
     ticket = create_ticket(session, title="One")
     change(session, ticket, status="in_progress")
-    report = deliver_outbox(session, settings_for("http://127.0.0.1:9/hook"), 10)
+    report = deliver(session, db, settings_for("http://127.0.0.1:9/hook"), 10)
     assert report.failed == 1
     assert "ConnectError" in report.errors[0]["error"]
 
 
 def test_events_too_old_to_matter_are_given_up(
-    integrated: bool, session: Session, receiver: Receiver
+    integrated: bool, session: Session, db: Database, receiver: Receiver
 ) -> None:
     ticket = create_ticket(session, title="One")
     change(session, ticket, status="in_progress")
     later = utcnow() + MAX_AGE + timedelta(minutes=1)
-    report = deliver_outbox(session, settings_for(receiver.url), 10, now=later)
+    report = deliver(session, db, settings_for(receiver.url), 10, now=later)
     assert (report.gave_up, receiver.requests) == (1, [])
     assert pending(session)[0].gave_up_at == later
 
 
-def test_nothing_is_sent_without_a_url_or_a_secret(integrated: bool, session: Session) -> None:
+def test_nothing_is_sent_without_a_url_or_a_secret(
+    integrated: bool, session: Session, db: Database
+) -> None:
     with pytest.raises(InvalidInput, match="FRANCHISE_PSA_WEBHOOK_URL"):
-        deliver_outbox(session, settings_for(""), 10)
+        deliver(session, db, settings_for(""), 10)
     with pytest.raises(InvalidInput, match="never sent unsigned"):
-        deliver_outbox(session, settings_for("http://127.0.0.1:9/", secret=""), 10)
+        deliver(session, db, settings_for("http://127.0.0.1:9/", secret=""), 10)
 
 
 def rolled_back(db: Database) -> None:
@@ -245,3 +262,33 @@ def test_cli_deliver(integrated: bool, db: Database, receiver: Receiver, tmp_pat
     assert failed.exit_code == 1
     assert "0 delivered, 1 failed (will retry)" in failed.stdout
     assert "HTTP 500" in failed.stderr
+
+
+def test_the_ticket_history_shows_the_failure_then_the_delivery(
+    integrated: bool, session: Session, db: Database, receiver: Receiver
+) -> None:
+    ticket = create_ticket(session, title="Backup failed")
+    change(session, ticket, status="in_progress")
+    receiver.statuses = [503]
+    settings = settings_for(receiver.url)
+    now = utcnow()
+    deliver(session, db, settings, 10, now=now)
+    deliver(session, db, settings, 10, now=now + timedelta(seconds=30))
+    notes = [
+        (e.kind, e.note)
+        for e in session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind.startswith("psa_"))
+            .order_by(TicketEvent.id)
+        )
+    ]
+    retry_at = now + timedelta(seconds=30)
+    # The first event tells the PSA everything it never heard: status and level.
+    assert notes == [
+        (
+            "psa_webhook_failed",
+            f"PSA webhook failed: HTTP 503: nope; retrying at {retry_at:%H:%M:%S} UTC "
+            "(status in_progress, level L1)",
+        ),
+        ("psa_webhook", "told the PSA: status in_progress, level L1"),
+    ]

@@ -10,6 +10,7 @@ from franchise.runbooks import engine, graph
 from franchise.runbooks.definition import CATEGORIES, Runbook
 from franchise.runbooks.lint import lint_files
 from franchise.runbooks.service import STARTER
+from tests.runbooks.routes import route_to
 
 
 def load_library() -> list[tuple[str, Runbook]]:
@@ -81,7 +82,7 @@ def test_every_terminal_step_is_reached_by_a_replayable_path(path: str, runbook:
     for step in runbook.steps.values():
         if not step.is_terminal:
             continue
-        route = graph.shortest_path(runbook, step.id)
+        route = route_to(runbook, step.id)
         assert route is not None, f"{path}: {step.id}"
         state = engine.replay(runbook, route)
         assert state.current == step.id
@@ -95,7 +96,7 @@ def test_vpn_certificate_renewal_leads_to_a_resolve(vpn: Runbook) -> None:
     assert renew.estimate.cost == 0
     assert renew.estimate.minutes == 20
 
-    to_renew = graph.shortest_path(vpn, "renew-certificate")
+    to_renew = route_to(vpn, "renew-certificate")
     assert to_renew is not None
     state = engine.replay(vpn, to_renew)
     assert state.current == "renew-certificate"
@@ -118,7 +119,7 @@ def test_vpn_domain_controller_trouble_escalates_to_the_owner(vpn: Runbook) -> N
     assert dc.to == "owner"
     assert "domain controller" in dc.text.lower()
 
-    route = graph.shortest_path(vpn, "dc-trouble")
+    route = route_to(vpn, "dc-trouble")
     assert route is not None
     state = engine.replay(vpn, route)
     assert state.current == "dc-trouble"

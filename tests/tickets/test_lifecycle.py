@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy.orm import Session
 
@@ -16,7 +13,6 @@ from franchise.runbooks import service as runbooks
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import create_ticket, history
-from franchise.tickets.timeline import time_in_status
 
 CERT_PATH = [
     ("scope", "Only this user"),
@@ -103,26 +99,3 @@ def test_status_cannot_skip_the_resolve_gate(session: Session, l1: Staff) -> Non
         lifecycle.set_status(session, ticket, "resolved", by=l1)
     lifecycle.assign(session, ticket, l1, by=l1)
     assert (ticket.assignee_id, ticket.status) == (l1.id, "in_progress")
-
-
-@dataclass
-class Event:
-    at: datetime
-    field: str | None
-    new_value: str | None
-
-
-def test_time_in_status_adds_every_stretch_and_the_open_one() -> None:
-    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    events = [
-        Event(t0 + timedelta(minutes=10), "status", "waiting_on_approval"),
-        Event(t0 + timedelta(minutes=40), "status", "in_progress"),
-        Event(t0 + timedelta(minutes=50), "assignee_id", "3"),
-        Event(t0 + timedelta(minutes=60), "status", "waiting_on_approval"),
-    ]
-    now = t0 + timedelta(minutes=75)
-    assert time_in_status(events, "waiting_on_approval", created_at=t0, now=now) == timedelta(
-        minutes=45
-    )
-    assert time_in_status(events, "new", created_at=t0, now=now) == timedelta(minutes=10)
-    assert time_in_status(events, "escalated", created_at=t0, now=now) == timedelta()

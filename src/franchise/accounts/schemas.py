@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict
 
 
@@ -14,11 +12,3 @@ class StaffRead(BaseModel):
     role: str
     level: str
     active: bool
-
-
-class TokenCreated(BaseModel):
-    id: int
-    name: str
-    staff: str
-    token: str
-    created_at: datetime

@@ -23,7 +23,7 @@ from franchise.alerts.normalized import MalformedPayload
 from franchise.alerts.service import TokenCache, check_kind
 from franchise.alerts.worker import Drainer, IntakeGate
 from franchise.db import Database
-from franchise.errors import NotAuthenticated
+from franchise.errors import NotAuthenticated, error_body
 from franchise.integrations import load_json
 from franchise.integrations.pagerduty.parser import routing_key
 
@@ -98,13 +98,13 @@ async def _receive(request: Request, kind: str, token: str | None) -> JSONRespon
         accepted = await run_in_threadpool(_store, request.app, kind, token, received)
     if accepted.error:
         return JSONResponse(
-            {
-                "ok": False,
-                "error": f"malformed {kind} payload: {accepted.error}",
-                "errors": [{"message": accepted.error, "inbox_id": accepted.inbox_id}],
-                "status": 400,
-            },
-            status_code=400,
+            error_body(
+                MalformedPayload.status,
+                f"malformed {kind} payload: {accepted.error}",
+                [{"message": accepted.error, "inbox_id": accepted.inbox_id}],
+                code=MalformedPayload.code,
+            ),
+            status_code=MalformedPayload.status,
         )
     drainer = getattr(request.app.state, "alert_drainer", None)
     if drainer is not None:

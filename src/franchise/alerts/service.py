@@ -25,8 +25,9 @@ def digest(token: str) -> str:
 
 
 def check_kind(kind: str) -> str:
+    """The same refusal wherever a kind is named: a webhook URL, the CLI, the API."""
     if kind not in KINDS:
-        raise NotFound(f"unknown integration kind '{kind}' (use {', '.join(KINDS)})")
+        raise InvalidInput(f"unknown integration kind '{kind}' (use {', '.join(KINDS)})")
     return kind
 
 
@@ -39,8 +40,7 @@ def add_integration(
     auto_resolve: bool = False,
 ) -> tuple[Integration, str]:
     """Create an integration; the plain token is returned once and never stored."""
-    if kind not in KINDS:
-        raise InvalidInput(f"unknown integration kind '{kind}' (use {', '.join(KINDS)})")
+    check_kind(kind)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     integration = Integration(
         kind=kind,

@@ -28,6 +28,7 @@ def request_approval(
         minutes=body.minutes,
         impact=body.impact,
         kind=body.kind,
+        recurring=body.recurring,
         requester=staff,
     )
     return approval_dict(session, request)

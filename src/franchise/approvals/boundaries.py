@@ -17,6 +17,10 @@ from franchise.approvals.models import IMPACTS
 
 LEVELS = ("L1", "L2", "owner")
 TIMEOUT_ACTIONS = ("escalate", "deny")
+# How often a cost is paid; limits compare the cost over a year (a monthly cost x 12),
+# so splitting a commitment into monthly payments never slips under a limit.
+RECURRING = ("once", "month", "year")
+PAYMENTS_PER_YEAR = {"once": 1, "month": 12, "year": 1}
 
 
 @dataclass(frozen=True)
@@ -110,14 +114,25 @@ class TimeoutRule:
 
 
 @dataclass(frozen=True)
+class ActionKind:
+    """A kind of action, with the words that give it away in a request without a kind."""
+
+    name: str
+    keywords: tuple[str, ...]
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Boundaries:
     levels: Mapping[str, LevelBoundary]
     people: Mapping[str, PersonBoundary] = field(default_factory=dict)
     timeout: TimeoutRule = field(default_factory=TimeoutRule)
+    kinds: Mapping[str, ActionKind] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "timeout": {"minutes": self.timeout.minutes, "then": self.timeout.then},
+            "kinds": {name: {"keywords": list(k.keywords)} for name, k in self.kinds.items()},
             "levels": {
                 name: {
                     **b.limits.to_dict(),

@@ -26,6 +26,8 @@ class ApprovalRequest(Base):
     action: Mapped[str] = mapped_column(Text)
     action_kind: Mapped[str | None] = mapped_column(String(64))
     cost: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal(0))
+    # once | month | year: limits compare the cost over a year (policy.Ask.yearly_cost).
+    recurring: Mapped[str] = mapped_column(String(8), default="once", server_default="once")
     minutes: Mapped[int] = mapped_column(default=0)
     impact: Mapped[str] = mapped_column(String(16), default="none")
     requester_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))

@@ -3,6 +3,8 @@
 The document:
 
     timeout: {minutes: 120, then: escalate}        # or then: deny
+    kinds:                                          # optional: words that imply a kind
+      firewall-change: {keywords: [firewall, NAT, port forward]}
     levels:
       L1: {max_cost: 100, max_minutes: 60, impacts: [none, low],
            kinds: {licence-purchase: {max_cost: 50}, firewall-change: {allowed: false}}}
@@ -24,6 +26,7 @@ from typing import Any
 from franchise.approvals.boundaries import (
     LEVELS,
     TIMEOUT_ACTIONS,
+    ActionKind,
     Boundaries,
     LevelBoundary,
     Limits,
@@ -37,7 +40,9 @@ from franchise.yamldoc.problems import Problem, ProblemList
 
 KIND = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-TOP_KEYS = ("timeout", "levels", "people")
+TOP_KEYS = ("timeout", "kinds", "levels", "people")
+ACTION_KIND_KEYS = ("keywords",)
+MAX_KEYWORD = 64
 TIMEOUT_KEYS = ("minutes", "then")
 LIMIT_KEYS = ("max_cost", "max_minutes", "impacts")
 LEVEL_KEYS = (*LIMIT_KEYS, "kinds")
@@ -67,12 +72,78 @@ def parse_boundaries(
         levels=_levels(data, out),
         people=_people(data, out),
         timeout=_timeout(data, out),
+        kinds=_action_kinds(data, out),
     )
+    if "kinds" in data:
+        _undeclared_kinds(boundaries, out)
     return boundaries, sorted(set(out.problems), key=lambda p: (p.line, p.code, p.message))
 
 
 def lint_boundaries(text: str, file: str = "<boundaries>") -> list[Problem]:
     return parse_boundaries(text, file)[1]
+
+
+def _action_kinds(data: Any, out: _Collector) -> dict[str, ActionKind]:
+    raw = data.get("kinds")
+    if raw is None:
+        return {}
+    line = key_line(data, "kinds")
+    if not isinstance(raw, dict):
+        out.add(line, "schema", "'kinds' must map an action kind to {keywords: [...]}")
+        return {}
+    kinds: dict[str, ActionKind] = {}
+    for key, body in raw.items():
+        name = str(key)
+        kline = key_line(raw, key, line)
+        if not KIND.match(name) or len(name) > 64:
+            out.add(kline, "bad-kind", f"action kind '{name}' must be kebab-case (a-z, 0-9, -)")
+            continue
+        if not isinstance(body, dict):
+            out.add(kline, "schema", f"'kinds.{name}' must be a mapping {{keywords: [...]}}")
+            continue
+        _unknown_keys(body, ACTION_KIND_KEYS, f"kinds.{name}.", out)
+        kinds[name] = ActionKind(name, _keywords(body, name, kline, out), kline)
+    return kinds
+
+
+def _keywords(body: Any, name: str, line: int, out: _Collector) -> tuple[str, ...]:
+    raw = body.get("keywords", [])
+    at = key_line(body, "keywords", line)
+    if not isinstance(raw, list):
+        out.add(at, "schema", f"kinds.{name}.keywords must be a list of words or phrases")
+        return ()
+    words: list[str] = []
+    for i, item in enumerate(raw):
+        word = " ".join(str(item).split()) if isinstance(item, str | int) else ""
+        where = item_line(raw, i, at)
+        if not word or len(word) > MAX_KEYWORD:
+            out.add(
+                where,
+                "bad-keyword",
+                f"kinds.{name}.keywords: each keyword is a word or phrase of 1 to "
+                f"{MAX_KEYWORD} characters",
+            )
+        elif word.lower() in (w.lower() for w in words):
+            out.add(where, "duplicate-keyword", f"kinds.{name}.keywords lists '{word}' twice")
+        else:
+            words.append(word)
+    return tuple(words)
+
+
+def _undeclared_kinds(boundaries: Boundaries, out: _Collector) -> None:
+    """Once a document declares its kinds, a rule for any other kind is a typo that would
+    silently never apply."""
+    rules = [(f"levels.{n}", b.kinds, b.line) for n, b in boundaries.levels.items()]
+    rules += [(f"people.{e}", p.kinds, p.line) for e, p in boundaries.people.items()]
+    for where, kinds, line in rules:
+        for kind in kinds:
+            if kind not in boundaries.kinds:
+                out.add(
+                    line,
+                    "unknown-kind",
+                    f"'{where}.kinds.{kind}' is not declared under the top-level 'kinds' "
+                    f"(declared: {', '.join(boundaries.kinds) or 'none'})",
+                )
 
 
 def _unknown_keys(data: Any, allowed: tuple[str, ...], where: str, out: _Collector) -> None:

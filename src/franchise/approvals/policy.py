@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from franchise.approvals.boundaries import (
     LEVELS,
+    PAYMENTS_PER_YEAR,
+    RECURRING,
     Boundaries,
     Limits,
     level_rank,
@@ -33,14 +36,24 @@ class Ask:
     level: str
     email: str = ""
     kind: str | None = None
+    recurring: str = "once"  # once | month | year
+
+    @property
+    def yearly_cost(self) -> Decimal:
+        """What limits compare: a monthly cost counts twelve times."""
+        return self.cost * PAYMENTS_PER_YEAR[self.recurring]
 
 
 @dataclass(frozen=True)
-class Decision:
+class BoundaryDecision:
+    """What the boundaries say about an ask, before any person looks at it."""
+
     status: str  # approved | pending
     approver_level: str
     by_policy: bool
     reason: str
+    # The kind whose rules applied: the ask's own, or the one its action text implied.
+    kind: str | None = None
 
 
 def make_ask(
@@ -52,6 +65,7 @@ def make_ask(
     level: str,
     email: str = "",
     kind: str | None = None,
+    recurring: str | None = "once",
 ) -> Ask:
     """Check the user's input and build an Ask; every mistake is named."""
     text = action.strip()
@@ -71,7 +85,11 @@ def make_ask(
         raise InvalidInput(f"action kind '{kind}' must be kebab-case (a-z, 0-9, -)")
     if level not in LEVELS:
         raise InvalidInput(f"unknown level '{level}' (use {', '.join(LEVELS)})")
-    return Ask(text, parse_amount(cost), minutes, impact, level, email.strip().lower(), kind)
+    period = (recurring or "once").strip().lower()
+    if period not in RECURRING:
+        raise InvalidInput(f"unknown recurring '{recurring}' (use {', '.join(RECURRING)})")
+    amount = parse_amount(cost)
+    return Ask(text, amount, minutes, impact, level, email.strip().lower(), kind, period)
 
 
 def parse_amount(value: Decimal | int | float | str) -> Decimal:
@@ -102,6 +120,16 @@ def money(amount: Decimal) -> str:
     return str(amount.quantize(Decimal("0.01")))
 
 
+def cost_text(ask: Ask) -> str:
+    """'40', '40/month (480 a year)', '300/year': the cost as the asker gave it, and what
+    limits compare when that differs."""
+    if ask.recurring == "once":
+        return money(ask.cost)
+    if ask.recurring == "year":
+        return f"{money(ask.cost)}/year"
+    return f"{money(ask.cost)}/{ask.recurring} ({money(ask.yearly_cost)} a year)"
+
+
 def limits_for(boundaries: Boundaries, level: str, email: str, kind: str | None) -> Limits | None:
     """The limits that apply to this person for this kind; None when the level has none."""
     base = boundaries.levels.get(level)
@@ -125,10 +153,8 @@ def exceeded(limits: Limits, ask: Ask, label: str) -> list[str]:
     if not limits.allowed:
         return [f"{ask.kind} actions are not allowed for {label}"]
     over = []
-    if limits.max_cost is not None and ask.cost > limits.max_cost:
-        over.append(
-            f"cost {money(ask.cost)} exceeds {label} limit {money(limits.max_cost)}{suffix}"
-        )
+    if limits.max_cost is not None and ask.yearly_cost > limits.max_cost:
+        over.append(f"cost {cost_text(ask)} exceeds {label} limit {money(limits.max_cost)}{suffix}")
     if limits.max_minutes is not None and ask.minutes > limits.max_minutes:
         over.append(
             f"time {ask.minutes} min exceeds {label} limit {limits.max_minutes} min{suffix}"
@@ -146,7 +172,7 @@ def within(limits: Limits, ask: Ask, label: str) -> str:
     cost = (
         "no cost limit"
         if limits.max_cost is None
-        else f"cost {money(ask.cost)} of {money(limits.max_cost)}"
+        else f"cost {cost_text(ask)} of {money(limits.max_cost)}"
     )
     time = (
         "no time limit"
@@ -158,11 +184,53 @@ def within(limits: Limits, ask: Ask, label: str) -> str:
     return f"inside the {label} boundary{suffix}: {cost}, {time}, {impact}"
 
 
-def decide(boundaries: Boundaries, ask: Ask) -> Decision:
+def implied_kinds(boundaries: Boundaries, action: str) -> list[tuple[str, str]]:
+    """(kind, the keyword found) for each declared kind the action text names, in the
+    document's order."""
+    found = []
+    for kind in boundaries.kinds.values():
+        for word in kind.keywords:
+            if _keyword_pattern(word).search(action):
+                found.append((kind.name, word))
+                break
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _keyword_pattern(word: str) -> re.Pattern[str]:
+    # Whole words in any case; "sign-in" = "sign in"; a plain plural counts ("NAT rules"),
+    # while "report" does not name "port". The words of a phrase come in order with up to
+    # two others between, so "reboot server" finds "reboot the file server".
+    parts = [re.escape(p) for p in re.split(r"[\s-]+", word.strip()) if p]
+    gap = r"(?:[\s-]+[\w'-]+){0,2}?[\s-]+"
+    return re.compile(r"(?<![\w-])" + gap.join(parts) + r"(?:s|es)?(?![\w-])", re.I)
+
+
+def decide_by_boundaries(boundaries: Boundaries, ask: Ask) -> BoundaryDecision:
     """Approve inside the asker's boundary; otherwise send it to the lowest level above
-    them whose boundary covers it, and to the owner only when no boundary does."""
+    them whose boundary covers it, and to the owner only when no boundary does.
+
+    An ask without a kind takes the kind its action text implies, so leaving `kind` out
+    cannot slip a firewall change past the firewall rule. Where several kinds match, the
+    strictest applies: the one whose decision needs the highest approver (the first of
+    them, in the document's order, on a tie).
+    """
+    implied = implied_kinds(boundaries, ask.action) if ask.kind is None else []
+    if not implied:
+        return replace(_decide_one(boundaries, ask), kind=ask.kind)
+    options = [
+        (_decide_one(boundaries, replace(ask, kind=kind)), kind, word) for kind, word in implied
+    ]
+    decision, kind, word = max(options, key=lambda o: level_rank(o[0].approver_level))
+    why = f"kind {kind} implied by '{word}' in the action"
+    if len(options) > 1:
+        why += f" (strictest of {', '.join(k for _, k, _ in options)})"
+    return replace(decision, kind=kind, reason=f"{why}; {decision.reason}")
+
+
+def _decide_one(boundaries: Boundaries, ask: Ask) -> BoundaryDecision:
     if ask.level == "owner":
-        return Decision("approved", "owner", True, "inside the owner boundary (no limit)")
+        return BoundaryDecision("approved", "owner", True, "inside the owner boundary (no limit)")
     own_label = _label(boundaries, ask.level, ask.email)
     own = limits_for(boundaries, ask.level, ask.email, ask.kind)
     if own is None:
@@ -170,19 +238,19 @@ def decide(boundaries: Boundaries, ask: Ask) -> Decision:
     else:
         problems = exceeded(own, ask, own_label)
         if not problems:
-            return Decision("approved", ask.level, True, within(own, ask, own_label))
+            return BoundaryDecision("approved", ask.level, True, within(own, ask, own_label))
     for level in LEVELS:
         if level_rank(level) <= level_rank(ask.level) or level == "owner":
             continue
         limits = limits_for(boundaries, level, "", ask.kind)
         if limits is not None and not exceeded(limits, ask, level):
-            return Decision(
+            return BoundaryDecision(
                 "pending",
                 level,
                 False,
                 "; ".join(problems) + f"; {level} decides (within its boundary)",
             )
-    return Decision(
+    return BoundaryDecision(
         "pending",
         "owner",
         False,

@@ -47,6 +47,7 @@ def _one(r: ApprovalRequest, emails: dict[int, str]) -> dict[str, Any]:
         "action": r.action,
         "kind": r.action_kind,
         "cost": f"{r.cost:.2f}",
+        "recurring": r.recurring,
         "minutes": r.minutes,
         "impact": r.impact,
         "requester": emails.get(r.requester_id),

@@ -15,6 +15,9 @@ class ApprovalCreate(BaseModel):
     minutes: int = Field(default=0, ge=0, le=MAX_MINUTES)
     impact: str = Field(default="none", description="none, low, medium or high")
     kind: str | None = Field(default=None, max_length=64, description="e.g. licence-purchase")
+    recurring: str = Field(
+        default="once", description="once, month or year; limits compare the cost over a year"
+    )
 
 
 class ApprovalDecision(BaseModel):

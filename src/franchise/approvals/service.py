@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -16,10 +15,10 @@ from franchise.approvals import policy
 from franchise.approvals.boundaries import Boundaries, level_rank
 from franchise.approvals.models import DECISIONS, ApprovalRequest
 from franchise.approvals.parse import parse_boundaries
-from franchise.approvals.policy import Ask, covers, make_ask, next_level
+from franchise.approvals.policy import Ask, cost_text, covers, make_ask, next_level
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
-from franchise.policydocs import service as policydocs
+from franchise.policydocs.document import PolicyDocument
 from franchise.policydocs.models import PolicyRevision
 from franchise.runbooks.definition import Step
 from franchise.runbooks.models import Runbook, RunbookRun
@@ -41,35 +40,25 @@ class Expiry:
 # --- the boundaries document ------------------------------------------------------------
 
 
-@lru_cache(maxsize=32)
-def _parse_cached(source: str) -> Boundaries:
-    # Stored sources passed lint when saved (and the starter file is tested), so this parses.
-    parsed, problems = parse_boundaries(source, "<stored>")
-    assert parsed is not None, problems
-    return parsed
+DOCUMENT: PolicyDocument[Boundaries] = PolicyDocument(
+    KIND, STARTER_BOUNDARIES, lambda source, file: parse_boundaries(source, file)
+)
 
 
 def validate_boundaries(source: str, file: str = "<boundaries>") -> Boundaries:
     """Lint a boundaries document; any problem refuses it with every problem listed."""
-    parsed, problems = parse_boundaries(source, file)
-    if problems or parsed is None:
-        raise InvalidInput(
-            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
-        )
-    return parsed
+    return DOCUMENT.validate(source, file)
 
 
 def boundaries_source(session: Session) -> tuple[str, int]:
     """The current document and its revision; revision 0 is the shipped starter file."""
-    latest = policydocs.current(session, KIND)
-    if latest is None:
-        return STARTER_BOUNDARIES.read_text(encoding="utf-8"), 0
-    return latest.source, latest.number
+    number, source = DOCUMENT.current_source(session)
+    return source, number
 
 
 def current_boundaries(session: Session) -> tuple[Boundaries, int]:
-    source, number = boundaries_source(session)
-    return _parse_cached(source), number
+    version = DOCUMENT.current(session)
+    return version.parsed, version.revision
 
 
 def save_boundaries(
@@ -84,19 +73,14 @@ def save_boundaries(
     """Lint, then store a new revision unless unchanged. Returns (revision, changed)."""
     if author is not None and not author.is_manager:
         raise PermissionDenied("only the owner or an admin may change approval boundaries")
-    validate_boundaries(source, file)
-    return policydocs.save(
-        session, KIND, source, author=author, note=note, expected_revision=expected_revision
+    return DOCUMENT.save(
+        session, source, file=file, author=author, note=note, expected_revision=expected_revision
     )
 
 
 def load_starter_boundaries(session: Session) -> bool:
     """Store the shipped boundaries when none are stored yet; True when it did."""
-    if policydocs.current(session, KIND) is not None:
-        return False
-    source = STARTER_BOUNDARIES.read_text(encoding="utf-8")
-    save_boundaries(session, source, note="starter library", file=str(STARTER_BOUNDARIES))
-    return True
+    return DOCUMENT.load_starter(session)
 
 
 def unknown_people(session: Session, boundaries: Boundaries) -> list[str]:
@@ -120,6 +104,7 @@ def request_approval(
     minutes: int,
     impact: str,
     kind: str | None = None,
+    recurring: str | None = "once",
     requester: Staff,
     run_id: int | None = None,
     step_id: str | None = None,
@@ -144,17 +129,21 @@ def request_approval(
         level=requester.level,
         email=requester.email,
         kind=kind,
+        recurring=recurring,
     )
     boundaries, _ = current_boundaries(session)
-    decision = policy.decide(boundaries, ask)
+    decision = policy.decide_by_boundaries(boundaries, ask)
     approved = decision.status == "approved"
     request = ApprovalRequest(
         ticket_id=ticket.id if ticket else None,
         run_id=run_id,
         step_id=step_id,
         action=ask.action,
-        action_kind=ask.kind,
+        # The kind that applied, also when the action text implied it: whoever decides
+        # later is checked against the same kind rule.
+        action_kind=decision.kind,
         cost=ask.cost,
+        recurring=ask.recurring,
         minutes=ask.minutes,
         impact=ask.impact,
         requester_id=requester.id,
@@ -169,13 +158,17 @@ def request_approval(
     session.add(request)
     session.flush()
     if ticket is not None:
+        cost = f"cost {cost_text(ask)}; " if ask.cost else ""
         if approved:
-            note = f"approval #{request.id} approved by boundary: {ask.action} ({decision.reason})"
+            note = (
+                f"approval #{request.id} approved by boundary: {ask.action} "
+                f"({cost}{decision.reason})"
+            )
             _log(session, ticket, requester, note, None, when)
         else:
             note = (
                 f"approval #{request.id} waiting on {decision.approver_level}: {ask.action} "
-                f"({decision.reason})"
+                f"({cost}{decision.reason})"
             )
             _log(session, ticket, requester, note, "waiting_on_approval", when)
     return request
@@ -322,6 +315,8 @@ def request_for_action_step(
         minutes=estimate.minutes,
         impact=estimate.impact,
         kind=estimate.kind,
+        # Runbook estimates gain `recurring` in format v2; older definitions pay once.
+        recurring=getattr(estimate, "recurring", "once"),
         requester=requester,
         run_id=run.id,
         step_id=step.id,
@@ -350,6 +345,7 @@ def ask_of(session: Session, request: ApprovalRequest) -> Ask:
         level=requester.level if requester else "L1",
         email=requester.email if requester else "",
         kind=request.action_kind,
+        recurring=request.recurring,
     )
 
 

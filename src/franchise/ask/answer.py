@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from franchise.escalation.evaluate import Decision
+from franchise.escalation.evaluate import EscalationDecision
 
 OWNER = "owner"
 # The client-message stage that fits a ticket's status.
@@ -76,7 +76,7 @@ class Situation:
     reason: str
     asker_level: str
     emergency_claimed: bool
-    escalation: Decision
+    escalation: EscalationDecision
     pending: PendingStep | None = None
     approval: ApprovalRoute | None = None
     template: TemplateHint | None = None
@@ -101,7 +101,7 @@ class Answer:
         return "\n".join((self.text, *(f"- {g}" for g in self.guidance)))
 
 
-def decide(s: Situation) -> Answer:
+def choose_answer(s: Situation) -> Answer:
     decision = s.escalation
     if decision.allowed and decision.emergency:
         return _emergency(s)

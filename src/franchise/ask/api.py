@@ -5,26 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from franchise.ask.reply import open_asks, reply_to_ask
 from franchise.ask.schemas import AskOwner, AskReply
 from franchise.ask.service import ActionEstimate, ask_owner
 from franchise.settings import Settings
 from franchise.tickets.service import get_ticket
-from franchise.web.deps import CurrentStaff, DbSession
+from franchise.web.after_commit import AfterCommit
+from franchise.web.deps import CurrentStaff, DbSession, get_db
 
 router = APIRouter(tags=["ask the owner"])
 
 
-@router.post("/tickets/{ticket_id}/ask-owner")
+@router.post("/tickets/{ticket_id}/ask-owner", response_model=None)
 def ask(
     ticket_id: int, body: AskOwner, request: Request, session: DbSession, staff: CurrentStaff
-) -> dict[str, Any]:
+) -> AfterCommit:
     """Answered from the system (deflection), sent to the owner (interruption), or during a
-    drill refused with guidance; recorded as an owner contact either way (always 200)."""
+    drill refused with guidance; recorded as an owner contact either way (always 200). The
+    answer comes after the commit, with how the owner's notification went."""
     settings = request.app.state.settings
     assert isinstance(settings, Settings)
-    fields = (body.action, body.cost, body.minutes, body.impact, body.kind)
+    fields = (body.action, body.cost, body.minutes, body.impact, body.kind, body.recurring)
     estimate = None
     if any(v is not None for v in fields):
         estimate = ActionEstimate(
@@ -33,6 +36,7 @@ def ask(
             minutes=body.minutes or 0,
             impact=body.impact or "none",
             kind=body.kind,
+            recurring=body.recurring or "once",
         )
     result = ask_owner(
         session,
@@ -44,7 +48,8 @@ def ask(
         settings=settings,
         estimate=estimate,
     )
-    return result.to_dict()
+    db = get_db(request)
+    return AfterCommit(lambda: JSONResponse(result.settle(db).to_dict()))
 
 
 @router.get("/asks")

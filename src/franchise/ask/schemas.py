@@ -18,6 +18,9 @@ class AskOwner(BaseModel):
     minutes: int | None = Field(default=None, ge=0, description="For approvals.")
     impact: str | None = Field(default=None, description="For approvals: none|low|medium|high.")
     kind: str | None = Field(default=None, description="For approvals: action kind.")
+    recurring: str | None = Field(
+        default=None, description="For approvals: once, month or year (compared over a year)."
+    )
 
 
 class AskReply(BaseModel):

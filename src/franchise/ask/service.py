@@ -1,8 +1,9 @@
-"""Ask the owner: gather what the system knows, decide (answer.py), record and notify.
+"""Ask the owner: gather what the system knows, choose the answer (answer.py), record and notify.
 
 Every ask is recorded as an owner contact (channel in_app by default): a deflection with
-the answer given, an interruption (the owner is notified through Apprise; a failed
-notification is written on the contact, never fatal), or a refusal during a drill.
+the answer given, an interruption (the owner's notification is queued in the outbox and
+sent through Apprise after the commit; its outcome is written on the contact and the
+ticket, a failure is never fatal), or a refusal during a drill.
 """
 
 from __future__ import annotations
@@ -25,19 +26,19 @@ from franchise.ask.answer import (
     PendingStep,
     Situation,
     TemplateHint,
-    decide,
+    choose_answer,
     owner_message,
 )
 from franchise.contacts.models import CHANNELS, REASONS
 from franchise.contacts.service import check_choice, drill_windows_for, log_contact
-from franchise.db import utcnow
+from franchise.db import Database, utcnow
 from franchise.errors import FranchiseError, InvalidInput, PermissionDenied
 from franchise.escalation.facts import covering_runbook
 from franchise.escalation.service import check_escalation
 from franchise.messages.service import choose_template, render_for_ticket
-from franchise.notify.service import Delivery, notify_owner
-from franchise.orgsettings.secrets import effective_settings
+from franchise.notify import outbound
 from franchise.orgsettings.service import get_config
+from franchise.outbox import service as outbox
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
 from franchise.settings import Settings
@@ -56,6 +57,7 @@ class ActionEstimate:
     minutes: int = 0
     impact: str = "none"
     kind: str | None = None
+    recurring: str = "once"
 
 
 @dataclass
@@ -70,7 +72,9 @@ class AskResult:
     approval_id: int | None = None
     approval_status: str | None = None
     template: str | None = None
-    notification: Delivery | None = None
+    # The owner's notification in the outbox, and (after the commit) how it went.
+    notification_id: int | None = None
+    notification: outbox.Outcome | None = None
 
     @property
     def outcome(self) -> str:
@@ -93,8 +97,25 @@ class AskResult:
             "approval_id": self.approval_id,
             "approval_status": self.approval_status,
             "template": self.template,
-            "notification": self.notification.to_dict() if self.notification else None,
+            "notification": self._notification_dict(),
         }
+
+    def _notification_dict(self) -> dict[str, Any] | None:
+        if self.notification_id is None:
+            return None
+        state = self.notification.state if self.notification else "pending"
+        return {
+            "id": self.notification_id,
+            "state": state,
+            "sent": state == "delivered",
+            "error": self.notification.error if self.notification else None,
+        }
+
+    def settle(self, db: Database) -> AskResult:
+        """After the commit: read how the owner's notification went."""
+        if self.notification_id is not None:
+            self.notification = outbox.read_outcome(db, self.notification_id)
+        return self
 
 
 def ask_owner(
@@ -126,7 +147,7 @@ def ask_owner(
     if when.tzinfo is None:
         raise InvalidInput("the time of the ask needs a time zone")
     situation = _situation(session, ticket, by, reason, text, emergency, when, estimate)
-    answer = decide(situation)
+    answer = choose_answer(situation)
     result = AskResult(
         answer=answer,
         contact_id=0,
@@ -162,13 +183,20 @@ def ask_owner(
             question=text,
             answer=answer,
         )
-        result.notification = notify_owner(
-            effective_settings(session, settings),
-            title=title,
-            body=body,
-            emergency=answer.emergency,
+        item = outbox.enqueue(
+            session,
+            outbound.KIND,
+            {
+                "title": title,
+                "body": body,
+                "emergency": answer.emergency,
+                "contact_id": contact.id,
+                "actor_id": by.id,
+            },
+            ticket_id=ticket.id,
+            settings=settings,
         )
-        contact.answer = f"{contact.answer}\n{result.notification.summary()}"
+        result.notification_id = item.id
     add_note(
         session,
         ticket,
@@ -256,9 +284,10 @@ def _approval_route(
         level=by.level,
         email=by.email,
         kind=estimate.kind,
+        recurring=estimate.recurring,
     )
     boundaries, _ = current_boundaries(session)
-    decision = policy.decide(boundaries, ask)
+    decision = policy.decide_by_boundaries(boundaries, ask)
     return ApprovalRoute(ask.action, decision.status, decision.approver_level, decision.reason)
 
 
@@ -281,6 +310,7 @@ def _record_approval(
         minutes=estimate.minutes,
         impact=estimate.impact,
         kind=estimate.kind,
+        recurring=estimate.recurring,
         requester=by,
         now=when,
     )

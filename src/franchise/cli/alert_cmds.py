@@ -297,14 +297,18 @@ def worker(
     ] = 1.0,
     json_out: Json = False,
 ) -> None:
-    """Process the alert inbox into tickets; run several in parallel on PostgreSQL."""
+    """Process the alert inbox into tickets, and send (and retry) the e-mails, notifications
+    and PSA webhook events in the outbox; run several in parallel on PostgreSQL."""
     from franchise.alerts.worker import Report, process_pending, worker_name
+    from franchise.outbox.worker import send_due
     from franchise.suggest.service import warm_up
 
-    db = get_context(ctx).database()
+    context = get_context(ctx)
+    db = context.database()
     name = worker_name()
     stop = threading.Event()
     total = Report()
+    deliveries: dict[str, int] = {}
     warm_up()
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -315,11 +319,14 @@ def worker(
     while not stop.is_set():
         report = process_pending(db, worker=name, batch=batch, lease_seconds=lease, stop=stop)
         total.add(report)
+        sent = send_due(db, context.settings)
+        for state, count in sent.items():
+            deliveries[state] = deliveries.get(state, 0) + count
         if once:
             break
-        if report.claimed == 0:
+        if report.claimed == 0 and not sent:
             stop.wait(poll)
-    data: dict[str, Any] = {"worker": name, **total.to_dict()}
+    data: dict[str, Any] = {"worker": name, **total.to_dict(), "outbox": deliveries}
     if json_out:
         print_json(data)
         return

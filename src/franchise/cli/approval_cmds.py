@@ -35,6 +35,9 @@ def approve(
     minutes: Annotated[int, typer.Option(help="Estimated working time in minutes.")] = 0,
     impact: Annotated[str, typer.Option(help="none, low, medium or high.")] = "none",
     kind: Annotated[str | None, typer.Option(help="Action kind, e.g. licence-purchase.")] = None,
+    recurring: Annotated[
+        str, typer.Option(help="once, month or year; limits compare the cost over a year.")
+    ] = "once",
     json_out: Json = False,
 ) -> None:
     """Ask for approval of an action; inside your boundary it is approved at once.
@@ -54,6 +57,7 @@ def approve(
             minutes=minutes,
             impact=impact,
             kind=kind,
+            recurring=recurring,
             requester=get_staff(session, by),
         )
         data = approval_dict(session, request)
@@ -90,7 +94,7 @@ def list_(
             r["decision"],
             escape(r["approver_level"] or ""),
             escape(r["decided_by"] or ""),
-            escape(str(r["cost"])),
+            escape(r["cost"] if r["recurring"] == "once" else f"{r['cost']}/{r['recurring']}"),
             str(r["minutes"]),
             r["impact"],
             escape(r["action"][:60]),

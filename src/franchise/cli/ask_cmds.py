@@ -88,6 +88,9 @@ def ask_owner(
         str | None, typer.Option(help="For approvals: none, low, medium or high.")
     ] = None,
     kind: Annotated[str | None, typer.Option(help="For approvals: action kind.")] = None,
+    recurring: Annotated[
+        str | None, typer.Option(help="For approvals: once, month or year.")
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Ask the owner about a ticket; the system answers first where it can.
@@ -101,15 +104,17 @@ def ask_owner(
 
     context = get_context(ctx)
     estimate = None
-    if any(v is not None for v in (action, cost, minutes, impact, kind)):
+    if any(v is not None for v in (action, cost, minutes, impact, kind, recurring)):
         estimate = ActionEstimate(
             action=action,
             cost=cost if cost is not None else 0,
             minutes=minutes or 0,
             impact=impact or "none",
             kind=kind,
+            recurring=recurring or "once",
         )
-    with context.database().unit_of_work() as session:
+    db = context.database()
+    with db.unit_of_work() as session:
         result = ask(
             session,
             ticket=get_ticket(session, ticket),
@@ -120,7 +125,8 @@ def ask_owner(
             settings=context.settings,
             estimate=estimate,
         )
-        data = result.to_dict()
+    # After the commit, and after the owner's notification went out (or did not).
+    data = result.settle(db).to_dict()
     if json_out:
         print_json(data)
     else:
@@ -142,7 +148,10 @@ def _print(data: dict[str, Any]) -> None:
     if notification is not None:
         if notification["sent"]:
             console.print("Owner notified.", highlight=False)
+        elif notification["state"] == "pending":
+            console.print("Owner notification queued.", highlight=False)
         else:
             error = escape(str(notification["error"]))
-            console.print(f"[red]Owner not notified:[/] {error}", highlight=False)
+            later = " (it will be tried again)" if notification["state"] == "retrying" else ""
+            console.print(f"[red]Owner not notified:[/] {error}{later}", highlight=False)
     console.print(f"Recorded as owner contact #{data['contact_id']}.", highlight=False)

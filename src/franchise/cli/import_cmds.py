@@ -107,8 +107,7 @@ def deliver(
     from franchise.psa.webhook import deliver_outbox
 
     context = get_context(ctx)
-    with context.database().unit_of_work() as session:
-        report = deliver_outbox(session, context.settings, limit).to_dict()
+    report = deliver_outbox(context.database(), context.settings, limit).to_dict()
     if json_out:
         print_json(report)
     else:

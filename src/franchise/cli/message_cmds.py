@@ -93,7 +93,8 @@ def send(
     from franchise.tickets.service import get_ticket
 
     cli = get_context(ctx)
-    with cli.database().unit_of_work() as session:
+    db = cli.database()
+    with db.unit_of_work() as session:
         message = service.send_message(
             session,
             get_ticket(session, ticket),
@@ -103,13 +104,15 @@ def send(
             to=to,
             next_update=_next_update(next_update),
         )
-        data = service.message_dict(message)
-    # The record (sent or failed) is committed above; only now report a failure.
+    # Committed above, then delivered after the commit: read what became of it.
+    message = service.reload_message(db, message.id)
+    data = service.message_dict(message)
     if json_out:
         print_json(data)
-    elif data["status"] == "sent":
+    elif data["status"] in ("sent", "queued"):
+        verb = "Sent" if data["status"] == "sent" else "Queued"
         console.print(
-            f"Sent to {escape(data['to'])}: {escape(data['subject'])}",
+            f"{verb} to {escape(data['to'])}: {escape(data['subject'])}",
             highlight=False,
             soft_wrap=True,
         )

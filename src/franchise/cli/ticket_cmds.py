@@ -188,11 +188,13 @@ def resolve(
 ) -> None:
     """Resolve a ticket once its done checklist is ticked (and e-mail the client, if set)."""
     from franchise.accounts.service import get_staff
+    from franchise.messages.service import settle_auto_send
     from franchise.tickets.service import get_ticket
     from franchise.tickets.workflow import resolve as resolve_ticket
 
     context = get_context(ctx)
-    with context.database().unit_of_work() as session:
+    db = context.database()
+    with db.unit_of_work() as session:
         ticket = get_ticket(session, ticket_id)
         done, sent = resolve_ticket(
             session,
@@ -201,18 +203,20 @@ def resolve(
             settings=context.settings,
             override_reason=override_reason,
         )
-        data = {
-            "id": ticket.id,
-            "status": ticket.status,
-            "done": done.to_dict(),
-            "resolved_message": sent.to_dict(),
-            "offer_message": None if sent.status == "sent" else "resolved",
-        }
+    # The resolve is committed; the message went (or not) after it.
+    sent = settle_auto_send(db, sent)
+    data = {
+        "id": ticket.id,
+        "status": ticket.status,
+        "done": done.to_dict(),
+        "resolved_message": sent.to_dict(),
+        "offer_message": None if sent.status in ("sent", "queued") else "resolved",
+    }
     if json_out:
         print_json(data)
         return
     console.print(f"Ticket #{data['id']} resolved.")
-    if sent.status == "sent":
+    if sent.status in ("sent", "queued"):
         console.print(sent.text, highlight=False, markup=False)
         return
     if sent.status != "off":

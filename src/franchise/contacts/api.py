@@ -10,6 +10,7 @@ from franchise.accounts.service import get_staff
 from franchise.contacts.hours import as_aware
 from franchise.contacts.schemas import ContactCreate
 from franchise.contacts.service import (
+    check_logging_rights,
     contact_dicts,
     kpi_report,
     list_contacts,
@@ -27,13 +28,18 @@ router = APIRouter(tags=["contacts"])
 @router.post("/contacts", status_code=201)
 def create(body: ContactCreate, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
     config = get_config(session)
+    now = utcnow()
+    occurred_at = as_aware(body.occurred_at, config.tz) if body.occurred_at else now
+    by = get_staff(session, body.by) if body.by else staff
+    check_logging_rights(staff, by=by, occurred_at=occurred_at, outcome=body.outcome, now=now)
     contact = log_contact(
         session,
-        occurred_at=as_aware(body.occurred_at, config.tz) if body.occurred_at else utcnow(),
+        occurred_at=occurred_at,
         channel=body.channel,
         reason=body.reason,
         ticket=get_ticket(session, body.ticket_id) if body.ticket_id is not None else None,
-        by=get_staff(session, body.by) if body.by else staff,
+        by=by,
+        recorded_by=staff,
         emergency=body.emergency,
         minutes=body.minutes,
         outcome=body.outcome,

@@ -142,23 +142,6 @@ def tally_contacts(
     return tally
 
 
-def compute_kpi(
-    contacts: Iterable[ContactFact],
-    *,
-    tz: ZoneInfo,
-    now: datetime,
-    weeks: int = 8,
-    target_max: float,
-    owner_waits: Iterable[OwnerWait] = (),
-) -> dict[str, Any]:
-    if weeks < 1:
-        raise ValueError("weeks must be at least 1")
-    tally = tally_contacts(contacts, tz=tz, now=now, weeks=weeks)
-    return kpi_from_tally(
-        tally, tz=tz, now=now, weeks=weeks, target_max=target_max, owner_waits=owner_waits
-    )
-
-
 def kpi_from_tally(
     tally: Tally,
     *,

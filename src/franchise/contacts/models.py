@@ -52,4 +52,6 @@ class OwnerContact(Base):
     reply: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None]
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # Who logged the contact (the API caller), whoever it names as having contacted the owner.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

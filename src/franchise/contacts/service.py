@@ -22,7 +22,7 @@ from franchise.contacts.models import CHANNELS, OUTCOMES, REASONS, OwnerContact
 from franchise.db import utcnow
 from franchise.drills.items import review_item_for, review_items_for
 from franchise.drills.models import Drill
-from franchise.errors import FranchiseError, InvalidInput, NotFound
+from franchise.errors import FranchiseError, InvalidInput, NotFound, PermissionDenied
 from franchise.orgsettings.service import OrgConfig, get_config
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.tickets.service import get_ticket
@@ -71,6 +71,31 @@ def drill_windows_for(session: Session, when: datetime) -> list[DrillWindow]:
     return [_window(d) for d in session.scalars(query)]
 
 
+# A technician may log their own call to the owner from earlier today; older entries, entries
+# in someone else's name and other outcomes skew the KPI, so only managers make them.
+SELF_BACKDATE = timedelta(hours=24)
+
+
+def check_logging_rights(
+    caller: Staff, *, by: Staff | None, occurred_at: datetime, outcome: str, now: datetime
+) -> None:
+    """Who may log what through the API: anyone their own interruption of the last day;
+    the owner and admins (and their integration tokens) anything."""
+    if caller.is_manager:
+        return
+    if by is not None and by.id != caller.id:
+        raise PermissionDenied(
+            "only the owner or an admin may log a contact in someone else's name"
+        )
+    if outcome != "interruption":
+        raise PermissionDenied("only the owner or an admin may log a deflection or refusal")
+    if occurred_at < now - SELF_BACKDATE or occurred_at > now + timedelta(minutes=5):
+        raise PermissionDenied(
+            "you may log a contact of the last 24 hours; older ones are logged by the owner or "
+            "an admin"
+        )
+
+
 def log_contact(
     session: Session,
     *,
@@ -85,9 +110,10 @@ def log_contact(
     outcome: str = "interruption",
     question: str | None = None,
     answer: str | None = None,
+    recorded_by: Staff | None = None,
 ) -> OwnerContact:
     """Record one contact; after-hours, the drill it fell in and its review item are worked
-    out here."""
+    out here. `recorded_by` is whoever logged it (kept apart from who contacted the owner)."""
     if occurred_at.tzinfo is None:
         raise InvalidInput("occurred_at needs a time zone (or use the organisation's local time)")
     check_choice(channel, CHANNELS, "channel")
@@ -108,6 +134,7 @@ def log_contact(
         drill_id=drill_at(drill_windows_for(session, occurred_at), occurred_at),
     )
     contact.question, contact.answer = question, answer
+    contact.recorded_by_id = recorded_by.id if recorded_by else (by.id if by else None)
     session.add(contact)
     session.flush()
     item = review_item_for(contact, config.tz)

@@ -68,7 +68,7 @@ class TicketFacts:
 
 
 @dataclass(frozen=True)
-class Decision:
+class EscalationDecision:
     allowed: bool
     to: str | None
     # A rule name, "runbook:<key>/<step>" (the run's outcome), "runbook:<key>" (its checks
@@ -89,18 +89,20 @@ class Decision:
         }
 
 
-def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
+def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> EscalationDecision:
     pending = facts.pending_step
     rule = first_match(esc_map, facts)
     run_level = facts.run_level if facts.run_outcome == "escalate" else None
     if rule is not None:
         if not rule.allow:
-            return Decision(False, rule.to, rule.name, False, rule.reason, pending)
+            return EscalationDecision(False, rule.to, rule.name, False, rule.reason, pending)
         if run_level is None or esc_map.rank(run_level) <= esc_map.rank(rule.to):
-            return Decision(True, rule.to, rule.name, rule.emergency, rule.reason, pending)
+            return EscalationDecision(
+                True, rule.to, rule.name, rule.emergency, rule.reason, pending
+            )
     if run_level is not None:
         emergency = run_level in esc_map.runbook_emergency_levels or bool(rule and rule.emergency)
-        return Decision(
+        return EscalationDecision(
             True,
             run_level,
             f"runbook:{facts.runbook_key}/{facts.run_step}",
@@ -109,7 +111,7 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
             f"{first_sentence(facts.run_step_text)}",
         )
     if facts.run_outcome == "resolved":
-        return Decision(
+        return EscalationDecision(
             False,
             None,
             f"runbook:{facts.runbook_key}/{facts.run_step}",
@@ -119,7 +121,7 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
         )
     if facts.blocked_level is not None and facts.covered and not facts.finished:
         state = "waits for approval by" if facts.blocked_status == "pending" else "was denied by"
-        return Decision(
+        return EscalationDecision(
             True,
             facts.blocked_level,
             f"runbook:{facts.runbook_key}/{facts.run_step}:approval",
@@ -129,7 +131,7 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
             pending,
         )
     if facts.covered:
-        return Decision(
+        return EscalationDecision(
             False,
             None,
             f"runbook:{facts.runbook_key}",
@@ -139,8 +141,10 @@ def evaluate(esc_map: EscalationMap, facts: TicketFacts) -> Decision:
             pending,
         )
     if esc_map.default is None:
-        return Decision(False, None, "default", False, "The escalation map has no default.")
-    return Decision(True, esc_map.default.to, "default", False, esc_map.default.reason)
+        return EscalationDecision(
+            False, None, "default", False, "The escalation map has no default."
+        )
+    return EscalationDecision(True, esc_map.default.to, "default", False, esc_map.default.reason)
 
 
 def first_match(esc_map: EscalationMap, facts: TicketFacts) -> Rule | None:

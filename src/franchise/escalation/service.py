@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.errors import FranchiseError, InvalidInput, PermissionDenied, Refused
 from franchise.escalation.definition import EscalationMap
-from franchise.escalation.evaluate import OWN_TAG_PREFIX, Decision, evaluate
+from franchise.escalation.evaluate import OWN_TAG_PREFIX, EscalationDecision, evaluate
 from franchise.escalation.facts import ticket_facts
 from franchise.escalation.lint import lint_escalation
-from franchise.policydocs import service as policydocs
-from franchise.policydocs.models import PolicyRevision
+from franchise.policydocs.document import PolicyDocument
 from franchise.runbooks.definition import EdgeCase
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
@@ -25,6 +22,11 @@ from franchise.tickets.service import add_note, change_ticket
 KIND = "escalation"
 FIELD = "escalation_allowed"
 STARTER = Path(__file__).resolve().parent.parent / "starter" / "escalation.yaml"
+
+
+DOCUMENT: PolicyDocument[EscalationMap] = PolicyDocument(
+    KIND, STARTER, lambda source, file: lint_escalation(source, file), cache_size=64
+)
 
 
 @dataclass(frozen=True)
@@ -35,40 +37,14 @@ class MapVersion:
     revision: int
 
 
-@lru_cache(maxsize=64)
-def _parse_cached(source: str) -> EscalationMap:
-    # Keyed by the source text, not the revision number: tests and tools open several
-    # databases in one process, and revision 3 of one is not revision 3 of another.
-    return validate_map(source, "<stored>")
-
-
 def validate_map(source: str, file: str = "<escalation>") -> EscalationMap:
     """Lint a map; any problem refuses it with every problem listed."""
-    esc_map, problems = lint_escalation(source, file)
-    if esc_map is None:
-        raise InvalidInput(
-            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
-        )
-    return esc_map
+    return DOCUMENT.validate(source, file)
 
 
 def current_map(session: Session) -> MapVersion:
-    # Only the two columns it needs, not the revision entity: every new ticket asks, and
-    # the parsed map comes from the cache keyed by the source text.
-    latest = session.execute(_LATEST_MAP).first()
-    if latest is None:
-        source = STARTER.read_text(encoding="utf-8")
-        return MapVersion(_parse_cached(source), source, 0)
-    number, source = latest
-    return MapVersion(_parse_cached(source), source, number)
-
-
-_LATEST_MAP = (
-    select(PolicyRevision.number, PolicyRevision.source)
-    .where(PolicyRevision.kind == KIND)
-    .order_by(PolicyRevision.number.desc())
-    .limit(1)
-)
+    version = DOCUMENT.current(session)
+    return MapVersion(version.parsed, version.source, version.revision)
 
 
 def save_map(
@@ -81,28 +57,26 @@ def save_map(
     expected_revision: int | None = None,
 ) -> tuple[int, bool]:
     """Lint, then store a new revision unless unchanged. Returns (revision, changed)."""
-    validate_map(source, file)
-    revision, changed = policydocs.save(
-        session, KIND, source, author=author, note=note, expected_revision=expected_revision
+    revision, changed = DOCUMENT.save(
+        session, source, file=file, author=author, note=note, expected_revision=expected_revision
     )
     return revision.number, changed
 
 
 def load_starter(session: Session) -> bool:
     """Store the shipped map as revision 1 when none is stored (idempotent)."""
-    if policydocs.current(session, KIND) is not None:
-        return False
-    save_map(session, STARTER.read_text(encoding="utf-8"), file=STARTER.name, note="starter map")
-    return True
+    return DOCUMENT.load_starter(session, note="starter map")
 
 
-def check_escalation(session: Session, ticket: Ticket, *, now: datetime | None = None) -> Decision:
+def check_escalation(
+    session: Session, ticket: Ticket, *, now: datetime | None = None
+) -> EscalationDecision:
     return evaluate(current_map(session).map, ticket_facts(session, ticket, now=now))
 
 
 def refresh_escalation(
     session: Session, ticket: Ticket, *, actor: Staff | None = None, now: datetime | None = None
-) -> Decision:
+) -> EscalationDecision:
     """Store the decision on the ticket: custom field `escalation_allowed` and an
     `escalate:<level>` tag, so queues, filters and a PSA can see it without asking."""
     decision = check_escalation(session, ticket, now=now)
@@ -134,7 +108,7 @@ def escalate_ticket(
     override_reason: str | None = None,
     edge_case: int | None = None,
     now: datetime | None = None,
-) -> Decision:
+) -> EscalationDecision:
     """Escalate to `to`: the decided level or a lower one above the ticket's own.
 
     Following an edge case of the run's current step (`edge_case`, its number in the
@@ -158,7 +132,9 @@ def escalate_ticket(
                 f"edge case {edge_case} of '{case_key}' does not escalate to {to}: {case.do}"
             )
         refusal = None
-        decision = Decision(True, to, f"runbook:{case_key}/edge-case:{edge_case}", False, case.do)
+        decision = EscalationDecision(
+            True, to, f"runbook:{case_key}/edge-case:{edge_case}", False, case.do
+        )
         note = f"escalated to {to} following edge case {edge_case} of '{case_key}' ({case.when}): {case.do}"
     elif refusal is None:
         note = f"escalated to {to} (rule {decision.rule}): {decision.reason}"
@@ -207,7 +183,7 @@ def _edge_case(session: Session, ticket: Ticket, number: int) -> tuple[str, Edge
     return state.runbook.key, case
 
 
-def _refusal(esc_map: EscalationMap, decision: Decision, to: str) -> str | None:
+def _refusal(esc_map: EscalationMap, decision: EscalationDecision, to: str) -> str | None:
     if not decision.allowed:
         return decision.reason
     if esc_map.rank(to) > esc_map.rank(decision.to):

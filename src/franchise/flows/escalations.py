@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.duty.service import Holder, holder_for
-from franchise.escalation.evaluate import Decision
+from franchise.escalation.evaluate import EscalationDecision
 from franchise.escalation.service import escalate_ticket
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
@@ -22,7 +22,7 @@ from franchise.tickets.service import add_note, change_ticket
 
 @dataclass(frozen=True)
 class Handover:
-    decision: Decision
+    decision: EscalationDecision
     holder: Holder | None
 
     def to_dict(self) -> dict[str, object]:

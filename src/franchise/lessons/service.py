@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.db import utcnow
-from franchise.errors import InvalidInput, NotFound
+from franchise.errors import InvalidInput, NotFound, PermissionDenied
 from franchise.lessons.deadline import is_overdue, lesson_deadline
 from franchise.lessons.models import Lesson
 from franchise.orgsettings.service import get_config
@@ -196,6 +196,12 @@ def reject_lesson(session: Session, lesson_id: int, *, by: Staff, reason: str) -
     if not reason:
         raise InvalidInput("say why the lesson is rejected (--reason)")
     lesson = get_lesson(session, lesson_id)
+    maintainer = by.is_manager or by.level in ("L2", "owner")
+    if not maintainer and lesson.author_id != by.id:
+        raise PermissionDenied(
+            f"only runbook maintainers (L2, the owner, admins) or its author may reject lesson "
+            f"{lesson_id}"
+        )
     if lesson.state != "pending":
         raise InvalidInput(f"lesson {lesson_id} is {lesson.state}, not pending")
     lesson.state = "rejected"

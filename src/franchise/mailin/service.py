@@ -154,13 +154,3 @@ def _attachment_row(
         source=SOURCE,
         message_id=mail.message_id[:998],
     )
-
-
-def list_attachments(session: Session, ticket_id: int) -> list[TicketAttachment]:
-    return list(
-        session.scalars(
-            select(TicketAttachment)
-            .where(TicketAttachment.ticket_id == ticket_id)
-            .order_by(TicketAttachment.id)
-        )
-    )

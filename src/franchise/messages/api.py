@@ -11,7 +11,8 @@ from franchise.messages import service
 from franchise.messages.schemas import MessagePreview, MessageSend, TemplatesSave
 from franchise.settings import Settings
 from franchise.tickets.service import get_ticket
-from franchise.web.deps import CurrentStaff, DbSession, Manager
+from franchise.web.after_commit import AfterCommit
+from franchise.web.deps import CurrentStaff, DbSession, Manager, get_db
 
 router = APIRouter(tags=["messages"])
 
@@ -36,8 +37,9 @@ def preview(
 @router.post("/tickets/{ticket_id}/messages", status_code=201, response_model=None)
 def send(
     ticket_id: int, body: MessageSend, request: Request, session: DbSession, staff: CurrentStaff
-) -> dict[str, Any] | JSONResponse:
-    """Send a message to the client by e-mail; a failed delivery is recorded and returns 502."""
+) -> AfterCommit:
+    """Send a message to the client by e-mail. It goes after the commit; the answer says how
+    that went: 201 sent (or queued), 502 not delivered (recorded, and retried if it may pass)."""
     settings = request.app.state.settings
     assert isinstance(settings, Settings)
     ticket = get_ticket(session, ticket_id)
@@ -50,13 +52,18 @@ def send(
         to=body.to,
         next_update=body.next_update,
     )
-    data = service.message_dict(message)
-    try:
-        service.check_delivered(message)
-    except service.DeliveryFailed as exc:
-        # Returned, not raised: raising would roll back the record of the failed attempt.
-        return JSONResponse(exc.to_dict() | {"message": data}, status_code=exc.status)
-    return data
+    db, message_id = get_db(request), message.id
+
+    def answer() -> JSONResponse:
+        sent = service.reload_message(db, message_id)
+        data = service.message_dict(sent)
+        try:
+            service.check_delivered(sent)
+        except service.DeliveryFailed as exc:
+            return JSONResponse(exc.to_dict() | {"message": data}, status_code=exc.status)
+        return JSONResponse(data, status_code=201)
+
+    return AfterCommit(answer)
 
 
 @router.get("/tickets/{ticket_id}/messages")

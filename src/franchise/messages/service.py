@@ -1,15 +1,15 @@
 """Client messages: the templates document, rendering for a ticket, sending and the record.
 
-Sending is the one place where a failure must still be written down: `send_message` records
-a failed delivery on the ticket and returns it instead of raising (raising would roll the
-record back with the transaction); callers commit, then call `check_delivered` to report.
+`send_message` records the message as "queued" and puts the e-mail in the outbox; it goes
+to the SMTP server after the commit (messages/outbound.py), which sets the status to sent,
+retrying or failed and writes the outcome in the ticket history. Callers re-read the
+message after their unit of work (`reload_message`) and report with `check_delivered`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +18,26 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.clients.models import Client, ClientContact
-from franchise.db import utcnow
+from franchise.db import Database, utcnow
 from franchise.errors import FranchiseError, InvalidInput, NotFound
+from franchise.messages import outbound
 from franchise.messages.definition import STAGES, Template, TemplateSet
 from franchise.messages.lint import LintContext, lint_templates
 from franchise.messages.models import TicketMessage
 from franchise.messages.render import make_context, render_message
-from franchise.messages.smtp import DeliveryError, SmtpConfig, build_email, check_address, deliver
+from franchise.messages.smtp import SmtpConfig, build_email, check_address
 from franchise.messages.timing import default_next_update, format_when
 from franchise.orgsettings.models import OrgSetting
 from franchise.orgsettings.secrets import effective_settings
 from franchise.orgsettings.service import get_setting
-from franchise.policydocs import service as policydocs
+from franchise.outbox import service as outbox
+from franchise.policydocs.document import PolicyDocument, checked
 from franchise.policydocs.models import PolicyRevision
 from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note
+from franchise.yamldoc.problems import Problem
 
 KIND = "templates"
 STARTER = Path(__file__).resolve().parent.parent / "starter" / "templates.yaml"
@@ -73,34 +76,30 @@ class RenderedMessage:
 # --- the templates document ------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
+def _lint_stored(source: str, revision: int) -> tuple[TemplateSet | None, list[Problem]]:
+    return lint_templates(source, f"<templates revision {revision}>", revision=revision)
+
+
+DOCUMENT: PolicyDocument[TemplateSet] = PolicyDocument(
+    KIND,
+    STARTER,
+    lambda source, file: lint_templates(source, file),
+    lint_stored=_lint_stored,
+    cache_size=64,
+)
+
+
 def starter_source() -> str:
-    return STARTER.read_text(encoding="utf-8")
-
-
-@lru_cache(maxsize=64)
-def _parse_cached(revision: int, source: str) -> TemplateSet:
-    # Keyed by revision *and* text: revision numbers repeat across databases (and in tests
-    # rolled back), the text does not lie. Stored text passed lint when it was saved.
-    parsed, problems = lint_templates(source, f"<templates revision {revision}>", revision=revision)
-    if parsed is None:
-        raise InvalidInput(
-            f"stored templates revision {revision} cannot be read; save a corrected revision",
-            errors=[p.to_dict() for p in problems],
-        )
-    return parsed
+    return DOCUMENT.starter_source()
 
 
 def current_source(session: Session) -> tuple[int, str]:
     """(revision, YAML text) of the templates in use; revision 0 is the shipped starter set."""
-    latest = policydocs.current(session, KIND)
-    if latest is None:
-        return 0, starter_source()
-    return latest.number, latest.source
+    return DOCUMENT.current_source(session)
 
 
 def load_templates(session: Session) -> TemplateSet:
-    return _parse_cached(*current_source(session))
+    return DOCUMENT.current(session).parsed
 
 
 def lint_context(session: Session) -> LintContext:
@@ -112,11 +111,7 @@ def lint_context(session: Session) -> LintContext:
 def validate(source: str, file: str, context: LintContext | None = None) -> TemplateSet:
     """Lint a templates document; any problem refuses it with every problem listed."""
     parsed, problems = lint_templates(source, file, context)
-    if problems or parsed is None:
-        raise InvalidInput(
-            f"{file}: {len(problems)} problem(s)", errors=[p.to_dict() for p in problems]
-        )
-    return parsed
+    return checked(parsed, problems, file)
 
 
 def save_templates(
@@ -129,26 +124,23 @@ def save_templates(
     expected_revision: int | None = None,
 ) -> tuple[PolicyRevision, bool]:
     """Lint, then store a new revision unless unchanged. Returns (revision, changed)."""
-    validate(source, file, lint_context(session))
-    return policydocs.save(
+    context = lint_context(session)
+    return DOCUMENT.save(
         session,
-        KIND,
         source,
+        file=file,
         author=author,
         note=note,
         expected_revision=expected_revision,
+        validate=lambda text, where: validate(text, where, context),
     )
 
 
 def load_starter_templates(session: Session) -> bool:
     """Store the shipped templates as revision 1 when none are stored yet (idempotent)."""
-    if policydocs.current(session, KIND) is not None:
-        return False
     # Linted without the runbook list: an override for a runbook this database lacks is
     # harmless, and must not stop first-run set-up.
-    validate(starter_source(), str(STARTER))
-    policydocs.save(session, KIND, starter_source(), note="starter library")
-    return True
+    return DOCUMENT.load_starter(session)
 
 
 def import_templates(
@@ -179,11 +171,6 @@ def export_templates(session: Session, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(source, encoding="utf-8")
     return revision
-
-
-def template_keys(session: Session) -> list[str]:
-    """For the runbook lint context (`templates:` and step `template:` references)."""
-    return list(load_templates(session).keys)
 
 
 # --- choosing and rendering --------------------------------------------------------------
@@ -320,17 +307,18 @@ def send_message(
     to: str | None = None,
     next_update: datetime | None = None,
 ) -> TicketMessage:
-    """Render, deliver by SMTP and record the message and a history event on the ticket.
+    """Render the message, record it on the ticket as "queued" and queue the e-mail.
 
-    A delivery failure does not raise: the message is recorded with status "failed" and
-    the server's reason, so it survives the commit; call `check_delivered` afterwards.
+    Nothing is sent here: the e-mail goes after the caller's transaction commits, so a
+    rolled-back request e-mails nobody and no transaction waits on the SMTP server.
     """
-    # Delivery values saved on the Settings page win over the environment.
+    # Delivery values saved on the Settings page win over the environment; checked now so
+    # a message that could never go out is refused before anything is recorded.
     config = SmtpConfig.from_settings(effective_settings(session, settings))
     rendered = render_for_ticket(
         session, ticket, template, technician=by, next_update=next_update, to=to
     )
-    email = build_email(config, to=rendered.to, subject=rendered.subject, body=rendered.body)
+    build_email(config, to=rendered.to, subject=rendered.subject, body=rendered.body)
     message = TicketMessage(
         ticket_id=ticket.id,
         template_key=rendered.template.key,
@@ -339,33 +327,34 @@ def send_message(
         subject=rendered.subject,
         body=rendered.body,
         author_id=by.id,
-        status="sent",
+        status="queued",
     )
-    try:
-        deliver(config, email)
-    except DeliveryError as exc:
-        message.status, message.error = "failed", str(exc)
-        note = f"e-mail to {rendered.to} failed: {rendered.subject} ({exc})"
-    else:
-        message.sent_at = utcnow()
-        note = f"e-mailed {rendered.to}: {rendered.subject}"
     session.add(message)
-    add_note(
-        session,
-        ticket,
-        actor=by,
-        kind="message" if message.status == "sent" else "message_failed",
-        note=note,
-    )
     session.flush()
+    outbox.enqueue(
+        session,
+        outbound.KIND,
+        outbound.payload_for(message),
+        ticket_id=ticket.id,
+        settings=settings,
+    )
     return message
+
+
+def reload_message(db: Database, message_id: int) -> TicketMessage:
+    """The message as it stands after its unit of work (and the delivery that followed)."""
+    with db.unit_of_work() as session:
+        message = session.get(TicketMessage, message_id)
+        if message is None:
+            raise NotFound(f"message #{message_id} does not exist")
+        return message
 
 
 @dataclass(frozen=True)
 class AutoSend:
     """What resolving did about the client's resolved message."""
 
-    status: str  # off | sent | failed | skipped
+    status: str  # off | queued | sent | failed | skipped
     text: str = ""  # where it went, or why not: "Resolved message sent to ..."
     message: TicketMessage | None = None
 
@@ -384,8 +373,8 @@ def send_resolved_message(
 
     Never raises for a problem of set-up or data: the ticket is resolved by now and must stay
     so. No contact address, SMTP not set up or a template that does not render is written to
-    the ticket history as the reason nothing was sent; a refused delivery is recorded as a
-    failed message, exactly as when sent by hand.
+    the ticket history as the reason nothing was sent. The message is queued; after the
+    commit, `settle_auto_send` says how its delivery went.
     """
     try:
         if not get_setting(session, AUTO_SEND_SETTING):
@@ -398,18 +387,31 @@ def send_resolved_message(
         add_note(session, ticket, actor=by, kind="message_skipped", note=text)
         session.flush()
         return AutoSend("skipped", text)
-    if message.status == "failed":
+    return AutoSend("queued", f"Resolved message queued for {message.to_address}", message)
+
+
+def settle_auto_send(db: Database, sent: AutoSend) -> AutoSend:
+    """After the commit: what became of the queued resolved message."""
+    if sent.message is None:
+        return sent
+    message = reload_message(db, sent.message.id)
+    if message.status == "sent":
+        return AutoSend("sent", f"Resolved message sent to {message.to_address}", message)
+    if message.status in ("failed", "retrying"):
         text = f"Resolved message not delivered to {message.to_address}: {message.error}"
+        if message.status == "retrying":
+            text += " (it will be tried again)"
         return AutoSend("failed", text, message)
-    return AutoSend("sent", f"Resolved message sent to {message.to_address}", message)
+    return AutoSend("queued", sent.text, message)
 
 
 def check_delivered(message: TicketMessage) -> None:
-    """Raise DeliveryFailed for a message recorded as failed (after the record is saved)."""
-    if message.status == "failed":
+    """Raise DeliveryFailed for a message not delivered (read after the commit)."""
+    if message.status in ("failed", "retrying"):
+        later = "; it will be tried again" if message.status == "retrying" else ""
         raise DeliveryFailed(
             f"message to {message.to_address} was not delivered: {message.error} "
-            f"(recorded on ticket #{message.ticket_id} as failed)",
+            f"(recorded on ticket #{message.ticket_id} as {message.status}{later})",
             errors=[message_dict(message)],
         )
 

@@ -16,7 +16,15 @@ ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
 class DeliveryError(Exception):
-    """The server could not be reached or refused the message; the text says which."""
+    """The server could not be reached or refused the message; the text says which.
+
+    `permanent`: the server answered with a 5xx reply or lacks what the settings ask for,
+    so sending the same message again cannot help; a lost connection or a 4xx may pass.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -84,20 +92,29 @@ def deliver(config: SmtpConfig, message: EmailMessage) -> None:
                 smtp.login(config.user, config.password)
             smtp.send_message(message, from_addr=config.envelope_sender, to_addrs=[recipient])
     except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"{where} refused the user name or password: {_reply(exc)}") from exc
+        raise DeliveryError(
+            f"{where} refused the user name or password: {_reply(exc)}",
+            permanent=exc.smtp_code >= 500,
+        ) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         reasons = "; ".join(
             f"{addr}: {code} {text.decode(errors='replace')}"
             for addr, (code, text) in exc.recipients.items()
         )
-        raise DeliveryError(f"{where} refused the recipient ({reasons})") from exc
+        permanent = all(code >= 500 for code, _ in exc.recipients.values())
+        raise DeliveryError(
+            f"{where} refused the recipient ({reasons})", permanent=permanent
+        ) from exc
     except smtplib.SMTPNotSupportedError as exc:
         raise DeliveryError(
             f"{where} does not support what was asked ({exc}); check FRANCHISE_SMTP_TLS "
-            "and whether the server needs a login"
+            "and whether the server needs a login",
+            permanent=True,
         ) from exc
     except smtplib.SMTPResponseException as exc:
-        raise DeliveryError(f"{where} refused the message: {_reply(exc)}") from exc
+        raise DeliveryError(
+            f"{where} refused the message: {_reply(exc)}", permanent=exc.smtp_code >= 500
+        ) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"could not deliver through {where}: {exc}") from exc
 

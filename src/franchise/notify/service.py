@@ -1,7 +1,7 @@
 """Send a notification to the owner through every Apprise URL in FRANCHISE_NOTIFY_URLS.
 
-A failed notification never raises: the caller has a record to keep (the owner contact),
-so it gets a `Delivery` that says what went wrong and writes that down.
+A failed notification never raises: it returns a `Delivery` that says what went wrong. It
+is called by the outbox after the commit (notify/outbound.py), never inside a transaction.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from franchise.settings import Settings
 
@@ -22,14 +21,6 @@ class Delivery:
     targets: int
     sent: bool
     error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"targets": self.targets, "sent": self.sent, "error": self.error}
-
-    def summary(self) -> str:
-        if self.sent:
-            return f"Owner notified ({self.targets} notification service(s))."
-        return f"Owner notification failed: {self.error}"
 
 
 def notify_urls(settings: Settings) -> list[str]:

@@ -2,10 +2,12 @@
 
 They live in the same key/value table as the organisation settings, under their own keys
 (get_config ignores them), so an owner can set them on the Settings page instead of in the
-environment. A stored value wins over the environment; clearing it brings the environment
-value back. The SMTP password and the notification URLs (which carry tokens) are secrets:
-they are stored sealed (sealing.py), and nothing here returns them except
-`effective_settings`, which the sending code calls.
+environment. A stored value wins over the environment, which wins over the default
+(sources.py shows each value in force and where it comes from); clearing a stored value
+brings the environment's back. The SMTP password and the notification URLs (which carry
+tokens) are secrets: they are stored sealed (sealing.py), and only `effective_settings`
+(which the sending code calls) and `stored_delivery_values` (which sources.py reduces to
+"set" / "not set") return them.
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ def parse_delivery_value(key: str, raw: str) -> Any:
     return parser(raw)
 
 
-def _stored(session: Session, settings: Settings) -> dict[str, Any]:
+def stored_delivery_values(session: Session, settings: Settings) -> dict[str, Any]:
     """Stored delivery values by key; a sealed one this server cannot open is Unsealable."""
     stored: dict[str, Any] = {}
     for row in session.scalars(select(OrgSetting).where(OrgSetting.key.in_(DELIVERY_KEYS))):
@@ -174,7 +176,7 @@ def _url_detail(text: str) -> str:
 
 def delivery_overview(session: Session, settings: Settings) -> dict[str, Any]:
     """For the Settings page: stored plain values, environment fallbacks, and secret states."""
-    stored = _stored(session, settings)
+    stored = stored_delivery_values(session, settings)
     plain = {k: stored.get(k) for k in DELIVERY_KEYS if k not in SECRET_KEYS}
     env = {
         "smtp_host": settings.smtp_host,
@@ -205,7 +207,7 @@ def effective_settings(session: Session, settings: Settings) -> Settings:
     environment value stays) and logged, so a bad row cannot stop an owner notification.
     """
     update: dict[str, Any] = {}
-    for key, value in _stored(session, settings).items():
+    for key, value in stored_delivery_values(session, settings).items():
         if isinstance(value, Unsealable):
             log.warning("ignoring stored %s: %s (%s)", key, value, key_source(settings))
             continue

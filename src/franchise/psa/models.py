@@ -28,6 +28,10 @@ class WebhookEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # Set when retries ran out or the event grew too old to be worth sending.
     gave_up_at: Mapped[datetime | None]
+    # A delivery run that is POSTing the event (outside any transaction); another run may
+    # take it once `claimed_until` has passed.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
 
 
 class ImportState(Base):

@@ -1,8 +1,10 @@
 """A runbook's decision graph drawn as an SVG flowchart: layout and SVG text, no I/O.
 
-Layout: steps are placed in rows by their BFS depth from the start (steps no path reaches go
-in a last row), each row ordered by the average position of the steps leading into it so
-that arrows cross less. Arrows leave the bottom of a box and enter the top of the next one;
+Layout: a step's row is the length of the LONGEST path to it from the start, leaving out
+the arrows that close a loop (graph.longest_path_depths), so every arrow that is not a
+loop points down; steps no path reaches go in a last row. Within a row, steps start in
+breadth-first discovery order (a step's options left to right as written), then are
+ordered by the average position of the steps leading into them so that arrows cross less. Arrows leave the bottom of a box and enter the top of the next one;
 an option leading back up (a loop) or sideways bends round the right-hand side. Every piece
 of runbook text is XML-escaped: it is user input and the SVG is inlined in the page.
 """
@@ -10,11 +12,12 @@ of runbook text is XML-escaped: it is user input and the SVG is inlined in the p
 from __future__ import annotations
 
 import textwrap
-from collections import deque
 from dataclasses import dataclass, replace
 from html import escape
 
-from franchise.runbooks.definition import Runbook, Step
+from franchise.runbooks.definition import Runbook
+from franchise.runbooks.graph import discovery_order, drawn_targets
+from franchise.runbooks.graph import longest_path_depths as depths
 
 NODE_WIDTH = 210
 H_GAP = 56
@@ -75,62 +78,16 @@ class Layout:
     height: float
 
 
-def depths(runbook: Runbook) -> dict[str, int]:
-    """Row of every step: the longest path to it from the start, ignoring loops, so every
-    arrow that is not a loop points down; steps no path reaches go one row below the rest."""
-    order, back = _walk(runbook)
-    found: dict[str, int] = {}
-    for step_id in order:
-        found.setdefault(step_id, 0)
-        for target in _targets(runbook.steps[step_id]):
-            if target in runbook.steps and (step_id, target) not in back:
-                found[target] = max(found.get(target, 0), found[step_id] + 1)
-    last = max(found.values(), default=-1) + 1
-    for step_id in runbook.steps:
-        found.setdefault(step_id, last)
-    return found
-
-
-def _walk(runbook: Runbook) -> tuple[list[str], set[tuple[str, str]]]:
-    """Reached steps in topological order, and the option arrows that close a loop."""
-    if runbook.start not in runbook.steps:
-        return [], set()
-    back: set[tuple[str, str]] = set()
-    finished: list[str] = []
-    state: dict[str, int] = {runbook.start: 1}  # 1: on the current path, 2: done
-    stack = [(runbook.start, iter(_targets(runbook.steps[runbook.start])))]
-    while stack:
-        step_id, pending = stack[-1]
-        target = next(pending, None)
-        if target is None:
-            stack.pop()
-            state[step_id] = 2
-            finished.append(step_id)
-        elif target in runbook.steps:
-            if state.get(target) == 1:
-                back.add((step_id, target))
-            elif target not in state:
-                state[target] = 1
-                stack.append((target, iter(_targets(runbook.steps[target]))))
-    return finished[::-1], back
-
-
-def _targets(step: Step) -> list[str]:
-    # Lint flags options on resolve/escalate steps; the chart still draws them so the
-    # author sees what they wrote.
-    return list(step.options.values())
-
-
 def _rows(runbook: Runbook, depth: dict[str, int]) -> list[list[str]]:
     count = max(depth.values(), default=-1) + 1
     rows: list[list[str]] = [[] for _ in range(count)]
     # BFS discovery order first, so a step's options appear left to right as written.
-    found = _discovery(runbook)
+    found = discovery_order(runbook)
     for step_id in sorted(runbook.steps, key=lambda s: (depth[s], found.get(s, len(found)))):
         rows[depth[step_id]].append(step_id)
     parents: dict[str, list[str]] = {s: [] for s in runbook.steps}
-    for step_id, step in runbook.steps.items():
-        for target in _targets(step):
+    for step_id in runbook.steps:
+        for target in drawn_targets(runbook, step_id):
             if target in parents and depth[step_id] < depth[target]:
                 parents[target].append(step_id)
     for index in range(1, len(rows)):
@@ -145,18 +102,6 @@ def _rows(runbook: Runbook, depth: dict[str, int]) -> list[list[str]]:
 def _mean(values: list[float]) -> float:
     # Steps with no parent above (unreached ones) go to the right.
     return sum(values) / len(values) if values else 2.0
-
-
-def _discovery(runbook: Runbook) -> dict[str, int]:
-    seen: dict[str, int] = {}
-    queue = deque([runbook.start] if runbook.start in runbook.steps else [])
-    while queue:
-        current = queue.popleft()
-        if current in seen:
-            continue
-        seen[current] = len(seen)
-        queue.extend(t for t in _targets(runbook.steps[current]) if t in runbook.steps)
-    return seen
 
 
 def _wrap(text: str, width: int, max_lines: int) -> tuple[str, ...]:
@@ -199,7 +144,7 @@ def layout(runbook: Runbook) -> Layout:
     if any(
         nodes[t].row <= node.row
         for node in nodes.values()
-        for t in _targets(runbook.steps[node.id])
+        for t in drawn_targets(runbook, node.id)
         if t in nodes
     ):
         width += H_GAP  # room for loops bending round the right-hand side

@@ -46,26 +46,65 @@ def can_finish(runbook: Runbook) -> set[str]:
     return done
 
 
-def shortest_path(runbook: Runbook, target: str) -> list[tuple[str, str]] | None:
-    """(step, answer) pairs that lead from the start to `target`, or None when unreachable."""
-    if runbook.start not in runbook.steps:
-        return None
-    came_from: dict[str, tuple[str, str] | None] = {runbook.start: None}
-    queue = deque([runbook.start])
+# --- the order the flowchart draws steps in ---------------------------------------------
+
+
+def drawn_targets(runbook: Runbook, step_id: str) -> list[str]:
+    """Every option's target, also on resolve/escalate steps: lint flags those options, and
+    the chart still draws them so the author sees what they wrote."""
+    return list(runbook.steps[step_id].options.values())
+
+
+def longest_path_depths(runbook: Runbook) -> dict[str, int]:
+    """Depth of every step: the longest path to it from the start, leaving out the arrows
+    that close a loop, so every other arrow goes to a deeper step; steps no path reaches
+    get one more than the deepest reached step."""
+    order, loops = _topological_order(runbook)
+    found: dict[str, int] = {}
+    for step_id in order:
+        found.setdefault(step_id, 0)
+        for target in drawn_targets(runbook, step_id):
+            if target in runbook.steps and (step_id, target) not in loops:
+                found[target] = max(found.get(target, 0), found[step_id] + 1)
+    last = max(found.values(), default=-1) + 1
+    for step_id in runbook.steps:
+        found.setdefault(step_id, last)
+    return found
+
+
+def discovery_order(runbook: Runbook) -> dict[str, int]:
+    """Position of each reached step in breadth-first order from the start."""
+    seen: dict[str, int] = {}
+    queue = deque([runbook.start] if runbook.start in runbook.steps else [])
     while queue:
         current = queue.popleft()
-        if current == target:
-            break
-        step = runbook.steps[current]
-        for label, nxt in ({} if step.is_terminal else step.options).items():
-            if nxt in runbook.steps and nxt not in came_from:
-                came_from[nxt] = (current, label)
-                queue.append(nxt)
-    if target not in came_from:
-        return None
-    path: list[tuple[str, str]] = []
-    node = came_from[target]
-    while node is not None:
-        path.append(node)
-        node = came_from[node[0]]
-    return list(reversed(path))
+        if current in seen:
+            continue
+        seen[current] = len(seen)
+        queue.extend(t for t in drawn_targets(runbook, current) if t in runbook.steps)
+    return seen
+
+
+def _topological_order(runbook: Runbook) -> tuple[list[str], set[tuple[str, str]]]:
+    """Reached steps in topological order (a depth-first walk), and the option arrows that
+    close a loop."""
+    if runbook.start not in runbook.steps:
+        return [], set()
+    loops: set[tuple[str, str]] = set()
+    finished: list[str] = []
+    state: dict[str, int] = {runbook.start: 1}  # 1: on the current path, 2: done
+    stack = [(runbook.start, iter(drawn_targets(runbook, runbook.start)))]
+    while stack:
+        step_id, pending = stack[-1]
+        target = next(pending, None)
+        if target is None:
+            stack.pop()
+            state[step_id] = 2
+            finished.append(step_id)
+        elif target in runbook.steps:
+            if state.get(target) == 1:
+                loops.add((step_id, target))
+            elif target not in state:
+                state[target] = 1
+                stack.append((target, iter(drawn_targets(runbook, target))))
+    return finished[::-1], loops

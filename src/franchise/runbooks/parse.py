@@ -66,6 +66,7 @@ ESTIMATE_KEYS = {"minutes", "cost", "impact", "kind", "recurring"}
 EDGE_KEYS = {"when", "do", "steps", "switch", "escalate"}
 FACT_KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
 FORMATS = (1, 2)
+MAX_KEY = 64
 
 
 _Collector = ProblemList
@@ -92,6 +93,13 @@ def parse_runbook(
     key = _text(data, "key", out, required=True)
     if key and not KEBAB.match(key):
         out.add(key_line(data, "key"), "bad-key", f"key '{key}' must be kebab-case (a-z, 0-9, -)")
+    elif len(key) > MAX_KEY:
+        # The key names the exported file; long names break exports on every file system.
+        out.add(
+            key_line(data, "key"),
+            "bad-key",
+            f"key is {len(key)} characters; keep it to {MAX_KEY} or fewer",
+        )
     title = _text(data, "title", out, required=True)
     category = _text(data, "category", out, required=True)
     status = _text(data, "status", out, required=True)

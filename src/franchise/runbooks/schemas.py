@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -42,15 +41,3 @@ class RunAnswer(BaseModel):
 class RunSwitch(BaseModel):
     runbook: str = Field(max_length=100, description="key of the runbook to switch to")
     reason: str = Field(min_length=1, max_length=2_000)
-
-
-class RunRead(BaseModel):
-    id: int
-    runbook: str
-    ticket_id: int | None
-    outcome: str
-    level: str | None
-    next_step: str | None
-    final_step: str | None
-    path: list[dict[str, Any]]
-    step: dict[str, Any] | None = None

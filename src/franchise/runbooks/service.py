@@ -229,12 +229,26 @@ def definition_of(source: str) -> RunbookDef:
 
 
 def export_runbooks(session: Session, folder: Path) -> list[Path]:
+    """Write every runbook's current revision as KEY.yaml, all or nothing: the files are
+    written beside the folder first and moved in only when every one was written."""
+    import shutil
+    import tempfile
+
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for row in list_runbooks(session):
-        path = folder / f"{row.key}.yaml"
-        path.write_text(current_source(session, row), encoding="utf-8")
-        written.append(path)
+    sources = [(row.key, current_source(session, row)) for row in list_runbooks(session)]
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
+    try:
+        for key, source in sources:
+            (staging / f"{key}.yaml").write_text(source, encoding="utf-8")
+        written = []
+        for key, _ in sources:
+            target = folder / f"{key}.yaml"
+            (staging / f"{key}.yaml").replace(target)
+            written.append(target)
+    except OSError as exc:
+        raise InvalidInput(f"cannot export to {folder}: {exc}; nothing was written") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return written
 
 
@@ -400,7 +414,3 @@ def ticket_stats(session: Session) -> dict[str, tuple[int, int]]:
         .group_by(Ticket.runbook_key)
     )
     return {str(key): (int(total), int(esc or 0)) for key, total, esc in rows}
-
-
-def problems_to_text(problems: Sequence[Problem]) -> str:
-    return "\n".join(p.format() for p in problems)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from franchise.accounts.service import get_staff
 from franchise.errors import InvalidInput
 from franchise.escalation.service import refresh_escalation
 from franchise.flows.runs import begin_run, record_answer, runner_view, step_back, switch_run
+from franchise.messages.service import settle_auto_send
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
 from franchise.runbooks.schemas import RunAnswer, RunStart, RunSwitch
@@ -25,7 +27,8 @@ from franchise.tickets.schemas import (
 )
 from franchise.tickets.service import change_ticket, get_ticket, list_tickets
 from franchise.tickets.workflow import open_ticket
-from franchise.web.deps import CurrentStaff, DbSession
+from franchise.web.after_commit import AfterCommit
+from franchise.web.deps import CurrentStaff, DbSession, get_db
 
 router = APIRouter(tags=["tickets"])
 
@@ -99,16 +102,17 @@ def check(
     ).to_dict()
 
 
-@router.post("/tickets/{ticket_id}/resolve")
+@router.post("/tickets/{ticket_id}/resolve", response_model=None)
 def resolve(
     ticket_id: int,
     body: ResolveRequest,
     request: Request,
     session: DbSession,
     staff: CurrentStaff,
-) -> dict[str, Any]:
+) -> AfterCommit:
     """Resolve; `resolved_message` says whether the client was e-mailed (when the organisation
-    sends it on resolve) and `offer_message` names the stage to send by hand otherwise."""
+    sends it on resolve) and `offer_message` names the stage to send by hand otherwise. The
+    answer comes after the commit and the message's delivery."""
     settings = request.app.state.settings
     assert isinstance(settings, Settings)
     ticket = get_ticket(session, ticket_id)
@@ -116,9 +120,15 @@ def resolve(
         session, ticket, by=staff, settings=settings, override_reason=body.override_reason
     )
     data = ticket_dict(session, ticket)
-    data["resolved_message"] = sent.to_dict()
-    data["offer_message"] = None if sent.status == "sent" else "resolved"
-    return data
+    db = get_db(request)
+
+    def answer() -> JSONResponse:
+        settled = settle_auto_send(db, sent)
+        data["resolved_message"] = settled.to_dict()
+        data["offer_message"] = None if settled.status in ("sent", "queued") else "resolved"
+        return JSONResponse(data)
+
+    return AfterCommit(answer)
 
 
 def _run_dict(session: DbSession, run_id: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from franchise.errors import FranchiseError
+from franchise.errors import FranchiseError, error_body
 from franchise.web.auth import SESSION_COOKIE, LoginRequired
 from franchise.web.deps import get_db
 from franchise.web.sessions import find_session
@@ -37,7 +37,7 @@ def install_error_pages(app: FastAPI) -> None:
         handler = json_handlers.get(kind)
         if handler is None:
             status = getattr(exc, "status", getattr(exc, "status_code", 500))
-            return JSONResponse({"ok": False, "error": str(exc), "status": status}, status)
+            return JSONResponse(error_body(status, str(exc)), status)
         result = handler(request, exc)
         response: Response = await result if inspect.isawaitable(result) else result
         return response

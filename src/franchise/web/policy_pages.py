@@ -117,6 +117,7 @@ def _boundaries_view(session: Session, source: str) -> dict[str, Any]:
         "levels": data["levels"],
         "people": data["people"],
         "timeout": data["timeout"],
+        "kinds": data["kinds"],
         "unknown_people": approvals.unknown_people(session, boundaries),
     }
 

@@ -31,6 +31,7 @@ from franchise.orgsettings.secrets import (
     set_delivery_setting,
 )
 from franchise.orgsettings.service import get_config, set_setting
+from franchise.orgsettings.sources import setting_sources
 from franchise.orgsettings.values import OrgConfig, parse_value, stored_form
 from franchise.settings import Settings
 from franchise.web.auth import ManagerUser, check_csrf
@@ -125,6 +126,7 @@ def _page(
         "secrets": delivery["secrets"],
         "tls_modes": TLS_MODES,
         "notify_error": notify_error,
+        "sources": setting_sources(session, _settings(request)),
         "tokens": _tokens(session),
         "staff": [s for s in list_staff(session) if s.active],
         "token_error": token_error,

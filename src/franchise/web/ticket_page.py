@@ -26,15 +26,16 @@ from franchise.errors import Conflict, FranchiseError, InvalidInput
 from franchise.escalation.service import refusal_hint
 from franchise.flows import escalations, runs
 from franchise.lessons.service import add_lesson
-from franchise.messages.service import AutoSend, send_message
+from franchise.messages.service import AutoSend, reload_message, send_message, settle_auto_send
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import RunbookRun
 from franchise.tickets import lifecycle, workflow
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import get_ticket
+from franchise.web.after_commit import AfterCommit
 from franchise.web.auth import CurrentUser, check_csrf
-from franchise.web.deps import DbSession
+from franchise.web.deps import DbSession, get_db
 from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 from franchise.web.ticket_view import Notice, page_context, preview, staff_row
@@ -84,6 +85,19 @@ def _respond(
     # ticket.js lets htmx swap refusals (409, 422 ...) that carry this header.
     response.headers["X-Ticket-Panels"] = "1"
     return response
+
+
+def _after_commit(
+    request: Request, ticket_id: int, answer: Callable[[Session, Ticket], Response]
+) -> Response:
+    """Answer once the request has committed and its e-mails and notifications went out,
+    reading the page afresh (their outcomes are in the history by then)."""
+
+    def build() -> Response:
+        with get_db(request).unit_of_work() as session:
+            return answer(session, get_ticket(session, ticket_id))
+
+    return AfterCommit(build)
 
 
 def _refused(exc: FranchiseError, panel: str) -> Notice:
@@ -359,14 +373,23 @@ def message_send(
     if error is not None:
         return _finish(request, session, ticket, user, "composer", error)
     assert message is not None
-    if message.status == "failed":
-        # Recorded on the ticket as failed (and kept: the request still commits).
-        notice = Notice(
-            "composer", "error", f"Not delivered to {message.to_address}: {message.error}"
-        )
-        return _respond(request, session, ticket, user, panel="composer", notice=notice, status=502)
-    notice = Notice("composer", "ok", f"Sent to {message.to_address}: {message.subject}")
-    return _respond(request, session, ticket, user, panel="composer", notice=notice)
+    message_id = message.id
+
+    def answer(session: Session, ticket: Ticket) -> Response:
+        sent = reload_message(get_db(request), message_id)
+        if sent.status in ("failed", "retrying"):
+            # Recorded on the ticket (the request committed before the e-mail went).
+            later = "; it will be tried again" if sent.status == "retrying" else ""
+            text = f"Not delivered to {sent.to_address}: {sent.error}{later}"
+            notice = Notice("composer", "error", text)
+            return _respond(
+                request, session, ticket, user, panel="composer", notice=notice, status=502
+            )
+        verb = "Sent" if sent.status == "sent" else "Queued"
+        notice = Notice("composer", "ok", f"{verb} to {sent.to_address}: {sent.subject}")
+        return _respond(request, session, ticket, user, panel="composer", notice=notice)
+
+    return _after_commit(request, ticket_id, answer)
 
 
 @router.post("/tickets/{ticket_id}/done")
@@ -402,18 +425,23 @@ def resolve(
     if error is not None:
         return _finish(request, session, ticket, user, "done", error)
     assert result is not None
-    notice = _resolved_notice(result[1])
-    # A message that did not go out is worth reading, also without JavaScript.
-    return _respond(
-        request, session, ticket, user, panel="done", notice=notice, show=notice.tone != "ok"
-    )
+    queued = result[1]
+
+    def answer(session: Session, ticket: Ticket) -> Response:
+        notice = _resolved_notice(settle_auto_send(get_db(request), queued))
+        # A message that did not go out is worth reading, also without JavaScript.
+        return _respond(
+            request, session, ticket, user, panel="done", notice=notice, show=notice.tone != "ok"
+        )
+
+    return _after_commit(request, ticket_id, answer)
 
 
 def _resolved_notice(sent: AutoSend) -> Notice:
     if sent.status == "off":
         text = "Resolved. Send the client the resolved message below if you have not yet."
         return Notice("done", "ok", text)
-    if sent.status == "sent":
+    if sent.status in ("sent", "queued"):
         return Notice("done", "ok", f"Resolved. {sent.text}.")
     return Notice("done", "warn", f"Resolved. {sent.text}. Send it below once that is fixed.")
 
@@ -452,8 +480,16 @@ def ask(
         "interruption": ("info", "Sent to the owner"),
     }[result.outcome]
     text = f"{headline[1]}. {result.answer.text}"
-    notice = Notice("ask", headline[0], text, result.answer.guidance)
-    return _respond(request, session, ticket, user, panel="ask", notice=notice, show=True)
+
+    def answer(session: Session, ticket: Ticket) -> Response:
+        lines = result.answer.guidance
+        notified = result.settle(get_db(request)).notification
+        if notified is not None and notified.state != "delivered":
+            lines = (*lines, f"The owner's notification failed: {notified.error}")
+        notice = Notice("ask", headline[0], text, lines)
+        return _respond(request, session, ticket, user, panel="ask", notice=notice, show=True)
+
+    return _after_commit(request, ticket_id, answer)
 
 
 @router.post("/tickets/{ticket_id}/lesson")

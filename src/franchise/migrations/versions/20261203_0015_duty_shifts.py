@@ -1,7 +1,7 @@
 """duty_shifts: who takes escalations at each level, by day and hour
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-03 15:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import franchise.db
 
 revision: str = "0015"
-down_revision: str | None = "0010"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,4 @@
-"""owner_contacts: the owner's reply to an ask
+"""owner_contacts: the owner's reply to an ask, and who recorded each contact
 
 Revision ID: 0016
 Revises: 0015
@@ -26,10 +26,21 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_owner_contacts_replied_by_id_staff"), "staff", ["replied_by_id"], ["id"]
         )
+        batch_op.add_column(sa.Column("recorded_by_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_owner_contacts_recorded_by_id_staff"),
+            "staff",
+            ["recorded_by_id"],
+            ["id"],
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("owner_contacts", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_owner_contacts_recorded_by_id_staff"), type_="foreignkey"
+        )
+        batch_op.drop_column("recorded_by_id")
         batch_op.drop_constraint(
             batch_op.f("fk_owner_contacts_replied_by_id_staff"), type_="foreignkey"
         )

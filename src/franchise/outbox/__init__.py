@@ -1,0 +1,1 @@
+"""The outbox: what to tell the outside world, written in the transaction, sent after it."""
