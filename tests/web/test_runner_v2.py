@@ -542,6 +542,8 @@ def test_backup_warning_with_a_huge_change_rate_reaches_the_owner_as_an_emergenc
     expect(panel.locator(".verdict")).to_have_text("Escalation allowed: Yes — to owner")
     expect(panel).to_contain_text("Emergency")
     assert _priority(db, ticket_id) == "critical"
+    # The ending offers the escalation right there.
+    expect(emergency.get_by_role("button", name="Escalate to owner now")).to_be_visible()
     # No done list to tick for an escalation: the done panel keeps the runbook-wide item.
     expect(page.locator("#done .tp-checklist li")).to_have_text(
         ["Root cause recorded in the ticket"]
@@ -556,6 +558,12 @@ def test_backup_warning_with_a_huge_change_rate_reaches_the_owner_as_an_emergenc
     assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     block.scroll_into_view_if_needed()
     phone_page.screenshot(path=str(SCREENSHOTS / "runner-emergency-phone.png"))
+    runner(phone_page).get_by_role("button", name="Escalate to owner now").click()
+    expect(phone_page.locator("#ticket-head .badges")).to_contain_text("Owner")
+    expect(phone_page.locator("#escalation").get_by_role("status")).to_contain_text(
+        "Escalated to owner"
+    )
+    expect(runner(phone_page).get_by_role("button", name="Escalate to owner now")).to_have_count(0)
     assert browser_log.errors == []
 
 
