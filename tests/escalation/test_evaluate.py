@@ -128,6 +128,37 @@ def test_escalation_refused_until_runbook_checks_done() -> None:
     assert "do step 'scope' next (Look at the firewall VPN log.)" in decision.reason
 
 
+def test_a_step_waiting_on_approval_allows_escalation_to_the_approvers_level() -> None:
+    waiting = replace(VPN_PENDING, run_step="contain", blocked_level="L2", blocked_status="pending")
+    decision = evaluate(one_rule("      priority: critical\n"), waiting)
+    assert decision.allowed is True
+    assert decision.to == "L2"
+    assert decision.rule == "runbook:vpn-auth-failure/contain:approval"
+    assert decision.emergency is False
+    assert decision.pending_step == "contain"
+
+
+def test_a_finished_run_ignores_a_leftover_wait() -> None:
+    # Only a step still to do can be waiting; a run that ended resolved stays "No".
+    leftover = replace(
+        VPN_PENDING,
+        run_outcome="resolved",
+        run_step="done",
+        blocked_level="L2",
+        blocked_status="denied",
+    )
+    decision = evaluate(one_rule("      priority: critical\n"), leftover)
+    assert decision.allowed is False
+    assert decision.rule == "runbook:vpn-auth-failure/done"
+
+
+def test_a_refusing_rule_still_refuses_while_a_step_waits() -> None:
+    refuse = "  - {name: no, when: {priority: low}, to: L2, allow: false, reason: never}\n"
+    waiting = replace(VPN_PENDING, priority="low", blocked_level="L2", blocked_status="pending")
+    decision = evaluate(make_map(refuse), waiting)
+    assert (decision.allowed, decision.rule) == (False, "no")
+
+
 def test_emergency_rule_allows_escalation_before_the_runbook() -> None:
     esc_map = make_map(
         "  - name: dc-down\n    when: {keywords: [dc down]}\n    to: owner\n"

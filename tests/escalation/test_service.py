@@ -6,15 +6,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
+from franchise.accounts.service import add_staff
+from franchise.approvals.models import ApprovalRequest
+from franchise.approvals.service import decide, request_for_action_step
 from franchise.bootstrap import initialise
 from franchise.clients.service import add_client
 from franchise.db import Database, utcnow
 from franchise.errors import Conflict, InvalidInput, PermissionDenied, Refused
 from franchise.escalation import service
 from franchise.escalation.facts import covering_runbook
+from franchise.flows import runs
 from franchise.runbooks import service as runbooks
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import create_ticket, history
@@ -255,3 +260,65 @@ def test_only_a_validated_runbook_covers_a_category(ready: Session) -> None:
     runbooks.save_runbook(ready, source)
     assert covering_runbook(ready, ticket) is None
     assert covering_runbook(ready, create_ticket(ready, title="No category")) is None
+
+
+COSTLY = """\
+format: 2
+key: costly-fix
+title: A fix that costs more than L1 may spend
+category: printer
+status: validated
+maintainer: L2
+description: Buy a part.
+start: check
+steps:
+  check:
+    kind: check
+    text: Is the part broken?
+    options: {"Yes": buy, "Other": gone}
+  buy:
+    kind: action
+    text: Buy the replacement part.
+    estimate: {minutes: 20, cost: 180, impact: low, kind: hardware-purchase}
+    options: {"Bought": fixed}
+  fixed: {kind: resolve, text: Fixed.}
+  gone: {kind: escalate, to: L2, text: Ask L2.}
+"""
+
+
+def test_a_step_waiting_on_approval_may_be_escalated_until_it_is_approved(
+    ready: Session, tech: Staff
+) -> None:
+    senior = add_staff(ready, name="Sam", email="sam@example.com", role="technician", level="L2")
+    runbooks.save_runbook(ready, COSTLY)
+    ticket = create_ticket(
+        ready, title="Fuser broken", category="printer", runbook_key="costly-fix"
+    )
+    run = runs.begin_run(
+        ready, runbooks.get_runbook(ready, "costly-fix"), ticket=ticket, actor=tech
+    )
+    assert service.check_escalation(ready, ticket).allowed is False
+    runs.record_answer(ready, run, step="check", reply="Yes", actor=tech)
+
+    waiting = service.check_escalation(ready, ticket)
+    assert (waiting.allowed, waiting.to, waiting.rule) == (
+        True,
+        "L2",
+        "runbook:costly-fix/buy:approval",
+    )
+    request = ready.scalars(select(ApprovalRequest).where(ApprovalRequest.run_id == run.id)).one()
+    decide(ready, request, by=senior, approve=False, reason="Quote first.")
+    assert service.check_escalation(ready, ticket).to == "L2"  # denied: still stuck
+
+    # Asked again and approved: the step can be done, so the runbook comes first again.
+    again = request_for_action_step(
+        ready, run=run, step=runbooks.run_state(ready, run).step, actor=tech
+    )
+    assert again is not None and again.id != request.id
+    decide(ready, again, by=senior, approve=True, reason="Quote attached.")
+    approved = service.check_escalation(ready, ticket)
+    assert (approved.allowed, approved.rule, approved.pending_step) == (
+        False,
+        "runbook:costly-fix",
+        "buy",
+    )

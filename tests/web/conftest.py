@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,19 +66,36 @@ class OneAtATime:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.lock = asyncio.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.loop = asyncio.get_running_loop()
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
         async with self.lock:
             await self.app(scope, receive, send)
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold off requests while the test thread uses the shared connection: needed when
+        the open page polls the server on its own."""
+        loop = self.loop
+        if loop is None:  # nothing served yet, so nothing can be in flight
+            yield
+            return
+        asyncio.run_coroutine_threadsafe(self.lock.acquire(), loop).result(timeout=30)
+        try:
+            yield
+        finally:
+            loop.call_soon_threadsafe(self.lock.release)
+
 
 @dataclass
 class LiveServer:
     app: FastAPI
     url: str
+    gate: OneAtATime
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +108,8 @@ def live_server(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Ite
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(OneAtATime(app), log_level="warning", lifespan="off")
+    gate = OneAtATime(app)
+    config = uvicorn.Config(gate, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -99,7 +118,7 @@ def live_server(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Ite
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
-    yield LiveServer(app=app, url=f"http://127.0.0.1:{port}")
+    yield LiveServer(app=app, url=f"http://127.0.0.1:{port}", gate=gate)
     server.should_exit = True
     thread.join(timeout=5)
     sock.close()

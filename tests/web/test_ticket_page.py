@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
@@ -35,11 +36,13 @@ def test_an_action_outside_the_l1_boundary_waits_on_l2_and_the_queue_shows_it(
     suggestion = page.locator(".tp-suggestion", has_text="printer-problem")
     suggestion.get_by_label("Printer name or IP address").fill("RECEPTION-MFP 10.0.4.20")
     suggestion.get_by_role("button", name="Start this runbook").click()
-    answer(page, "scope", "Everyone")
+    answer(page, "scope", "Everyone who uses this printer")
     answer(page, "printer-status", "Reachable and no errors")
     answer(page, "print-server", "Spooler stopped or jobs stuck")
     approval = runner(page).locator(".tp-approval")
-    expect(approval).to_contain_text("Pending: waiting on L2")
+    expect(approval).to_contain_text(
+        re.compile(r"Waiting for approval #\d+ from L2 \(times out at \d\d:\d\d\)")
+    )
     expect(approval).to_contain_text("impact medium")
     for option in ("Printing again", "Spooler crashes or stops again"):
         expect(runner(page).get_by_role("button", name=option)).to_be_disabled()
@@ -247,7 +250,6 @@ def test_ticket_page_mid_run_fits_a_phone(
     start_vpn_run(page)
     answer(page, "scope", "Only this user")
     answer(page, "client-error", "Certificate invalid, expired or not found")
-    answer(page, "check-certificate", "Certificate expired or missing")
     expect(runner(page).locator(".tp-approval")).to_contain_text("Approved by policy")
     # On a phone the escalation answer comes right after the description, before the runner.
     escalation_top = page.locator("#escalation").bounding_box()

@@ -29,12 +29,13 @@ from tests.web.conftest import BrowserLog, LiveServer, Member, screenshot
 CONTACT = "dana.lee@acme-dental.example"
 VPN_TITLE = "VPN won't connect for Dana: certificate error"
 VPN_BODY = "Dana gets 'certificate expired' in FortiClient when working from home since Monday."
+# The runbook-wide items, then the certificate ending's own.
 DONE_ITEMS = (
-    "User connects and reaches an internal resource",
-    "Tunnel stable for 15 minutes",
     "Root cause and fix recorded in the ticket",
-    "New certificate expiry date recorded (if a certificate was re-issued)",
     "User confirmed the fix",
+    "User connected and reached an internal resource (file share or line-of-business app)",
+    "Tunnel stable for 15 minutes",
+    "New certificate expiry date recorded in the ticket",
 )
 
 
@@ -165,8 +166,9 @@ def test_l1_resolves_the_vpn_ticket_through_the_expired_certificate_branch(
     expect(runner(page).locator(".tp-inputs")).to_contain_text("dana.lee@acme-dental.example")
     expect(runner(page).locator(".tp-where")).to_contain_text("Firewall admin")
     answer(page, "scope", "Only this user", note="Only Dana in the FortiGate VPN log.")
-    answer(page, "client-error", "Certificate invalid, expired or not found")
-    answer(page, "check-certificate", "Certificate expired or missing", note="Expired 02 Mar.")
+    answer(
+        page, "client-error", "Certificate invalid, expired or not found", note="Expired 02 Mar."
+    )
 
     # The action step asked for approval as soon as it was reached: inside the L1 boundary.
     approval = runner(page).locator(".tp-approval")
@@ -181,7 +183,9 @@ def test_l1_resolves_the_vpn_ticket_through_the_expired_certificate_branch(
     expect(runner(page).locator(".tp-outcome")).to_contain_text("Runbook outcome: resolved")
     history = page.locator("#history")
     expect(history).to_contain_text("approved by boundary")
-    expect(history).to_contain_text("answered check-certificate: Certificate expired or missing")
+    expect(history).to_contain_text(
+        "answered client-error: Certificate invalid, expired or not found"
+    )
     expect(history).to_contain_text("Expired 02 Mar.")
 
     # The resolved message for this runbook, previewed live and sent by real SMTP.
@@ -270,8 +274,16 @@ def test_escalation_panel_goes_from_no_to_yes_owner_on_the_domain_controller_bra
 
     start_vpn_run(page)
     answer(page, "scope", "Several or all users")
-    answer(page, "dc-reachable", "Server offline, or the test fails or times out")
-    expect(runner(page).locator(".tp-outcome")).to_contain_text("escalate to owner")
+    answer(page, "vpn-type", "FortiGate IPsec dial-up")
+    answer(page, "recent-change", "No change")
+    answer(
+        page,
+        "auth-server",
+        "Domain controller down: offline in the RMM, not answering, and sign-ins fail everywhere",
+    )
+    expect(runner(page).locator(".tp-emergency")).to_contain_text(
+        "Emergency: escalate to the owner now"
+    )
     expect(panel.locator(".verdict")).to_have_text("Escalation allowed: Yes — to owner")
     expect(panel).to_contain_text("runbook:vpn-auth-failure/dc-trouble")
     expect(panel).to_contain_text("Emergency")

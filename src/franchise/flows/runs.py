@@ -21,6 +21,7 @@ from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, Refused
 from franchise.escalation.service import refresh_escalation
 from franchise.runbooks import service as runbooks
+from franchise.runbooks.definition import is_way_out
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import Runbook, RunbookRun
 from franchise.tickets.attachment import attach_for_run
@@ -87,7 +88,13 @@ def record_answer(
     state = runbooks.answer_run(session, run, step=step, reply=reply, note=note, actor=actor)
     answered = state.runbook.steps[step]
     if save_fact and answered.fact:
-        _save_fact(session, run, answered.fact, state.path[-1].answer, actor)
+        label = state.path[-1].answer
+        if is_way_out(label):
+            # "None of these / not sure" says nothing about the client; saved, it would
+            # answer the next ticket's check with a shrug.
+            _not_saved(session, run, answered.fact, label, actor)
+        else:
+            _save_fact(session, run, answered.fact, label, actor)
     state = _answer_from_profile(session, run, state, actor)
     _after_move(session, run, state, actor)
     return state
@@ -139,6 +146,22 @@ def step_back(session: Session, ticket: Ticket, *, actor: Staff | None) -> RunSt
             note=f"answer to '{steps[-1].step_id}' taken back ('{steps[-1].answer}')",
         )
     refresh_escalation(session, ticket, actor=actor)
+    return state
+
+
+def step_back_to(session: Session, ticket: Ticket, step: str, *, actor: Staff | None) -> RunState:
+    """Step back until `step` is current again (its latest answer and every later one are
+    taken back, each in the history): how an answer from the client profile is changed."""
+    run = runbooks.latest_run(session, ticket)
+    answered = [s.step_id for s in runbooks.run_steps(session, run)] if run else []
+    if step not in answered:
+        raise InvalidInput(f"step '{step}' has no answer in this run to change")
+    # The latest answer to it: a step met twice (a retry loop) is changed where it was last.
+    times = answered[::-1].index(step) + 1
+    state: RunState | None = None
+    for _ in range(times):
+        state = step_back(session, ticket, actor=actor)
+    assert state is not None
     return state
 
 
@@ -254,10 +277,13 @@ def _answer_from_profile(
 
 
 def _matching_label(state: RunState, value: str | None) -> str | None:
+    """The option the profile's value names; never a way out ("Other", "Not sure"), which
+    is no fact about the client even if someone typed it."""
     if value is None or state.finished:
         return None
     wanted = value.strip().casefold()
-    return next((o for o in state.step.options if o.strip().casefold() == wanted), None)
+    label = next((o for o in state.step.options if o.strip().casefold() == wanted), None)
+    return None if label is None or is_way_out(label) else label
 
 
 def _save_fact(
@@ -275,6 +301,15 @@ def _save_fact(
         kind="fact-saved",
         note=f"client profile: {key} = {value}",
     )
+
+
+def _not_saved(
+    session: Session, run: RunbookRun, key: str, label: str, actor: Staff | None
+) -> None:
+    ticket = session.get(Ticket, run.ticket_id) if run.ticket_id is not None else None
+    if ticket is not None:
+        note = f"client profile: {key} not saved ('{label}' is no fact about the client)"
+        add_note(session, ticket, actor=actor, kind="fact-not-saved", note=note)
 
 
 def _refuse_repeat(session: Session, run: RunbookRun, step: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,23 @@ def _when(config: OrgConfig) -> Any:
     return when
 
 
+def _clock(config: OrgConfig) -> Any:
+    def clock(value: datetime | str | None) -> str:
+        """A time of day in the organisation's zone ('16:42'), with the date when it is not
+        today there; JSON-shaped views carry times as ISO text."""
+        if value is None or value == "":
+            return ""
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(config.tz)
+        if local.date() == datetime.now(config.tz).date():
+            return local.strftime("%H:%M")
+        return local.strftime("%H:%M on %d %b")
+
+    return clock
+
+
 def render(
     request: Request,
     template: str,
@@ -134,6 +151,7 @@ def render(
         "org_name": config.org_name,
         "timezone": config.timezone,
         "when": _when(config),
+        "clock": _clock(config),
     }
     html = env.get_template(template).render({**base, **(context or {})})
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

@@ -166,6 +166,7 @@ def answer_step(
     step: Annotated[str, Form(max_length=100)],
     reply: Annotated[str, Form(max_length=200)],
     note: Text = "",
+    save_fact: Annotated[bool, Form()] = False,
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
@@ -175,7 +176,13 @@ def answer_step(
         if run is None:
             raise InvalidInput("start a runbook before answering its steps")
         return runs.record_answer(
-            session, run, step=step, reply=reply, note=note.strip() or None, actor=me
+            session,
+            run,
+            step=step,
+            reply=reply,
+            note=note.strip() or None,
+            actor=me,
+            save_fact=save_fact,
         )
 
     _, error = _act(session, answer)
@@ -183,15 +190,103 @@ def answer_step(
 
 
 @router.post("/tickets/{ticket_id}/run/back")
-def step_back(request: Request, session: DbSession, user: CurrentUser, ticket_id: int) -> Response:
+def step_back(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    ticket_id: int,
+    to: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Undo the last answer, or (`to`, the "change" link of a profile answer) every answer
+    back to that step."""
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
 
     def back() -> RunState:
+        if to:
+            return runs.step_back_to(session, ticket, to, actor=me)
         return runs.step_back(session, ticket, actor=me)
 
     _, error = _act(session, back)
     return _finish(request, session, ticket, user, "runner", error)
+
+
+@router.post("/tickets/{ticket_id}/run/switch")
+def switch_run(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    ticket_id: int,
+    runbook: Annotated[str, Form(max_length=100)],
+    edge_case: Annotated[int, Form(ge=1)],
+) -> Response:
+    """Follow an edge case that says "this is really another problem": the run under way is
+    left on record and the named runbook starts."""
+    ticket = get_ticket(session, ticket_id)
+    me = staff_row(session, user)
+
+    def switch() -> RunbookRun:
+        run = runbooks.latest_run(session, ticket)
+        state = runbooks.run_state(session, run) if run else None
+        cases = state.runbook.edge_cases if state else ()
+        if state is None or not 1 <= edge_case <= len(cases):
+            raise InvalidInput("there is no such edge case in the run under way")
+        case = cases[edge_case - 1]
+        if case.switch != runbook or not case.applies_to(state.current):
+            raise InvalidInput(
+                f"edge case {edge_case} of '{state.runbook.key}' does not switch to '{runbook}' "
+                f"at step '{state.current}'"
+            )
+        target = runbooks.get_runbook(session, runbook)
+        reason = f"edge case {edge_case} ({case.when})"
+        return runs.switch_run(session, ticket, target, actor=me, reason=reason)
+
+    _, error = _act(session, switch)
+    return _finish(request, session, ticket, user, "runner", error, f"Switched to {runbook}.")
+
+
+@router.get("/tickets/{ticket_id}/runner")
+def runner_poll(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    ticket_id: int,
+    waiting: Annotated[int, Query(ge=1)],
+    level: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    """Polled by a runner whose step waits on approval `waiting` from `level`: nothing (204,
+    htmx swaps nothing and polls on) while that still holds, else the live panels (unlocked,
+    denied, or gone up a level after a timeout)."""
+    ticket = get_ticket(session, ticket_id)
+    run = runbooks.latest_run(session, ticket)
+    nxt = runs.runner_view(session, run)["next"] if run is not None else None
+    blocked = nxt.get("blocked_by") if isinstance(nxt, dict) else None
+    if blocked is not None and (blocked["approval_id"], blocked["status"], blocked["level"]) == (
+        waiting,
+        "pending",
+        level or blocked["level"],
+    ):
+        return Response(status_code=204)
+    return _respond(
+        request, session, ticket, user, panel="runner", notice=_decided_notice(session, waiting)
+    )
+
+
+def _decided_notice(session: Session, approval_id: int) -> Notice:
+    request = session.get(ApprovalRequest, approval_id)
+    if request is not None and request.status == "approved":
+        return Notice(
+            "runner", "ok", f"Approval #{approval_id} approved: the answers are unlocked."
+        )
+    if request is not None and request.status == "denied":
+        why = request.reason.splitlines()[-1]
+        return Notice("runner", "warn", f"Approval #{approval_id} denied ({why}).")
+    if request is not None and request.status == "pending":
+        text = (
+            f"Approval #{approval_id} now waits on {request.approver_level} (no decision in time)."
+        )
+        return Notice("runner", "info", text)
+    return Notice("runner", "info", "The run moved on since this page asked; here it is now.")
 
 
 @router.post("/tickets/{ticket_id}/approval")

@@ -7,6 +7,7 @@ No HTTP here: web/ticket_page.py answers the requests and renders what `page_con
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from franchise.contacts.models import REASONS
 from franchise.drills.service import active_drill, window
 from franchise.errors import FranchiseError
 from franchise.escalation.service import check_escalation, current_map
+from franchise.flows import runs
 from franchise.lessons.service import list_lessons
 from franchise.messages.definition import STAGES
 from franchise.messages.service import choose_template, load_templates, render_for_ticket
@@ -61,13 +63,91 @@ class HistoryRow:
 
 @dataclass
 class Runner:
-    """The ticket's latest run as the runner shows it."""
+    """The ticket's latest run as the runner shows it.
+
+    `view` is flows.runs.runner_view, the dict every runner (CLI, API, web) shows; the rest
+    is what only the page needs: the answered path, the inputs in words, the approval row.
+    """
 
     run: RunbookRun
     state: RunState
+    view: dict[str, Any] = field(default_factory=dict)
     answered: list[dict[str, Any]] = field(default_factory=list)
     inputs: list[tuple[str, str]] = field(default_factory=list)
     approval: ApprovalRequest | None = None
+    client: str | None = None
+
+    @property
+    def next(self) -> dict[str, Any] | None:
+        nxt = self.view.get("next")
+        return nxt if isinstance(nxt, dict) else None
+
+    @property
+    def blocked_by(self) -> dict[str, Any] | None:
+        nxt = self.next
+        return nxt.get("blocked_by") if nxt else None
+
+    @property
+    def waiting(self) -> bool:
+        """The step waits on a pending approval: the page polls until it is decided."""
+        blocked = self.blocked_by
+        return blocked is not None and blocked.get("status") == "pending"
+
+    @property
+    def title(self) -> str:
+        return step_title(self.state.current)
+
+
+# Words in step ids that are abbreviations, written as people write them.
+ABBREVIATIONS = {
+    w.lower(): w
+    for w in [
+        "AD",
+        "DC",
+        "DNS",
+        "DHCP",
+        "IP",
+        "LDAP",
+        "LDAPS",
+        "MFA",
+        "NPS",
+        "OS",
+        "PC",
+        "RDP",
+        "RDS",
+        "RMM",
+        "SAML",
+        "SSO",
+        "TAP",
+        "TLS",
+        "VPN",
+        "VSS",
+        "VM",
+        "AV",
+        "EDR",
+        "UPN",
+        "SMTP",
+        "SPF",
+        "DKIM",
+        "DMARC",
+        "M365",
+        "IPsec",
+        "WSUS",
+        "FortiOS",
+    ]
+}
+
+
+def step_title(step_id: str) -> str:
+    """A step id as words: 'check-certificate' -> 'Check certificate', 'vpn-type' -> 'VPN
+    type'; a shared step's namespaced id 'verify.manager' -> 'Verify: manager'."""
+    parts = []
+    for part in step_id.split("."):
+        words = [ABBREVIATIONS.get(w.lower(), w) for w in re.split(r"[-_\s]+", part) if w]
+        if words:
+            parts.append(" ".join(words))
+    text = ": ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def staff_row(session: Session, user: SignedIn) -> Staff:
@@ -80,12 +160,22 @@ def _runner(session: Session, ticket: Ticket) -> Runner | None:
         return None
     state = runbooks.run_state(session, run)
     labels = {i.id: i.label for i in state.runbook.inputs}
-    runner = Runner(run=run, state=state)
+    client = get_client(session, ticket.client_id).name if ticket.client_id else None
+    runner = Runner(run=run, state=state, view=runs.runner_view(session, run), client=client)
     runner.inputs = [(labels.get(k, k), str(v)) for k, v in (run.inputs or {}).items() if v]
-    for step in runbooks.run_steps(session, run):
+    steps = runbooks.run_steps(session, run)
+    for number, step in enumerate(steps, 1):
         defined = state.runbook.steps.get(step.step_id)
         runner.answered.append(
-            {"step": step.step_id, "text": defined.text if defined else "", "row": step}
+            {
+                "step": step.step_id,
+                "title": step_title(step.step_id),
+                "text": defined.text if defined else "",
+                "row": step,
+                "from_profile": (step.note or "").startswith(runs.PROFILE_NOTE),
+                # Steps back needed to make this step current again (the "change" link).
+                "back": len(steps) - number + 1,
+            }
         )
     if state.step.kind == "action":
         runner.approval = next(
@@ -185,6 +275,9 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
             "owner_ask": "asked the owner",
             "escalation_override": "overrode the escalation map",
             "approval": "approval",
+            "run-back": "stepped back in the runbook",
+            "fact-saved": "saved an answer to the client profile",
+            "fact-not-saved": "did not save an answer to the client profile",
         }.get(event.kind, event.kind.replace("_", " ").replace("-", " "))
         return HistoryRow(event.at, who, action, note, event.kind)
     if event.field == "assignee_id":

@@ -34,4 +34,29 @@
   document.addEventListener("htmx:sendError", function () {
     banner("Franchise did not answer. Check the connection and try again.");
   });
+
+  // After an answer or a step back the buttons pressed are gone: move focus to the new
+  // step's name (or the ending), so keyboard and screen reader users go on from there.
+  // A runner that unlocks by itself (polling) leaves focus where the user is.
+  var runnerMoved = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    runnerMoved = !!(elt && elt.tagName === "FORM" && elt.closest("#runner"));
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!runnerMoved || !event.detail.successful) {
+      return;
+    }
+    runnerMoved = false;
+    var target = document.querySelector(
+      "#runner-step-title, #runner .tp-emergency, #runner .tp-outcome"
+    );
+    if (target) {
+      if (!target.hasAttribute("tabindex")) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus();
+    }
+  });
 })();
