@@ -149,6 +149,7 @@ def _install_routes(app: FastAPI) -> None:
     from franchise.lessons import api as lessons_api
     from franchise.messages import api as messages_api
     from franchise.orgsettings import api as settings_api
+    from franchise.people import api as people_api
     from franchise.runbooks import api as runbooks_api
     from franchise.suggest import api as suggest_api
     from franchise.tickets import api as tickets_api
@@ -170,6 +171,7 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(audit_api.router, prefix="/api/v1")
     app.include_router(ask_api.router, prefix="/api/v1")
     app.include_router(drills_api.router, prefix="/api/v1")
+    app.include_router(people_api.router, prefix="/api/v1")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

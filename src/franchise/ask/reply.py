@@ -15,6 +15,7 @@ from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from franchise.escalation.facts import covering_runbook
 from franchise.lessons.service import add_lesson
+from franchise.people.notices import owner_replied
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note
 
@@ -127,6 +128,7 @@ def reply_to_ask(
             )
             lesson_id = lesson.id
     session.flush()
+    owner_replied(session, contact, by)
     return Reply(contact, lesson_id)
 
 
