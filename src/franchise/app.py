@@ -155,6 +155,7 @@ def _install_routes(app: FastAPI) -> None:
     from franchise.tickets import api as tickets_api
 
     # Routes are matched in order: the webhooks, the busiest by far in a storm, go first.
+    app.include_router(people_api.hooks, prefix="/api/v1")
     app.include_router(alerts_api.router, prefix="/api/v1")
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(runbooks_api.router, prefix="/api/v1")

@@ -59,6 +59,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/escalation/map"): MANAGER,
     ("POST", "/api/v1/hooks/{kind}"): INTEGRATION,
     ("POST", "/api/v1/hooks/{kind}/{token}"): INTEGRATION,
+    # Slack's button callbacks: signed with the Slack app's signing secret, not a staff login.
+    ("POST", "/api/v1/hooks/slack/interactions"): INTEGRATION,
+    ("GET", "/api/v1/staff/{ref}/channels"): STAFF,
+    ("PUT", "/api/v1/staff/{ref}/channels/{kind}"): STAFF,
+    ("DELETE", "/api/v1/staff/{ref}/channels/{kind}"): STAFF,
     ("GET", "/api/v1/kpi"): STAFF,
     ("GET", "/api/v1/lessons"): STAFF,
     ("POST", "/api/v1/lessons"): STAFF,
@@ -156,6 +161,13 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/approvals"): STAFF,
     ("POST", "/approvals/{request_id}/decide"): STAFF,
     ("POST", "/staff"): MANAGER,
+    ("POST", "/staff/{staff_id}/channels"): MANAGER,
+    ("GET", "/me"): STAFF,
+    ("POST", "/me/channels"): STAFF,
+    # Signed action links: public by token (like signed webhooks), refused for everyone
+    # without a valid one, whoever is signed in; a signed-in person must be the link's own.
+    ("GET", "/l/{token}"): INTEGRATION,
+    ("POST", "/l/{token}"): INTEGRATION,
 }
 
 # Made-up but well-formed values for path parameters.

@@ -18,7 +18,6 @@ from franchise.errors import (
     InvalidInput,
     NotAuthenticated,
     PermissionDenied,
-    Unavailable,
 )
 from franchise.orgsettings.secrets import effective_settings
 from franchise.people import service
@@ -29,6 +28,8 @@ from franchise.web.deps import CurrentStaff, DbSession
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["notifications"])
+# Apart, so it can be matched before the alert webhooks' /hooks/{kind}/{token}.
+hooks = APIRouter(tags=["notifications"])
 MAX_SLACK_BODY = 64_000
 
 
@@ -80,7 +81,7 @@ def clear_channel(ref: str, kind: str, session: DbSession, staff: CurrentStaff) 
     service.clear_channel(session, get_staff(session, ref), kind=kind, by=staff)
 
 
-@router.post("/hooks/slack/interactions")
+@hooks.post("/hooks/slack/interactions")
 async def slack_interactions(
     request: Request,
     session: DbSession,
@@ -95,7 +96,7 @@ async def slack_interactions(
         raise InvalidInput("the Slack request is too large")
     secret = effective_settings(session, _settings(request)).slack_signing_secret
     if not secret:
-        raise Unavailable(
+        raise PermissionDenied(
             "Slack buttons are not set up: store the Slack app's signing secret "
             "(franchise settings set slack_signing_secret ...)"
         )
