@@ -42,9 +42,10 @@ class Queued:
 
 def settings_of(session: Session) -> Settings:
     """The settings of the request or command that owns the session (web and CLI put them
-    in `session.info`); else the environment's, as a process started without them reads."""
+    in `session.info`; else the environment's, as a process started without them reads),
+    with those saved on the Settings page laid over them (the public address ...)."""
     found = session.info.get(SETTINGS_KEY)
-    return found if isinstance(found, Settings) else Settings()
+    return effective_settings(session, found if isinstance(found, Settings) else Settings())
 
 
 def smtp_ready(settings: Settings) -> bool:
@@ -60,11 +61,11 @@ def notify_person(
     settings: Settings,
     what: str,
 ) -> list[Queued]:
-    """Queue the notice on every channel the person has; [] when they have none."""
-    effective = effective_settings(session, settings)
+    """Queue the notice on every channel the person has; [] when they have none. `settings`
+    are the effective ones (settings_of): whether SMTP and Slack buttons are set up."""
     queued = []
     base = {"staff_id": person.id, "name": person.name, "what": what[:300]}
-    if smtp_ready(effective) and person.email:
+    if smtp_ready(settings) and person.email:
         payload = {
             **base,
             "via": "email",
@@ -74,7 +75,7 @@ def notify_person(
         }
         item = outbox.enqueue(session, KIND, payload, ticket_id=ticket_id, settings=settings)
         queued.append(Queued(person.id, "email", item.id))
-    interactive = bool(effective.slack_signing_secret)
+    interactive = bool(settings.slack_signing_secret)
     for channel in channels_of(session, person.id):
         message = (
             cards.teams_message(notice)
@@ -229,6 +230,7 @@ def ask_reached_owner(
     body: str,
     settings: Settings,
 ) -> list[Queued]:
+    settings = effective_settings(session, settings)
     queued: list[Queued] = []
     for owner in owners(session):
         token = issue_link(
