@@ -153,6 +153,7 @@ def _install_routes(app: FastAPI) -> None:
     from franchise.runbooks import api as runbooks_api
     from franchise.suggest import api as suggest_api
     from franchise.tickets import api as tickets_api
+    from franchise.tickets import runbook_api as ticket_runbook_api
 
     # Routes are matched in order: the webhooks, the busiest by far in a storm, go first.
     app.include_router(people_api.hooks, prefix="/api/v1")
@@ -163,6 +164,7 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(tickets_api.router, prefix="/api/v1")
     app.include_router(clients_api.router, prefix="/api/v1")
     app.include_router(duty_api.router, prefix="/api/v1")
+    app.include_router(ticket_runbook_api.router, prefix="/api/v1")
     app.include_router(approvals_api.router, prefix="/api/v1")
     app.include_router(escalation_api.router, prefix="/api/v1")
     app.include_router(messages_api.router, prefix="/api/v1")

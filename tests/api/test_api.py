@@ -72,7 +72,9 @@ def test_suggest(app_client: TestClient, l1: dict[str, str]) -> None:
         "/api/v1/suggest", json={"text": "GlobalProtect login failed"}, headers=l1
     )
     assert response.status_code == 200
-    assert response.json()[0]["category"] == "vpn"
+    found = response.json()
+    assert found["suggestions"][0]["category"] == "vpn"
+    assert (found["runbook"], found["fits"]) == ("vpn-auth-failure", True)
 
 
 def test_ticket_create_list_show_and_run(app_client: TestClient, l1: dict[str, str]) -> None:

@@ -37,7 +37,9 @@ def test_vpn_certificate_renewal_is_approved_by_policy_for_an_l1_runner(
     )
     assert (request.run_id, request.step_id, request.ticket_id) == (run.id, step.id, ticket.id)
     assert (request.cost, request.minutes, request.impact) == (Decimal(0), 20, "low")
-    assert request.action.startswith("vpn-auth-failure step renew-certificate: Re-issue")
+    assert request.action.startswith(
+        "vpn-auth-failure step renew-certificate: First open the device's certificate store"
+    )
     assert ticket.status == "new"
     assert any(e.kind == "approval" for e in history(session, ticket))
     # Reaching the step again (after a step back) does not ask twice.

@@ -13,12 +13,14 @@ from tests.support import CliInvoker
 CERT_PATH = [
     "scope=Only this user",
     "client-error=Certificate invalid, expired or not found",
-    "check-certificate=Certificate expired or missing",
     "renew-certificate=User connected",
 ]
 DC_PATH = [
     "scope=Several or all users",
-    "dc-reachable=Server offline, or the test fails or times out",
+    "vpn-type=FortiGate IPsec dial-up",
+    "recent-change=No change",
+    "auth-server=Domain controller down: offline in the RMM, not answering, and sign-ins fail "
+    "everywhere",
 ]
 
 
@@ -60,12 +62,7 @@ def test_vpn_expired_certificate_path_resolves(ready: CliInvoker) -> None:
     data = json.loads(result.stdout)
     assert data["outcome"] == "resolved"
     assert data["final_step"] == "cert-done"
-    assert [p["step"] for p in data["path"]] == [
-        "scope",
-        "client-error",
-        "check-certificate",
-        "renew-certificate",
-    ]
+    assert [p["step"] for p in data["path"]] == ["scope", "client-error", "renew-certificate"]
 
 
 def test_vpn_domain_controller_trouble_escalates_to_owner(ready: CliInvoker) -> None:
@@ -114,7 +111,7 @@ def test_run_on_a_ticket_is_recorded_and_continues(ready: CliInvoker) -> None:
     )
     assert second["run_id"] == first["run_id"]
     assert second["outcome"] == "resolved"
-    assert len(second["path"]) == 4
+    assert len(second["path"]) == 3
 
 
 def test_ticket_new_list_show(ready: CliInvoker) -> None:
@@ -200,13 +197,67 @@ def test_revise_adds_a_revision_and_refuses_a_stale_one(ready: CliInvoker, tmp_p
 
 
 def test_suggest_returns_three_with_why(ready: CliInvoker) -> None:
-    data = json.loads(
+    found = json.loads(
         ready("suggest", "AnyConnect keeps rejecting my login from home", "--json").stdout
     )
+    data = found["suggestions"]
     assert len(data) == 3
     assert data[0]["key"] == "vpn-auth-failure"
     assert "anyconnect" in data[0]["why"]
     assert data[0]["score"] > data[1]["score"]
+    assert (found["runbook"], found["fits"]) == ("vpn-auth-failure", True)
+    assert found["confidence"] >= found["threshold"]
+
+
+def test_suggest_says_when_no_runbook_fits(ready: CliInvoker) -> None:
+    result = ready("suggest", "Teams crashes whenever I share my screen in a meeting")
+    assert "No runbook fits" in result.stdout
+    found = json.loads(
+        ready("suggest", "Teams crashes whenever I share my screen in a meeting", "--json").stdout
+    )
+    assert (found["runbook"], found["fits"]) == (None, False)
+    assert found["confidence"] < found["threshold"]
+    assert len(found["suggestions"]) == 3  # still listed, to offer
+
+
+def test_ticket_runbook_attaches_replaces_and_detaches_with_a_reason(ready: CliInvoker) -> None:
+    opened = ready("ticket", "new", "Teams crashes every time I share my screen in a meeting")
+    assert opened.exit_code == 0, opened.output
+    number = opened.stdout.split("#", 1)[1].split(":", 1)[0]
+    assert "No runbook attached: the best match, account-lockout, has confidence" in opened.stdout
+    assert f"franchise ticket runbook {number} account-lockout --reason" in opened.stdout
+    attached = ready("ticket", "runbook", number, "account-lockout", "--reason", "It is a lockout")
+    assert attached.exit_code == 0, attached.output
+    assert "follows runbook account-lockout (category account-lockout)" in attached.stdout
+    replaced = json.loads(
+        ready(
+            "ticket", "runbook", number, "endpoint-offline", "--reason", "Laptop drops", "--json"
+        ).stdout
+    )
+    assert (replaced["runbook_key"], replaced["category"]) == (
+        "endpoint-offline",
+        "endpoint-offline",
+    )
+    detached = ready("ticket", "runbook", number, "--detach", "--reason", "Teams bug")
+    assert "no runbook: the escalation map's default applies" in detached.stdout
+    shown = json.loads(ready("ticket", "show", number, "--json").stdout)
+    moves = [
+        (e["old_value"], e["new_value"], e["note"])
+        for e in shown["history"]
+        if e["field"] == "runbook_key"
+    ]
+    assert moves == [
+        (None, "account-lockout", "It is a lockout"),
+        ("account-lockout", "endpoint-offline", "Laptop drops"),
+        ("endpoint-offline", None, "Teams bug"),
+    ]
+    both = ready("ticket", "runbook", number, "vpn", "--detach", "--reason", "x")
+    neither = ready("ticket", "runbook", number, "--reason", "x")
+    no_reason = ready("ticket", "runbook", number, "vpn")
+    for refused in (both, neither, no_reason):
+        assert refused.exit_code != 0
+    assert "not both" in both.stderr and "not both" in neither.stderr
+    assert "say why" in no_reason.stderr
 
 
 def test_user_add_and_token_create(ready: CliInvoker) -> None:

@@ -22,7 +22,12 @@ from tests.alerts.committed import BACKENDS, committed_database
 
 DC_PATH = [
     ("scope", "Several or all users"),
-    ("dc-reachable", "Server offline, or the test fails or times out"),
+    ("vpn-type", "FortiGate IPsec dial-up"),
+    ("recent-change", "No change"),
+    (
+        "auth-server",
+        "Domain controller down: offline in the RMM, not answering, and sign-ins fail everywhere",
+    ),
 ]
 
 

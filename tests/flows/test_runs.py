@@ -321,3 +321,25 @@ def test_switching_leaves_the_old_run_on_record_and_starts_the_new_one(
         "left 'remote-access' at 'product' for 'mfa-problem': "
         "edge case: the user never gets the MFA prompt"
     )
+
+
+def test_an_ending_offers_what_comes_next(
+    session: Session, world: tuple[Staff, Client, Ticket]
+) -> None:
+    tech, _client, ticket = world
+    run = start(session, ticket, tech)
+    assert runner_view(session, run)["offer"] is None
+    record_answer(session, run, step="product", reply="Cisco Secure Client", actor=tech)
+    record_answer(session, run, step="cisco", reply="No", actor=tech)
+    assert runner_view(session, run)["offer"] == {
+        "action": "escalate",
+        "to": "L2",
+        "emergency": False,
+        "message_template": "escalated",
+    }
+    step_back(session, ticket, actor=tech)
+    record_answer(session, run, step="cisco", reply="Yes", actor=tech)
+    assert runner_view(session, run)["offer"] == {
+        "action": "resolve",
+        "done_when": ["Root cause recorded in the ticket", "Certificate expiry recorded"],
+    }

@@ -9,7 +9,8 @@ from collections import deque
 import pytest
 
 from franchise.approvals.parse import parse_boundaries
-from franchise.approvals.policy import decide, make_ask
+from franchise.approvals.policy import decide_by_boundaries as decide
+from franchise.approvals.policy import make_ask
 from franchise.approvals.service import STARTER_BOUNDARIES
 from franchise.runbooks.definition import Runbook, Step
 from franchise.runbooks.lint import lint_files

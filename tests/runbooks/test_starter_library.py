@@ -36,7 +36,7 @@ def test_starter_folder_holds_exactly_ten_runbook_files() -> None:
 
 def test_starter_library_is_lint_clean() -> None:
     report = lint_files([STARTER])
-    assert report.ok, "\n".join(p.format() for p in report.problems)
+    assert report.problems == [], "\n".join(p.format() for p in report.problems)
 
 
 def test_one_runbook_per_category() -> None:

@@ -107,6 +107,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/tickets/{ticket_id}/messages"): STAFF,
     ("POST", "/api/v1/tickets/{ticket_id}/messages/preview"): STAFF,
     ("POST", "/api/v1/tickets/{ticket_id}/resolve"): STAFF,
+    ("PUT", "/api/v1/tickets/{ticket_id}/runbook"): STAFF,
     # --- pages ----------------------------------------------------------------------------
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -126,6 +127,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/tickets/{ticket_id}/run"): STAFF,
     ("POST", "/tickets/{ticket_id}/run/answer"): STAFF,
     ("POST", "/tickets/{ticket_id}/run/back"): STAFF,
+    ("POST", "/tickets/{ticket_id}/runbook"): STAFF,
     ("POST", "/tickets/{ticket_id}/status"): STAFF,
     ("GET", "/runbooks"): STAFF,
     ("GET", "/runbooks/{key}"): STAFF,

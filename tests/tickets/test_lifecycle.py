@@ -17,7 +17,6 @@ from franchise.tickets.service import create_ticket, history
 CERT_PATH = [
     ("scope", "Only this user"),
     ("client-error", "Certificate invalid, expired or not found"),
-    ("check-certificate", "Certificate expired or missing"),
     ("renew-certificate", "User connected"),
 ]
 

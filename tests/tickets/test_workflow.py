@@ -61,14 +61,9 @@ def test_stepping_back_retracts_the_answer_and_refreshes_escalation(session: Ses
     ticket = create_ticket(session, title="VPN down for everyone", category="vpn")
     run = begin_run(session, runbooks.get_runbook(session, "vpn"), ticket=ticket, actor=tech)
     record_answer(session, run, step="scope", reply="Several or all users", actor=tech)
-    record_answer(
-        session,
-        run,
-        step="dc-reachable",
-        reply="Server offline, or the test fails or times out",
-        actor=tech,
-    )
+    record_answer(session, run, step="vpn-type", reply="FortiGate IPsec dial-up", actor=tech)
+    record_answer(session, run, step="recent-change", reply="Firmware upgraded", actor=tech)
     assert ticket.custom_fields["escalation_allowed"] == "yes"
     state = step_back(session, ticket, actor=tech)
-    assert state.current == "dc-reachable"
+    assert state.current == "recent-change"
     assert ticket.custom_fields["escalation_allowed"] == "no"

@@ -55,13 +55,20 @@ def starter(db: Database) -> None:
 def make_vpn_ticket(db: Database, starter: None) -> Callable[..., int]:
     """A VPN ticket for a client whose primary contact has an e-mail address."""
 
-    def make(title: str = VPN_TITLE, body: str = VPN_BODY, client: str = "Acme Dental") -> int:
+    def make(
+        title: str = VPN_TITLE,
+        body: str = VPN_BODY,
+        client: str = "Acme Dental",
+        category: str | None = None,
+    ) -> int:
         with db.unit_of_work() as session:
             row = add_client(session, name=client, tier="standard", endpoints=25)
             session.add(
                 ClientContact(client_id=row.id, name="Dana Lee", email=CONTACT, is_primary=True)
             )
-            ticket, _ = open_ticket(session, title=title, body=body, client=row.id)
+            ticket, _ = open_ticket(
+                session, title=title, body=body, client=row.id, category=category
+            )
             return ticket.id
 
     return make
@@ -243,7 +250,11 @@ def test_escalation_panel_goes_from_no_to_yes_owner_on_the_domain_controller_bra
 ) -> None:
     tess = make_staff("Tess Tech", level="L1")
     ticket_id = make_vpn_ticket(
-        title="Nobody at Acme can connect to the VPN", body="All remote staff fail to sign in."
+        title="Nobody at Acme can connect to the VPN",
+        body="All remote staff fail to sign in.",
+        # Too few words for the match to attach the VPN runbook on its own (it is offered);
+        # the technician files it under VPN.
+        category="vpn",
     )
     sign_in_as(page, tess)
     page.goto(f"/tickets/{ticket_id}")

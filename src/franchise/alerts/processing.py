@@ -16,10 +16,9 @@ from franchise.alerts.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert
 from franchise.alerts.routing import route_alert
 from franchise.db import utcnow
 from franchise.escalation.service import refresh_escalation
-from franchise.suggest.service import suggest
+from franchise.suggest.service import match as suggest_match
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket, create_ticket
-from franchise.tickets.workflow import ATTACH_THRESHOLD
 
 CLOSED = ("resolved", "closed")
 TRIAGE_TAG = "triage"
@@ -179,8 +178,9 @@ def _open_ticket(
     route = route_alert(session, integration, alert)
     text = f"{alert.title}\n{alert.body}"
     # A runbook whose match.alert_types names this alert type wins outright; else the text.
-    suggestions = suggest(session, text, alert_type=alert.alert_type, limit=1)
-    best = suggestions[0] if suggestions and suggestions[0].score >= ATTACH_THRESHOLD else None
+    # Below the confidence threshold the runbook is only offered, as for any new ticket.
+    match = suggest_match(session, text, alert_type=alert.alert_type, limit=1)
+    best = match.best if match.fits else None
     tags = ["alert", f"alert:{integration.kind}"]
     if route.client_id is None:
         tags.append(TRIAGE_TAG)
@@ -194,6 +194,10 @@ def _open_ticket(
         source="alert",
         tags=tags,
         runbook_key=best.key if best else None,
+        runbook_source="suggestion" if best else None,
+        category_by_hand=False,
+        suggested_runbook_key=match.best.key if match.best else None,
+        suggestion_confidence=round(match.confidence, 4) if match.best else None,
     )
     refresh_escalation(session, ticket)
     return ticket

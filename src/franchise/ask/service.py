@@ -298,8 +298,9 @@ def _situation(
 
 
 def pending_step(session: Session, ticket: Ticket) -> PendingStep | None:
-    """The step the ticket's runbook run waits on; the start step when no run began yet."""
-    run = runbooks.latest_run(session, ticket)
+    """The step the ticket's runbook run waits on; the start step when no run began yet. A
+    run of a runbook detached or replaced since waits on nothing."""
+    run = runbooks.current_run(session, ticket)
     if run is not None:
         state = runbooks.run_state(session, run)
         if state.finished:

@@ -206,6 +206,16 @@ def _print_result(result: dict[str, object], text: str) -> None:
         console.print(
             f"[yellow]{label} to {escape(str(result['level']))}[/] {where}", highlight=False
         )
+        offer = result.get("offer")
+        if isinstance(offer, dict) and offer.get("action") == "escalate":
+            ticket = result.get("ticket_id")
+            console.print(
+                f"  next: franchise ticket escalate {ticket} --to {offer['to']} --by YOU, "
+                f"then franchise message send {offer['message_template']} --ticket {ticket} "
+                "--by YOU",
+                highlight=False,
+                markup=False,
+            )
     else:
         console.print(
             f"Incomplete: next step '{result['next_step']}'", highlight=False, markup=False

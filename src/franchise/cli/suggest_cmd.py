@@ -24,16 +24,24 @@ def suggest(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=20)] = 3,
 ) -> None:
-    """Suggest the best runbooks for a ticket text, with why."""
-    from franchise.suggest.service import suggest as run_suggest
+    """Suggest the best runbooks for a ticket text, with why, and how sure the first one is
+    (the probability it is right); below the attach threshold: "no runbook fits"."""
+    from franchise.suggest.service import match as run_match
 
     with get_context(ctx).database().unit_of_work() as session:
-        results = [
-            s.to_dict() for s in run_suggest(session, text, alert_type=alert_type, limit=limit)
-        ]
+        found = run_match(session, text, alert_type=alert_type, limit=limit).to_dict()
     if json_out:
-        print_json(results)
+        print_json(found)
         return
+    results = found["suggestions"]
+    if found["fits"]:
+        verdict = f"Best: {found['runbook']} (confidence {found['confidence']:.2f})"
+    else:
+        verdict = (
+            f"No runbook fits: the best match has confidence {found['confidence']:.2f}, "
+            f"below {found['threshold']:.2f}; it is only offered"
+        )
+    console.print(verdict, highlight=False, markup=False)
     table = Table("key", "category", "score", "why")
     for r in results:
         table.add_row(

@@ -1,4 +1,4 @@
-"""franchise ticket new|list|show|check|done|resolve|status|assign|note."""
+"""franchise ticket new|list|show|runbook|check|done|resolve|status|assign|note."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def new(
     by: Annotated[str | None, typer.Option(help="Who opens it (staff e-mail or name).")] = None,
     json_out: Json = False,
 ) -> None:
-    """Open a ticket; the best runbook is suggested and attached."""
+    """Open a ticket; the best runbook is attached if the match is sure enough, else offered."""
     from franchise.accounts.service import get_staff
     from franchise.tickets.present import ticket_dict
     from franchise.tickets.workflow import open_ticket
@@ -54,6 +54,21 @@ def new(
     if data["runbook_key"]:
         runbook = escape(f"{data['runbook_key']} ({data['category']})")
         console.print(f"Runbook: {runbook}")
+    _print_offer(data)
+
+
+def _print_offer(data: dict[str, Any]) -> None:
+    """A suggestion not confident enough to attach is offered with the command to attach it."""
+    offered = data["suggested_runbook_key"]
+    if data["runbook_key"] or not offered or data["runbook_source"] == "detached":
+        return
+    console.print(
+        f"No runbook attached: the best match, {offered}, has confidence "
+        f"{data['suggestion_confidence']:.2f}. Attach it with: franchise ticket runbook "
+        f"{data['id']} {offered} --reason '...'",
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command("list")
@@ -115,6 +130,7 @@ def show(
         highlight=False,
         markup=False,
     )
+    _print_offer(data)
     if data["body"]:
         console.print(data["body"], highlight=False, markup=False)
     console.print("\n[bold]History[/]")
@@ -122,6 +138,54 @@ def show(
         change = f"{e['field']}: {e['old_value']} -> {e['new_value']}" if e["field"] else ""
         console.print(
             f"  {e['at']}  {e['kind']}  {change} {e['note'] or ''}", highlight=False, markup=False
+        )
+
+
+@app.command()
+def runbook(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    key: Annotated[
+        str | None, typer.Argument(help="Runbook key to attach (replaces the attached one).")
+    ] = None,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="No runbook covers this ticket.")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why; kept in the ticket's history.")] = "",
+    by: Annotated[str | None, typer.Option(help="Who changes it (staff e-mail or name).")] = None,
+    json_out: Json = False,
+) -> None:
+    """Attach, replace or detach a ticket's runbook, with a reason."""
+    from franchise.accounts.service import get_staff
+    from franchise.errors import InvalidInput
+    from franchise.tickets.attachment import attach_runbook, detach_runbook
+    from franchise.tickets.present import ticket_dict
+    from franchise.tickets.service import get_ticket
+
+    if detach == (key is not None):
+        raise InvalidInput("give a runbook key to attach, or --detach (not both)")
+    with get_context(ctx).database().unit_of_work() as session:
+        actor = get_staff(session, by) if by else None
+        ticket = get_ticket(session, ticket_id)
+        if key is None:
+            detach_runbook(session, ticket, actor=actor, reason=reason)
+        else:
+            attach_runbook(session, ticket, key, actor=actor, reason=reason)
+        data = ticket_dict(session, ticket)
+    if json_out:
+        print_json(data)
+        return
+    if data["runbook_key"]:
+        console.print(
+            f"Ticket #{ticket_id} follows runbook {data['runbook_key']} "
+            f"(category {data['category'] or '-'}).",
+            highlight=False,
+            markup=False,
+        )
+    else:
+        console.print(
+            f"Ticket #{ticket_id} has no runbook: the escalation map's default applies.",
+            highlight=False,
         )
 
 

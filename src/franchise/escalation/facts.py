@@ -29,9 +29,10 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
         tags=tuple(ticket.tags or ()),
         age_hours=max(age.total_seconds(), 0.0) / 3600,
     )
-    run = runbooks.latest_run(session, ticket)
+    run = runbooks.current_run(session, ticket)
     if run is not None:
-        # The run is what was actually done, so its runbook counts even if another is attached.
+        # The run is what was actually done, so its runbook counts (it is the attached one
+        # unless the ticket predates attachments being tracked).
         row = session.get(Runbook, run.runbook_id)
         assert row is not None
         state = runbooks.run_state(session, run)
@@ -68,7 +69,11 @@ def covering_runbook(session: Session, ticket: Ticket) -> Runbook | None:
     """The attached runbook unless archived; else the first validated one of the category.
 
     Drafts are not used for the category: an unreviewed runbook should not hold a ticket back.
+    A runbook only offered (not confident enough to attach) covers nothing, and neither does
+    anything once a technician detached the runbook: the map's default decides then.
     """
+    if ticket.runbook_source == "detached":
+        return None
     # Two indexed lookups (key, category) rather than the whole library: this runs for
     # every new ticket, alert storms included.
     if ticket.runbook_key is not None:

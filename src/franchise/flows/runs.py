@@ -23,6 +23,7 @@ from franchise.escalation.service import refresh_escalation
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import Runbook, RunbookRun
+from franchise.tickets.attachment import attach_for_run
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
 
@@ -160,7 +161,26 @@ def runner_view(session: Session, run: RunbookRun) -> dict[str, Any]:
                 "can_save": ticket is not None and ticket.client_id is not None,
             }
         nxt["blocked_by"] = blocked_by(session, run, step.id)
+    data["offer"] = _offer(session, run, state)
     return data
+
+
+def _offer(session: Session, run: RunbookRun, state: RunState) -> dict[str, Any] | None:
+    """What the ending asks of the technician next: escalate (with the client message that
+    goes with it), or tick the ending's done list and resolve."""
+    ticket = session.get(Ticket, run.ticket_id) if run.ticket_id is not None else None
+    if ticket is None or ticket.status in ("resolved", "closed"):
+        return None
+    if state.outcome == "escalate" and state.level and ticket.level != state.level:
+        return {
+            "action": "escalate",
+            "to": state.level,
+            "emergency": state.emergency,
+            "message_template": "escalated",
+        }
+    if state.outcome == "resolved":
+        return {"action": "resolve", "done_when": list(state.done_items)}
+    return None
 
 
 def blocked_by(session: Session, run: RunbookRun, step: str) -> dict[str, Any] | None:
@@ -187,12 +207,11 @@ def _take_ticket(session: Session, ticket: Ticket, runbook: Runbook, actor: Staf
         changes["assignee_id"] = actor.id
     if ticket.status == "new":
         changes["status"] = ACTIVE
-    if ticket.runbook_key != runbook.key:
-        changes["runbook_key"] = runbook.key
     if changes:
         change_ticket(
             session, ticket, actor=actor, note=f"runbook '{runbook.key}' started", **changes
         )
+    attach_for_run(session, ticket, runbook.key, actor=actor)
 
 
 def _after_move(session: Session, run: RunbookRun, state: RunState, actor: Staff | None) -> None:

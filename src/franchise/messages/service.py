@@ -277,8 +277,9 @@ def _recipient(
 
 
 def _runbook_position(session: Session, ticket: Ticket) -> tuple[str | None, dict[str, str]]:
-    """(runbook key, current step) for the ticket: its latest run, else its runbook."""
-    run = runbooks.latest_run(session, ticket)
+    """(runbook key, current step) for the ticket: its run, else its attached runbook (never
+    one only offered, nor one detached since)."""
+    run = runbooks.current_run(session, ticket)
     if run is None:
         return ticket.runbook_key, {"id": "", "text": ""}
     state = runbooks.run_state(session, run)

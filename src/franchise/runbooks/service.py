@@ -391,6 +391,18 @@ def latest_run(session: Session, ticket: Ticket) -> RunbookRun | None:
     )
 
 
+def current_run(session: Session, ticket: Ticket) -> RunbookRun | None:
+    """The latest run, unless the ticket's runbook was detached or replaced after it: a run
+    of a runbook the technician since ruled out no longer speaks for the ticket."""
+    run = latest_run(session, ticket)
+    if run is None or ticket.runbook_source is None:
+        return run
+    if ticket.runbook_source == "detached":
+        return None
+    row = session.get(Runbook, run.runbook_id)
+    return run if row is not None and row.key == ticket.runbook_key else None
+
+
 def use_counts(session: Session) -> dict[int, int]:
     rows = session.execute(
         select(RunbookRun.runbook_id, func.count()).group_by(RunbookRun.runbook_id)

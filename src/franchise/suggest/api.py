@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from franchise.suggest.service import suggest
+from franchise.suggest.service import match
 from franchise.web.deps import CurrentStaff, DbSession
 
 router = APIRouter(tags=["suggest"])
@@ -22,8 +22,7 @@ class SuggestRequest(BaseModel):
 @router.post("/suggest")
 def suggest_runbooks(
     body: SuggestRequest, session: DbSession, _staff: CurrentStaff
-) -> list[dict[str, Any]]:
-    return [
-        s.to_dict()
-        for s in suggest(session, body.text, alert_type=body.alert_type, limit=body.limit)
-    ]
+) -> dict[str, Any]:
+    """The best runbooks; `confidence` is the probability that the first is right, and
+    `runbook` is null ("no runbook fits") when it is below `threshold`."""
+    return match(session, body.text, alert_type=body.alert_type, limit=body.limit).to_dict()

@@ -1,4 +1,8 @@
-"""Measure suggestion accuracy on a labelled CSV of ticket texts (columns: text, category)."""
+"""Measure suggestions on a labelled CSV of ticket texts (columns: text, category).
+
+A ticket labelled `none` is one no runbook covers: it counts toward the false attachments,
+never toward top-1. In-scope top-1 is about the ranking; attachments are about the confidence.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from franchise.errors import InvalidInput
+from franchise.suggest.calibration import ATTACH_THRESHOLD, NO_RUNBOOK, Evidence, fits
 from franchise.suggest.index import SuggestIndex
 
 
@@ -20,6 +25,16 @@ class Evaluation:
     misses: list[tuple[str, str, str]] = field(default_factory=list)
     per_category: Counter[str] = field(default_factory=Counter)
     per_category_hits: Counter[str] = field(default_factory=Counter)
+    # In-scope tickets whose best runbook was attached, and how many of those were wrong.
+    attached: int = 0
+    attached_wrong: int = 0
+    # Tickets no runbook covers, and how many got one attached anyway.
+    out_of_scope: int = 0
+    false_attachments: int = 0
+    wrong_attachments: list[tuple[str, str, str, float]] = field(default_factory=list)
+    # (confidence, was the best runbook right) of every ticket: for calibration and reports.
+    scored: list[tuple[float, bool]] = field(default_factory=list)
+    evidence: list[tuple[Evidence, bool]] = field(default_factory=list)
 
     @property
     def top1_accuracy(self) -> float:
@@ -28,6 +43,14 @@ class Evaluation:
     @property
     def top3_accuracy(self) -> float:
         return self.top3 / self.total if self.total else 0.0
+
+    @property
+    def attach_rate(self) -> float:
+        return self.attached / self.total if self.total else 0.0
+
+    @property
+    def false_attachment_rate(self) -> float:
+        return self.false_attachments / self.out_of_scope if self.out_of_scope else 0.0
 
 
 def read_labelled(path: Path) -> list[tuple[str, str]]:
@@ -43,17 +66,41 @@ def read_labelled(path: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def evaluate(index: SuggestIndex, rows: Sequence[tuple[str, str]]) -> Evaluation:
+def evaluate(
+    index: SuggestIndex,
+    rows: Sequence[tuple[str, str]],
+    *,
+    threshold: float = ATTACH_THRESHOLD,
+) -> Evaluation:
+    """Top-1/top-3 over the in-scope rows; attachments at `threshold` over all of them."""
     result = Evaluation()
     for text, expected in rows:
-        categories = [s.category for s in index.suggest(text, limit=3)]
+        match = index.match(text, limit=3)
+        categories = [s.category for s in match.suggestions]
+        best = categories[0] if categories else "-"
+        right = best == expected
+        attached = bool(categories) and fits(match.confidence, threshold)
+        result.scored.append((match.confidence, right))
+        if match.evidence is not None:
+            result.evidence.append((match.evidence, right))
+        if expected == NO_RUNBOOK:
+            result.out_of_scope += 1
+            if attached:
+                result.false_attachments += 1
+                result.wrong_attachments.append((text, expected, best, match.confidence))
+            continue
         result.total += 1
         result.per_category[expected] += 1
-        if categories[:1] == [expected]:
+        if right:
             result.top1 += 1
             result.per_category_hits[expected] += 1
         else:
-            result.misses.append((text, expected, categories[0] if categories else "-"))
+            result.misses.append((text, expected, best))
         if expected in categories:
             result.top3 += 1
+        if attached:
+            result.attached += 1
+            if not right:
+                result.attached_wrong += 1
+                result.wrong_attachments.append((text, expected, best, match.confidence))
     return result

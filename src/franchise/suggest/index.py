@@ -1,7 +1,9 @@
 """Suggest runbooks for a ticket text: match rules first, then TF-IDF text relevance.
 
 Pure: built from parsed runbook definitions, no database. Character n-grams make the text
-side robust to the typos real tickets carry ("pasword", "vpm", "printr").
+side robust to the typos real tickets carry ("pasword", "vpm", "printr"). The ranking says
+which runbook fits best; `calibration` says how sure that is ("no runbook fits" below its
+threshold).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from franchise.runbooks.definition import Runbook
+from franchise.suggest.calibration import ATTACH_THRESHOLD, Evidence, confidence, fits
 
 # Weights of the signals, chosen on tests/suggest/eval_tickets.csv and checked on the
 # held-out set (README, "Suggest accuracy"). Keywords are the MSP's own match rules; text
@@ -59,6 +62,45 @@ def _keyword_pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])" + word + suffix + r"(?![a-z0-9])")
 
 
+@dataclass(frozen=True)
+class Match:
+    """A ranking plus the calibrated confidence that its first runbook is the right one."""
+
+    suggestions: list[Suggestion]
+    confidence: float
+    # What the confidence was computed from; None for an alert type's exact match.
+    evidence: Evidence | None = None
+    threshold: float = ATTACH_THRESHOLD
+
+    @property
+    def fits(self) -> bool:
+        """False means "no runbook fits": the best one is at most worth offering."""
+        return bool(self.suggestions) and fits(self.confidence, self.threshold)
+
+    @property
+    def best(self) -> Suggestion | None:
+        return self.suggestions[0] if self.suggestions else None
+
+    def to_dict(self) -> dict[str, Any]:
+        best = self.best
+        return {
+            "runbook": best.key if best is not None and self.fits else None,
+            "confidence": round(self.confidence, 4),
+            "threshold": self.threshold,
+            "fits": self.fits,
+            "suggestions": [s.to_dict() for s in self.suggestions],
+        }
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    order: list[int]
+    scores: list[float]
+    similarities: list[float]
+    hit_counts: list[int]
+    matched: set[str]
+
+
 class SuggestIndex:
     def __init__(self, runbooks: Sequence[Runbook]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -88,9 +130,27 @@ class SuggestIndex:
     def suggest(
         self, text: str, *, alert_type: str | None = None, limit: int = 3
     ) -> list[Suggestion]:
+        return self.match(text, alert_type=alert_type, limit=limit).suggestions
+
+    def match(self, text: str, *, alert_type: str | None = None, limit: int = 3) -> Match:
+        """The best runbooks in order, and how sure it is that the first one is right."""
         if not self.runbooks:
-            return []
-        lowered = text.lower()
+            return Match([], 0.0)
+        ranking = self._rank(text.lower(), alert_type)
+        suggestions = [self._suggestion(i, ranking, alert_type) for i in ranking.order[:limit]]
+        best = ranking.order[0]
+        if alert_type and alert_type in self.runbooks[best].alert_types:
+            # An alert type is an exact identifier the runbook claims, not a textual guess.
+            return Match(suggestions, 1.0)
+        runner_up = ranking.similarities[ranking.order[1]] if len(ranking.order) > 1 else 0.0
+        evidence = Evidence(
+            similarity=ranking.similarities[best],
+            margin=ranking.similarities[best] - runner_up,
+            keyword_hits=ranking.hit_counts[best],
+        )
+        return Match(suggestions, confidence(evidence), evidence)
+
+    def _rank(self, lowered: str, alert_type: str | None) -> _Ranking:
         similarities = sum(
             m @ query.vector(lowered)
             for query, m in zip(self._queries, self._matrices, strict=True)
@@ -116,21 +176,12 @@ class SuggestIndex:
                 score += ALERT_TYPE_BONUS
             scores.append(score)
         order = sorted(range(len(self.runbooks)), key=lambda i: (-scores[i], self.runbooks[i].key))
-        return [
-            self._suggestion(i, scores[i], text_similarities[i], matched, alert_type)
-            for i in order[:limit]
-        ]
+        return _Ranking(order, scores, text_similarities, hit_counts, matched)
 
-    def _suggestion(
-        self,
-        i: int,
-        score: float,
-        similarity: float,
-        matched: set[str],
-        alert_type: str | None,
-    ) -> Suggestion:
+    def _suggestion(self, i: int, ranking: _Ranking, alert_type: str | None) -> Suggestion:
         runbook = self.runbooks[i]
-        hits = [k for k, _ in self._keywords[i] if k in matched]
+        score, similarity = ranking.scores[i], ranking.similarities[i]
+        hits = [k for k, _ in self._keywords[i] if k in ranking.matched]
         reasons = []
         if alert_type and alert_type in runbook.alert_types:
             reasons.append(f"alert type {alert_type}")

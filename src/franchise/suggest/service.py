@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from franchise.db import Database
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
-from franchise.suggest.index import SuggestIndex, Suggestion
+from franchise.suggest.index import Match, SuggestIndex, Suggestion
 
 # (runbooks, sum of their revision numbers, archived runbooks, last change)
 LibraryVersion = tuple[int, int, int, datetime | None]
@@ -88,3 +88,9 @@ def suggest(
     session: Session, text: str, *, alert_type: str | None = None, limit: int = 3
 ) -> list[Suggestion]:
     return index_for(session).suggest(text, alert_type=alert_type, limit=limit)
+
+
+def match(session: Session, text: str, *, alert_type: str | None = None, limit: int = 3) -> Match:
+    """The suggestions with the confidence that the first is right ("no runbook fits" below
+    the threshold)."""
+    return index_for(session).match(text, alert_type=alert_type, limit=limit)

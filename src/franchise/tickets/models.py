@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from franchise.db import Base, utcnow
@@ -23,6 +23,9 @@ STATUSES = (
 )
 PRIORITIES = ("low", "normal", "high", "critical")
 SOURCES = ("web", "api", "email", "alert", "import", "cli")
+# suggestion: attached on opening, confident enough; category: the runbook of a category
+# given by hand; technician: attached, replaced or run by a technician; detached: see below.
+RUNBOOK_SOURCES = ("suggestion", "category", "technician", "detached")
 
 
 class Ticket(Base):
@@ -49,6 +52,15 @@ class Ticket(Base):
     source: Mapped[str] = mapped_column(String(16), default="web")
     external_id: Mapped[str | None] = mapped_column(String(200))
     runbook_key: Mapped[str | None] = mapped_column(String(100))
+    # How the runbook came to the ticket (RUNBOOK_SOURCES); None on tickets from before this
+    # was tracked. "detached" means a technician said no runbook covers the ticket.
+    runbook_source: Mapped[str | None] = mapped_column(String(16))
+    # The category was given by a person (or the PSA), so it no longer follows the runbook.
+    category_by_hand: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The best runbook when the ticket was opened and the confidence it was the right one:
+    # attached if at or above the threshold, otherwise only offered.
+    suggested_runbook_key: Mapped[str | None] = mapped_column(String(100))
+    suggestion_confidence: Mapped[float | None] = mapped_column(Float)
     tags: Mapped[list[str]] = mapped_column(default=list)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -31,6 +31,13 @@ class TicketRead(BaseModel):
     source: str
     external_id: str | None
     runbook_key: str | None
+    # suggestion, category, technician, detached (tickets.models.RUNBOOK_SOURCES) or None.
+    runbook_source: str | None
+    category_by_hand: bool
+    # The best runbook on opening and the probability it is right (suggest.calibration);
+    # attached only at or above the threshold, otherwise offered.
+    suggested_runbook_key: str | None
+    suggestion_confidence: float | None
     tags: list[str]
     custom_fields: dict[str, Any]
     created_at: datetime

@@ -33,7 +33,13 @@ def create_ticket(
     actor: Staff | None = None,
     created_at: datetime | None = None,
     runbook_key: str | None = None,
+    runbook_source: str | None = None,
+    category_by_hand: bool | None = None,
+    suggested_runbook_key: str | None = None,
+    suggestion_confidence: float | None = None,
 ) -> Ticket:
+    """A new ticket. A category given here counts as set by hand unless `category_by_hand`
+    says otherwise (it follows a runbook attached from a suggestion)."""
     if not title.strip():
         raise InvalidInput("a ticket needs a title")
     if priority not in PRIORITIES:
@@ -63,6 +69,10 @@ def create_ticket(
         created_at=when,
         updated_at=when,
         runbook_key=runbook_key,
+        runbook_source=runbook_source,
+        category_by_hand=category is not None if category_by_hand is None else category_by_hand,
+        suggested_runbook_key=suggested_runbook_key,
+        suggestion_confidence=suggestion_confidence,
     )
     session.add(ticket)
     session.flush()

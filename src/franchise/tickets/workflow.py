@@ -1,4 +1,5 @@
-"""Opening a ticket (store it, suggest and attach a runbook), running it, and resolving it."""
+"""Opening a ticket (store it, suggest a runbook and attach it if sure), running it, and
+resolving it."""
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ from franchise.escalation.service import refresh_escalation
 from franchise.messages.service import AutoSend, send_resolved_message
 from franchise.settings import Settings
 from franchise.suggest.index import Suggestion
-from franchise.suggest.service import suggest
+from franchise.suggest.service import match as suggest_match
+from franchise.tickets.attachment import opening_choice
 from franchise.tickets.lifecycle import DoneList, resolve_ticket
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import create_ticket
-
-# Below this combined score the best match is a guess; the ticket stays unclassified.
-ATTACH_THRESHOLD = 0.2
 
 
 def open_ticket(
@@ -33,27 +32,29 @@ def open_ticket(
     actor: Staff | None = None,
     created_at: datetime | None = None,
 ) -> tuple[Ticket, list[Suggestion]]:
-    suggestions = suggest(session, f"{title}\n{body}")
-    runbook_key = None
-    if category is None and suggestions and suggestions[0].score >= ATTACH_THRESHOLD:
-        category, runbook_key = suggestions[0].category, suggestions[0].key
-    elif category is not None:
-        runbook_key = next((s.key for s in suggestions if s.category == category), None)
+    """Store a ticket; its best runbook is attached only when the suggestion is confident
+    enough (suggest.calibration), otherwise kept on the ticket as an offer."""
+    match = suggest_match(session, f"{title}\n{body}")
+    choice = opening_choice(match, category)
     ticket = create_ticket(
         session,
         title=title,
         body=body,
         client=client,
-        category=category,
         priority=priority,
         source=source,
         external_id=external_id,
         actor=actor,
         created_at=created_at,
-        runbook_key=runbook_key,
+        category=choice.category,
+        category_by_hand=choice.category_by_hand,
+        runbook_key=choice.runbook_key,
+        runbook_source=choice.runbook_source,
+        suggested_runbook_key=choice.suggested_runbook_key,
+        suggestion_confidence=choice.suggestion_confidence,
     )
     refresh_escalation(session, ticket, actor=actor)
-    return ticket, suggestions
+    return ticket, match.suggestions
 
 
 def resolve(

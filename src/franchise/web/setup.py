@@ -17,6 +17,7 @@ from franchise.web import (
     settings_page,
     staff,
     ticket_page,
+    ticket_runbook,
 )
 from franchise.web.error_pages import install_error_pages
 from franchise.web.templating import STATIC_DIR, make_environment
@@ -33,6 +34,7 @@ def install_web(app: FastAPI) -> None:
         queue,
         ticket_page,
         approvals_page,
+        ticket_runbook,
         staff,
         dashboard,
         runbook_pages,
