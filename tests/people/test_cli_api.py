@@ -113,3 +113,22 @@ def test_the_api_sets_and_lists_channels_and_ask_owner_reports_delivery(
         assert [c["kind"] for c in seen["channels"]] == ["teams"]
         assert "SECRETSIG" not in json.dumps(seen)
         assert client.delete("/api/v1/staff/lia/channels/teams", headers=olu).status_code == 204
+
+
+def test_the_signing_secret_and_public_address_are_stored_from_the_command_line(
+    cli: CliInvoker, db: Database
+) -> None:
+    from franchise.orgsettings.models import OrgSetting
+    from franchise.orgsettings.secrets import effective_settings
+
+    out = cli("settings", "delivery", "slack_signing_secret", "8f742231b10e8888abcd99yyyzzz85a5")
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == "slack_signing_secret: set"
+    assert cli("settings", "delivery", "public_url", "https://f.acme.example/").exit_code == 0
+    assert cli("settings", "delivery", "public_url", "ftp://x").exit_code == 2
+    with db.unit_of_work() as session:
+        row = session.get(OrgSetting, "slack_signing_secret")
+        assert row is not None and "8f742231" not in str(row.value)
+        effective = effective_settings(session, cli.context.settings)
+    assert effective.slack_signing_secret == "8f742231b10e8888abcd99yyyzzz85a5"
+    assert effective.base_url == "https://f.acme.example"

@@ -98,7 +98,7 @@ async def slack_interactions(
     if not secret:
         raise PermissionDenied(
             "Slack buttons are not set up: store the Slack app's signing secret "
-            "(franchise settings set slack_signing_secret ...)"
+            "(franchise settings delivery slack_signing_secret ..., or FRANCHISE_SLACK_SIGNING_SECRET)"
         )
     problem = slack_request_problem(
         secret, x_slack_request_timestamp, x_slack_signature, body, time.time()
