@@ -19,6 +19,32 @@ from tests.support import CliInvoker
 
 PG_URL = os.environ.get("FRANCHISE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+# .ci/run sets this: there a run without PostgreSQL is a broken run, not a smaller one.
+REQUIRE_POSTGRES = os.environ.get("FRANCHISE_REQUIRE_POSTGRES", "") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_POSTGRES and not PG_URL:
+        raise pytest.UsageError(
+            "FRANCHISE_REQUIRE_POSTGRES=1 but FRANCHISE_TEST_DATABASE_URL is not set: "
+            "the PostgreSQL half of the suite would not run"
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return "databases: SQLite and PostgreSQL (FRANCHISE_TEST_DATABASE_URL)" if PG_URL else None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Written by hand rather than as a report header, which -q hides.
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not PG_URL and reporter is not None:
+        reporter.write_line(
+            "PostgreSQL NOT CONFIGURED: database tests run on SQLite only and the row-locking "
+            "tests are skipped; set FRANCHISE_TEST_DATABASE_URL to run them",
+            yellow=True,
+            bold=True,
+        )
 
 
 def _reset_postgres(engine: Engine) -> None:

@@ -3,6 +3,7 @@
 from franchise.accounts.models import ApiToken, Staff
 from franchise.alerts.models import AlertGroup, ClientMapping, InboxItem, Integration
 from franchise.approvals.models import ApprovalRequest
+from franchise.ask.models import AskReply
 from franchise.clients.models import Client, ClientContact, ClientFact, Endpoint
 from franchise.contacts.models import OwnerContact
 from franchise.db import Base
@@ -25,6 +26,7 @@ __all__ = [
     "AlertGroup",
     "ApiToken",
     "ApprovalRequest",
+    "AskReply",
     "Base",
     "Client",
     "ClientContact",

@@ -46,7 +46,13 @@ def test_repeats_of_one_alert_make_one_ticket_with_a_count(
     integration, _ = make_integration()
     for _ in range(3):
         post(integration, alert(dedup_key="fs01-disk"))
-    post(integration, {"alerts": [alert(dedup_key="fs01-disk"), alert("Other", dedup_key="other")]})
+    last = post(
+        integration, {"alerts": [alert(dedup_key="fs01-disk"), alert("Other", dedup_key="other")]}
+    )
+    with db.unit_of_work() as session:
+        received = sorted(i.received_at for i in session.scalars(select(InboxItem)))
+        assert (last_item := session.get(InboxItem, last)) is not None
+        assert last_item.received_at == received[-1]
     report = drain()
     assert (report.done, report.alerts) == (4, 5)
     assert report.outcomes == {"opened": 2, "deduplicated": 3}
@@ -55,7 +61,9 @@ def test_repeats_of_one_alert_make_one_ticket_with_a_count(
     assert (group.count, group.ticket_id, group.status) == (4, ticket.id, "firing")
     assert ticket.custom_fields["alert_count"] == 4
     assert ticket.custom_fields["alert_group"] == group.id
-    assert group.last_seen >= group.first_seen
+    # First seen when the first body arrived, last seen when the fourth did.
+    assert (group.first_seen, group.last_seen) == (received[0], received[-1])
+    assert ticket.custom_fields["alert_last_seen"] == received[-1].isoformat()
     assert ticket.priority == "high"  # severity error
     assert "alert" in ticket.tags and "alert:generic" in ticket.tags
     assert other.title == "Other"
@@ -152,7 +160,9 @@ def test_runbook_is_chosen_by_alert_type_first(
     by_type, by_text = tickets(db)
     assert (by_type.runbook_key, by_type.category) == ("backup-missing", "backup")
     assert by_text.runbook_key == "disk-space-low"
-    assert by_type.custom_fields.get("escalation_allowed") in ("yes", "no")
+    # backup-missing is attached and not started, and a failed backup job is no emergency
+    # in the starter map: escalation waits for the runbook.
+    assert by_type.custom_fields.get("escalation_allowed") == "no"
 
 
 def test_clients_come_from_alert_mappings_integration_and_endpoints(

@@ -11,7 +11,7 @@ def test_an_offered_runbook_is_attached_replaced_and_detached(
     app_client: TestClient, l1: dict[str, str]
 ) -> None:
     created = app_client.post("/api/v1/tickets", json=TEAMS, headers=l1).json()
-    assert (created["runbook_key"], created["suggested_runbook_key"]) == (None, "account-lockout")
+    assert (created["runbook_key"], created["suggested_runbook_key"]) == (None, "endpoint-offline")
     assert created["suggestion_confidence"] < 0.75
     url = f"/api/v1/tickets/{created['id']}/runbook"
     attached = app_client.put(

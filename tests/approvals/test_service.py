@@ -188,6 +188,19 @@ def test_timeout_escalates_to_the_next_level_then_denies_at_the_owner(
     assert approval_dict(session, request)["decided_by"] == "timeout"
 
 
+def test_timeout_fires_at_exactly_120_minutes_and_not_a_second_before(
+    session: Session, team: dict[str, Staff], ticket: Ticket
+) -> None:
+    """The 120 minutes are the whole wait: at 9:00 + 2 h the request goes up; at 10:59:59
+    it still waits on L2."""
+    request = ask(session, ticket, team["l1"], cost=250)
+    assert service.expire_pending(session, NOW + timedelta(minutes=120, seconds=-1)) == []
+    assert request.approver_level == "L2"
+    [expiry] = service.expire_pending(session, NOW + timedelta(minutes=120))
+    assert (expiry.outcome, request.approver_level) == ("escalated", "owner")
+    assert request.timeout_at == NOW + timedelta(minutes=240)
+
+
 def test_timeout_denies_when_configured(
     session: Session, team: dict[str, Staff], ticket: Ticket
 ) -> None:

@@ -224,8 +224,8 @@ def test_ticket_runbook_attaches_replaces_and_detaches_with_a_reason(ready: CliI
     opened = ready("ticket", "new", "Teams crashes every time I share my screen in a meeting")
     assert opened.exit_code == 0, opened.output
     number = opened.stdout.split("#", 1)[1].split(":", 1)[0]
-    assert "No runbook attached: the best match, account-lockout, has confidence" in opened.stdout
-    assert f"franchise ticket runbook {number} account-lockout --reason" in opened.stdout
+    assert "No runbook attached: the best match, endpoint-offline, has confidence" in opened.stdout
+    assert f"franchise ticket runbook {number} endpoint-offline --reason" in opened.stdout
     attached = ready("ticket", "runbook", number, "account-lockout", "--reason", "It is a lockout")
     assert attached.exit_code == 0, attached.output
     assert "follows runbook account-lockout (category account-lockout)" in attached.stdout

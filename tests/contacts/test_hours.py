@@ -69,3 +69,18 @@ def test_week_starts_monday_local_and_dst_week_is_167_hours() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         is_after_hours(datetime(2026, 3, 2, 9, 0), DEFAULT_BUSINESS_HOURS, BERLIN)
+
+
+def test_a_naive_time_is_read_in_the_org_zone_and_an_aware_one_is_kept() -> None:
+    from franchise.contacts.hours import as_aware
+
+    auckland = ZoneInfo("Pacific/Auckland")
+    naive = datetime(2026, 2, 16, 9, 0)
+    assert as_aware(naive, auckland) == datetime(2026, 2, 15, 20, 0, tzinfo=UTC)
+    aware = datetime(2026, 2, 16, 9, 0, tzinfo=UTC)
+    assert as_aware(aware, auckland) is aware
+
+
+def test_a_naive_time_is_refused_for_business_hours() -> None:
+    with pytest.raises(ValueError, match=r"^naive datetime given; use an aware datetime$"):
+        is_after_hours(datetime(2026, 2, 16, 9, 0), DEFAULT_BUSINESS_HOURS, ZoneInfo("UTC"))

@@ -238,3 +238,44 @@ def test_breakdowns_cover_interruptions_in_the_shown_weeks_most_first() -> None:
         ("none", 1, 0),
         ("uncategorised", 1, 0),
     ]
+
+
+# --- found by `make mutate` ------------------------------------------------------------
+
+
+def test_the_current_week_is_the_local_one_when_utc_is_still_in_the_last() -> None:
+    # Mon 02-16 06:00 NZDT is Sun 02-15 17:00 UTC: in Auckland the new week has begun.
+    now = datetime(2026, 2, 16, 6, 0, tzinfo=AUCKLAND)
+    contacts = [hit(utc(2026, 2, 15, 12, 0)), hit(utc(2026, 2, 15, 10, 0))]  # 01:00 Mon, 23:00 Sun
+    report = compute_kpi(contacts, tz=AUCKLAND, now=now, weeks=2, target_max=2)
+    assert weekly(report) == {"2026-02-09": 1, "2026-02-16": 1}
+    assert report["average_of"] == ["2026-01-19", "2026-01-26", "2026-02-02", "2026-02-09"]
+    assert report["by_reason"] == [{"name": "approval", "count": 2, "minutes": 0}]
+
+
+def test_the_report_shows_eight_weeks_by_default_and_says_what_it_was_given() -> None:
+    report = compute_kpi([], tz=ZoneInfo("UTC"), now=NOW, target_max=3)
+    assert len(report["weeks"]) == 8
+    assert (report["target_max"], report["now"]) == (3, "2026-03-04T12:00:00+00:00")
+
+
+def test_breakdown_ties_are_ordered_by_name() -> None:
+    contacts = [hit(NOW, channel="text"), hit(NOW, channel="call"), hit(NOW, channel="chat")]
+    report = compute_kpi(contacts, tz=ZoneInfo("UTC"), now=NOW, weeks=1, target_max=2)
+    assert [r["name"] for r in report["by_channel"]] == ["call", "chat", "text"]
+
+
+def test_owner_wait_hours_are_rounded_to_two_decimals() -> None:
+    waits = [OwnerWait(1, utc(2026, 3, 3, 9, 0), utc(2026, 3, 3, 9, 10))]  # 10 minutes
+    report = compute_kpi([], tz=ZoneInfo("UTC"), now=NOW, weeks=1, target_max=2, owner_waits=waits)
+    assert report["weeks"][0]["owner_wait_hours"] == 0.17
+
+
+def test_a_wait_left_open_on_one_ticket_ends_open_when_the_next_ticket_begins() -> None:
+    t0, t1 = utc(2026, 3, 2, 9), utc(2026, 3, 2, 10)
+    events = [
+        (1, t0, "level", "owner"),  # never picked up
+        (2, t1, "level", "owner"),
+        (2, t1, "status", "escalated"),  # same instant: does not end ticket 2's wait
+    ]
+    assert owner_waits_from_events(events) == [OwnerWait(1, t0, None), OwnerWait(2, t1, None)]

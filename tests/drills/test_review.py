@@ -52,7 +52,7 @@ def past_drill(
 def revise_vpn_runbook(session: Session, team: Team) -> int:
     row = runbooks.get_runbook(session, "vpn-auth-failure")
     source = runbooks.current_source(session, row).replace(
-        "description: Use when", "description: After the March drill. Use when", 1
+        "title: VPN won't connect", "title: VPN will not connect", 1
     )
     result = runbooks.save_runbook(session, source, author=team.olivia, note="drill lesson")
     return runbooks.revision(session, result.runbook).id

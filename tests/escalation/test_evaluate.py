@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from franchise.escalation.definition import EscalationMap
-from franchise.escalation.evaluate import TicketFacts, evaluate
+from franchise.escalation.evaluate import EscalationDecision, TicketFacts, evaluate
 from franchise.escalation.lint import lint_escalation
 from franchise.escalation.service import STARTER
 
@@ -80,8 +81,8 @@ CONDITIONS = [
     ),
     pytest.param(
         "      older_than_hours: 4\n",
-        TicketFacts(age_hours=4.5),
-        TicketFacts(age_hours=3.9),
+        TicketFacts(age_hours=4.01),
+        TicketFacts(age_hours=3.99),
         id="older-than-hours",
     ),
     pytest.param(
@@ -232,3 +233,132 @@ def test_starter_map_premium_high_priority_after_four_hours() -> None:
     assert evaluate(esc_map, facts).rule == "premium-high-after-4-hours"
     young = TicketFacts(tier="premium", priority="high", age_hours=3, runbook_key="x", run_step="a")
     assert evaluate(esc_map, young).allowed is False
+
+
+def test_older_than_hours_is_strict_at_exactly_four_hours() -> None:
+    """'Older than 4 hours' means more than 4: a ticket exactly 4 hours old stays put."""
+    esc_map = one_rule("      older_than_hours: 4\n")
+    assert evaluate(esc_map, TicketFacts(age_hours=4.0)).rule != "r"
+    assert evaluate(esc_map, TicketFacts(age_hours=4.0 + 1 / 3600)).rule == "r"
+
+
+# --- whole decisions, so that every field is pinned (found by `make mutate`) ------------
+
+
+def test_a_refusing_rule_gives_a_whole_refusal() -> None:
+    esc_map = make_map(
+        "  - name: no-vip\n    when: {tags: [vip]}\n    to: L2\n    allow: false\n"
+        "    reason: VIP tickets stay with the account manager\n"
+    )
+    pending = TicketFacts(tags=("vip",), runbook_key="x", run_step="a")
+    assert evaluate(esc_map, pending) == EscalationDecision(
+        False, "L2", "no-vip", False, "VIP tickets stay with the account manager", "a"
+    )
+
+
+def test_an_allowing_rule_gives_a_whole_decision() -> None:
+    assert evaluate(one_rule("      priority: critical\n"), TicketFacts(priority="critical")) == (
+        EscalationDecision(True, "L2", "r", False, "because", None)
+    )
+
+
+def test_the_default_is_no_emergency() -> None:
+    assert evaluate(make_map("  []\n"), TicketFacts()) == EscalationDecision(
+        True, "L1", "default", False, "no rule", None
+    )
+
+
+def test_a_map_without_a_default_refuses() -> None:
+    esc_map = replace(make_map("  []\n"), default=None)
+    assert evaluate(esc_map, TicketFacts()) == EscalationDecision(
+        False, None, "default", False, "The escalation map has no default.", None
+    )
+
+
+def test_a_resolved_runbook_refuses_with_its_reason() -> None:
+    facts = TicketFacts(runbook_key="vpn", run_outcome="resolved", run_step="fixed")
+    assert evaluate(make_map("  []\n"), facts) == EscalationDecision(
+        False,
+        None,
+        "runbook:vpn/fixed",
+        False,
+        "Runbook 'vpn' resolved this ticket at step 'fixed'; "
+        "if the problem is back, run the runbook again.",
+        None,
+    )
+
+
+def test_a_runbook_escalation_to_a_non_emergency_level_is_no_emergency_unless_the_rule_is() -> None:
+    facts = TicketFacts(
+        runbook_key="vpn",
+        run_outcome="escalate",
+        run_level="L2",
+        run_step="to-l2",
+        run_step_text="Hand it to L2. Attach the log.",
+        priority="normal",
+    )
+    plain = evaluate(make_map("  []\n"), facts)
+    assert plain == EscalationDecision(
+        True,
+        "L2",
+        "runbook:vpn/to-l2",
+        False,
+        "Runbook 'vpn' reached escalate step 'to-l2': Hand it to L2.",
+        None,
+    )
+    urgent = make_map(
+        "  - {name: u, when: {priority: normal}, to: L1, emergency: true, reason: r}\n"
+    )
+    assert evaluate(urgent, facts).emergency is True
+
+
+def test_a_runbook_level_condition_needs_an_escalate_outcome() -> None:
+    esc_map = one_rule("      runbook_level: L2\n")
+    stopped = TicketFacts(runbook_key="x", run_outcome="resolved", run_level="L2", run_step="e")
+    assert evaluate(esc_map, stopped).rule != "r"
+
+
+def test_an_empty_when_block_matches_nothing() -> None:
+    from franchise.escalation.definition import Conditions
+    from franchise.escalation.evaluate import matches
+
+    assert matches(Conditions(), TicketFacts(priority="critical")) is False
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("One. Two. Three.", "One."),
+        ("Only one sentence", "Only one sentence"),
+        ("  Spaced   out.  Next  ", "Spaced out."),
+        (". Leading stop. Rest", "."),
+    ],
+)
+def test_first_sentence(text: str, first: str) -> None:
+    from franchise.escalation.evaluate import first_sentence
+
+    assert first_sentence(text) == first
+
+
+def test_a_decision_as_a_dict_names_every_field() -> None:
+    decision = EscalationDecision(True, "L2", "r", True, "because", "scope")
+    assert decision.to_dict() == {
+        "allowed": True,
+        "to": "L2",
+        "rule": "r",
+        "emergency": True,
+        "reason": "because",
+        "pending_step": "scope",
+    }
+
+
+def test_a_covering_runbook_refusal_is_whole() -> None:
+    assert evaluate(make_map("  []\n"), VPN_PENDING) == EscalationDecision(
+        False,
+        None,
+        "runbook:vpn-auth-failure",
+        False,
+        "Runbook 'vpn-auth-failure' covers this ticket and its checks are not done: "
+        "do step 'scope' next (Look at the firewall VPN log.)",
+        "scope",
+    )

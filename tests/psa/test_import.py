@@ -62,7 +62,10 @@ def test_connectwise_export_opens_tickets_with_runbooks_and_creates_clients(
     assert (vpn.category, vpn.runbook_key, vpn.priority) == ("vpn", "vpn-auth-failure", "high")
     assert names[vpn.client_id or 0] == "Harbor Dental Group"
     assert vpn.created_at == datetime(2026, 11, 24, 8, 2, tzinfo=UTC)
-    assert vpn.custom_fields["escalation_allowed"] in ("yes", "no")
+    # A runbook is attached and none of its steps is done, and nothing in the text is an
+    # emergency: the map refuses escalation until the runbook's checks are done.
+    assert vpn.custom_fields["escalation_allowed"] == "no"
+    assert not any(tag.startswith("escalate:") for tag in vpn.tags)
     assert (tickets["48213"].category, tickets["48213"].status) == ("backup", "waiting_on_client")
     # "Security" maps to nothing, so the suggester chose from the text (Authenticator app).
     assert tickets["48215"].category == "mfa"

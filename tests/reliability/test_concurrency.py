@@ -45,7 +45,7 @@ RUNBOOK = "vpn-auth-failure"
 TITLE = "title: VPN won't connect (authentication failure)"
 DEFAULT_REASON = "  reason: No runbook covers this ticket, so L2 may take it;"
 # Where each answer to the first step of the VPN runbook leads.
-SCOPE = {"Only this user": "client-error", "Several or all users": "dc-reachable"}
+SCOPE = {"Only this user": "client-error", "Several or all users": "vpn-type"}
 WAIT = 30.0  # no thread of a race may take longer than this
 
 
@@ -330,7 +330,8 @@ def test_two_technicians_answering_one_step_in_two_sessions(
     _assert_one_answer(shop, run_id, replies[winner])
     refusal = results[loser]
     assert isinstance(refusal, Conflict), f"the second answer raised {refusal!r}, not a Conflict"
-    assert f"at step '{SCOPE[replies[winner]]}', not 'scope'" in refusal.message
+    assert "step 'scope' was already answered" in refusal.message
+    assert f"the run is at '{SCOPE[replies[winner]]}'" in refusal.message
 
 
 def test_two_technicians_answering_one_step_through_the_api(
@@ -353,4 +354,6 @@ def test_two_technicians_answering_one_step_through_the_api(
     winner, _, refusal = _split(results, 200)
     assert _response(results[winner]).json()["next_step"] == SCOPE[replies[winner]]
     _assert_one_answer(shop, run_id, replies[winner])
-    _assert_clear_conflict(refusal, f"at step '{SCOPE[replies[winner]]}', not 'scope'")
+    _assert_clear_conflict(
+        refusal, "step 'scope' was already answered", f"the run is at '{SCOPE[replies[winner]]}'"
+    )

@@ -345,3 +345,75 @@ def test_to_dict_at_the_start(runbook: Runbook) -> None:
     assert data["outcome"] == "incomplete"
     assert data["path"] == []
     assert data["next_step"] == "check-space"
+
+
+# --- found by `make mutate` ------------------------------------------------------------
+
+
+def test_options_left_on_an_ending_lead_nowhere(runbook: Runbook) -> None:
+    from franchise.runbooks.graph import reachable, successors
+
+    done = dataclasses.replace(runbook.steps["done"], options={"Again": "clean-temp"})
+    without_clean = {k: v for k, v in runbook.steps.items()}
+    without_clean["done"] = done
+    # clean-temp is only reachable through check-space's "Yes"; point that at the ending.
+    check = runbook.steps["check-space"]
+    without_clean["check-space"] = dataclasses.replace(
+        check, options={**check.options, "Yes": "done"}
+    )
+    changed = dataclasses.replace(runbook, steps=without_clean)
+    assert successors(changed, "done") == []
+    assert successors(changed, "no-such-step") == []
+    assert "clean-temp" not in reachable(changed)
+
+
+def test_an_ending_has_no_answers_to_choose_from(runbook: Runbook) -> None:
+    ended = walk(runbook, "No")
+    with pytest.raises(InvalidInput) as error:
+        engine.resolve_option(ended.step, "Yes")
+    assert error.value.message == (
+        "'Yes' is not an answer to step 'done'; choose one of none (this step ends the run)"
+    )
+    with pytest.raises(InvalidInput) as choose:
+        engine.resolve_option(engine.start(runbook).step, "Maybe")
+    assert choose.value.message == (
+        "'Maybe' is not an answer to step 'check-space'; choose one of 'Yes', 'No', 'Cannot tell'"
+    )
+
+
+def test_back_at_the_start_says_there_is_nothing_to_go_back_to(runbook: Runbook) -> None:
+    with pytest.raises(InvalidInput) as error:
+        engine.back(engine.start(runbook))
+    assert error.value.message == "the run is at its first step; there is nothing to go back to"
+
+
+def test_follow_names_every_unknown_step(runbook: Runbook) -> None:
+    with pytest.raises(InvalidInput) as error:
+        engine.follow(runbook, {"zeta": ["x"], "alpha": ["y"]})
+    assert error.value.message == "no step named 'alpha', 'zeta' in 'disk-full'"
+
+
+def test_follow_gives_up_on_a_loop_after_500_steps(runbook: Runbook) -> None:
+    # check-space -> clean-temp -> recheck -> clean-temp ...: 1 + 2 * 250 = 501 answers.
+    answers = {
+        "check-space": ["Yes"],
+        "clean-temp": ["Done"] * 300,
+        "recheck": ["Yes, try again"] * 300,
+    }
+    with pytest.raises(InvalidInput, match="in a loop for more than 500 steps"):
+        engine.follow(runbook, answers)
+    # 1 + 249 + 249 = 499 answers end the run in time.
+    answers = {
+        "check-space": ["Yes"],
+        "clean-temp": ["Done"] * 249,
+        "recheck": ["Yes, try again"] * 248 + ["Yes, give up"],
+    }
+    assert engine.follow(runbook, answers).current == "escalate-l2"
+
+
+def test_follow_accepts_exactly_max_steps_answers(runbook: Runbook) -> None:
+    answers = {"check-space": ["Yes"], "clean-temp": ["Done"], "recheck": ["No"]}
+    # Three answers end the run at 'done': three is the limit, not a loop past it.
+    assert engine.follow(runbook, answers, max_steps=3).current == "done"
+    with pytest.raises(InvalidInput, match="more than 2 steps"):
+        engine.follow(runbook, answers, max_steps=2)

@@ -108,3 +108,88 @@ def test_only_the_best_are_explained_and_in_the_same_order_as_a_full_ranking(
     assert index.suggest(text, limit=-1) == everything[:-1]
     assert index.suggest(text, limit=0) == []
     assert "keywords: printer, print, toner, jam" in everything[0].why  # runbook order
+
+
+# --- the scoring formula on a one-runbook index (found by `make mutate`) ------------------
+
+TINY = """\
+key: tiny
+title: Printer jam
+category: printer-jam
+status: draft
+match:
+  keywords: [printer, toner, ipv6, jam]
+  alert_types: [printer.jam]
+start: look
+steps:
+  look:
+    kind: check
+    text: Is paper stuck in the printer?
+    options: {"Yes": fixed, "No": fixed}
+  fixed:
+    kind: resolve
+    text: Paper removed.
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny() -> SuggestIndex:
+    from franchise.runbooks.lint import lint_source
+
+    parsed, problems = lint_source(TINY, "tiny.yaml")
+    assert parsed is not None, problems
+    return SuggestIndex([parsed])
+
+
+@pytest.mark.parametrize(
+    ("text", "score", "why"),
+    [
+        # One runbook: its text score is 1 (its likeness over the best likeness).
+        ("the printer again", 0.4 * 0.5 + 0.6, "keywords: printer; text similarity"),
+        ("printer out of toner", 0.4 * 0.75 + 0.6, "keywords: printer, toner; text similarity"),
+        ("paper stuck", 0.6, "text similarity"),
+        ("zzz", 0.0, "text similarity 0.00"),
+    ],
+)
+def test_score_is_four_tenths_keywords_and_six_tenths_likeness(
+    tiny: SuggestIndex, text: str, score: float, why: str
+) -> None:
+    (found,) = tiny.suggest(text)
+    assert found.score == pytest.approx(score)
+    assert found.why.startswith(why)
+    assert (found.key, found.category, found.title) == ("tiny", "printer-jam", "Printer jam")
+
+
+def test_a_matching_alert_type_adds_exactly_one(tiny: SuggestIndex) -> None:
+    (plain,) = tiny.suggest("the printer again")
+    (typed,) = tiny.suggest("the printer again", alert_type="printer.jam")
+    (other,) = tiny.suggest("the printer again", alert_type="disk.full")
+    assert typed.score == pytest.approx(plain.score + 1.0)
+    assert other.score == pytest.approx(plain.score)
+    assert typed.why.startswith("alert type printer.jam; keywords: printer;")
+    assert other.why.startswith("keywords: printer;")
+
+
+@pytest.mark.parametrize(
+    ("text", "hit"),
+    [
+        ("PRINTERS down", True),  # any case; four letters or more take a short suffix
+        ("printerxxxx", False),  # ... of at most three letters
+        ("blueprinter", False),  # whole words only
+        ("jams", False),  # three letters: no suffix
+        ("ipv6s", False),  # ends in a digit: no suffix
+        ("ipv6 only", True),
+    ],
+)
+def test_keywords_match_whole_words_with_a_short_suffix(
+    tiny: SuggestIndex, text: str, hit: bool
+) -> None:
+    (found,) = tiny.suggest(text)
+    assert ("keywords:" in found.why) is hit
+
+
+def test_a_suggestion_as_a_dict_rounds_the_score_to_four_places(tiny: SuggestIndex) -> None:
+    (found,) = tiny.suggest("printer out of toner")
+    shown = found.to_dict()
+    assert shown.pop("why").startswith("keywords: printer, toner; text similarity ")
+    assert shown == {"key": "tiny", "category": "printer-jam", "title": "Printer jam", "score": 0.9}

@@ -47,7 +47,7 @@ def test_resolve_is_refused_until_the_done_list_is_ticked(
     done = lifecycle.done_list(session, vpn_ticket)
     assert done.runbook == "vpn-auth-failure"
     assert len(done.items) == 5
-    with pytest.raises(Refused, match="missing: User connects and reaches an internal resource"):
+    with pytest.raises(Refused, match="missing: Root cause and fix recorded in the ticket"):
         lifecycle.resolve_ticket(session, vpn_ticket, by=l1)
     for number in range(1, len(done.items) + 1):
         lifecycle.check_item(session, vpn_ticket, str(number), by=l1)

@@ -24,5 +24,5 @@ def test_the_boundaries_page_lists_kinds_with_their_keywords(
     kinds = {name: words for name, words in rows}
     assert kinds["firewall-change"].startswith("firewall, NAT, port forward")
     assert "block sign-in" in kinds["account-containment"]
-    assert len(kinds) == 8
+    assert len(kinds) == 9
     assert "compared with the cost over a year" in html

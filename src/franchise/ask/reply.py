@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
+from franchise.ask.models import AskReply
 from franchise.contacts.models import OwnerContact
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -52,10 +53,11 @@ def open_asks(session: Session, *, ticket_id: int | None = None) -> list[OpenAsk
         select(OwnerContact, Ticket.title, Staff.name)
         .outerjoin(Ticket, Ticket.id == OwnerContact.ticket_id)
         .outerjoin(Staff, Staff.id == OwnerContact.staff_id)
+        .outerjoin(AskReply, AskReply.contact_id == OwnerContact.id)
         .where(
             OwnerContact.outcome == "interruption",
             OwnerContact.question.is_not(None),
-            OwnerContact.reply.is_(None),
+            AskReply.contact_id.is_(None),
         )
         .order_by(OwnerContact.occurred_at, OwnerContact.id)
     )
@@ -79,13 +81,14 @@ def open_asks(session: Session, *, ticket_id: int | None = None) -> list[OpenAsk
 @dataclass(frozen=True)
 class Reply:
     contact: OwnerContact
+    reply: AskReply
     lesson_id: int | None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "contact_id": self.contact.id,
             "ticket_id": self.contact.ticket_id,
-            "reply": self.contact.reply,
+            "reply": self.reply.text,
             "lesson_id": self.lesson_id,
         }
 
@@ -105,10 +108,11 @@ def reply_to_ask(
     contact = session.get(OwnerContact, contact_id, with_for_update=True)
     if contact is None or contact.question is None:
         raise NotFound(f"no ask #{contact_id}")
-    if contact.reply is not None:
+    if session.get(AskReply, contact_id) is not None:
         raise Conflict(f"ask #{contact_id} was already answered")
     when = now or utcnow()
-    contact.reply, contact.replied_at, contact.replied_by_id = body, when, by.id
+    reply = AskReply(contact_id=contact.id, text=body, replied_at=when, replied_by_id=by.id)
+    session.add(reply)
     lesson_id = None
     ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
     if ticket is not None:
@@ -128,8 +132,8 @@ def reply_to_ask(
             )
             lesson_id = lesson.id
     session.flush()
-    owner_replied(session, contact, by)
-    return Reply(contact, lesson_id)
+    owner_replied(session, contact, by, body)
+    return Reply(contact, reply, lesson_id)
 
 
 def _short(text: str, limit: int = 2000) -> str:

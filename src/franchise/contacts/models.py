@@ -48,10 +48,8 @@ class OwnerContact(Base):
     drill_id: Mapped[int | None] = mapped_column(ForeignKey("drills.id"))
     question: Mapped[str | None] = mapped_column(Text)
     answer: Mapped[str | None] = mapped_column(Text)
-    # The owner's reply to an ask that reached them, recorded on the ticket and sent back.
-    reply: Mapped[str | None] = mapped_column(Text)
-    replied_at: Mapped[datetime | None]
-    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     # Who logged the contact (the API caller), whoever it names as having contacted the owner.
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # A plain id: SQLite cannot add a foreign key to this table without rebuilding it, which
+    # the tables referring to it forbid inside a migration's transaction.
+    recorded_by_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.approvals.service import get_request
+from franchise.ask.models import AskReply
 from franchise.contacts.models import OwnerContact
 from franchise.errors import Conflict, InvalidInput, NotFound
 from franchise.people.models import ActionLink
@@ -59,7 +60,7 @@ def _ask(session: Session, contact_id: int) -> OwnerContact:
     contact = session.get(OwnerContact, contact_id)
     if contact is None or contact.question is None:
         raise NotFound(f"no ask #{contact_id}")
-    if contact.reply is not None:
+    if session.get(AskReply, contact_id) is not None:
         raise Conflict(f"Ask #{contact_id} was already answered.")
     return contact
 

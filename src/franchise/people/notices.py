@@ -261,14 +261,14 @@ def ask_reached_owner(
     return queued
 
 
-def owner_replied(session: Session, contact: OwnerContact, by: Staff) -> list[Queued]:
+def owner_replied(session: Session, contact: OwnerContact, by: Staff, text: str) -> list[Queued]:
     asker = session.get(Staff, contact.staff_id) if contact.staff_id else None
     if asker is None or asker.id == by.id:
         return []
     settings = settings_of(session)
     notice = Notice(
         title=f"The owner answered your question (ask #{contact.id})",
-        text=contact.reply or "",
+        text=text,
         facts=(
             ("You asked", (contact.question or "")[:500]),
             *_ticket_fact(session, contact.ticket_id),

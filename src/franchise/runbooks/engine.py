@@ -162,4 +162,6 @@ def follow(runbook: Runbook, answers: dict[str, list[str]], max_steps: int = 500
         if state.finished or not queues.get(state.current):
             return state
         state = answer(state, queues[state.current].pop(0))
+    if state.finished or not queues.get(state.current):
+        return state  # exactly max_steps answers is not a loop
     raise InvalidInput(f"the answers go round in a loop for more than {max_steps} steps")

@@ -1,4 +1,4 @@
-"""owner_contacts: the owner's reply to an ask, and who recorded each contact
+"""ask_replies: the owner's reply to an ask; owner_contacts.recorded_by_id: who logged it
 
 Revision ID: 0016
 Revises: 0015
@@ -19,31 +19,30 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("owner_contacts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("reply", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("replied_at", franchise.db.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("replied_by_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_owner_contacts_replied_by_id_staff"), "staff", ["replied_by_id"], ["id"]
-        )
-        batch_op.add_column(sa.Column("recorded_by_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_owner_contacts_recorded_by_id_staff"),
-            "staff",
-            ["recorded_by_id"],
-            ["id"],
-        )
+    op.create_table(
+        "ask_replies",
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("replied_at", franchise.db.UTCDateTime(), nullable=False),
+        sa.Column("replied_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["owner_contacts.id"],
+            name=op.f("fk_ask_replies_contact_id_owner_contacts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["replied_by_id"],
+            ["staff.id"],
+            name=op.f("fk_ask_replies_replied_by_id_staff"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_ask_replies")),
+    )
+    # Added in place (no table rebuild): the review items refer to owner_contacts.
+    op.add_column("owner_contacts", sa.Column("recorded_by_id", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("owner_contacts", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_owner_contacts_recorded_by_id_staff"), type_="foreignkey"
-        )
-        batch_op.drop_column("recorded_by_id")
-        batch_op.drop_constraint(
-            batch_op.f("fk_owner_contacts_replied_by_id_staff"), type_="foreignkey"
-        )
-        batch_op.drop_column("replied_by_id")
-        batch_op.drop_column("replied_at")
-        batch_op.drop_column("reply")
+    op.drop_column("owner_contacts", "recorded_by_id")
+    op.drop_table("ask_replies")
