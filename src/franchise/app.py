@@ -160,12 +160,14 @@ def _install_routes(app: FastAPI) -> None:
     from franchise.messages import api as messages_api
     from franchise.ops import api as ops_api
     from franchise.orgsettings import api as settings_api
+    from franchise.people import api as people_api
     from franchise.runbooks import api as runbooks_api
     from franchise.suggest import api as suggest_api
     from franchise.tickets import api as tickets_api
     from franchise.tickets import runbook_api as ticket_runbook_api
 
     # Routes are matched in order: the webhooks, the busiest by far in a storm, go first.
+    app.include_router(people_api.hooks, prefix="/api/v1")
     app.include_router(alerts_api.router, prefix="/api/v1")
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(ops_api.router)
@@ -184,6 +186,7 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(audit_api.router, prefix="/api/v1")
     app.include_router(ask_api.router, prefix="/api/v1")
     app.include_router(drills_api.router, prefix="/api/v1")
+    app.include_router(people_api.router, prefix="/api/v1")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -128,6 +128,9 @@ class Database:
             # Tests bind to a connection inside a transaction that is rolled back at the end.
             options["join_transaction_mode"] = "create_savepoint"
         self._sessions = sessionmaker(bind=bind, **options)
+        # Copied into every session's `info`: what the process knows that services may need
+        # without every caller passing it along (the settings notifications are sent with).
+        self.session_info: dict[str, Any] = {}
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -141,6 +144,7 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         """Commit (or roll back) the work, then run what was queued with `after_commit`."""
         session = self._sessions()
+        session.info.update(self.session_info)
         try:
             yield session
             session.commit()

@@ -15,6 +15,7 @@ from franchise.messages.models import TicketMessage
 from franchise.ops.models import LoginFailure, WorkerHeartbeat
 from franchise.orgsettings.models import OrgSetting
 from franchise.outbox.models import OutboxItem
+from franchise.people.models import ActionLink, StaffChannel
 from franchise.policydocs.models import PolicyRevision
 from franchise.psa.models import ImportState, WebhookEvent
 from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
@@ -22,6 +23,7 @@ from franchise.tickets.models import Ticket, TicketEvent
 from franchise.web.models import WebSession
 
 __all__ = [
+    "ActionLink",
     "AlertGroup",
     "ApiToken",
     "ApprovalRequest",
@@ -50,6 +52,7 @@ __all__ = [
     "RunbookRevision",
     "RunbookRun",
     "Staff",
+    "StaffChannel",
     "Ticket",
     "TicketAttachment",
     "TicketEvent",

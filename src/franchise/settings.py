@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     smtp_from: str = ""
     # Apprise URLs for owner notifications, separated by spaces or commas.
     notify_urls: str = ""
+    # Where people open Franchise (https://franchise.acme.example): the base of the links in
+    # notifications. Default: http://HOST:PORT.
+    public_url: str = ""
+    # Slack app's Signing Secret: button presses in Slack are accepted only when signed with it.
+    slack_signing_secret: str = ""
+    # Minutes an Approve / Deny / Answer / Open link in a notification stays valid.
+    action_link_minutes: int = 30
     # Seals the secrets saved on the Settings page; default: a key file in home (secret.key).
     secret_key: str = ""
     # Outbound PSA webhook (franchise webhooks deliver): where to POST, and the HMAC secret.
@@ -114,6 +121,11 @@ class Settings(BaseSettings):
     @property
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.home / "backups"
+
+    @property
+    def base_url(self) -> str:
+        """The start of every link sent to people."""
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:

@@ -21,6 +21,10 @@ class Receiver:
     def url(self, path: str = "/owner") -> str:
         return f"json://127.0.0.1:{self.port}{path}"
 
+    def http_url(self, path: str = "/hook") -> str:
+        """A plain webhook address (Teams Workflows, Slack incoming webhooks)."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
 
 @contextmanager
 def receiver() -> Iterator[Receiver]:

@@ -43,6 +43,10 @@ INTEGRATION: set[str] = set()
 EXPECTED: dict[tuple[str, str], set[str]] = {
     # --- API ------------------------------------------------------------------------------
     ("GET", "/api/v1/health"): PUBLIC,
+    # Readiness is for load balancers, like health. /metrics answers 404 to everyone until a
+    # scrape token is set, then only to that token (tests/ops/test_metrics.py).
+    ("GET", "/api/v1/ready"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
     ("GET", "/api/v1/approvals"): STAFF,
     ("GET", "/api/v1/approvals/{request_id}"): STAFF,
     ("POST", "/api/v1/approvals/{request_id}/decision"): STAFF,
@@ -59,6 +63,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/escalation/map"): MANAGER,
     ("POST", "/api/v1/hooks/{kind}"): INTEGRATION,
     ("POST", "/api/v1/hooks/{kind}/{token}"): INTEGRATION,
+    # Slack's button callbacks: signed with the Slack app's signing secret, not a staff login.
+    ("POST", "/api/v1/hooks/slack/interactions"): INTEGRATION,
+    ("GET", "/api/v1/staff/{ref}/channels"): STAFF,
+    ("PUT", "/api/v1/staff/{ref}/channels/{kind}"): STAFF,
+    ("DELETE", "/api/v1/staff/{ref}/channels/{kind}"): STAFF,
     ("GET", "/api/v1/kpi"): STAFF,
     ("GET", "/api/v1/lessons"): STAFF,
     ("POST", "/api/v1/lessons"): STAFF,
@@ -156,8 +165,17 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/settings/tokens/{token_id}/revoke"): MANAGER,
     ("GET", "/staff"): MANAGER,
     ("GET", "/approvals"): STAFF,
+    ("GET", "/tickets/{ticket_id}/runner"): STAFF,
+    ("POST", "/tickets/{ticket_id}/run/switch"): STAFF,
     ("POST", "/approvals/{request_id}/decide"): STAFF,
     ("POST", "/staff"): MANAGER,
+    ("POST", "/staff/{staff_id}/channels"): MANAGER,
+    ("GET", "/me"): STAFF,
+    ("POST", "/me/channels"): STAFF,
+    # Signed action links: public by token (like signed webhooks), refused for everyone
+    # without a valid one, whoever is signed in; a signed-in person must be the link's own.
+    ("GET", "/l/{token}"): INTEGRATION,
+    ("POST", "/l/{token}"): INTEGRATION,
 }
 
 # Made-up but well-formed values for path parameters.

@@ -171,6 +171,11 @@ def request_approval(
                 f"({cost}{decision.reason})"
             )
             _log(session, ticket, requester, note, "waiting_on_approval", when)
+    if not approved:
+        # Imported here: people.notices reads approvals (who may decide) in turn.
+        from franchise.people.notices import approval_pending
+
+        approval_pending(session, request)
     return request
 
 

@@ -16,6 +16,7 @@ from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from franchise.escalation.facts import covering_runbook
 from franchise.lessons.service import add_lesson
+from franchise.people.notices import owner_replied
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note
 
@@ -131,6 +132,7 @@ def reply_to_ask(
             )
             lesson_id = lesson.id
     session.flush()
+    owner_replied(session, contact, by, body)
     return Reply(contact, reply, lesson_id)
 
 

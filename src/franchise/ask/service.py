@@ -8,7 +8,7 @@ ticket, a failure is never fatal), or a refusal during a drill.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -39,6 +39,7 @@ from franchise.messages.service import choose_template, render_for_ticket
 from franchise.notify import outbound
 from franchise.orgsettings.service import get_config
 from franchise.outbox import service as outbox
+from franchise.people.notices import ask_reached_owner
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
 from franchise.settings import Settings
@@ -46,6 +47,8 @@ from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note
 
 MAX_QUESTION = 4000
+APPRISE = "owner notification URLs"
+CHANNEL_NAMES = {"email": "e-mail", "teams": "Teams", "slack": "Slack"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class AskResult:
     # The owner's notification in the outbox, and (after the commit) how it went.
     notification_id: int | None = None
     notification: outbox.Outcome | None = None
+    # The owner's own channels (e-mail, Teams, Slack): (channel, outbox item), and outcomes.
+    owner_channels: list[tuple[str, int]] = field(default_factory=list)
+    channel_outcomes: dict[int, outbox.Outcome | None] = field(default_factory=dict)
 
     @property
     def outcome(self) -> str:
@@ -98,7 +104,51 @@ class AskResult:
             "approval_status": self.approval_status,
             "template": self.template,
             "notification": self._notification_dict(),
+            "delivered": self.delivered,
+            "delivery": self.delivery_text(),
         }
+
+    @property
+    def delivered(self) -> list[str]:
+        """The channels that carried the owner's notification, as far as is known now."""
+        if self.answer.outcome != "interruption":
+            return []
+        found = []
+        if self.notification is not None and self.notification.state == "delivered":
+            found.append(APPRISE)
+        for name, item_id in self.owner_channels:
+            outcome = self.channel_outcomes.get(item_id)
+            if outcome is not None and outcome.state == "delivered" and name not in found:
+                found.append(name)
+        return found
+
+    def delivery_text(self) -> str | None:
+        """How the owner heard of it, in words a technician understands; None when the owner
+        was not meant to hear (answered by the system, or refused in a drill)."""
+        if self.answer.outcome != "interruption":
+            return None
+        if self.delivered:
+            return f"The owner was notified by {', '.join(self.delivered)}."
+        apprise_configured = not (
+            self.notification is not None
+            and self.notification.error is not None
+            and "NOTIFY_URLS is not set" in self.notification.error
+        )
+        if not self.owner_channels and not apprise_configured:
+            return (
+                "No notification channel is configured, so the owner was NOT told. Phone "
+                "the owner, and ask an admin to set up owner notifications (Settings page) "
+                "or the owner's e-mail, Teams or Slack (My notifications)."
+            )
+        errors = [o.error for o in self.channel_outcomes.values() if o is not None and o.error]
+        if self.notification is not None and self.notification.error:
+            errors.insert(0, self.notification.error)
+        if not errors:
+            return "The owner's notification is queued and not delivered yet."
+        return (
+            "The owner's notification could not be delivered, so the owner may not know: "
+            f"{'; '.join(errors)}. Phone the owner."
+        )
 
     def _notification_dict(self) -> dict[str, Any] | None:
         if self.notification_id is None:
@@ -115,6 +165,8 @@ class AskResult:
         """After the commit: read how the owner's notification went."""
         if self.notification_id is not None:
             self.notification = outbox.read_outcome(db, self.notification_id)
+        for _name, item_id in self.owner_channels:
+            self.channel_outcomes[item_id] = outbox.read_outcome(db, item_id)
         return self
 
 
@@ -197,6 +249,10 @@ def ask_owner(
             settings=settings,
         )
         result.notification_id = item.id
+        queued = ask_reached_owner(
+            session, contact, ticket=ticket, by=by, title=title, body=body, settings=settings
+        )
+        result.owner_channels = [(CHANNEL_NAMES[q.via], q.item_id) for q in queued]
     add_note(
         session,
         ticket,

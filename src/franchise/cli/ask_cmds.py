@@ -144,14 +144,9 @@ def _print(data: dict[str, Any]) -> None:
     )
     for line in data["guidance"]:
         console.print(f"  - {escape(line)}", highlight=False, soft_wrap=True)
-    notification = data["notification"]
-    if notification is not None:
-        if notification["sent"]:
-            console.print("Owner notified.", highlight=False)
-        elif notification["state"] == "pending":
-            console.print("Owner notification queued.", highlight=False)
-        else:
-            error = escape(str(notification["error"]))
-            later = " (it will be tried again)" if notification["state"] == "retrying" else ""
-            console.print(f"[red]Owner not notified:[/] {error}{later}", highlight=False)
+    if data["outcome"] == "interruption":
+        style = "green" if data["delivered"] else "red"
+        delivered = ", ".join(data["delivered"])
+        console.print(f"[{style}]{escape(f'delivered: [{delivered}]')}[/]", highlight=False)
+        console.print(escape(str(data["delivery"])), highlight=False, soft_wrap=True)
     console.print(f"Recorded as owner contact #{data['contact_id']}.", highlight=False)

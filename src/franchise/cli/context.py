@@ -39,6 +39,8 @@ class CliContext:
             from franchise.db import Database
 
             self.db = Database.from_url(self.settings.resolved_database_url)
+        # Services that queue notifications read them from there (people.notices).
+        self.db.session_info.setdefault("franchise_settings", self.settings)
         if not self.migrated:
             from franchise.migrate import upgrade
 

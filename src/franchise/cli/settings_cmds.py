@@ -63,3 +63,28 @@ def set_(
         print_json(data)
         return
     console.print(f"{key} = {_text(data[key])}", highlight=False, markup=False)
+
+
+@app.command("delivery")
+def delivery(
+    ctx: typer.Context,
+    key: Annotated[
+        str,
+        typer.Argument(
+            help="public_url, slack_signing_secret, notify_urls, smtp_host, smtp_port, "
+            "smtp_user, smtp_password, smtp_tls or smtp_from."
+        ),
+    ],
+    value: Annotated[
+        str,
+        typer.Argument(help="The value; an empty string clears it (the environment's applies)."),
+    ],
+) -> None:
+    """Store one delivery setting (as the Settings page does); secrets are stored sealed."""
+    from franchise.orgsettings.secrets import SECRET_KEYS, set_delivery_setting
+
+    context = get_context(ctx)
+    with context.database().unit_of_work() as session:
+        set_delivery_setting(session, key, value, context.settings)
+    shown = ("set" if value.strip() else "cleared") if key in SECRET_KEYS else value.strip()
+    console.print(f"{key}: {shown or 'cleared'}", highlight=False, markup=False)

@@ -136,3 +136,100 @@ def revoke(ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="Tok
     with get_context(ctx).database().unit_of_work() as session:
         revoke_token(session, token_id)
     console.print(f"Token {token_id} revoked.")
+
+
+channel_app = typer.Typer(no_args_is_help=True)
+user_app.add_typer(
+    channel_app,
+    name="channel",
+    help="A person's Teams and Slack notification channels (e-mail needs no setting).",
+)
+
+
+@channel_app.command("set")
+def channel_set(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(help="Staff e-mail or name.")],
+    kind: Annotated[str, typer.Argument(help="teams or slack.")],
+    url: Annotated[
+        str, typer.Argument(help="Teams Workflows webhook URL or Slack incoming webhook URL.")
+    ],
+    slack_user_id: Annotated[
+        str | None,
+        typer.Option(help="The person's Slack member id (U...), for Approve/Deny in Slack."),
+    ] = None,
+) -> None:
+    """Store a person's Teams or Slack webhook (sealed; shown only by its host)."""
+    from franchise.accounts.service import get_staff
+    from franchise.people.service import set_channel
+
+    context = get_context(ctx)
+    with context.database().unit_of_work() as session:
+        person = get_staff(session, who)
+        set_channel(
+            session,
+            person,
+            kind=kind,
+            url=url,
+            by=None,
+            settings=context.settings,
+            slack_user_id=slack_user_id,
+        )
+        name = person.name
+    console.print(f"{kind} channel saved for {name}.", markup=False)
+
+
+@channel_app.command("clear")
+def channel_clear(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(help="Staff e-mail or name.")],
+    kind: Annotated[str, typer.Argument(help="teams or slack.")],
+) -> None:
+    """Remove a person's Teams or Slack channel."""
+    from franchise.accounts.service import get_staff
+    from franchise.people.service import clear_channel
+
+    with get_context(ctx).database().unit_of_work() as session:
+        removed = clear_channel(session, get_staff(session, who), kind=kind, by=None)
+    console.print(f"{kind} channel removed." if removed else f"No {kind} channel was set.")
+
+
+@channel_app.command("list")
+def channel_list(
+    ctx: typer.Context,
+    who: Annotated[
+        str | None, typer.Argument(help="Staff e-mail or name; all when left out.")
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Everyone's channels (or one person's): the kind and the webhook's host, never the URL."""
+    from franchise.accounts.service import get_staff, list_staff
+    from franchise.orgsettings.secrets import effective_settings
+    from franchise.people.notices import smtp_ready
+    from franchise.people.service import describe_channels
+
+    context = get_context(ctx)
+    with context.database().unit_of_work() as session:
+        people = [get_staff(session, who)] if who else [s for s in list_staff(session) if s.active]
+        email = smtp_ready(effective_settings(session, context.settings))
+        rows = [
+            {
+                "staff": p.email,
+                "name": p.name,
+                "email": email,
+                "channels": [v.to_dict() for v in describe_channels(session, p, context.settings)],
+            }
+            for p in people
+        ]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("Name", "E-mail", "Channels")
+    for row in rows:
+        chats = ", ".join(
+            f"{c['kind']} ({c['host']}{', ' + str(c['slack_user_id']) if c['slack_user_id'] else ''})"
+            for c in row["channels"]  # type: ignore[attr-defined]
+        )
+        mail = row["staff"] if row["email"] else f"{row['staff']} (off: SMTP not set up)"
+        table.add_row(escape(str(row["name"])), escape(str(mail)), escape(chats or "-"))
+    console.print(table)

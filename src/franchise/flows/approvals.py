@@ -15,6 +15,7 @@ from franchise.accounts.models import Staff
 from franchise.approvals import service as approvals
 from franchise.approvals.models import ApprovalRequest
 from franchise.escalation.service import refresh_escalation
+from franchise.people import notices
 from franchise.runbooks import engine
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import RunbookRun
@@ -33,6 +34,7 @@ def decide_request(
 ) -> ApprovalRequest:
     approvals.decide(session, request, by=by, approve=approve, reason=reason, now=now)
     _after(session, request, by)
+    notices.approval_decided(session, request, by)
     return request
 
 
@@ -40,6 +42,10 @@ def expire_requests(session: Session, now: datetime | None = None) -> list[appro
     expired = approvals.expire_pending(session, now)
     for item in expired:
         _after(session, item.request, None)
+        if item.outcome == "escalated":
+            notices.approval_pending(session, item.request)
+        else:
+            notices.approval_decided(session, item.request, None)
     return expired
 
 

@@ -16,6 +16,7 @@ from franchise.accounts.models import Staff
 from franchise.duty.service import Holder, holder_for
 from franchise.escalation.evaluate import EscalationDecision
 from franchise.escalation.service import escalate_ticket
+from franchise.people import notices
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
 
@@ -69,4 +70,5 @@ def escalate(
             note=f"handed to {holder.staff.name} ({holder.why} at {to})",
             assignee_id=holder.staff.id,
         )
+        notices.escalated(session, ticket, holder.staff, by, to)
     return Handover(decision, holder)

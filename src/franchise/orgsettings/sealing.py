@@ -92,3 +92,14 @@ def _key_file(path: Path) -> bytes:
             "your backup, or delete it and enter the stored passwords and URLs again"
         ) from None
     return key
+
+
+def derived_key(settings: Settings, purpose: str) -> bytes:
+    """A key for one purpose (signing action links ...) derived from the sealing key, so one
+    secret protects the installation and a key for one use never serves another."""
+    base = (
+        _key_from_text(settings.secret_key)
+        if settings.secret_key
+        else _key_file(settings.home / KEY_FILE)
+    )
+    return hashlib.sha256(b"franchise:" + purpose.encode() + b":" + base).digest()

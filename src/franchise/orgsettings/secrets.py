@@ -31,8 +31,16 @@ from franchise.settings import Settings
 log = logging.getLogger(__name__)
 
 TLS_MODES = ("none", "starttls", "ssl")
-SECRET_KEYS = ("smtp_password", "notify_urls")
-DELIVERY_KEYS = ("smtp_host", "smtp_port", "smtp_user", "smtp_tls", "smtp_from", *SECRET_KEYS)
+SECRET_KEYS = ("smtp_password", "notify_urls", "slack_signing_secret")
+DELIVERY_KEYS = (
+    "smtp_host",
+    "smtp_port",
+    "smtp_user",
+    "smtp_tls",
+    "smtp_from",
+    "public_url",
+    *SECRET_KEYS,
+)
 MAX_URLS_TEXT = 4000
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _URL_SPLIT = re.compile(r"[\s,]+")
@@ -99,6 +107,26 @@ def _urls(raw: str) -> str:
     return " ".join(urls)
 
 
+def _public_url(raw: str) -> str:
+    text = raw.strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?$", text) or len(text) > 500:
+        raise _fail(
+            "public_url",
+            "the address people open Franchise at, e.g. https://franchise.acme.example",
+        )
+    return text
+
+
+def _signing_secret(raw: str) -> str:
+    text = raw.strip()
+    if not re.match(r"^[A-Za-z0-9]{16,128}$", text):
+        raise _fail(
+            "slack_signing_secret",
+            "the Signing Secret from your Slack app's Basic Information page (letters and digits)",
+        )
+    return text
+
+
 PARSERS = {
     "smtp_host": _host,
     "smtp_port": _port,
@@ -107,6 +135,8 @@ PARSERS = {
     "smtp_tls": _tls,
     "smtp_from": _sender,
     "notify_urls": _urls,
+    "public_url": _public_url,
+    "slack_signing_secret": _signing_secret,
 }
 
 
@@ -184,6 +214,7 @@ def delivery_overview(session: Session, settings: Settings) -> dict[str, Any]:
         "smtp_user": settings.smtp_user,
         "smtp_tls": settings.smtp_tls,
         "smtp_from": settings.smtp_from,
+        "public_url": settings.public_url,
     }
     secrets: dict[str, SecretState] = {}
     for key in SECRET_KEYS:

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 CHANNELS = {
     "email": "franchise.messages.outbound",
     "owner_notify": "franchise.notify.outbound",
+    "person_notify": "franchise.people.outbound",
 }
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)

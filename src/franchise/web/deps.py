@@ -24,6 +24,7 @@ def get_db(request: Request) -> Database:
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent."""
     with get_db(request).unit_of_work() as session:
+        session.info["franchise_settings"] = request.app.state.settings
         yield session
 
 

@@ -10,6 +10,7 @@ from franchise.web import (
     approvals_page,
     dashboard,
     login,
+    people_pages,
     policy_pages,
     queue,
     runbook_pages,
@@ -39,8 +40,10 @@ def install_web(app: FastAPI) -> None:
         runbook_pages,
         policy_pages,
         settings_page,
+        people_pages,
     ):
         add_pages(app, module.router)
+    app.include_router(people_pages.links, include_in_schema=False)
     install_error_pages(app)
 
 

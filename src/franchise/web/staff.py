@@ -15,6 +15,7 @@ from franchise.accounts.service import add_staff, list_staff
 from franchise.errors import FranchiseError, InvalidInput
 from franchise.web.auth import ManagerUser, check_csrf
 from franchise.web.deps import DbSession
+from franchise.web.people_pages import channel_rows
 from franchise.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
@@ -39,6 +40,9 @@ def _page(
         "error": error,
         "added": added,
         "min_password": MIN_PASSWORD,
+        "channel_rows": channel_rows(session, request.app.state.settings),
+        "channels_saved": request.query_params.get("channels", ""),
+        "channel_error": request.query_params.get("channel_error", ""),
     }
     return render(request, "staff.html", context, status=status)
 

@@ -53,6 +53,7 @@ NAV = (
     NavItem("Templates", "/templates", MANAGERS),
     NavItem("Staff", "/staff", MANAGERS),
     NavItem("Settings", "/settings", MANAGERS),
+    NavItem("My notifications", "/me", EVERYONE),
 )
 
 

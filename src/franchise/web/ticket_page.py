@@ -483,9 +483,10 @@ def ask(
 
     def answer(session: Session, ticket: Ticket) -> Response:
         lines = result.answer.guidance
-        notified = result.settle(get_db(request)).notification
-        if notified is not None and notified.state != "delivered":
-            lines = (*lines, f"The owner's notification failed: {notified.error}")
+        settled = result.settle(get_db(request))
+        if settled.delivery_text() is not None:
+            delivered = ", ".join(settled.delivered)
+            lines = (*lines, f"delivered: [{delivered}]. {settled.delivery_text()}")
         notice = Notice("ask", headline[0], text, lines)
         return _respond(request, session, ticket, user, panel="ask", notice=notice, show=True)
 

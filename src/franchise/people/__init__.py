@@ -1,0 +1,1 @@
+"""Notifications to staff members: their channels, the cards, the signed action links."""

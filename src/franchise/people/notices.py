@@ -1,0 +1,289 @@
+"""Who hears of what: each hand-off queues notifications to the people it concerns.
+
+A pending approval goes to those at its approver level who may decide it (the owner and
+admins only when nobody at that level may: every owner notification is an interruption);
+a decision goes back to the requester; an escalation to the person who now holds the
+ticket; an ask that reaches the owner to the owner's own channels; the owner's reply to the
+technician who asked. Each person gets e-mail (when SMTP is set up) and their Teams and
+Slack channels, all through the outbox, so nothing is sent for work that rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from franchise.accounts.models import Staff
+from franchise.approvals.models import ApprovalRequest
+from franchise.contacts.models import OwnerContact
+from franchise.orgsettings.secrets import effective_settings
+from franchise.outbox import service as outbox
+from franchise.people import cards
+from franchise.people.cards import Button, Notice
+from franchise.people.outbound import KIND
+from franchise.people.service import channels_of, issue_link, link_url
+from franchise.settings import Settings
+from franchise.tickets.models import Ticket
+
+SETTINGS_KEY = "franchise_settings"
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One notification in the outbox: to whom, by which channel."""
+
+    staff_id: int
+    via: str
+    item_id: int
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings of the request or command that owns the session (web and CLI put them
+    in `session.info`; else the environment's, as a process started without them reads),
+    with those saved on the Settings page laid over them (the public address ...)."""
+    found = session.info.get(SETTINGS_KEY)
+    return effective_settings(session, found if isinstance(found, Settings) else Settings())
+
+
+def smtp_ready(settings: Settings) -> bool:
+    return bool(settings.smtp_host and settings.smtp_from)
+
+
+def notify_person(
+    session: Session,
+    person: Staff,
+    notice: Notice,
+    *,
+    ticket_id: int | None,
+    settings: Settings,
+    what: str,
+) -> list[Queued]:
+    """Queue the notice on every channel the person has; [] when they have none. `settings`
+    are the effective ones (settings_of): whether SMTP and Slack buttons are set up."""
+    queued = []
+    base = {"staff_id": person.id, "name": person.name, "what": what[:300]}
+    if smtp_ready(settings) and person.email:
+        payload = {
+            **base,
+            "via": "email",
+            "to": person.email,
+            "subject": notice.title[:200],
+            "body": cards.email_body(notice, settings.action_link_minutes),
+        }
+        item = outbox.enqueue(session, KIND, payload, ticket_id=ticket_id, settings=settings)
+        queued.append(Queued(person.id, "email", item.id))
+    interactive = bool(settings.slack_signing_secret)
+    for channel in channels_of(session, person.id):
+        message = (
+            cards.teams_message(notice)
+            if channel.kind == "teams"
+            else cards.slack_message(notice, interactive=interactive)
+        )
+        payload = {
+            **base,
+            "via": channel.kind,
+            "url_sealed": channel.url_sealed,
+            "message": message,
+        }
+        item = outbox.enqueue(session, KIND, payload, ticket_id=ticket_id, settings=settings)
+        queued.append(Queued(person.id, channel.kind, item.id))
+    return queued
+
+
+def _ticket_button(settings: Settings, ticket_id: int | None) -> tuple[Button, ...]:
+    if ticket_id is None:
+        return ()
+    # Opening a ticket changes nothing and the page asks for sign-in: a plain link will do.
+    return (Button("Open ticket", f"{settings.base_url}/tickets/{ticket_id}", "open"),)
+
+
+def _ticket_fact(session: Session, ticket_id: int | None) -> tuple[tuple[str, str], ...]:
+    ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
+    return (("Ticket", f"#{ticket.id} {ticket.title}"),) if ticket is not None else ()
+
+
+def deciders(session: Session, request: ApprovalRequest) -> list[Staff]:
+    from franchise.approvals.service import may_decide
+
+    level = request.approver_level or "owner"
+    people = list(
+        session.scalars(
+            select(Staff).where(Staff.active, Staff.id != request.requester_id).order_by(Staff.id)
+        )
+    )
+    at_level = [p for p in people if p.level == level and may_decide(session, request, p)]
+    if at_level:
+        return at_level
+    return [p for p in people if p.is_manager and may_decide(session, request, p)]
+
+
+def approval_pending(session: Session, request: ApprovalRequest) -> list[Queued]:
+    settings = settings_of(session)
+    requester = session.get(Staff, request.requester_id)
+    who = requester.name if requester else "someone"
+    queued: list[Queued] = []
+    for person in deciders(session, request):
+        buttons = [
+            Button(
+                label,
+                link_url(settings, token),
+                action,
+                token,
+            )
+            for label, action in (("Approve", "approve"), ("Deny", "deny"))
+            for token in [
+                issue_link(
+                    session,
+                    person,
+                    action=action,
+                    target_kind="approval",
+                    target_id=request.id,
+                    settings=settings,
+                )
+            ]
+        ]
+        notice = Notice(
+            title=f"Approval #{request.id} waits for you",
+            text=f"{who} asks to: {request.action}",
+            facts=(
+                *_ticket_fact(session, request.ticket_id),
+                ("Cost", f"{request.cost} ({request.recurring})"),
+                ("Impact", request.impact),
+                ("Decide by", f"{request.timeout_at:%H:%M} UTC" if request.timeout_at else "-"),
+            ),
+            buttons=(*buttons, *_ticket_button(settings, request.ticket_id)),
+        )
+        queued += notify_person(
+            session,
+            person,
+            notice,
+            ticket_id=request.ticket_id,
+            settings=settings,
+            what=f"approval #{request.id} waits for them",
+        )
+    return queued
+
+
+def approval_decided(session: Session, request: ApprovalRequest, by: Staff | None) -> list[Queued]:
+    requester = session.get(Staff, request.requester_id)
+    if requester is None or (by is not None and by.id == requester.id):
+        return []
+    settings = settings_of(session)
+    decider = by.name if by is not None else "the timeout rule"
+    notice = Notice(
+        title=f"Approval #{request.id} {request.status}",
+        text=f"{decider} {request.status} your request: {request.action}",
+        facts=(
+            *_ticket_fact(session, request.ticket_id),
+            ("Reason", request.reason.splitlines()[-1] if request.reason else "-"),
+        ),
+        buttons=_ticket_button(settings, request.ticket_id),
+    )
+    return notify_person(
+        session,
+        requester,
+        notice,
+        ticket_id=request.ticket_id,
+        settings=settings,
+        what=f"approval #{request.id} {request.status}",
+    )
+
+
+def escalated(
+    session: Session, ticket: Ticket, holder: Staff, by: Staff, level: str
+) -> list[Queued]:
+    settings = settings_of(session)
+    notice = Notice(
+        title=f"Ticket #{ticket.id} escalated to you",
+        text=f"{by.name} escalated '{ticket.title}' to {level}; you now hold it.",
+        facts=(("Priority", ticket.priority), ("Status", ticket.status)),
+        buttons=_ticket_button(settings, ticket.id),
+    )
+    return notify_person(
+        session,
+        holder,
+        notice,
+        ticket_id=ticket.id,
+        settings=settings,
+        what=f"escalated to {level}",
+    )
+
+
+def owners(session: Session) -> list[Staff]:
+    return list(
+        session.scalars(
+            select(Staff).where(Staff.active, Staff.level == "owner").order_by(Staff.id)
+        )
+    )
+
+
+def ask_reached_owner(
+    session: Session,
+    contact: OwnerContact,
+    *,
+    ticket: Ticket,
+    by: Staff,
+    title: str,
+    body: str,
+    settings: Settings,
+) -> list[Queued]:
+    settings = effective_settings(session, settings)
+    queued: list[Queued] = []
+    for owner in owners(session):
+        token = issue_link(
+            session,
+            owner,
+            action="answer",
+            target_kind="ask",
+            target_id=contact.id,
+            settings=settings,
+        )
+        notice = Notice(
+            title=title,
+            text=body,
+            facts=(("Asked by", f"{by.name} ({by.level})"), *_ticket_fact(session, ticket.id)),
+            buttons=(
+                Button("Answer", link_url(settings, token), "answer"),
+                *_ticket_button(settings, ticket.id),
+            ),
+        )
+        queued += notify_person(
+            session,
+            owner,
+            notice,
+            ticket_id=ticket.id,
+            settings=settings,
+            what=f"ask #{contact.id}",
+        )
+    return queued
+
+
+def owner_replied(session: Session, contact: OwnerContact, by: Staff, text: str) -> list[Queued]:
+    asker = session.get(Staff, contact.staff_id) if contact.staff_id else None
+    if asker is None or asker.id == by.id:
+        return []
+    settings = settings_of(session)
+    notice = Notice(
+        title=f"The owner answered your question (ask #{contact.id})",
+        text=text,
+        facts=(
+            ("You asked", (contact.question or "")[:500]),
+            *_ticket_fact(session, contact.ticket_id),
+        ),
+        buttons=_ticket_button(settings, contact.ticket_id),
+    )
+    return notify_person(
+        session,
+        asker,
+        notice,
+        ticket_id=contact.ticket_id,
+        settings=settings,
+        what=f"the owner's answer to ask #{contact.id}",
+    )
+
+
+def channel_names(queued: Iterable[Queued]) -> list[str]:
+    return sorted({q.via for q in queued})
