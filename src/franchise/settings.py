@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     # Process the alert inbox inside franchise serve; false when franchise worker runs.
     alerts_inline_worker: bool = True
+    # Alerts one webhook body may carry; more are refused with 413 naming the limit.
+    alerts_max_per_body: int = 1_000
+    # Alerts one integration may send per minute (a token bucket holding a minute's worth,
+    # so a storm's burst is taken whole); past it webhooks get 429 with Retry-After. 0: off.
+    alerts_rate_per_minute: int = 120_000
     # Mark the session cookie Secure even when a proxy in front terminates TLS.
     cookie_secure: bool = False
     # Outgoing client e-mail. smtp_tls: none | starttls | ssl.
