@@ -1,11 +1,16 @@
 """Applying normalized alerts to alert groups and tickets: one open ticket per alert group.
 
-Runs inside the caller's transaction (one inbox item = one transaction), so an item's
-ticket changes and its `done` mark commit together or not at all.
+Runs inside the caller's transaction (a batch of inbox items, each under its own savepoint),
+so an item's ticket changes and its `done` mark commit together or not at all. What the
+items of one batch share is in `Batch`: lookups made once, and the escalation decision of
+each ticket opened in the batch refreshed once at its end rather than after every alert.
 """
 
 from __future__ import annotations
 
+import math
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,7 +20,8 @@ from franchise.alerts.models import AlertGroup, Integration
 from franchise.alerts.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert
 from franchise.alerts.routing import route_alert
 from franchise.db import utcnow
-from franchise.escalation.service import refresh_escalation
+from franchise.escalation.definition import EscalationMap
+from franchise.escalation.service import current_map, refresh_escalation
 from franchise.suggest.service import suggest
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket, create_ticket
@@ -25,10 +31,62 @@ CLOSED = ("resolved", "closed")
 TRIAGE_TAG = "triage"
 
 
+@dataclass
+class Batch:
+    """The shared state of one processing transaction.
+
+    `opened` is undone to a mark when an item's (or an alert's) savepoint rolls back, so
+    the end of the batch refreshes only tickets that exist."""
+
+    deadline: float = math.inf  # time.monotonic() after which no more alerts are begun
+    integrations: dict[int, Integration] = field(default_factory=dict)
+    opened: list[Ticket] = field(default_factory=list)
+    _escalation: EscalationMap | None = None
+
+    def integration(self, session: Session, integration_id: int) -> Integration:
+        found = self.integrations.get(integration_id)
+        if found is None:
+            found = session.get(Integration, integration_id)
+            assert found is not None  # inbox rows reference their integration
+            self.integrations[integration_id] = found
+        return found
+
+    def escalation(self, session: Session) -> EscalationMap:
+        if self._escalation is None:
+            self._escalation = current_map(session).map
+        return self._escalation
+
+    def past_deadline(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def mark(self) -> int:
+        return len(self.opened)
+
+    def undo(self, mark: int) -> None:
+        del self.opened[mark:]
+
+    def finish(self, session: Session) -> None:
+        """Refresh the escalation decision of each ticket opened in the batch, once."""
+        seen: set[int] = set()
+        for ticket in self.opened:
+            if ticket.id not in seen:
+                seen.add(ticket.id)
+                refresh_escalation(session, ticket, escalation=self.escalation(session))
+        self.opened.clear()
+
+
 def apply_alert(
-    session: Session, integration: Integration, alert: NormalizedAlert, *, received_at: datetime
+    session: Session,
+    integration: Integration,
+    alert: NormalizedAlert,
+    *,
+    received_at: datetime,
+    batch: Batch | None = None,
 ) -> str:
-    """Apply one alert; returns what happened (opened, deduplicated, resolved, ...)."""
+    """Apply one alert; returns what happened (opened, deduplicated, resolved, ...).
+
+    Without a batch the new ticket's escalation is refreshed at once; with one, at the
+    batch's end (`Batch.finish`)."""
     group = session.scalar(
         select(AlertGroup)
         .where(
@@ -44,7 +102,7 @@ def apply_alert(
         if stale and group is not None and group.status != "firing":
             group.count += 1
             return "stale"
-        return _fire(session, integration, alert, group, received_at)
+        return _fire(session, integration, alert, group, received_at, batch)
     if alert.status == "resolved":
         if stale:
             return "stale"
@@ -58,6 +116,7 @@ def _fire(
     alert: NormalizedAlert,
     group: AlertGroup | None,
     at: datetime,
+    batch: Batch | None,
 ) -> str:
     if group is None:
         group = _new_group(integration, alert, "firing", at)
@@ -68,7 +127,7 @@ def _fire(
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
     if ticket is None or ticket.status in CLOSED:
         previous = ticket
-        ticket = _open_ticket(session, integration, alert, group)
+        ticket = _open_ticket(session, integration, alert, batch)
         if previous is not None:
             add_note(
                 session,
@@ -174,7 +233,7 @@ def _acknowledge(
 
 
 def _open_ticket(
-    session: Session, integration: Integration, alert: NormalizedAlert, group: AlertGroup
+    session: Session, integration: Integration, alert: NormalizedAlert, batch: Batch | None
 ) -> Ticket:
     route = route_alert(session, integration, alert)
     text = f"{alert.title}\n{alert.body}"
@@ -195,7 +254,10 @@ def _open_ticket(
         tags=tags,
         runbook_key=best.key if best else None,
     )
-    refresh_escalation(session, ticket)
+    if batch is None:
+        refresh_escalation(session, ticket)
+    else:
+        batch.opened.append(ticket)
     return ticket
 
 
