@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -87,6 +88,8 @@ def apply_alert(
 
     Without a batch the new ticket's escalation is refreshed at once; with one, at the
     batch's end (`Batch.finish`)."""
+    if integration.group_by == "group" and alert.group_key:
+        return _apply_member(session, integration, alert, received_at, batch)
     group = session.scalar(
         select(AlertGroup)
         .where(
@@ -108,6 +111,69 @@ def apply_alert(
             return "stale"
         return _resolve(session, integration, alert, group, received_at)
     return _acknowledge(session, alert, group, received_at)
+
+
+def _apply_member(
+    session: Session,
+    integration: Integration,
+    alert: NormalizedAlert,
+    at: datetime,
+    batch: Batch | None,
+) -> str:
+    """One alert of a notification group: the group is the ticket; its members (by the
+    alert's fingerprint) say which alerts fire. The group resolves when none fires."""
+    assert alert.group_key is not None
+    as_group = replace(alert, dedup_key=alert.group_key, title=alert.group_title or alert.title)
+    group = session.scalar(
+        select(AlertGroup)
+        .where(
+            AlertGroup.integration_id == integration.id,
+            AlertGroup.dedup_key == as_group.dedup_key,
+        )
+        .with_for_update()
+    )
+    members: dict[str, Any] = dict(group.members or {}) if group is not None else {}
+    known = members.get(alert.dedup_key)
+    # Received before the event that last set this alert's status (parallel workers finish
+    # items out of order): it may add to the count but never change the status back.
+    if known is not None and known["at"] > at.isoformat():
+        if alert.status == "firing" and group is not None:
+            group.count += 1
+        return "stale"
+    if alert.status == "acknowledged":
+        return _acknowledge(session, as_group, group, at)
+    members[alert.dedup_key] = {
+        "status": alert.status,
+        "title": alert.title,
+        "host": alert.host,
+        "at": at.isoformat(),
+    }
+    still_firing = any(m["status"] == "firing" for m in members.values())
+    if alert.status == "firing":
+        outcome = _fire(session, integration, as_group, group, at, batch)
+        group = _group(session, integration, as_group.dedup_key)
+    elif still_firing and group is not None:
+        group.last_seen = max(group.last_seen, at)
+        outcome = "member-resolved"
+    else:
+        outcome = _resolve(session, integration, as_group, group, at)
+        group = _group(session, integration, as_group.dedup_key)
+    group.members = members
+    ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
+    if ticket is not None:
+        _mirror_count(ticket, group)
+    return outcome
+
+
+def _group(session: Session, integration: Integration, key: str) -> AlertGroup:
+    """The group just written by this transaction (from the session, no query)."""
+    group = session.scalar(
+        select(AlertGroup).where(
+            AlertGroup.integration_id == integration.id, AlertGroup.dedup_key == key
+        )
+    )
+    assert group is not None
+    return group
 
 
 def _fire(
@@ -275,9 +341,21 @@ def _ticket_body(integration: Integration, alert: NormalizedAlert, why: str) -> 
 
 
 def _mirror_count(ticket: Ticket, group: AlertGroup) -> None:
-    """Keep the group's count and last-seen time visible on the ticket itself."""
+    """Keep the group's count and last-seen time visible on the ticket itself, and for a
+    notification group which of its alerts fire (hosts and titles) and how many resolved."""
     fields = dict(ticket.custom_fields or {})
     fields["alert_group"] = group.id
     fields["alert_count"] = group.count
     fields["alert_last_seen"] = group.last_seen.isoformat()
+    if group.members:
+        members = group.members.values()
+        firing = sorted(
+            f"{m['host']}: {m['title']}" if m["host"] else m["title"]
+            for m in members
+            if m["status"] == "firing"
+        )
+        fields["alerts_firing"] = len(firing)
+        fields["alerts_resolved"] = len(group.members) - len(firing)
+        fields["alert_hosts"] = sorted({m["host"] for m in members if m["host"]})
+        fields["alerts_still_firing"] = firing
     ticket.custom_fields = fields
