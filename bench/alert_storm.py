@@ -317,7 +317,7 @@ def wait_http(proc: Proc, url: str, what: str) -> None:
 # ---------------------------------------------------------------------------- the runs
 
 
-def seed(url: str, clients: int, hosts: list[tuple[int, str]]) -> str:
+def seed(url: str, clients: int, hosts: list[tuple[int, str]], group_by: str = "alert") -> str:
     """A fresh database with the starter library, clients, endpoints and the integration."""
     db = fresh_database(url)
     with db.unit_of_work() as session:
@@ -342,7 +342,9 @@ def seed(url: str, clients: int, hosts: list[tuple[int, str]]) -> str:
                 for c, h in hosts
             ],
         )
-        _, token = add_integration(session, kind="alertmanager", name="Prometheus")
+        _, token = add_integration(
+            session, kind="alertmanager", name="Prometheus", group_by=group_by
+        )
     db.dispose()
     return token
 
@@ -410,9 +412,13 @@ def run_franchise(
         }
         done_alerts, done_keys = 0, set()
         for (body,) in conn.execute(text("SELECT body FROM alert_inbox WHERE state = 'done'")):
-            for alert in json.loads(body)["alerts"]:
+            document = json.loads(body)
+            for alert in document["alerts"]:
                 done_alerts += 1
-                done_keys.add(alert["fingerprint"])
+                # What the integration groups by: a ticket per fingerprint, or per groupKey.
+                done_keys.add(
+                    alert["fingerprint"] if args.group_by == "alert" else document["groupKey"]
+                )
         groups, counts = conn.execute(
             text("SELECT count(*), coalesce(sum(count), 0) FROM alert_groups")
         ).one()
@@ -611,6 +617,11 @@ def report(
     states = f["states"]
     # Checked against what the processed ("done") inbox rows hold, so a run whose drain was
     # cut short by --drain-timeout is still checked for exactness on what it did.
+    expected = (
+        s.distinct
+        if args.group_by == "alert"
+        else len({json.loads(b)["groupKey"] for b in s.franchise_bodies})
+    )
     exact = (
         f["groups"] == f["done_distinct"]
         and f["counts"] == f["done_alerts"]
@@ -620,7 +631,7 @@ def report(
         and sum(states.values()) == accepted
     )
     if f["drained"]:
-        exact = exact and f["done_distinct"] == s.distinct and f["done_alerts"] == s.alerts
+        exact = exact and f["done_distinct"] == expected and f["done_alerts"] == s.alerts
         exact = exact and states.get("done", 0) == accepted == n_req
         print(
             f"  inbox drained {f['drain_s']:.1f} s after the first request "
@@ -634,8 +645,8 @@ def report(
             f"~{s.alerts / max(rate, 1e-9):.0f} s); inbox {states}"
         )
     print(
-        f"  groups {f['groups']} (distinct fingerprints processed {f['done_distinct']}, sent "
-        f"{s.distinct}), sum of counts {f['counts']} (alerts processed {f['done_alerts']}, sent "
+        f"  groups {f['groups']} (distinct {args.group_by} keys processed {f['done_distinct']}, "
+        f"sent {expected}), sum of counts {f['counts']} (alerts processed {f['done_alerts']}, sent "
         f"{s.alerts}), tickets {f['tickets']} ({f['untriaged']} in triage), inbox rows "
         f"{sum(states.values())} for {accepted} accepted: {'EXACT' if exact else 'MISMATCH'}"
     )
@@ -679,6 +690,13 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip Alertmanager")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--reset", action="store_true", help="drop the tables of --database-url")
+    parser.add_argument(
+        "--group-by",
+        choices=("alert", "group"),
+        default="alert",
+        help="the integration's grouping: a ticket per fingerprint (the aims' storm) or per "
+        "notification group (groupKey)",
+    )
     args = parser.parse_args()
     if args.database_url:
         if not is_postgres(args.database_url):
@@ -710,10 +728,10 @@ def main() -> None:
             batched, single = run_storage(url, s, min(args.single_rows, n_req))
             peer = None if args.no_peer else run_peer(home, s, args.senders)
             url = args.database_url or f"sqlite:///{home / f'intake-{size}.sqlite3'}"
-            token = seed(url, args.clients, hosts)
+            token = seed(url, args.clients, hosts, args.group_by)
             intake = run_franchise(url, home, token, s, args, intake_only=True)
             url = args.database_url or f"sqlite:///{home / f'storm-{size}.sqlite3'}"
-            token = seed(url, args.clients, hosts)
+            token = seed(url, args.clients, hosts, args.group_by)
             f = run_franchise(url, home, token, s, args, intake_only=False)
             failures += report(s, args, dialect, bare, bare_rss, batched, single, peer, intake, f)
             print(f"  load average after: {os.getloadavg()[0]:.1f}")
