@@ -67,6 +67,9 @@ class AlertGroup(Base):
     __tablename__ = "alert_groups"
     __table_args__ = (
         UniqueConstraint("integration_id", "dedup_key", name="integration_dedup_key"),
+        # Outage correlation: recent groups of a site or of a client.
+        Index("ix_alert_groups_site_first_seen", "site", "first_seen"),
+        Index("ix_alert_groups_client_first_seen", "client_id", "first_seen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,8 +89,33 @@ class AlertGroup(Base):
     # overrides it (parallel workers may finish payloads out of order).
     status_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
-    # A notification group's alerts by fingerprint: {"status", "host", "title", "labels"}.
+    # A notification group's alerts by fingerprint: {"status", "host", "title", "at"}.
     members: Mapped[dict[str, Any] | None]
+    # Where outage correlation counts the group: its client and its `site` label.
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    site: Mapped[str | None] = mapped_column(String(255))
+    # The outage the group is a child of; its ticket is then the outage's ticket.
+    outage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_outages.id", ondelete="SET NULL"), index=True
+    )
+
+
+class AlertOutage(Base):
+    """Many new alert groups of one client or one site within minutes: one outage ticket
+    whose children are the groups. Open until its last child resolves."""
+
+    __tablename__ = "alert_outages"
+    __table_args__ = (Index("ix_alert_outages_scope_open", "scope", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "site:<label value>" or "client:<id>".
+    scope: Mapped[str] = mapped_column(String(300))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime]
+    # The last time a group joined: a group joins while this is within the window.
+    last_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
 
 
 class ClientMapping(Base):

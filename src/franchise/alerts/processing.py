@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from franchise.alerts import outages
 from franchise.alerts.models import AlertGroup, Integration
-from franchise.alerts.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert
-from franchise.alerts.routing import route_alert
+from franchise.alerts.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
+from franchise.alerts.routing import Route, route_alert
 from franchise.db import utcnow
 from franchise.escalation.definition import EscalationMap
 from franchise.escalation.service import current_map, refresh_escalation
@@ -41,6 +42,7 @@ class Batch:
 
     deadline: float = math.inf  # time.monotonic() after which no more alerts are begun
     integrations: dict[int, Integration] = field(default_factory=dict)
+    limits: dict[int | None, outages.Thresholds] = field(default_factory=dict)
     opened: list[Ticket] = field(default_factory=list)
     _escalation: EscalationMap | None = None
 
@@ -50,6 +52,12 @@ class Batch:
             found = session.get(Integration, integration_id)
             assert found is not None  # inbox rows reference their integration
             self.integrations[integration_id] = found
+        return found
+
+    def thresholds(self, session: Session, client_id: int | None) -> outages.Thresholds:
+        found = self.limits.get(client_id)
+        if found is None:
+            found = self.limits[client_id] = outages.thresholds(session, client_id)
         return found
 
     def escalation(self, session: Session) -> EscalationMap:
@@ -160,7 +168,7 @@ def _apply_member(
         group = _group(session, integration, as_group.dedup_key)
     group.members = members
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
-    if ticket is not None:
+    if ticket is not None and group.outage_id is None:  # an outage shows its own summary
         _mirror_count(ticket, group)
     return outcome
 
@@ -190,10 +198,41 @@ def _fire(
         # Flushed before the ticket exists: a concurrent worker inserting the same key fails
         # here (and retries the whole item), before either opened a ticket.
         session.flush()
+    outage = outages.outage_of(session, group)
+    if outage is not None and outage.resolved_at is None:
+        # A child of an open outage: counted there, never a ticket of its own.
+        group.count += 1
+        _set_firing(group, at)
+        outages.refresh(session, outage)
+        return "deduplicated"
+    if outage is not None:  # that outage is over: this group starts afresh
+        group.outage_id = None
+        group.ticket_id = None
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
     if ticket is None or ticket.status in CLOSED:
+        route = route_alert(session, integration, alert)
+        group.client_id = route.client_id
+        group.site = clip(alert.labels.get("site") or "", 255) or None
+        limits = (
+            batch.thresholds(session, route.client_id)
+            if batch is not None
+            else outages.thresholds(session, route.client_id)
+        )
+        joined = outages.correlate(session, group, at, limits)
+        if joined is not None:
+            outage, opened = joined
+            group.count = 1
+            group.first_seen = at
+            _set_firing(group, at)
+            parent = outages.refresh(session, outage)
+            if opened and parent is not None:
+                if batch is None:
+                    refresh_escalation(session, parent)
+                else:
+                    batch.opened.append(parent)
+            return "outage-opened" if opened else "outage-joined"
         previous = ticket
-        ticket = _open_ticket(session, integration, alert, batch)
+        ticket = _open_ticket(session, integration, alert, route, batch)
         if previous is not None:
             add_note(
                 session,
@@ -211,12 +250,16 @@ def _fire(
             add_note(session, ticket, actor=None, kind="alert", note="The alert is firing again.")
         group.count += 1
         outcome = "deduplicated"
+    _set_firing(group, at)
+    _mirror_count(ticket, group)
+    return outcome
+
+
+def _set_firing(group: AlertGroup, at: datetime) -> None:
     group.status = "firing"
     group.status_at = max(group.status_at, at)
     group.last_seen = max(group.last_seen, at)
     group.resolved_at = None
-    _mirror_count(ticket, group)
-    return outcome
 
 
 def _new_group(
@@ -257,6 +300,9 @@ def _resolve(
     group.status = "resolved"
     group.status_at = at
     group.resolved_at = at
+    outage = outages.outage_of(session, group)
+    if outage is not None and outage.resolved_at is None:
+        return outages.child_resolved(session, integration, outage, at)
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
     if ticket is None:
         return "resolved"
@@ -299,9 +345,12 @@ def _acknowledge(
 
 
 def _open_ticket(
-    session: Session, integration: Integration, alert: NormalizedAlert, batch: Batch | None
+    session: Session,
+    integration: Integration,
+    alert: NormalizedAlert,
+    route: Route,
+    batch: Batch | None,
 ) -> Ticket:
-    route = route_alert(session, integration, alert)
     text = f"{alert.title}\n{alert.body}"
     # A runbook whose match.alert_types names this alert type wins outright; else the text.
     suggestions = suggest(session, text, alert_type=alert.alert_type, limit=1)
