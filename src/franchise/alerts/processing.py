@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.alerts import outages
-from franchise.alerts.models import AlertGroup, Integration
+from franchise.alerts.models import AlertGroup, AlertOutage, Integration
 from franchise.alerts.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
 from franchise.alerts.routing import Route, route_alert
 from franchise.db import utcnow
@@ -44,6 +44,8 @@ class Batch:
     integrations: dict[int, Integration] = field(default_factory=dict)
     limits: dict[int | None, outages.Thresholds] = field(default_factory=dict)
     opened: list[Ticket] = field(default_factory=list)
+    # Outages whose children changed: their tickets' summaries are rewritten once, at the end.
+    changed: list[AlertOutage] = field(default_factory=list)
     _escalation: EscalationMap | None = None
 
     def integration(self, session: Session, integration_id: int) -> Integration:
@@ -68,14 +70,19 @@ class Batch:
     def past_deadline(self) -> bool:
         return time.monotonic() >= self.deadline
 
-    def mark(self) -> int:
-        return len(self.opened)
+    def mark(self) -> tuple[int, int]:
+        return len(self.opened), len(self.changed)
 
-    def undo(self, mark: int) -> None:
-        del self.opened[mark:]
+    def undo(self, mark: tuple[int, int]) -> None:
+        del self.opened[mark[0] :]
+        del self.changed[mark[1] :]
 
     def finish(self, session: Session) -> None:
-        """Refresh the escalation decision of each ticket opened in the batch, once."""
+        """Rewrite the summary of each outage changed in the batch and refresh the
+        escalation decision of each ticket opened in it, once each."""
+        for outage in {o.id: o for o in self.changed}.values():
+            outages.refresh(session, outage)
+        self.changed.clear()
         seen: set[int] = set()
         for ticket in self.opened:
             if ticket.id not in seen:
@@ -203,7 +210,7 @@ def _fire(
         # A child of an open outage: counted there, never a ticket of its own.
         group.count += 1
         _set_firing(group, at)
-        outages.refresh(session, outage)
+        _changed(session, outage, batch)
         return "deduplicated"
     if outage is not None:  # that outage is over: this group starts afresh
         group.outage_id = None
@@ -224,7 +231,7 @@ def _fire(
             group.count = 1
             group.first_seen = at
             _set_firing(group, at)
-            parent = outages.refresh(session, outage)
+            parent = _changed(session, outage, batch)
             if opened and parent is not None:
                 if batch is None:
                     refresh_escalation(session, parent)
@@ -253,6 +260,15 @@ def _fire(
     _set_firing(group, at)
     _mirror_count(ticket, group)
     return outcome
+
+
+def _changed(session: Session, outage: AlertOutage, batch: Batch | None) -> Ticket | None:
+    """An outage's children changed: its summary now, or at the end of the batch."""
+    if batch is not None:
+        batch.changed.append(outage)
+    else:
+        outages.refresh(session, outage)
+    return session.get(Ticket, outage.ticket_id) if outage.ticket_id else None
 
 
 def _set_firing(group: AlertGroup, at: datetime) -> None:
