@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/alert_storm.py [--alerts 20000] [--sizes 1,50] [--senders 8]
         [--repeat 0.25] [--database-url postgresql://postgres@127.0.0.1:5432/SCRATCH --reset]
-        [--workers N] [--drain-timeout 480] [--no-peer]
+        [--workers N] [--drain-timeout 480] [--no-peer] [--group-by alert|group] [--sites N]
 
 For each payload size (alerts per Alertmanager webhook), the same alerts (a quarter of them
 repeats of an earlier alert: same labels, same fingerprint) are sent by --senders concurrent
