@@ -19,7 +19,7 @@ from franchise.alerts.models import AlertGroup, AlertOutage, Integration
 from franchise.clients.models import Client
 from franchise.db import utcnow
 from franchise.escalation.facts import OUTAGE_TAG
-from franchise.orgsettings.service import get_config
+from franchise.orgsettings.service import get_setting
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket, create_ticket
 
@@ -33,8 +33,10 @@ class Thresholds:
 
 
 def thresholds(session: Session, client_id: int | None) -> Thresholds:
-    config = get_config(session)
-    groups, minutes = config.outage_alert_groups, config.outage_window_minutes
+    # Two keyed reads (the session's identity map answers again within a transaction),
+    # not the whole configuration: this runs for every new alert group.
+    groups = int(get_setting(session, "outage_alert_groups"))
+    minutes = int(get_setting(session, "outage_window_minutes"))
     client = session.get(Client, client_id) if client_id is not None else None
     if client is not None:
         if client.outage_alert_groups is not None:

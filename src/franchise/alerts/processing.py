@@ -41,6 +41,9 @@ class Batch:
     the end of the batch refreshes only tickets that exist."""
 
     deadline: float = math.inf  # time.monotonic() after which no more alerts are begun
+    # Bodies already parsed, by inbox item id, kept across the transactions of one drain: a
+    # large item applied in parts is parsed once, not once per part.
+    parsed: dict[int, list[tuple[int, NormalizedAlert]]] = field(default_factory=dict)
     integrations: dict[int, Integration] = field(default_factory=dict)
     limits: dict[int | None, outages.Thresholds] = field(default_factory=dict)
     opened: list[Ticket] = field(default_factory=list)

@@ -97,6 +97,7 @@ def process_pending(
     """Claim and process batches until the inbox has nothing claimable (or `stop` is set)."""
     worker = worker or worker_name()
     report = Report()
+    parsed: dict[int, list[tuple[int, NormalizedAlert]]] = {}
     while stop is None or not stop.is_set():
         # The suggest index of the current library is built here, outside any transaction:
         # built inside one, it would hold SQLite's write lock for seconds after a runbook
@@ -115,12 +116,18 @@ def process_pending(
                 break  # the rest of the claim expires and is taken again
             if gate is not None:
                 gate.wait_quiet()
-            waiting = _transaction(db, waiting, worker, report, budget)
+            waiting = _transaction(db, waiting, worker, report, budget, parsed)
+        parsed.clear()
     return report
 
 
 def _transaction(
-    db: Database, ids: list[int], worker: str, report: Report, budget: float
+    db: Database,
+    ids: list[int],
+    worker: str,
+    report: Report,
+    budget: float,
+    parsed: dict[int, list[tuple[int, NormalizedAlert]]],
 ) -> list[int]:
     """Process claimed items in one transaction for about `budget` seconds, each under its
     own savepoint; returns the ids left for the next transaction (an item whose alerts
@@ -136,7 +143,7 @@ def _transaction(
     left: list[int] = []
     try:
         with db.unit_of_work() as session:
-            shared = Batch(deadline=deadline)
+            shared = Batch(deadline=deadline, parsed=parsed)
             for position, item_id in enumerate(ids):
                 if taken and time.monotonic() >= deadline:
                     left = ids[position:]
@@ -233,10 +240,12 @@ def process_item(
     if item is None or item.state != "processing" or item.claimed_by != worker:
         return None
     integration = shared.integration(session, item.integration_id)
-    alerts = parse_body(item.kind, item.body)
-    # Sorted by key so parallel workers lock alert groups in the same order (no deadlocks);
-    # the sort is stable, so events for one key keep their order in the payload.
-    ordered = sorted(enumerate(alerts), key=lambda pair: pair[1].dedup_key)
+    ordered = shared.parsed.get(item.id)
+    if ordered is None:
+        # Sorted by key so parallel workers lock alert groups in the same order (no
+        # deadlocks); the sort is stable, so events for one key keep their payload order.
+        alerts = parse_body(item.kind, item.body)
+        ordered = sorted(enumerate(alerts), key=lambda pair: pair[1].dedup_key)
     start = item.progress
     outcomes: list[str] = []
     errors: list[dict[str, Any]] = []
@@ -258,6 +267,10 @@ def process_item(
         item.alert_errors = [*(item.alert_errors or []), *errors]
     item.progress = end
     finished = end >= len(ordered)
+    if not finished:
+        shared.parsed[item.id] = ordered
+    else:
+        shared.parsed.pop(item.id, None)
     if finished:
         item.state = "done"
         item.processed_at = utcnow()
