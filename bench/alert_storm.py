@@ -419,9 +419,20 @@ def run_franchise(
             )
         }
         done_alerts, done_keys = 0, set()
-        for (body,) in conn.execute(text("SELECT body FROM alert_inbox WHERE state = 'done'")):
+        # Done rows, and the part already applied of rows in progress (a large body is
+        # applied over several transactions, in dedup-key order, `progress` alerts so far).
+        rows = conn.execute(
+            text(
+                "SELECT body, state, progress FROM alert_inbox "
+                "WHERE state = 'done' OR (state = 'processing' AND progress > 0)"
+            )
+        )
+        for body, state, progress in rows:
             document = json.loads(body)
-            for alert in document["alerts"]:
+            alerts = document["alerts"]
+            if state != "done":
+                alerts = sorted(alerts, key=lambda a: a["fingerprint"])[:progress]
+            for alert in alerts:
                 done_alerts += 1
                 # What the integration groups by: a ticket per fingerprint, or per groupKey.
                 done_keys.add(
