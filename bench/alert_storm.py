@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/alert_storm.py [--alerts 20000] [--sizes 1,50] [--senders 8]
         [--repeat 0.25] [--database-url postgresql://postgres@127.0.0.1:5432/SCRATCH --reset]
-        [--workers N] [--drain-timeout 480] [--no-peer]
+        [--workers N] [--drain-timeout 480] [--no-peer] [--group-by alert|group] [--sites N]
 
 For each payload size (alerts per Alertmanager webhook), the same alerts (a quarter of them
 repeats of an earlier alert: same labels, same fingerprint) are sent by --senders concurrent
@@ -77,6 +77,7 @@ from franchise.alerts.service import add_integration
 from franchise.bootstrap import initialise
 from franchise.clients.models import Client, Endpoint
 from franchise.db import normalise_url, utcnow
+from franchise.orgsettings.service import set_setting
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 AIM_ALERTS_PER_S_50 = 5000.0
@@ -118,7 +119,7 @@ def hostnames(clients: int, endpoints: int) -> list[tuple[int, str]]:
 
 
 def make_storm(
-    n: int, size: int, repeat: float, hosts: list[tuple[int, str]], seed: int = 7
+    n: int, size: int, repeat: float, hosts: list[tuple[int, str]], seed: int = 7, sites: int = 0
 ) -> Storm:
     rnd = random.Random(seed)
     distinct = n - round(n * repeat)
@@ -128,7 +129,7 @@ def make_storm(
     start = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
     alerts = []
     for i, combo in enumerate(sequence):
-        _client, host = hosts[combo // len(KINDS)]
+        client, host = hosts[combo // len(KINDS)]
         name, alert_type, severity, summary = KINDS[combo % len(KINDS)]
         labels = {
             "alertname": name,
@@ -138,6 +139,8 @@ def make_storm(
         }
         if alert_type:
             labels["alert_type"] = alert_type
+        if sites:
+            labels["site"] = f"site-{client % sites:02d}"
         fingerprint = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]
         alerts.append(
             {
@@ -317,7 +320,9 @@ def wait_http(proc: Proc, url: str, what: str) -> None:
 # ---------------------------------------------------------------------------- the runs
 
 
-def seed(url: str, clients: int, hosts: list[tuple[int, str]]) -> str:
+def seed(
+    url: str, clients: int, hosts: list[tuple[int, str]], group_by: str = "alert", sites: int = 0
+) -> str:
     """A fresh database with the starter library, clients, endpoints and the integration."""
     db = fresh_database(url)
     with db.unit_of_work() as session:
@@ -342,7 +347,12 @@ def seed(url: str, clients: int, hosts: list[tuple[int, str]]) -> str:
                 for c, h in hosts
             ],
         )
-        _, token = add_integration(session, kind="alertmanager", name="Prometheus")
+        _, token = add_integration(
+            session, kind="alertmanager", name="Prometheus", group_by=group_by
+        )
+        # Outage correlation only when the storm has sites to correlate on (--sites): the
+        # plain storm measures one ticket per alert group.
+        set_setting(session, "outage_alert_groups", 5 if sites else 0)
     db.dispose()
     return token
 
@@ -409,14 +419,35 @@ def run_franchise(
             )
         }
         done_alerts, done_keys = 0, set()
-        for (body,) in conn.execute(text("SELECT body FROM alert_inbox WHERE state = 'done'")):
-            for alert in json.loads(body)["alerts"]:
+        # Done rows, and the part already applied of rows in progress (a large body is
+        # applied over several transactions, in dedup-key order, `progress` alerts so far).
+        rows = conn.execute(
+            text(
+                "SELECT body, state, progress FROM alert_inbox "
+                "WHERE state = 'done' OR (state = 'processing' AND progress > 0)"
+            )
+        )
+        for body, state, progress in rows:
+            document = json.loads(body)
+            alerts = document["alerts"]
+            if state != "done":
+                alerts = sorted(alerts, key=lambda a: a["fingerprint"])[:progress]
+            for alert in alerts:
                 done_alerts += 1
-                done_keys.add(alert["fingerprint"])
+                # What the integration groups by: a ticket per fingerprint, or per groupKey.
+                done_keys.add(
+                    alert["fingerprint"] if args.group_by == "alert" else document["groupKey"]
+                )
         groups, counts = conn.execute(
             text("SELECT count(*), coalesce(sum(count), 0) FROM alert_groups")
         ).one()
-        tickets = conn.scalar(text("SELECT count(*) FROM tickets WHERE source = 'alert'"))
+        tickets = conn.scalar(
+            text("SELECT count(*) FROM tickets WHERE source = 'alert' AND status != 'closed'")
+        )
+        outages = conn.scalar(text("SELECT count(*) FROM alert_outages"))
+        children = conn.scalar(
+            text("SELECT count(*) FROM alert_groups WHERE outage_id IS NOT NULL")
+        )
         untriaged = conn.scalar(
             text("SELECT count(*) FROM tickets WHERE source = 'alert' AND client_id IS NULL")
         )
@@ -434,6 +465,8 @@ def run_franchise(
         "groups": int(groups),
         "counts": int(counts),
         "tickets": int(tickets or 0),
+        "outages": int(outages or 0),
+        "children": int(children or 0),
         "untriaged": int(untriaged or 0),
     }
 
@@ -611,16 +644,27 @@ def report(
     states = f["states"]
     # Checked against what the processed ("done") inbox rows hold, so a run whose drain was
     # cut short by --drain-timeout is still checked for exactness on what it did.
+    expected_sites = len(
+        {a["labels"].get("site") for b in s.franchise_bodies for a in json.loads(b)["alerts"]}
+    )
+    expected = (
+        s.distinct
+        if args.group_by == "alert"
+        else len({json.loads(b)["groupKey"] for b in s.franchise_bodies})
+    )
     exact = (
         f["groups"] == f["done_distinct"]
         and f["counts"] == f["done_alerts"]
-        and f["tickets"] == f["groups"]
+        # Each group its own ticket, but an outage's children share theirs (tickets opened
+        # before an outage began are closed into it, so not counted).
+        and f["tickets"] == f["groups"] - f["children"] + f["outages"]
+        and (not args.sites or f["outages"] == expected_sites)
         and not states.get("failed")
         and not states.get("rejected")
         and sum(states.values()) == accepted
     )
     if f["drained"]:
-        exact = exact and f["done_distinct"] == s.distinct and f["done_alerts"] == s.alerts
+        exact = exact and f["done_distinct"] == expected and f["done_alerts"] == s.alerts
         exact = exact and states.get("done", 0) == accepted == n_req
         print(
             f"  inbox drained {f['drain_s']:.1f} s after the first request "
@@ -634,9 +678,11 @@ def report(
             f"~{s.alerts / max(rate, 1e-9):.0f} s); inbox {states}"
         )
     print(
-        f"  groups {f['groups']} (distinct fingerprints processed {f['done_distinct']}, sent "
-        f"{s.distinct}), sum of counts {f['counts']} (alerts processed {f['done_alerts']}, sent "
-        f"{s.alerts}), tickets {f['tickets']} ({f['untriaged']} in triage), inbox rows "
+        f"  groups {f['groups']} (distinct {args.group_by} keys processed {f['done_distinct']}, "
+        f"sent {expected}), sum of counts {f['counts']} (alerts processed {f['done_alerts']}, sent "
+        f"{s.alerts}), tickets {f['tickets']} ({f['untriaged']} in triage; "
+        f"{f['outages']} outage tickets for {expected_sites if args.sites else 0} sites, "
+        f"{f['children']} groups in them), inbox rows "
         f"{sum(states.values())} for {accepted} accepted: {'EXACT' if exact else 'MISMATCH'}"
     )
     workers = (
@@ -679,6 +725,20 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip Alertmanager")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--reset", action="store_true", help="drop the tables of --database-url")
+    parser.add_argument(
+        "--group-by",
+        choices=("alert", "group"),
+        default="alert",
+        help="the integration's grouping: a ticket per fingerprint (the aims' storm) or per "
+        "notification group (groupKey)",
+    )
+    parser.add_argument(
+        "--sites",
+        type=int,
+        default=0,
+        help="label each client's alerts with one of N sites and turn outage correlation on "
+        "(default 5 groups in 10 minutes): one outage ticket per site is expected",
+    )
     args = parser.parse_args()
     if args.database_url:
         if not is_postgres(args.database_url):
@@ -698,7 +758,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         for size in sizes:
-            s = make_storm(args.alerts, size, args.repeat, hosts)
+            s = make_storm(args.alerts, size, args.repeat, hosts, sites=args.sites)
             n_req = len(s.franchise_bodies)
             print(
                 f"\npayloads of {size} alert(s): {n_req} requests, "
@@ -710,10 +770,10 @@ def main() -> None:
             batched, single = run_storage(url, s, min(args.single_rows, n_req))
             peer = None if args.no_peer else run_peer(home, s, args.senders)
             url = args.database_url or f"sqlite:///{home / f'intake-{size}.sqlite3'}"
-            token = seed(url, args.clients, hosts)
+            token = seed(url, args.clients, hosts, args.group_by, args.sites)
             intake = run_franchise(url, home, token, s, args, intake_only=True)
             url = args.database_url or f"sqlite:///{home / f'storm-{size}.sqlite3'}"
-            token = seed(url, args.clients, hosts)
+            token = seed(url, args.clients, hosts, args.group_by, args.sites)
             f = run_franchise(url, home, token, s, args, intake_only=False)
             failures += report(s, args, dialect, bare, bare_rss, batched, single, peer, intake, f)
             print(f"  load average after: {os.getloadavg()[0]:.1f}")

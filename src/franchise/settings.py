@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # The alert drainer inside franchise serve: auto (stands aside while a `franchise worker`
     # is alive), on (always; warns when workers run too) or off.
     inprocess_worker: str = "auto"
+    # Alerts one webhook body may carry; more are refused with 413 naming the limit.
+    alerts_max_per_body: int = 1_000
+    # Alerts one integration may send per minute (a token bucket holding a minute's worth,
+    # so a storm's burst is taken whole); past it webhooks get 429 with Retry-After. 0: off.
+    alerts_rate_per_minute: int = 120_000
     # Mark the session cookie Secure even when a proxy in front terminates TLS.
     cookie_secure: bool = False
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated

@@ -53,14 +53,20 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = TIMEOUT) -> A
 
 
 @pytest.fixture
-def franchise_server(tmp_path: Path) -> Iterator[tuple[str, Database, str]]:
-    """Franchise on a fresh SQLite file, served by uvicorn in a thread, with its drainer."""
+def franchise_server(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, Database, str]]:
+    """Franchise on a fresh SQLite file, served by uvicorn in a thread, with its drainer;
+    its Alertmanager integration groups per alert unless the test asks for `group`."""
+    group_by = getattr(request, "param", "alert")
     url = f"sqlite:///{tmp_path / 'peer.sqlite3'}"
     db = Database.from_url(url)
     upgrade(db)
     with db.unit_of_work() as session:
         initialise(session)  # the starter runbooks, so tickets get theirs attached
-        _, token = add_integration(session, kind="alertmanager", auto_resolve=True)
+        _, token = add_integration(
+            session, kind="alertmanager", auto_resolve=True, group_by=group_by
+        )
     app = create_app(Settings(home=tmp_path, database_url=url), db=db)
     app.include_router(alerts_api.router, prefix="/api/v1")
     port = free_port()
@@ -201,3 +207,55 @@ def test_alertmanager_opens_deduplicates_and_resolves_tickets(
     assert final[by_host["fs01"]].status == "resolved"  # auto_resolve on this integration
     assert final[by_host["fs02"]].status == "new"
     assert groups()["fs02"].status == "firing"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("franchise_server", ["group"], indirect=True)
+def test_alertmanager_notification_group_is_one_ticket_resolved_with_its_last_alert(
+    alertmanager: str, franchise_server: tuple[str, Database, str]
+) -> None:
+    """The route groups by alertname: both hosts' disk alerts are one notification group,
+    so one ticket, listing which still fire, resolved when the last one resolves."""
+    _, db, _ = franchise_server
+    now = datetime.now(UTC)
+    started = (now - timedelta(minutes=1)).isoformat()
+    until = (now + timedelta(minutes=10)).isoformat()
+    post_alerts(
+        alertmanager,
+        [
+            disk_alert("fs01", startsAt=started, endsAt=until),
+            disk_alert("fs02", startsAt=started, endsAt=until),
+        ],
+    )
+
+    def state() -> tuple[list[AlertGroup], list[Ticket]]:
+        with db.unit_of_work() as session:
+            return (
+                list(session.scalars(select(AlertGroup))),
+                list(session.scalars(select(Ticket).order_by(Ticket.id))),
+            )
+
+    def fields() -> dict[str, Any]:
+        return dict(state()[1][0].custom_fields or {})
+
+    wait_for(lambda: fields().get("alerts_firing") == 2 if state()[1] else False, "the group")
+    groups, tickets = state()
+    assert len(groups) == 1 and len(tickets) == 1
+    # Alertmanager's commonAnnotations: the summary both alerts share.
+    assert tickets[0].title == "Disk C: below 5% free"
+    assert groups[0].dedup_key.startswith("group:")
+    assert fields()["alert_hosts"] == ["fs01", "fs02"]
+
+    ended = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+    post_alerts(alertmanager, [disk_alert("fs01", startsAt=started, endsAt=ended)])
+    wait_for(lambda: fields().get("alerts_resolved") == 1, "fs01 to resolve within the group")
+    assert fields()["alerts_still_firing"] == ["fs02: Disk C: below 5% free on fs02"]
+    groups, tickets = state()
+    assert (groups[0].status, tickets[0].status) == ("firing", "new")
+
+    post_alerts(alertmanager, [disk_alert("fs02", startsAt=started, endsAt=ended)])
+    wait_for(lambda: state()[0][0].status == "resolved", "the whole group to resolve")
+    groups, tickets = state()
+    assert len(tickets) == 1
+    assert tickets[0].status == "resolved"  # auto_resolve, once the last alert resolved
+    assert fields()["alerts_firing"] == 0 and fields()["alerts_resolved"] == 2

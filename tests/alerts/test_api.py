@@ -35,7 +35,7 @@ def test_it_stores_the_raw_body_and_answers_202_before_processing(
     make_integration: MakeIntegration,
     drain: Callable[[], Report],
 ) -> None:
-    _, token = make_integration("alertmanager")
+    _, token = make_integration("alertmanager", group_by="alert")
     raw = body("alertmanager/zulip_alert.json")
     response = hook_client.post(
         f"/api/v1/hooks/alertmanager/{token}",

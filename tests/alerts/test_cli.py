@@ -43,6 +43,15 @@ def test_integration_add_shows_the_token_once_and_stores_its_hash(
     assert human.exit_code == 0 and "/api/v1/hooks/generic/frh_" in human.output
 
 
+def test_integration_add_group_by(db: Database, alert_cli: Cli) -> None:
+    default = json.loads(alert_cli("integration", "add", "alertmanager", "--json").output)
+    per_alert = alert_cli("integration", "add", "alertmanager", "--group-by", "alert", "--json")
+    assert (default["group_by"], json.loads(per_alert.output)["group_by"]) == ("group", "alert")
+    bad = alert_cli("integration", "add", "alertmanager", "--group-by", "host")
+    assert bad.exit_code == 2
+    assert "unknown grouping 'host' (use group or alert)" in bad.output
+
+
 def test_integration_revoke_and_unknown_kind(db: Database, alert_cli: Cli) -> None:
     created = json.loads(alert_cli("integration", "add", "zabbix", "--json").output)
     revoked = alert_cli("integration", "revoke", str(created["id"]), "--json")

@@ -31,6 +31,8 @@ def test_defaults_when_nothing_is_stored(session: Session) -> None:
         "currency": "USD",
         "org_name": "Your MSP",
         "auto_send_resolved_message": False,
+        "outage_alert_groups": 5,
+        "outage_window_minutes": 10,
     }
 
 

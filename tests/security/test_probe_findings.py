@@ -41,9 +41,9 @@ def test_runbook_keys_are_at_most_64_characters(length: int, ok: bool) -> None:
 
 def test_export_is_all_or_nothing(session: Session, tmp_path: Path) -> None:
     initialise(session)
-    # A database from before the limit may hold a key no file system takes as a file name.
+    # A database from before the limit may hold a key no folder takes as a file name.
     row = runbooks.get_runbook(session, "printer-problem")
-    row.key = "p" * 260
+    row.key = "no-such-folder/printer-problem"
     session.flush()
     target = tmp_path / "out"
     with pytest.raises(InvalidInput, match="nothing was written"):

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from franchise.alerts.inbox import Accepted, Received, receive, store
 from franchise.alerts.intake import IntakeWriter
+from franchise.alerts.limits import RateLimiter, check_alert_count
 from franchise.alerts.normalized import MalformedPayload
 from franchise.alerts.service import TokenCache, check_kind
 from franchise.alerts.worker import Drainer, IntakeGate
@@ -84,6 +85,7 @@ async def _receive(request: Request, kind: str, token: str | None) -> JSONRespon
     check_kind(kind)
     body = await request.body()
     if not token and kind == "pagerduty":
+        # The one format whose token is inside the body; load_json refuses a deep body.
         try:
             token = routing_key(load_json(body))
         except MalformedPayload:
@@ -93,7 +95,18 @@ async def _receive(request: Request, kind: str, token: str | None) -> JSONRespon
             "send the integration token in the URL (/hooks/{kind}/{token}) "
             "or the X-Franchise-Token header"
         )
+    # The token is checked before the body is parsed: nobody without one makes the server
+    # decode anything (a cached token costs no query; an unknown one, one short read).
+    cache = _cache(request.app)
+    cached = cache.get(token)
+    if cached is None or cached.kind != kind:
+        integration_id = await run_in_threadpool(_authenticate, request.app, kind, token)
+    else:
+        integration_id = cached.id
     received = receive(kind, body, request.headers, request.client.host if request.client else None)
+    settings = request.app.state.settings
+    check_alert_count(len(received.alerts), settings.alerts_max_per_body)
+    _limiter(request.app).take(integration_id, len(received.alerts))
     writer: IntakeWriter | None = getattr(request.app.state, "alert_intake_writer", None)
     if writer is not None:
         accepted = await writer.submit(kind, token, received)
@@ -130,6 +143,21 @@ def _store(app: FastAPI, kind: str, token: str, received: Received) -> Accepted:
     db: Database = app.state.db
     with db.unit_of_work() as session:
         return store(session, _cache(app).integration_id(session, kind, token), received)
+
+
+def _authenticate(app: FastAPI, kind: str, token: str) -> int:
+    db: Database = app.state.db
+    with db.unit_of_work() as session:
+        return _cache(app).integration_id(session, kind, token)
+
+
+def _limiter(app: FastAPI) -> RateLimiter:
+    limiter = getattr(app.state, "alert_rate_limiter", None)
+    if limiter is None:
+        limiter = RateLimiter(app.state.settings.alerts_rate_per_minute)
+        app.state.alert_rate_limiter = limiter
+    assert isinstance(limiter, RateLimiter)
+    return limiter
 
 
 def _cache(app: FastAPI) -> TokenCache:

@@ -64,6 +64,10 @@ class NormalizedAlert:
     labels: Mapping[str, str] = field(default_factory=dict)
     alert_type: str | None = None
     client: str | None = None
+    # The notification group the sender put this alert in (Alertmanager's groupKey) and
+    # the group's title; None for formats without groups: each alert is its own group.
+    group_key: str | None = None
+    group_title: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +80,8 @@ class NormalizedAlert:
             "labels": dict(self.labels),
             "alert_type": self.alert_type,
             "client": self.client,
+            "group_key": self.group_key,
+            "group_title": self.group_title,
         }
 
 

@@ -29,6 +29,7 @@ def integration_dict(session: Session, integration: Integration) -> dict[str, An
         "name": integration.name,
         "client": _client_name(session, integration.client_id),
         "auto_resolve": integration.auto_resolve,
+        "group_by": integration.group_by,
         "token_prefix": integration.token_prefix,
         "created_at": integration.created_at.isoformat(),
         "revoked_at": integration.revoked_at.isoformat() if integration.revoked_at else None,

@@ -1,21 +1,29 @@
 """Applying normalized alerts to alert groups and tickets: one open ticket per alert group.
 
-Runs inside the caller's transaction (one inbox item = one transaction), so an item's
-ticket changes and its `done` mark commit together or not at all.
+Runs inside the caller's transaction (a batch of inbox items, each under its own savepoint),
+so an item's ticket changes and its `done` mark commit together or not at all. What the
+items of one batch share is in `Batch`: lookups made once, and the escalation decision of
+each ticket opened in the batch refreshed once at its end rather than after every alert.
 """
 
 from __future__ import annotations
 
+import math
+import time
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from franchise.alerts.models import AlertGroup, Integration
-from franchise.alerts.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert
-from franchise.alerts.routing import route_alert
+from franchise.alerts import outages
+from franchise.alerts.models import AlertGroup, AlertOutage, Integration
+from franchise.alerts.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
+from franchise.alerts.routing import Route, route_alert
 from franchise.db import utcnow
-from franchise.escalation.service import refresh_escalation
+from franchise.escalation.definition import EscalationMap
+from franchise.escalation.service import current_map, refresh_escalation
 from franchise.suggest.service import match as suggest_match
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket, create_ticket
@@ -24,10 +32,81 @@ CLOSED = ("resolved", "closed")
 TRIAGE_TAG = "triage"
 
 
+@dataclass
+class Batch:
+    """The shared state of one processing transaction.
+
+    `opened` is undone to a mark when an item's (or an alert's) savepoint rolls back, so
+    the end of the batch refreshes only tickets that exist."""
+
+    deadline: float = math.inf  # time.monotonic() after which no more alerts are begun
+    # Bodies already parsed, by inbox item id, kept across the transactions of one drain: a
+    # large item applied in parts is parsed once, not once per part.
+    parsed: dict[int, list[tuple[int, NormalizedAlert]]] = field(default_factory=dict)
+    integrations: dict[int, Integration] = field(default_factory=dict)
+    limits: dict[int | None, outages.Thresholds] = field(default_factory=dict)
+    opened: list[Ticket] = field(default_factory=list)
+    # Outages whose children changed: their tickets' summaries are rewritten once, at the end.
+    changed: list[AlertOutage] = field(default_factory=list)
+    _escalation: EscalationMap | None = None
+
+    def integration(self, session: Session, integration_id: int) -> Integration:
+        found = self.integrations.get(integration_id)
+        if found is None:
+            found = session.get(Integration, integration_id)
+            assert found is not None  # inbox rows reference their integration
+            self.integrations[integration_id] = found
+        return found
+
+    def thresholds(self, session: Session, client_id: int | None) -> outages.Thresholds:
+        found = self.limits.get(client_id)
+        if found is None:
+            found = self.limits[client_id] = outages.thresholds(session, client_id)
+        return found
+
+    def escalation(self, session: Session) -> EscalationMap:
+        if self._escalation is None:
+            self._escalation = current_map(session).map
+        return self._escalation
+
+    def past_deadline(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.opened), len(self.changed)
+
+    def undo(self, mark: tuple[int, int]) -> None:
+        del self.opened[mark[0] :]
+        del self.changed[mark[1] :]
+
+    def finish(self, session: Session) -> None:
+        """Rewrite the summary of each outage changed in the batch and refresh the
+        escalation decision of each ticket opened in it, once each."""
+        for outage in {o.id: o for o in self.changed}.values():
+            outages.refresh(session, outage)
+        self.changed.clear()
+        seen: set[int] = set()
+        for ticket in self.opened:
+            if ticket.id not in seen:
+                seen.add(ticket.id)
+                refresh_escalation(session, ticket, escalation=self.escalation(session))
+        self.opened.clear()
+
+
 def apply_alert(
-    session: Session, integration: Integration, alert: NormalizedAlert, *, received_at: datetime
+    session: Session,
+    integration: Integration,
+    alert: NormalizedAlert,
+    *,
+    received_at: datetime,
+    batch: Batch | None = None,
 ) -> str:
-    """Apply one alert; returns what happened (opened, deduplicated, resolved, ...)."""
+    """Apply one alert; returns what happened (opened, deduplicated, resolved, ...).
+
+    Without a batch the new ticket's escalation is refreshed at once; with one, at the
+    batch's end (`Batch.finish`)."""
+    if integration.group_by == "group" and alert.group_key:
+        return _apply_member(session, integration, alert, received_at, batch)
     group = session.scalar(
         select(AlertGroup)
         .where(
@@ -43,12 +122,75 @@ def apply_alert(
         if stale and group is not None and group.status != "firing":
             group.count += 1
             return "stale"
-        return _fire(session, integration, alert, group, received_at)
+        return _fire(session, integration, alert, group, received_at, batch)
     if alert.status == "resolved":
         if stale:
             return "stale"
         return _resolve(session, integration, alert, group, received_at)
     return _acknowledge(session, alert, group, received_at)
+
+
+def _apply_member(
+    session: Session,
+    integration: Integration,
+    alert: NormalizedAlert,
+    at: datetime,
+    batch: Batch | None,
+) -> str:
+    """One alert of a notification group: the group is the ticket; its members (by the
+    alert's fingerprint) say which alerts fire. The group resolves when none fires."""
+    assert alert.group_key is not None
+    as_group = replace(alert, dedup_key=alert.group_key, title=alert.group_title or alert.title)
+    group = session.scalar(
+        select(AlertGroup)
+        .where(
+            AlertGroup.integration_id == integration.id,
+            AlertGroup.dedup_key == as_group.dedup_key,
+        )
+        .with_for_update()
+    )
+    members: dict[str, Any] = dict(group.members or {}) if group is not None else {}
+    known = members.get(alert.dedup_key)
+    # Received before the event that last set this alert's status (parallel workers finish
+    # items out of order): it may add to the count but never change the status back.
+    if known is not None and known["at"] > at.isoformat():
+        if alert.status == "firing" and group is not None:
+            group.count += 1
+        return "stale"
+    if alert.status == "acknowledged":
+        return _acknowledge(session, as_group, group, at)
+    members[alert.dedup_key] = {
+        "status": alert.status,
+        "title": alert.title,
+        "host": alert.host,
+        "at": at.isoformat(),
+    }
+    still_firing = any(m["status"] == "firing" for m in members.values())
+    if alert.status == "firing":
+        outcome = _fire(session, integration, as_group, group, at, batch)
+        group = _group(session, integration, as_group.dedup_key)
+    elif still_firing and group is not None:
+        group.last_seen = max(group.last_seen, at)
+        outcome = "member-resolved"
+    else:
+        outcome = _resolve(session, integration, as_group, group, at)
+        group = _group(session, integration, as_group.dedup_key)
+    group.members = members
+    ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
+    if ticket is not None and group.outage_id is None:  # an outage shows its own summary
+        _mirror_count(ticket, group)
+    return outcome
+
+
+def _group(session: Session, integration: Integration, key: str) -> AlertGroup:
+    """The group just written by this transaction (from the session, no query)."""
+    group = session.scalar(
+        select(AlertGroup).where(
+            AlertGroup.integration_id == integration.id, AlertGroup.dedup_key == key
+        )
+    )
+    assert group is not None
+    return group
 
 
 def _fire(
@@ -57,6 +199,7 @@ def _fire(
     alert: NormalizedAlert,
     group: AlertGroup | None,
     at: datetime,
+    batch: Batch | None,
 ) -> str:
     if group is None:
         group = _new_group(integration, alert, "firing", at)
@@ -64,10 +207,41 @@ def _fire(
         # Flushed before the ticket exists: a concurrent worker inserting the same key fails
         # here (and retries the whole item), before either opened a ticket.
         session.flush()
+    outage = outages.outage_of(session, group)
+    if outage is not None and outage.resolved_at is None:
+        # A child of an open outage: counted there, never a ticket of its own.
+        group.count += 1
+        _set_firing(group, at)
+        _changed(session, outage, batch)
+        return "deduplicated"
+    if outage is not None:  # that outage is over: this group starts afresh
+        group.outage_id = None
+        group.ticket_id = None
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
     if ticket is None or ticket.status in CLOSED:
+        route = route_alert(session, integration, alert)
+        group.client_id = route.client_id
+        group.site = clip(alert.labels.get("site") or "", 255) or None
+        limits = (
+            batch.thresholds(session, route.client_id)
+            if batch is not None
+            else outages.thresholds(session, route.client_id)
+        )
+        joined = outages.correlate(session, group, at, limits)
+        if joined is not None:
+            outage, opened = joined
+            group.count = 1
+            group.first_seen = at
+            _set_firing(group, at)
+            parent = _changed(session, outage, batch)
+            if opened and parent is not None:
+                if batch is None:
+                    refresh_escalation(session, parent)
+                else:
+                    batch.opened.append(parent)
+            return "outage-opened" if opened else "outage-joined"
         previous = ticket
-        ticket = _open_ticket(session, integration, alert, group)
+        ticket = _open_ticket(session, integration, alert, route, batch)
         if previous is not None:
             add_note(
                 session,
@@ -85,12 +259,25 @@ def _fire(
             add_note(session, ticket, actor=None, kind="alert", note="The alert is firing again.")
         group.count += 1
         outcome = "deduplicated"
+    _set_firing(group, at)
+    _mirror_count(ticket, group)
+    return outcome
+
+
+def _changed(session: Session, outage: AlertOutage, batch: Batch | None) -> Ticket | None:
+    """An outage's children changed: its summary now, or at the end of the batch."""
+    if batch is not None:
+        batch.changed.append(outage)
+    else:
+        outages.refresh(session, outage)
+    return session.get(Ticket, outage.ticket_id) if outage.ticket_id else None
+
+
+def _set_firing(group: AlertGroup, at: datetime) -> None:
     group.status = "firing"
     group.status_at = max(group.status_at, at)
     group.last_seen = max(group.last_seen, at)
     group.resolved_at = None
-    _mirror_count(ticket, group)
-    return outcome
 
 
 def _new_group(
@@ -131,6 +318,9 @@ def _resolve(
     group.status = "resolved"
     group.status_at = at
     group.resolved_at = at
+    outage = outages.outage_of(session, group)
+    if outage is not None and outage.resolved_at is None:
+        return outages.child_resolved(session, integration, outage, at)
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
     if ticket is None:
         return "resolved"
@@ -173,9 +363,12 @@ def _acknowledge(
 
 
 def _open_ticket(
-    session: Session, integration: Integration, alert: NormalizedAlert, group: AlertGroup
+    session: Session,
+    integration: Integration,
+    alert: NormalizedAlert,
+    route: Route,
+    batch: Batch | None,
 ) -> Ticket:
-    route = route_alert(session, integration, alert)
     text = f"{alert.title}\n{alert.body}"
     # A runbook whose match.alert_types names this alert type wins outright; else the text.
     # Below the confidence threshold the runbook is only offered, as for any new ticket.
@@ -199,7 +392,10 @@ def _open_ticket(
         suggested_runbook_key=match.best.key if match.best else None,
         suggestion_confidence=round(match.confidence, 4) if match.best else None,
     )
-    refresh_escalation(session, ticket)
+    if batch is None:
+        refresh_escalation(session, ticket)
+    else:
+        batch.opened.append(ticket)
     return ticket
 
 
@@ -217,9 +413,21 @@ def _ticket_body(integration: Integration, alert: NormalizedAlert, why: str) -> 
 
 
 def _mirror_count(ticket: Ticket, group: AlertGroup) -> None:
-    """Keep the group's count and last-seen time visible on the ticket itself."""
+    """Keep the group's count and last-seen time visible on the ticket itself, and for a
+    notification group which of its alerts fire (hosts and titles) and how many resolved."""
     fields = dict(ticket.custom_fields or {})
     fields["alert_group"] = group.id
     fields["alert_count"] = group.count
     fields["alert_last_seen"] = group.last_seen.isoformat()
+    if group.members:
+        members = group.members.values()
+        firing = sorted(
+            f"{m['host']}: {m['title']}" if m["host"] else m["title"]
+            for m in members
+            if m["status"] == "firing"
+        )
+        fields["alerts_firing"] = len(firing)
+        fields["alerts_resolved"] = len(group.members) - len(firing)
+        fields["alert_hosts"] = sorted({m["host"] for m in members if m["host"]})
+        fields["alerts_still_firing"] = firing
     ticket.custom_fields = fields

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from franchise.alerts.models import ClientMapping, Integration
+from franchise.alerts.models import GROUP_BY, ClientMapping, Integration
 from franchise.clients.service import get_client
 from franchise.db import utcnow
 from franchise.errors import InvalidInput, NotAuthenticated, NotFound
@@ -38,9 +38,15 @@ def add_integration(
     name: str | None = None,
     client: str | None = None,
     auto_resolve: bool = False,
+    group_by: str = "group",
 ) -> tuple[Integration, str]:
-    """Create an integration; the plain token is returned once and never stored."""
+    """Create an integration; the plain token is returned once and never stored.
+
+    group_by: `group` (one ticket per notification group, where the format sends one) or
+    `alert` (one ticket per alert)."""
     check_kind(kind)
+    if group_by not in GROUP_BY:
+        raise InvalidInput(f"unknown grouping '{group_by}' (use {' or '.join(GROUP_BY)})")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     integration = Integration(
         kind=kind,
@@ -49,6 +55,7 @@ def add_integration(
         token_prefix=plain[:10],
         client_id=get_client(session, client).id if client else None,
         auto_resolve=auto_resolve,
+        group_by=group_by,
     )
     session.add(integration)
     session.flush()

@@ -19,15 +19,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
 from franchise.alerts.inbox import claim, parse_body
 from franchise.alerts.models import InboxItem, Integration
-from franchise.alerts.processing import apply_alert
-from franchise.db import Database, utcnow
+from franchise.alerts.normalized import NormalizedAlert
+from franchise.alerts.processing import Batch, apply_alert
+from franchise.db import Database, is_unstorable, utcnow
+from franchise.errors import UNSTORABLE, FranchiseError
 from franchise.ops.heartbeat import SERVE_AUTO, SERVE_ON, RollCall
 from franchise.suggest.service import warm_up
 
@@ -39,6 +42,11 @@ DEFAULT_BATCH = 20
 MAX_ATTEMPTS = 5
 # Conflicts between parallel workers (same new dedup key, deadlock, busy SQLite) are retried.
 CONFLICT_RETRIES = 3
+CONFLICTS = (IntegrityError, OperationalError)
+# Seconds one processing transaction may hold the write lock: webhooks (SQLite has one
+# writer) and the API wait at most about this long for the drainer. An item whose alerts
+# take longer is applied in parts, one transaction each.
+TRANSACTION_BUDGET = 0.1
 # Test hook only: the path of a file to write the item id into before sleeping inside the
 # processing transaction, so a test can kill the worker there. Unset in real deployments.
 TEST_HOLD_ENV = "FRANCHISE_TEST_ALERT_HOLD"
@@ -85,10 +93,12 @@ def process_pending(
     lease_seconds: float = DEFAULT_LEASE,
     stop: threading.Event | None = None,
     gate: IntakeGate | None = None,
+    budget: float = TRANSACTION_BUDGET,
 ) -> Report:
     """Claim and process batches until the inbox has nothing claimable (or `stop` is set)."""
     worker = worker or worker_name()
     report = Report()
+    parsed: dict[int, list[tuple[int, NormalizedAlert]]] = {}
     while stop is None or not stop.is_set():
         # The suggest index of the current library is built here, outside any transaction:
         # built inside one, it would hold SQLite's write lock for seconds after a runbook
@@ -101,29 +111,104 @@ def process_pending(
         if not ids:
             break
         report.claimed += len(ids)
-        for item_id in ids:
+        waiting = ids
+        while waiting:
             if stop is not None and stop.is_set():
                 break  # the rest of the claim expires and is taken again
             if gate is not None:
                 gate.wait_quiet()
-            _process_with_retries(db, item_id, worker, report)
+            waiting = _transaction(db, waiting, worker, report, budget, parsed)
+        parsed.clear()
     return report
 
 
+def _transaction(
+    db: Database,
+    ids: list[int],
+    worker: str,
+    report: Report,
+    budget: float,
+    parsed: dict[int, list[tuple[int, NormalizedAlert]]],
+) -> list[int]:
+    """Process claimed items in one transaction for about `budget` seconds, each under its
+    own savepoint; returns the ids left for the next transaction (an item whose alerts
+    were not all applied comes first again).
+
+    An item that fails rolls back to its savepoint only and is given back (or parked); an
+    item that meets a parallel worker's conflict is retried alone after the commit. Should
+    the transaction itself fail, each item it held is processed alone."""
+    deadline = time.monotonic() + budget
+    part = Report()
+    conflicts: list[int] = []
+    taken: list[int] = []
+    left: list[int] = []
+    try:
+        with db.unit_of_work() as session:
+            shared = Batch(deadline=deadline, parsed=parsed)
+            for position, item_id in enumerate(ids):
+                if taken and time.monotonic() >= deadline:
+                    left = ids[position:]
+                    break
+                taken.append(item_id)
+                mark = shared.mark()
+                savepoint = session.begin_nested()
+                try:
+                    result = process_item(session, item_id, worker, shared)
+                    savepoint.commit()
+                except CONFLICTS as exc:
+                    savepoint.rollback()
+                    shared.undo(mark)
+                    log.info("inbox item %s: conflict, retrying alone: %s", item_id, exc)
+                    conflicts.append(item_id)
+                    continue
+                except Exception as exc:  # a bug or bad data must not stop the other items
+                    savepoint.rollback()
+                    shared.undo(mark)
+                    log.exception("inbox item %s failed", item_id)
+                    if _give_back(session, item_id, worker, f"{type(exc).__name__}: {exc}"):
+                        part.failed += 1
+                    continue
+                _count(part, result)
+                if result is not None and not result.finished:
+                    left = [item_id, *ids[position + 1 :]]
+                    break
+            shared.finish(session)
+    except Exception as exc:
+        log.info("alert batch of %d items failed, processing them one by one: %s", len(taken), exc)
+        for item_id in taken:
+            _process_with_retries(db, item_id, worker, report)
+        return left
+    report.add(part)
+    for item_id in conflicts:
+        _process_with_retries(db, item_id, worker, report)
+    return left
+
+
+def _count(report: Report, result: Applied | None) -> None:
+    if result is None:
+        report.skipped += 1
+        return
+    if result.finished:
+        report.done += 1
+    report.alerts += len(result.outcomes)
+    for outcome in result.outcomes:
+        report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+
+
 def _process_with_retries(db: Database, item_id: int, worker: str, report: Report) -> None:
+    """One item in transactions of its own (a large one in several), after a conflict or
+    when its batch could not commit."""
     for attempt in range(1, CONFLICT_RETRIES + 1):
         try:
-            with db.unit_of_work() as session:
-                outcomes = process_item(session, item_id, worker)
-            if outcomes is None:
-                report.skipped += 1
-            else:
-                report.done += 1
-                report.alerts += len(outcomes)
-                for outcome in outcomes:
-                    report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
-            return
-        except DBAPIError as exc:
+            while True:
+                with db.unit_of_work() as session:
+                    shared = Batch(deadline=time.monotonic() + TRANSACTION_BUDGET)
+                    result = process_item(session, item_id, worker, shared)
+                    shared.finish(session)
+                _count(report, result)
+                if result is None or result.finished:
+                    return
+        except CONFLICTS as exc:
             if attempt < CONFLICT_RETRIES:
                 log.info("inbox item %s: conflict, retrying: %s", item_id, exc)
                 time.sleep(0.05 * attempt)
@@ -135,38 +220,167 @@ def _process_with_retries(db: Database, item_id: int, worker: str, report: Repor
             return
 
 
-def process_item(session: Session, item_id: int, worker: str) -> list[str] | None:
-    """Apply one claimed item; None when it is no longer ours (done, or re-claimed)."""
+@dataclass(frozen=True)
+class Applied:
+    outcomes: list[str]
+    finished: bool  # False: the deadline came first; the rest goes in the next transaction
+
+
+def process_item(
+    session: Session, item_id: int, worker: str, batch: Batch | None = None
+) -> Applied | None:
+    """Apply a claimed item (from where an earlier transaction left off) until it is done
+    or the batch's deadline passes; None when it is no longer ours (done, or re-claimed).
+
+    The alerts are applied under one savepoint; if one of them cannot be stored (text the
+    database refuses, a value out of range), they are applied again one savepoint each, so
+    that alert alone fails and the item records which and why."""
+    own = batch is None
+    shared = batch if batch is not None else Batch()
     item = session.scalar(select(InboxItem).where(InboxItem.id == item_id).with_for_update())
     if item is None or item.state != "processing" or item.claimed_by != worker:
         return None
-    integration = session.get(Integration, item.integration_id)
-    assert integration is not None
-    alerts = parse_body(item.kind, item.body)
-    # Sorted by key so parallel workers lock alert groups in the same order (no deadlocks);
-    # the sort is stable, so events for one key keep their order in the payload.
-    outcomes = [
-        apply_alert(session, integration, alert, received_at=item.received_at)
-        for alert in sorted(alerts, key=lambda a: a.dedup_key)
-    ]
+    integration = shared.integration(session, item.integration_id)
+    ordered = shared.parsed.get(item.id)
+    if ordered is None:
+        # Sorted by key so parallel workers lock alert groups in the same order (no
+        # deadlocks); the sort is stable, so events for one key keep their payload order.
+        alerts = parse_body(item.kind, item.body)
+        ordered = sorted(enumerate(alerts), key=lambda pair: pair[1].dedup_key)
+    start = item.progress
+    outcomes: list[str] = []
+    errors: list[dict[str, Any]] = []
+    mark = shared.mark()
+    try:
+        with session.begin_nested():
+            end = _apply(session, integration, item, ordered, start, shared, outcomes)
+    except CONFLICTS:
+        raise
+    except Exception as exc:
+        if not _bad_alert(exc):
+            raise
+        shared.undo(mark)
+        outcomes, errors, end = _apply_one_by_one(
+            session, integration, item, ordered, start, shared
+        )
     _test_hold(item.id)
-    item.state = "done"
-    item.processed_at = utcnow()
-    item.error = None
-    return outcomes
+    if errors:
+        item.alert_errors = [*(item.alert_errors or []), *errors]
+    item.progress = end
+    finished = end >= len(ordered)
+    if not finished:
+        shared.parsed[item.id] = ordered
+    else:
+        shared.parsed.pop(item.id, None)
+    if finished:
+        item.state = "done"
+        item.processed_at = utcnow()
+        failed = item.alert_errors or []
+        item.error = _failures(failed, len(ordered)) if failed else None
+    else:
+        item.claimed_at = utcnow()  # the claim's lease runs from the last part done
+    if own:
+        shared.finish(session)
+    return Applied(outcomes, finished)
+
+
+def _apply(
+    session: Session,
+    integration: Integration,
+    item: InboxItem,
+    ordered: list[tuple[int, NormalizedAlert]],
+    start: int,
+    batch: Batch,
+    outcomes: list[str],
+) -> int:
+    """Apply alerts from `start` until the end or the deadline (one at least); the end."""
+    position = start
+    while position < len(ordered):
+        if position > start and batch.past_deadline():
+            break
+        alert = ordered[position][1]
+        outcomes.append(
+            apply_alert(session, integration, alert, received_at=item.received_at, batch=batch)
+        )
+        position += 1
+    return position
+
+
+def _apply_one_by_one(
+    session: Session,
+    integration: Integration,
+    item: InboxItem,
+    ordered: list[tuple[int, NormalizedAlert]],
+    start: int,
+    batch: Batch,
+) -> tuple[list[str], list[dict[str, Any]], int]:
+    outcomes: list[str] = []
+    errors: list[dict[str, Any]] = []
+    position = start
+    while position < len(ordered):
+        if position > start and batch.past_deadline():
+            break
+        index, alert = ordered[position]
+        position += 1
+        mark = batch.mark()
+        try:
+            with session.begin_nested():
+                outcome = apply_alert(
+                    session, integration, alert, received_at=item.received_at, batch=batch
+                )
+        except CONFLICTS:
+            raise
+        except Exception as exc:
+            if not _bad_alert(exc):
+                raise
+            batch.undo(mark)
+            errors.append({"alert": index, "dedup_key": alert.dedup_key, "error": _why(exc)})
+            outcomes.append("failed")
+            continue
+        outcomes.append(outcome)
+    return outcomes, errors, position
+
+
+def _bad_alert(exc: BaseException) -> bool:
+    """An alert's own data refused (the driver cannot encode a lone surrogate, PostgreSQL
+    refuses NUL, a value is out of range, a rule refuses it), not a bug or an outage."""
+    return is_unstorable(exc) or isinstance(exc, UnicodeError | FranchiseError)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, FranchiseError):
+        return exc.message
+    cause = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    return f"{UNSTORABLE} ({type(cause).__name__}: {str(cause).splitlines()[0][:200]})"
+
+
+def _failures(errors: list[dict[str, Any]], total: int) -> str:
+    first = errors[0]
+    return (
+        f"{len(errors)} of {total} alerts failed and the others were applied; "
+        f"alerts[{first['alert']}]: {first['error']}"
+    )[:2000]
+
+
+def _give_back(session: Session, item_id: int, worker: str, error: str) -> bool:
+    """In the batch's transaction: an item that failed goes back for another attempt, or is
+    parked as failed after the last. False when it is no longer ours."""
+    item = session.scalar(select(InboxItem).where(InboxItem.id == item_id).with_for_update())
+    if item is None or item.state != "processing" or item.claimed_by != worker:
+        return False
+    item.error = error[:2000]
+    item.claimed_by = None
+    item.claimed_at = None
+    item.state = "failed" if item.attempts >= MAX_ATTEMPTS else "pending"
+    return True
 
 
 def _release(db: Database, item_id: int, worker: str, error: str, report: Report) -> None:
     """Give a failing item back for another attempt, or park it as failed after the last."""
     with db.unit_of_work() as session:
-        item = session.scalar(select(InboxItem).where(InboxItem.id == item_id).with_for_update())
-        if item is None or item.state != "processing" or item.claimed_by != worker:
-            return
-        item.error = error[:2000]
-        item.claimed_by = None
-        item.claimed_at = None
-        item.state = "failed" if item.attempts >= MAX_ATTEMPTS else "pending"
-    report.failed += 1
+        given_back = _give_back(session, item_id, worker, error)
+    if given_back:
+        report.failed += 1
 
 
 def _test_hold(item_id: int) -> None:

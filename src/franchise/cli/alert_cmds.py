@@ -47,6 +47,13 @@ def add(
             help="Resolve the ticket when the monitoring tool reports the alert resolved."
         ),
     ] = False,
+    group_by: Annotated[
+        str,
+        typer.Option(
+            help="group: one ticket per notification group (Alertmanager's groupKey) where "
+            "the format sends one; alert: one ticket per alert (its fingerprint)."
+        ),
+    ] = "group",
     base_url: Annotated[
         str | None,
         typer.Option(help="Public address of Franchise (default http://FRANCHISE_HOST:PORT)."),
@@ -60,7 +67,12 @@ def add(
     cli = get_context(ctx)
     with cli.database().unit_of_work() as session:
         integration, token = add_integration(
-            session, kind=kind, name=name, client=client, auto_resolve=auto_resolve
+            session,
+            kind=kind,
+            name=name,
+            client=client,
+            auto_resolve=auto_resolve,
+            group_by=group_by,
         )
         data = integration_dict(session, integration)
     base = base_url or f"http://{cli.settings.host}:{cli.settings.port}"

@@ -19,6 +19,9 @@ class Client(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     tier: Mapped[str] = mapped_column(String(32), default="standard")
     endpoint_count: Mapped[int] = mapped_column(default=0)
+    # Outage correlation for this client; None: the organisation's settings.
+    outage_alert_groups: Mapped[int | None]
+    outage_window_minutes: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

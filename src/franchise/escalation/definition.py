@@ -21,6 +21,9 @@ class Conditions:
     runbook_outcome: str | None = None
     runbook_level: str | None = None
     older_than_hours: float | None = None
+    # True: only outage tickets (many alert groups of one client or site at once); False:
+    # only other tickets; None: either.
+    outage: bool | None = None
     line: int = 0
     line_of: dict[str, int] = field(default_factory=dict)
 
@@ -35,6 +38,7 @@ class Conditions:
             or self.runbook_outcome
             or self.runbook_level
             or self.older_than_hours is not None
+            or self.outage is not None
         )
 
 

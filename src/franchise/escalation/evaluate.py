@@ -40,6 +40,8 @@ class TicketFacts:
     body: str = ""
     tags: tuple[str, ...] = ()
     age_hours: float = 0.0
+    # An outage ticket: the parent of many alert groups of one client or site.
+    outage: bool = False
     # The runbook that covers the ticket (its run's runbook, else the one attached or the
     # category's); None when no runbook covers it.
     runbook_key: str | None = None
@@ -177,6 +179,8 @@ def matches(block: Conditions, facts: TicketFacts) -> bool:
     if block.runbook_level and (
         facts.run_outcome != "escalate" or facts.run_level != block.runbook_level
     ):
+        return False
+    if block.outage is not None and facts.outage != block.outage:
         return False
     return block.older_than_hours is None or facts.age_hours > block.older_than_hours
 

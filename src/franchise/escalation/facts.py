@@ -16,6 +16,9 @@ from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
 from franchise.tickets.models import Ticket
 
+# The tag alert correlation gives an outage ticket (franchise.alerts.outages).
+OUTAGE_TAG = "outage"
+
 
 def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = None) -> TicketFacts:
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
@@ -28,6 +31,7 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
         body=ticket.body or "",
         tags=tuple(ticket.tags or ()),
         age_hours=max(age.total_seconds(), 0.0) / 3600,
+        outage=OUTAGE_TAG in (ticket.tags or ()),
     )
     run = runbooks.current_run(session, ticket)
     if run is not None:

@@ -23,6 +23,7 @@ WHEN_KEYS = (
     "runbook_outcome",
     "runbook_level",
     "older_than_hours",
+    "outage",
 )
 DEFAULT_KEYS = ("to", "reason")
 
@@ -166,6 +167,10 @@ def _conditions(block: Any, where: str, line: int, out: _Collector) -> Condition
             f"{where}'older_than_hours' must be a number of hours above 0",
         )
         hours = None
+    outage = block.get("outage")
+    if outage is not None and not isinstance(outage, bool):
+        out.add(key_line(block, "outage", line), "schema", f"{where}'outage' must be true or false")
+        outage = None
     return Conditions(
         categories=_words(block, "category", out, where),
         priorities=_words(block, "priority", out, where),
@@ -175,6 +180,7 @@ def _conditions(block: Any, where: str, line: int, out: _Collector) -> Condition
         runbook_outcome=_text(block, "runbook_outcome", out, where, line),
         runbook_level=_text(block, "runbook_level", out, where, line),
         older_than_hours=float(hours) if hours is not None else None,
+        outage=outage,
         line=line,
         line_of={str(k): key_line(block, k, line) for k in block},
     )

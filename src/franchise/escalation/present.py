@@ -42,6 +42,7 @@ def conditions_dict(block: Conditions) -> dict[str, Any]:
         "runbook_outcome": block.runbook_outcome,
         "runbook_level": block.runbook_level,
         "older_than_hours": block.older_than_hours,
+        "outage": block.outage,
     }
     return {k: v for k, v in data.items() if v not in (None, [])}
 
@@ -52,6 +53,8 @@ def conditions_text(block: Conditions) -> str:
     for key, value in conditions_dict(block).items():
         if key == "older_than_hours":
             parts.append(f"older than {value:g} h")
+        elif key == "outage":
+            parts.append("an outage" if value else "not an outage")
         else:
             shown = ", ".join(value) if isinstance(value, list) else str(value)
             parts.append(f"{key.replace('_', ' ')} {shown}")

@@ -69,17 +69,29 @@ def load_starter(session: Session) -> bool:
 
 
 def check_escalation(
-    session: Session, ticket: Ticket, *, now: datetime | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    escalation: EscalationMap | None = None,
 ) -> EscalationDecision:
-    return evaluate(current_map(session).map, ticket_facts(session, ticket, now=now))
+    """The decision for a ticket; `escalation`: the map already read in this transaction
+    (a batch of alerts reads it once, not once per ticket)."""
+    rules = escalation if escalation is not None else current_map(session).map
+    return evaluate(rules, ticket_facts(session, ticket, now=now))
 
 
 def refresh_escalation(
-    session: Session, ticket: Ticket, *, actor: Staff | None = None, now: datetime | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: Staff | None = None,
+    now: datetime | None = None,
+    escalation: EscalationMap | None = None,
 ) -> EscalationDecision:
     """Store the decision on the ticket: custom field `escalation_allowed` and an
     `escalate:<level>` tag, so queues, filters and a PSA can see it without asking."""
-    decision = check_escalation(session, ticket, now=now)
+    decision = check_escalation(session, ticket, now=now, escalation=escalation)
     # JSON columns: assign new objects so SQLAlchemy sees the change.
     fields = dict(ticket.custom_fields or {})
     fields[FIELD] = "yes" if decision.allowed else "no"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,35 @@ PARSERS: dict[str, Parser] = {
 }
 KINDS = tuple(PARSERS)
 
+# Arrays and objects nested deeper than this are refused before the body is decoded: no
+# monitoring tool nests past a handful of levels, and Python's decoder recurses, so a
+# 1,000-deep body would otherwise end in RecursionError (a 500 and a traceback).
+MAX_DEPTH = 32
+# Every byte but quotes and brackets, deleted to leave a document's skeleton.
+_NOT_SKELETON = bytes(b for b in range(256) if b not in b'"[]{}')
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+_STRING = re.compile(rb'"[^"]*"')
+
+
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects nest more than `limit` deep, found without decoding.
+
+    Every step is one pass in C (a Python loop over the brackets of a 10,000-alert body
+    would cost more than decoding it): escaped backslashes and quotes go first, so what
+    is left of each string is its quotes and brackets and one expression removes it; then
+    innermost pairs are peeled `limit` times, and a pair still left means deeper. A body
+    that is not JSON is left for the decoder to refuse with its own message."""
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = body.translate(None, _NOT_SKELETON)
+    skeleton = _STRING.sub(b"", skeleton).translate(_SQUARE)
+    for _ in range(limit):
+        peeled = skeleton.replace(b"[]", b"")
+        if peeled == skeleton:
+            return False
+        skeleton = peeled
+    return b"[]" in skeleton
+
 
 def load_json(body: bytes | str) -> Any:
     """The JSON document of a body, or MalformedPayload naming where it breaks."""
@@ -35,8 +65,14 @@ def load_json(body: bytes | str) -> Any:
         raise MalformedPayload(f"body is not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise MalformedPayload("body is empty; expected a JSON document")
+    if too_deep(body if isinstance(body, bytes) else text.encode("utf-8", "surrogatepass")):
+        raise MalformedPayload(f"body nests arrays and objects deeper than {MAX_DEPTH} levels")
     try:
         return json.loads(text)
+    except RecursionError:  # unbalanced, so the skeleton check let it through
+        raise MalformedPayload(
+            f"body nests arrays and objects deeper than {MAX_DEPTH} levels"
+        ) from None
     except json.JSONDecodeError as exc:
         raise MalformedPayload(
             f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

@@ -56,6 +56,10 @@ class OrgConfig:
     currency: str = "USD"
     org_name: str = "Your MSP"
     auto_send_resolved_message: bool = False
+    # Outage correlation: this many new alert groups of one client (or one `site` label)
+    # within the window open one outage ticket; 0 turns it off. Clients may override both.
+    outage_alert_groups: int = 5
+    outage_window_minutes: int = 10
 
     @property
     def tz(self) -> ZoneInfo:
@@ -71,6 +75,8 @@ class OrgConfig:
             "currency": self.currency,
             "org_name": self.org_name,
             "auto_send_resolved_message": self.auto_send_resolved_message,
+            "outage_alert_groups": self.outage_alert_groups,
+            "outage_window_minutes": self.outage_window_minutes,
         }
 
 
@@ -224,6 +230,8 @@ PARSERS: dict[str, Callable[[object], Any]] = {
     "currency": parse_currency,
     "org_name": parse_org_name,
     "auto_send_resolved_message": _switch_parser("auto_send_resolved_message"),
+    "outage_alert_groups": _int_parser("outage_alert_groups", 0, 10_000),
+    "outage_window_minutes": _int_parser("outage_window_minutes", 1, 1440),
 }
 KEYS = tuple(PARSERS)
 

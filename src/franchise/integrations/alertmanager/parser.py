@@ -1,8 +1,14 @@
 """Prometheus Alertmanager webhook (payload version 4): one normalized alert per entry of
-`alerts`, keyed by its fingerprint (or, from senders that omit it, by its label set)."""
+`alerts`, keyed by its fingerprint (or, from senders that omit it, by its label set).
+
+Grouping: by the notification group, `groupKey` (the `group_by` labels of the route that
+sent it), as PagerDuty and Grafana OnCall do: one ticket per group, listing its alerts,
+resolved when all of them have resolved. An integration made with `--group-by alert`
+keeps one ticket per alert fingerprint. A body without a groupKey groups per alert."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from franchise.alerts.normalized import (
@@ -28,10 +34,28 @@ def parse(document: Any) -> list[NormalizedAlert]:
             "body.alerts: required (an Alertmanager webhook has a list of alerts)"
         )
     group_status = data.get("status")
-    return [
+    alerts = [
         parse_alert(item, f"alerts[{i}]", group_status)
         for i, item in enumerate(as_list(data["alerts"], "alerts"))
     ]
+    return in_group(data, alerts)
+
+
+def in_group(data: dict[str, Any], alerts: list[NormalizedAlert]) -> list[NormalizedAlert]:
+    """The alerts with their notification group: its key and a title for its ticket."""
+    group_key = data.get("groupKey")
+    if not isinstance(group_key, str) or not group_key.strip():
+        return alerts
+    common = string_map(data.get("commonAnnotations"), "commonAnnotations")
+    labels = string_map(data.get("groupLabels"), "groupLabels")
+    named = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    title = (
+        common.get("summary")
+        or common.get("title")
+        or (f"Alert group {named}" if named else "Alert group")
+    )
+    key = make_key("group", group_key)
+    return [replace(a, group_key=key, group_title=clip(title)) for a in alerts]
 
 
 def parse_alert(item: Any, where: str, group_status: object = None) -> NormalizedAlert:

@@ -3,6 +3,9 @@
 One alert object, a list of them, or {"alerts": [...]}:
 {title, body?, severity?, source/host?, dedup_key?, status: firing|resolved, alert_type?,
 client?, labels?}
+
+Grouping: per `dedup_key` (else title and host); the format has no groups, so both
+groupings give one ticket per key.
 """
 
 from __future__ import annotations

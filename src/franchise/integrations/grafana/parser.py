@@ -1,5 +1,8 @@
 """Grafana webhooks: unified alerting sends Alertmanager's shape (plus title, state, orgId);
-legacy dashboard alerts send one rule's state (`ruleId`, `state`, `evalMatches`)."""
+legacy dashboard alerts send one rule's state (`ruleId`, `state`, `evalMatches`).
+
+Grouping: unified alerting's notification group (`groupKey`), as for Alertmanager, unless
+the integration groups per alert; a legacy rule is its own group."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from franchise.alerts.normalized import (
     optional_text,
     string_map,
 )
-from franchise.integrations.alertmanager.parser import parse_alert
+from franchise.integrations.alertmanager.parser import in_group, parse_alert
 
 # Legacy rule states; paused and pending rules are not alerts yet, so they are skipped.
 LEGACY_STATUS = {"alerting": "firing", "no_data": "firing", "ok": "resolved"}
@@ -26,10 +29,13 @@ def parse(document: Any) -> list[NormalizedAlert]:
     data = as_object(document, "body")
     if "alerts" in data:
         group_status = data.get("status")
-        return [
-            parse_alert(item, f"alerts[{i}]", group_status)
-            for i, item in enumerate(as_list(data["alerts"], "alerts"))
-        ]
+        return in_group(
+            data,
+            [
+                parse_alert(item, f"alerts[{i}]", group_status)
+                for i, item in enumerate(as_list(data["alerts"], "alerts"))
+            ],
+        )
     if "state" in data and ("ruleId" in data or "ruleName" in data):
         return _legacy(data)
     raise MalformedPayload(

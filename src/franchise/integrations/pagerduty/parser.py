@@ -1,5 +1,8 @@
 """PagerDuty: the Events API v2 (what monitoring tools send to PagerDuty, so they can send it
-here instead), and PagerDuty's own V3 incident webhooks (to mirror PagerDuty incidents)."""
+here instead), and PagerDuty's own V3 incident webhooks (to mirror PagerDuty incidents).
+
+Grouping: by `dedup_key` (Events API) or the incident id (V3), as PagerDuty itself does:
+the sender already decided what belongs together, so both groupings give the same tickets."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """UptimeRobot webhook: one monitor going down (alert type 1), up (2) or its SSL certificate
-expiring (3). The monitor (its id, else its URL) is the dedup key."""
+expiring (3). The monitor (its id, else its URL) is the dedup key.
+
+Grouping: per monitor (and alert type); UptimeRobot sends no groups, so both groupings give
+one ticket per monitor."""
 
 from __future__ import annotations
 

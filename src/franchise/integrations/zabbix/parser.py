@@ -1,6 +1,9 @@
 """Zabbix webhook media type. Zabbix has no fixed body: the media script sends what it is
 given. We read the common shape (hostname, severity, status, item, trigger, link) and, if
-present, trigger_id / event_id, so a problem and its recovery land in one alert group."""
+present, trigger_id / event_id, so a problem and its recovery land in one alert group.
+
+Grouping: per trigger (else event, else host and item); Zabbix sends no groups, so
+both groupings give one ticket per problem."""
 
 from __future__ import annotations
 
