@@ -1,6 +1,13 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
-from franchise.accounts.models import ApiToken, Staff
+from franchise.accounts.models import (
+    ApiToken,
+    LoginThrottleEntry,
+    RecoveryCode,
+    SignInEvent,
+    Staff,
+    TotpFactor,
+)
 from franchise.alerts.models import AlertGroup, ClientMapping, InboxItem, Integration
 from franchise.approvals.models import ApprovalRequest
 from franchise.clients.models import Client, ClientContact, ClientFact, Endpoint
@@ -35,21 +42,25 @@ __all__ = [
     "InboxItem",
     "Integration",
     "Lesson",
+    "LoginThrottleEntry",
     "MailMessage",
     "OrgSetting",
     "OutboxItem",
     "OwnerContact",
     "PolicyRevision",
+    "RecoveryCode",
     "ReviewItem",
     "RunStep",
     "Runbook",
     "RunbookRevision",
     "RunbookRun",
+    "SignInEvent",
     "Staff",
     "Ticket",
     "TicketAttachment",
     "TicketEvent",
     "TicketMessage",
+    "TotpFactor",
     "WebSession",
     "WebhookEvent",
 ]

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     alerts_inline_worker: bool = True
     # Mark the session cookie Secure even when a proxy in front terminates TLS.
     cookie_secure: bool = False
+    # A browser session ends this long after sign-in however active (idle: 12 hours).
+    session_max_age_hours: int = 168
+    # SMTP AUTH sends the password; over a connection without TLS only if this says so.
+    smtp_allow_plain_auth: bool = False
+    # Notification URLs may not point at loopback, private or link-local addresses unless
+    # this is on (a relay on the same network, or tests with a local receiver).
+    notify_allow_private: bool = False
     # Outgoing client e-mail. smtp_tls: none | starttls | ssl.
     smtp_host: str = ""
     smtp_port: int = 587

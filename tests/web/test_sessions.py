@@ -11,8 +11,15 @@ from sqlalchemy.orm import Session
 from franchise.accounts.service import get_staff
 from franchise.db import utcnow
 from franchise.web.models import WebSession
-from franchise.web.sessions import LIFETIME, end_session, find_session, start_session
-from franchise.web.throttle import LoginThrottle
+from franchise.web.sessions import (
+    LIFETIME,
+    MAX_AGE,
+    end_session,
+    find_session,
+    list_sessions,
+    revoke_sessions,
+    start_session,
+)
 from tests.web.conftest import Member
 
 
@@ -60,18 +67,34 @@ def test_ending_a_session_or_deactivating_staff_signs_them_out(
     assert find_session(session, second) is None
 
 
-def test_throttle_locks_an_address_after_five_failures_then_forgets() -> None:
+def test_a_busy_session_still_ends_at_the_absolute_limit(
+    session: Session, make_staff: Callable[..., Member]
+) -> None:
+    staff = get_staff(session, make_staff().id)
+    start = utcnow()
+    _row, plain = start_session(session, staff, now=start)
+    # Used every 11 hours, the idle expiry alone would keep it alive for ever.
+    moment = start
+    for _ in range(15):  # 165 hours in
+        moment += timedelta(hours=11)
+        assert find_session(session, plain, now=moment) is not None
+    assert timedelta(days=7) == MAX_AGE
+    assert find_session(session, plain, now=start + MAX_AGE - timedelta(seconds=1)) is not None
+    assert find_session(session, plain, now=start + MAX_AGE) is None
+    shorter = timedelta(hours=24)
+    assert find_session(session, plain, now=start + timedelta(hours=24), max_age=shorter) is None
 
-    now = [1000.0]
-    throttle = LoginThrottle(max_failures=5, window_seconds=900, clock=lambda: now[0])
-    for _ in range(4):
-        throttle.failed("a@example.com")
-    assert throttle.wait_seconds("a@example.com") == 0
-    throttle.failed("a@example.com")
-    assert throttle.wait_seconds("a@example.com") == 900
-    assert throttle.wait_seconds("b@example.com") == 0
-    now[0] += 901
-    assert throttle.wait_seconds("a@example.com") == 0
-    throttle.failed("a@example.com")
-    throttle.succeeded("a@example.com")
-    assert throttle.wait_seconds("a@example.com") == 0
+
+def test_sign_out_everywhere_ends_every_session_of_that_person_only(
+    session: Session, make_staff: Callable[..., Member]
+) -> None:
+    tess = get_staff(session, make_staff().id)
+    sam = get_staff(session, make_staff("Sam Senior").id)
+    laptop = start_session(session, tess)[1]
+    phone = start_session(session, tess)[1]
+    other = start_session(session, sam)[1]
+    assert len(list_sessions(session, tess.id)) == 2
+    assert revoke_sessions(session, tess.id) == 2
+    assert find_session(session, laptop) is None
+    assert find_session(session, phone) is None
+    assert find_session(session, other) is not None

@@ -56,6 +56,8 @@ class OrgConfig:
     currency: str = "USD"
     org_name: str = "Your MSP"
     auto_send_resolved_message: bool = False
+    # Who must sign in with a second factor: off | managers (owner, admin) | everyone.
+    require_mfa: str = "managers"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -71,6 +73,7 @@ class OrgConfig:
             "currency": self.currency,
             "org_name": self.org_name,
             "auto_send_resolved_message": self.auto_send_resolved_message,
+            "require_mfa": self.require_mfa,
         }
 
 
@@ -215,6 +218,13 @@ def _switch_parser(key: str) -> Callable[[object], bool]:
     return parse
 
 
+def parse_require_mfa(raw: object) -> str:
+    text = raw.strip().lower() if isinstance(raw, str) else ""
+    if text not in ("off", "managers", "everyone"):
+        raise _fail("require_mfa", "off, managers (owner and admin) or everyone", raw)
+    return text
+
+
 PARSERS: dict[str, Callable[[object], Any]] = {
     "timezone": parse_timezone,
     "business_hours": parse_business_hours,
@@ -224,6 +234,7 @@ PARSERS: dict[str, Callable[[object], Any]] = {
     "currency": parse_currency,
     "org_name": parse_org_name,
     "auto_send_resolved_message": _switch_parser("auto_send_resolved_message"),
+    "require_mfa": parse_require_mfa,
 }
 KEYS = tuple(PARSERS)
 

@@ -7,6 +7,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from franchise.web import (
+    account_pages,
     approvals_page,
     dashboard,
     login,
@@ -29,6 +30,7 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
         login,
+        account_pages,
         queue,
         ticket_page,
         approvals_page,

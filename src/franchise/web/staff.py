@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from franchise.accounts.models import LEVELS, ROLES
 from franchise.accounts.service import add_staff, list_staff
+from franchise.accounts.signins import recent_sign_ins
 from franchise.errors import FranchiseError, InvalidInput
 from franchise.web.auth import ManagerUser, check_csrf
 from franchise.web.deps import DbSession
@@ -39,6 +40,7 @@ def _page(
         "error": error,
         "added": added,
         "min_password": MIN_PASSWORD,
+        "sign_ins": recent_sign_ins(session),
     }
     return render(request, "staff.html", context, status=status)
 
