@@ -31,6 +31,7 @@ def test_defaults_when_nothing_is_stored(session: Session) -> None:
         "currency": "USD",
         "org_name": "Your MSP",
         "auto_send_resolved_message": False,
+        "require_mfa": "managers",
     }
 
 
