@@ -17,7 +17,12 @@ from franchise.settings import Settings
 from franchise.web.auth import SESSION_COOKIE
 from franchise.web.sessions import start_session
 
-SAVED = {"smtp_host": "smtp.acme.example", "smtp_port": "465", "smtp_user": "help", "smtp_tls": "ssl"}
+SAVED = {
+    "smtp_host": "smtp.acme.example",
+    "smtp_port": "465",
+    "smtp_user": "help",
+    "smtp_tls": "ssl",
+}
 
 
 def _save_all(session: Session, settings: Settings) -> None:
@@ -46,7 +51,9 @@ def test_changing_where_or_how_clears_the_stored_password(
     assert effective_settings(session, settings).smtp_password == ""
 
 
-def test_saving_the_same_values_or_another_sender_keeps_it(session: Session, tmp_path: Path) -> None:
+def test_saving_the_same_values_or_another_sender_keeps_it(
+    session: Session, tmp_path: Path
+) -> None:
     settings = Settings(home=tmp_path)
     _save_all(session, settings)
     for key, value in SAVED.items():
@@ -61,7 +68,9 @@ def test_the_settings_page_clears_it_when_only_the_host_changes(
     settings = Settings(home=tmp_path)
     with db.unit_of_work() as session:
         _save_all(session, settings)
-        owner = add_staff(session, name="Olivia", email="o@example.com", role="owner", level="owner")
+        owner = add_staff(
+            session, name="Olivia", email="o@example.com", role="owner", level="owner"
+        )
         _row, cookie = start_session(session, owner)
     app = create_app(settings, db=db)
     with TestClient(app, follow_redirects=False, cookies={SESSION_COOKIE: cookie}) as client:

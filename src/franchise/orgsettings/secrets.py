@@ -154,9 +154,7 @@ def set_delivery_setting(session: Session, key: str, raw: str, settings: Setting
     session.flush()
 
 
-def _forget_password_if_changed(
-    session: Session, key: str, new: Any, settings: Settings
-) -> None:
+def _forget_password_if_changed(session: Session, key: str, new: Any, settings: Settings) -> None:
     """Clear the stored SMTP password if `key` is about to change the value in force
     (`new` None: back to the environment's)."""
     if key not in PASSWORD_BOUND_KEYS:
