@@ -81,10 +81,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     ) -> Any:
         owner = getattr(__obj, "__self__", None)
         name = getattr(__obj, "__name__", "")
-        if isinstance(owner, str):
-            if name in _WIDTH_METHODS:
-                for value in (*args, *kwargs.values()):
-                    _check_width(value, name)
+        if isinstance(owner, str) and name in _WIDTH_METHODS:
+            for value in (*args, *kwargs.values()):
+                _check_width(value, name)
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> Any:
