@@ -107,6 +107,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
     ("GET", "/login/mfa"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
     ("POST", "/login/mfa"): PUBLIC,
     ("GET", "/account"): STAFF,
     ("POST", "/account/totp/start"): STAFF,
