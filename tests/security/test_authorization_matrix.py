@@ -108,6 +108,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/logout"): PUBLIC,
     ("GET", "/login/mfa"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
+    ("GET", "/login/sso"): PUBLIC,
+    ("GET", "/login/sso/callback"): PUBLIC,
     ("POST", "/login/mfa"): PUBLIC,
     ("GET", "/account"): STAFF,
     ("POST", "/account/totp/start"): STAFF,

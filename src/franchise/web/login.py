@@ -17,6 +17,7 @@ from franchise.accounts.password_policy import MAX_LENGTH
 from franchise.accounts.passwords import hash_password, verify_password
 from franchise.accounts.service import get_staff
 from franchise.accounts.signins import record_sign_in
+from franchise.accounts.sso import password_allowed, sso_enabled
 from franchise.errors import InvalidInput, NotFound
 from franchise.orgsettings.service import get_setting
 from franchise.web.auth import (
@@ -84,7 +85,15 @@ def _login_page(
     template: str = "login.html",
 ) -> Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
-    context = {"next": next_url, "email": email, "error": error, "login_csrf": token}
+    settings = request.app.state.settings
+    context = {
+        "next": next_url,
+        "email": email,
+        "error": error,
+        "login_csrf": token,
+        "sso_name": settings.oidc_name if sso_enabled(settings) else "",
+        "sso_only": settings.sso_only,
+    }
     response = render(request, template, context, status=status)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -127,6 +136,13 @@ def login(
         return _login_page(request, next_url=next_url, error=error, status=422)
     email = email.strip().lower()
     ip, agent = client_ip(request), user_agent(request)
+    if not password_allowed(request.app.state.settings, email):
+        record_sign_in(
+            session, email=email, method="password", outcome="failure",
+            reason="SSO only", ip=ip, user_agent=agent,
+        )  # fmt: skip
+        error = "Passwords are turned off here: use the single sign-on button."
+        return _login_page(request, next_url=next_url, email=email, error=error, status=403)
     throttle: LoginThrottle = request.app.state.login_throttle
     wait = throttle.wait_seconds(session, ip=ip, account=email)
     if wait:
@@ -163,12 +179,21 @@ def login(
 
 
 def signed_in_response(
-    request: Request, session: DbSession, staff: Staff, *, next_url: str, method: str
+    request: Request,
+    session: DbSession,
+    staff: Staff,
+    *,
+    next_url: str,
+    method: str,
+    provider_checked: bool = False,
 ) -> Response:
     """After the first factor: a full session, or one waiting for the second factor (or for
-    one to be set up when the organisation requires it)."""
+    one to be set up when the organisation requires it). `provider_checked`: single sign-on,
+    where the identity provider enforces its own MFA policy (Entra Conditional Access)."""
     ip, agent = client_ip(request), user_agent(request)
-    if has_totp(session, staff.id):
+    if provider_checked:
+        stage = FULL
+    elif has_totp(session, staff.id):
         stage = MFA_DUE
     elif mfa_required(str(get_setting(session, "require_mfa")), staff.role):
         stage = ENROL_DUE

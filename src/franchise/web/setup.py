@@ -15,6 +15,7 @@ from franchise.web import (
     queue,
     runbook_pages,
     settings_page,
+    sso_pages,
     staff,
     ticket_page,
 )
@@ -30,6 +31,7 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
         login,
+        sso_pages,
         account_pages,
         queue,
         ticket_page,
