@@ -3,6 +3,7 @@
 from franchise.accounts.models import (
     ApiToken,
     LoginThrottleEntry,
+    PasskeyCredential,
     RecoveryCode,
     SignInEvent,
     Staff,
@@ -47,6 +48,7 @@ __all__ = [
     "OrgSetting",
     "OutboxItem",
     "OwnerContact",
+    "PasskeyCredential",
     "PolicyRevision",
     "RecoveryCode",
     "ReviewItem",

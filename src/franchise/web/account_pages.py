@@ -18,6 +18,7 @@ from franchise.accounts.mfa import (
     start_totp,
 )
 from franchise.accounts.models import Staff
+from franchise.accounts.passkeys import list_passkeys
 from franchise.errors import InvalidInput
 from franchise.orgsettings.service import get_setting
 from franchise.web.auth import SESSION_COOKIE, CurrentUser, check_csrf, clear_session_cookie
@@ -55,6 +56,7 @@ def _page(
         "recovery_codes": recovery_codes or [],
         "sessions": list_sessions(session, user.staff_id),
         "current_id": current.id if current else None,
+        "passkeys": list_passkeys(session, user.staff_id),
     }
     return render(request, "account.html", context, status=status)
 

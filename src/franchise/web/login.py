@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from franchise.accounts.mfa import has_totp, mfa_required, use_recovery_code, verify_totp
 from franchise.accounts.models import Staff
+from franchise.accounts.passkeys import has_passkey
 from franchise.accounts.password_policy import MAX_LENGTH
 from franchise.accounts.passwords import hash_password, verify_password
 from franchise.accounts.service import get_staff
@@ -193,7 +194,7 @@ def signed_in_response(
     ip, agent = client_ip(request), user_agent(request)
     if provider_checked:
         stage = FULL
-    elif has_totp(session, staff.id):
+    elif has_totp(session, staff.id) or has_passkey(session, staff.id):
         stage = MFA_DUE
     elif mfa_required(str(get_setting(session, "require_mfa")), staff.role):
         stage = ENROL_DUE

@@ -11,6 +11,7 @@ from franchise.web import (
     approvals_page,
     dashboard,
     login,
+    passkey_pages,
     policy_pages,
     queue,
     runbook_pages,
@@ -32,6 +33,7 @@ def install_web(app: FastAPI) -> None:
     for module in (
         login,
         sso_pages,
+        passkey_pages,
         account_pages,
         queue,
         ticket_page,

@@ -87,6 +87,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_recovery_codes_staff_id"), ["staff_id"], unique=False)
+    op.create_table(
+        "passkey_credentials",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column("credential_id", sa.String(length=1400), nullable=False),
+        sa.Column("public_key", sa.LargeBinary(), nullable=False),
+        sa.Column("sign_count", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("created_at", franchise.db.UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", franchise.db.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+            name=op.f("fk_passkey_credentials_staff_id_staff"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_passkey_credentials")),
+        sa.UniqueConstraint("credential_id", name=op.f("uq_passkey_credentials_credential_id")),
+    )
+    with op.batch_alter_table("passkey_credentials", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_passkey_credentials_staff_id"), ["staff_id"], unique=False
+        )
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("stage", sa.String(length=16), server_default="full", nullable=False)
@@ -131,6 +154,9 @@ def downgrade() -> None:
         batch_op.drop_column("user_agent")
         batch_op.drop_column("ip")
         batch_op.drop_column("stage")
+    with op.batch_alter_table("passkey_credentials", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_passkey_credentials_staff_id"))
+    op.drop_table("passkey_credentials")
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recovery_codes_staff_id"))
     op.drop_table("recovery_codes")
