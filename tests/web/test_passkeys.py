@@ -68,7 +68,7 @@ def test_a_passkey_is_added_then_signs_in_alone_and_as_second_factor(
     # Without a password: the passkey alone (possession plus the device's verification).
     page.context.clear_cookies()
     page.goto("/login")
-    page.get_by_role("button", name="Sign in with a passkey").click()
+    page.get_by_role("button", name="Use a passkey").click()
     expect(page).to_have_url(re.compile(r"/queue$"))
 
     # With a password, the passkey is now the second factor that is asked for.
@@ -76,9 +76,9 @@ def test_a_passkey_is_added_then_signs_in_alone_and_as_second_factor(
     page.goto("/login?next=/approvals")
     page.get_by_label("E-mail").fill(tess.email)
     page.get_by_label("Password").fill(tess.password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/login/mfa"))
-    page.get_by_role("button", name="Sign in with a passkey").click()
+    page.get_by_role("button", name="Use a passkey").click()
     expect(page).to_have_url(re.compile(r"/approvals$"))
 
     with db.unit_of_work() as session:

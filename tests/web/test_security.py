@@ -51,7 +51,10 @@ def _csrf_token(html: str) -> str:
 def _page_paths(live: LiveServer) -> list[str]:
     pages: set[str] = live.app.state.web_pages
     return sorted(
-        re.sub(r"\{[^}]+\}", "1", p) for p in pages if p not in ("/login", "/login/mfa", "/logout")
+        # The sign-in steps (/login, /login/mfa, /login/sso...) are open before sign-in.
+        re.sub(r"\{[^}]+\}", "1", p)
+        for p in pages
+        if not p.startswith("/login") and p != "/logout"
     )
 
 
