@@ -186,7 +186,8 @@ def test_weak_passwords_are_refused(password: str, problem: str) -> None:
 
 def test_the_shipped_list_holds_the_top_hundred_thousand() -> None:
     words = common_passwords()
-    assert len(words) == 100_000
+    # 100,000 lines shipped; compared without case, 96,518 of them are distinct.
+    assert len(words) == 96_518
     assert {"123456", "password", "qwerty"} <= words
 
 
