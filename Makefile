@@ -6,12 +6,16 @@ STAMP := $(VENV)/.installed
 # The demo keeps its SQLite database inside the checkout; real installs use FRANCHISE_HOME.
 DEMO_HOME ?= $(CURDIR)/var/demo
 
-.PHONY: install run test lint typecheck bench clean mutate
+.PHONY: install run test lint typecheck bench clean lock mutate
+# Installs exactly the hash-pinned versions of requirements/ (what CI tested), then the
+# project itself without resolving anything again.
+LOCK := requirements/dev-lock.txt
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,6 +42,12 @@ test: lint typecheck
 mutate: install
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/python scripts/mutation_summary.py
+
+# Refresh both locks from pyproject.toml (runtime: requirements/lock.txt; with dev tools: $(LOCK)).
+lock:
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-header -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --no-header -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache mutants

@@ -4,6 +4,11 @@
 # Prometheus (scraping /metrics and firing the shipped rules). Installs whatever is missing.
 set -euo pipefail
 
+# The OpenID provider the SSO tests sign in against (oidc-provider, run by Node), pinned by
+# tests/fixtures/oidc/package-lock.json; the tests themselves never download anything.
+oidc_dir="$(dirname "$0")/../tests/fixtures/oidc"
+[ -d "$oidc_dir/node_modules/oidc-provider" ] || (cd "$oidc_dir" && npm ci --no-audit --no-fund --silent)
+
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)

@@ -119,6 +119,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description="Runbooks, escalation map, approval boundaries and the owner-interruptions KPI.",
         openapi_url="/openapi.json",
+        # /docs is served from vendored files (api/docs.py); ReDoc would load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db or Database.from_url(settings.resolved_database_url)
@@ -147,7 +150,7 @@ def app_from_env() -> FastAPI:
 
 def _install_routes(app: FastAPI) -> None:
     from franchise.alerts import api as alerts_api
-    from franchise.api import health
+    from franchise.api import docs, health
     from franchise.approvals import api as approvals_api
     from franchise.ask import api as ask_api
     from franchise.audit import api as audit_api
@@ -187,6 +190,7 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(ask_api.router, prefix="/api/v1")
     app.include_router(drills_api.router, prefix="/api/v1")
     app.include_router(people_api.router, prefix="/api/v1")
+    app.include_router(docs.router)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -1,6 +1,14 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
-from franchise.accounts.models import ApiToken, Staff
+from franchise.accounts.models import (
+    ApiToken,
+    LoginThrottleEntry,
+    PasskeyCredential,
+    RecoveryCode,
+    SignInEvent,
+    Staff,
+    TotpFactor,
+)
 from franchise.alerts.models import AlertGroup, ClientMapping, InboxItem, Integration
 from franchise.approvals.models import ApprovalRequest
 from franchise.ask.models import AskReply
@@ -12,7 +20,7 @@ from franchise.duty.models import DutyShift
 from franchise.lessons.models import Lesson
 from franchise.mailin.models import MailMessage, TicketAttachment
 from franchise.messages.models import TicketMessage
-from franchise.ops.models import LoginFailure, WorkerHeartbeat
+from franchise.ops.models import WorkerHeartbeat
 from franchise.orgsettings.models import OrgSetting
 from franchise.outbox.models import OutboxItem
 from franchise.people.models import ActionLink, StaffChannel
@@ -40,23 +48,27 @@ __all__ = [
     "InboxItem",
     "Integration",
     "Lesson",
-    "LoginFailure",
+    "LoginThrottleEntry",
     "MailMessage",
     "OrgSetting",
     "OutboxItem",
     "OwnerContact",
+    "PasskeyCredential",
     "PolicyRevision",
+    "RecoveryCode",
     "ReviewItem",
     "RunStep",
     "Runbook",
     "RunbookRevision",
     "RunbookRun",
+    "SignInEvent",
     "Staff",
     "StaffChannel",
     "Ticket",
     "TicketAttachment",
     "TicketEvent",
     "TicketMessage",
+    "TotpFactor",
     "WebSession",
     "WebhookEvent",
     "WorkerHeartbeat",

@@ -44,6 +44,25 @@ class Settings(BaseSettings):
     # Where `franchise backup` without a file and `franchise upgrade` put backups;
     # default: FRANCHISE_HOME/backups.
     backup_dir: Path | None = None
+    # A browser session ends this long after sign-in however active (idle: 12 hours).
+    session_max_age_hours: int = 168
+    # SMTP AUTH sends the password; over a connection without TLS only if this says so.
+    smtp_allow_plain_auth: bool = False
+    # Notification URLs may not point at loopback, private or link-local addresses unless
+    # this is on (a relay on the same network, or tests with a local receiver).
+    notify_allow_private: bool = False
+    # Single sign-on with OpenID Connect. For Entra ID the issuer is
+    # https://login.microsoftonline.com/<tenant id>/v2.0; register the redirect URI
+    # <public address>/login/sso/callback for the client id.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_name: str = "Microsoft"  # the provider's name on the sign-in button
+    # Where the browser comes back; default: this server's address as the request saw it.
+    oidc_redirect_uri: str = ""
+    # Passwords refused for everyone except the one break-glass admin (for when SSO is down).
+    sso_only: bool = False
+    sso_break_glass_email: str = ""
     # Outgoing client e-mail. smtp_tls: none | starttls | ssl.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -15,13 +15,13 @@ def test_passwords_are_stored_as_argon2id_hashes(session: Session) -> None:
         email="Ana@Example.com",
         role="technician",
         level="L1",
-        password="s3cret-pass",
+        password="s3cret-passphrase",
     )
     assert staff.email == "ana@example.com"
     assert staff.password_hash is not None
     assert staff.password_hash.startswith("$argon2id$")
-    assert "s3cret-pass" not in staff.password_hash
-    assert verify_password(staff.password_hash, "s3cret-pass")
+    assert "s3cret-passphrase" not in staff.password_hash
+    assert verify_password(staff.password_hash, "s3cret-passphrase")
     assert not verify_password(staff.password_hash, "wrong")
 
 

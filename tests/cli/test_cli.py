@@ -285,6 +285,14 @@ def test_user_add_and_token_create(ready: CliInvoker) -> None:
     assert token["token"] not in ready("token", "list", "--json").stdout
     assert ready("token", "revoke", str(token["id"])).exit_code == 0
     assert json.loads(ready("token", "list", "--json").stdout)[0]["revoked"] is True
-    duplicate = ready("user", "add", "Lee Again", "--email", "lee@example.com", "--password", "x")
+    duplicate = ready(
+        "user",
+        "add",
+        "Lee Again",
+        "--email",
+        "lee@example.com",
+        "--password",
+        "x-long-enough-passphrase",
+    )
     assert duplicate.exit_code == 1
     assert "already exists" in duplicate.stderr

@@ -92,7 +92,15 @@ def test_lesson_text_prints_literally(ready: CliInvoker, ticket_id: int) -> None
 
 
 def test_staff_name_prints_literally(ready: CliInvoker) -> None:
-    added = ready("user", "add", TEXT, "--email", "brackets@example.com", "--password", "x")
+    added = ready(
+        "user",
+        "add",
+        TEXT,
+        "--email",
+        "brackets@example.com",
+        "--password",
+        "x-long-enough-passphrase",
+    )
     assert_literal(added, f"Added {TEXT} <brackets@example.com>")
     assert_literal(ready("user", "list"), TEXT)
 

@@ -274,7 +274,7 @@ def test_franchise_demo_command_prints_the_summary(cli: Any) -> None:
     result = cli("demo")
     assert result.exit_code == 0, result.output
     assert "Demo MSP loaded: 20 clients, 120 endpoints, 5 staff" in result.output
-    assert "demo-owner" in result.output
+    assert "demo-owner-pass" in result.output
     again = cli("demo")
     assert again.exit_code == 0, again.output
     assert "already loaded" in again.output

@@ -101,7 +101,9 @@ def test_credentials_are_used_when_configured(
     smtp_server: SmtpServer,
     tmp_path: Path,
 ) -> None:
-    settings = smtp_server.settings(tmp_path, smtp_user="relay", smtp_password="s3cret")
+    settings = smtp_server.settings(
+        tmp_path, smtp_user="relay", smtp_password="s3cret", smtp_allow_plain_auth=True
+    )
     message = service.send_message(
         session, make_ticket(), template="update", by=tech, settings=settings
     )
@@ -109,6 +111,26 @@ def test_credentials_are_used_when_configured(
     assert message.status == "sent"
     assert smtp_server.logins == [("relay", "s3cret")]
     assert len(smtp_server.collector.envelopes) == 1
+
+
+def test_the_password_is_never_sent_without_tls_unless_allowed(
+    session: Session,
+    db: Database,
+    make_ticket: MakeTicket,
+    tech: Staff,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    settings = smtp_server.settings(tmp_path, smtp_user="relay", smtp_password="s3cret")
+    assert settings.smtp_tls == "none"
+    message = service.send_message(
+        session, make_ticket(), template="update", by=tech, settings=settings
+    )
+    deliver_outbox(session, db, settings)
+    assert message.status == "failed"
+    assert "not sending the SMTP password" in (message.error or "")
+    assert smtp_server.logins == []
+    assert smtp_server.collector.envelopes == []
 
 
 def test_wrong_credentials_are_a_recorded_failure(
@@ -119,7 +141,9 @@ def test_wrong_credentials_are_a_recorded_failure(
     smtp_server: SmtpServer,
     tmp_path: Path,
 ) -> None:
-    settings = smtp_server.settings(tmp_path, smtp_user="relay", smtp_password="wrong")
+    settings = smtp_server.settings(
+        tmp_path, smtp_user="relay", smtp_password="wrong", smtp_allow_plain_auth=True
+    )
     message = service.send_message(
         session, make_ticket(), template="update", by=tech, settings=settings
     )

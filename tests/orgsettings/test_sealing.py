@@ -44,9 +44,10 @@ def test_the_key_file_is_made_once_readable_by_its_owner_only(tmp_path: Path) ->
 
 def test_secrets_are_stored_sealed_and_read_back(session: Session, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, smtp_password="env-password")
+    # The host first: a password saved before a host change is cleared by it.
+    set_delivery_setting(session, "smtp_host", "smtp.example.com", settings)
     set_delivery_setting(session, "smtp_password", "db-Pa55word", settings)
     set_delivery_setting(session, "notify_urls", URLS, settings)
-    set_delivery_setting(session, "smtp_host", "smtp.example.com", settings)
     assert "db-Pa55word" not in stored_row(session, "smtp_password")
     assert "AAAbotTOKENsecret" not in stored_row(session, "notify_urls")
     assert "smtp.example.com" in stored_row(session, "smtp_host")  # not a secret: plain

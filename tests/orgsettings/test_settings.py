@@ -33,6 +33,7 @@ def test_defaults_when_nothing_is_stored(session: Session) -> None:
         "auto_send_resolved_message": False,
         "outage_alert_groups": 5,
         "outage_window_minutes": 10,
+        "require_mfa": "managers",
     }
 
 

@@ -116,6 +116,19 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
+    ("GET", "/login/mfa"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/login/sso"): PUBLIC,
+    ("POST", "/login/passkey/options"): PUBLIC,
+    ("POST", "/login/passkey"): PUBLIC,
+    ("POST", "/account/passkeys/options"): STAFF,
+    ("POST", "/account/passkeys"): STAFF,
+    ("GET", "/login/sso/callback"): PUBLIC,
+    ("POST", "/login/mfa"): PUBLIC,
+    ("GET", "/account"): STAFF,
+    ("POST", "/account/totp/start"): STAFF,
+    ("POST", "/account/totp/confirm"): STAFF,
+    ("POST", "/account/sessions/revoke-all"): STAFF,
     ("GET", "/"): STAFF,
     ("GET", "/queue"): STAFF,
     ("GET", "/tickets/{ticket_id}"): STAFF,
@@ -258,8 +271,9 @@ def test_the_gate_allows_exactly_the_table(
 ) -> None:
     client, creds, ticket_id = setup
     wrong: list[str] = []
-    # Log-out ends the session the later requests use, so it goes last.
-    order = sorted(EXPECTED.items(), key=lambda item: (item[0] == ("POST", "/logout"), item[0]))
+    # Log-out and "sign out everywhere" end the session the later requests use: they go last.
+    last = (("POST", "/account/sessions/revoke-all"), ("POST", "/logout"))
+    order = sorted(EXPECTED.items(), key=lambda item: (item[0] in last, item[0]))
     for (method, path), allowed in order:
         url = re.sub(r"\{(\w+)\}", lambda m: PARAMS.get(m.group(1), str(ticket_id)), path)
         response = _request(client, creds[role], method, url, is_api=path.startswith("/api/"))

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from franchise.db import Database
 from franchise.tickets.service import create_ticket
-from franchise.web.throttle import LoginThrottle
+from franchise.web.throttle import Limit, LoginThrottle
 from tests.web.conftest import BrowserLog, LiveServer, Member, QueueData
 
 Cookie = Callable[[Member], dict[str, str]]
@@ -50,7 +50,12 @@ def _csrf_token(html: str) -> str:
 
 def _page_paths(live: LiveServer) -> list[str]:
     pages: set[str] = live.app.state.web_pages
-    return sorted(re.sub(r"\{[^}]+\}", "1", p) for p in pages if p not in ("/login", "/logout"))
+    return sorted(
+        # The sign-in steps (/login, /login/mfa, /login/sso...) are open before sign-in.
+        re.sub(r"\{[^}]+\}", "1", p)
+        for p in pages
+        if not p.startswith("/login") and p != "/logout"
+    )
 
 
 def test_anonymous_visitors_are_sent_to_login_from_every_page(
@@ -239,15 +244,17 @@ def test_session_cookie_is_httponly_lax_and_secure_over_https(
         assert ("secure" in flags) is secure
 
 
-def test_repeated_wrong_passwords_lock_the_address_for_a_while(
+def test_repeated_wrong_passwords_slow_the_account_down(
     page: Page, live: LiveServer, make_staff: Callable[..., Member]
 ) -> None:
-    # Two tries instead of the real five keep this quick (each is a slow Argon2 check);
-    # test_sessions.py checks the real limits.
-    live.app.state.login_throttle = LoginThrottle(max_failures=2)
+    # Two free tries instead of the real five keep this quick (each is a slow Argon2 check);
+    # tests/security/test_login_throttle.py checks the real limits.
+    live.app.state.login_throttle = LoginThrottle(
+        account=Limit(free=2, cap_seconds=60, first_seconds=30)
+    )
     tess = make_staff()
     page.goto("/login")
-    for _ in range(2):
+    for _ in range(3):
         page.get_by_label("E-mail").fill(tess.email)
         page.get_by_label("Password").fill("wrong guess")
         page.get_by_role("button", name="Sign in").click()

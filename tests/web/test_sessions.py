@@ -11,8 +11,15 @@ from sqlalchemy.orm import Session
 from franchise.accounts.service import get_staff
 from franchise.db import utcnow
 from franchise.web.models import WebSession
-from franchise.web.sessions import LIFETIME, end_session, find_session, start_session
-from franchise.web.throttle import LoginThrottle
+from franchise.web.sessions import (
+    LIFETIME,
+    MAX_AGE,
+    end_session,
+    find_session,
+    list_sessions,
+    revoke_sessions,
+    start_session,
+)
 from tests.web.conftest import Member
 
 
@@ -60,33 +67,34 @@ def test_ending_a_session_or_deactivating_staff_signs_them_out(
     assert find_session(session, second) is None
 
 
-def test_throttle_locks_an_address_after_five_failures_then_forgets(session: Session) -> None:
-
+def test_a_busy_session_still_ends_at_the_absolute_limit(
+    session: Session, make_staff: Callable[..., Member]
+) -> None:
+    staff = get_staff(session, make_staff().id)
     start = utcnow()
-    now = [start]
-    throttle = LoginThrottle(max_failures=5, window_seconds=900, clock=lambda: now[0])
-    for _ in range(4):
-        throttle.failed(session, "a@example.com")
-    assert throttle.wait_seconds(session, "a@example.com") == 0
-    throttle.failed(session, "a@example.com")
-    assert throttle.wait_seconds(session, "a@example.com") == 900
-    assert throttle.wait_seconds(session, "b@example.com") == 0
-    now[0] = start + timedelta(seconds=899)
-    assert throttle.wait_seconds(session, "a@example.com") == 1
-    now[0] = start + timedelta(seconds=901)
-    assert throttle.wait_seconds(session, "a@example.com") == 0
-    throttle.failed(session, "a@example.com")
-    throttle.succeeded(session, "a@example.com")
-    assert throttle.wait_seconds(session, "a@example.com") == 0
+    _row, plain = start_session(session, staff, now=start)
+    # Used every 11 hours, the idle expiry alone would keep it alive for ever.
+    moment = start
+    for _ in range(15):  # 165 hours in
+        moment += timedelta(hours=11)
+        assert find_session(session, plain, now=moment) is not None
+    assert timedelta(days=7) == MAX_AGE
+    assert find_session(session, plain, now=start + MAX_AGE - timedelta(seconds=1)) is not None
+    assert find_session(session, plain, now=start + MAX_AGE) is None
+    shorter = timedelta(hours=24)
+    assert find_session(session, plain, now=start + timedelta(hours=24), max_age=shorter) is None
 
 
-def test_throttle_counts_failures_made_through_another_server(session: Session) -> None:
-    # Two throttles stand for two `franchise serve` processes; the rows are what they share.
-    now = utcnow()
-    first = LoginThrottle(max_failures=3, clock=lambda: now)
-    second = LoginThrottle(max_failures=3, clock=lambda: now)
-    first.failed(session, "c@example.com")
-    second.failed(session, "c@example.com")
-    assert first.wait_seconds(session, "c@example.com") == 0
-    first.failed(session, "c@example.com")
-    assert second.wait_seconds(session, "c@example.com") == 900
+def test_sign_out_everywhere_ends_every_session_of_that_person_only(
+    session: Session, make_staff: Callable[..., Member]
+) -> None:
+    tess = get_staff(session, make_staff().id)
+    sam = get_staff(session, make_staff("Sam Senior").id)
+    laptop = start_session(session, tess)[1]
+    phone = start_session(session, tess)[1]
+    other = start_session(session, sam)[1]
+    assert len(list_sessions(session, tess.id)) == 2
+    assert revoke_sessions(session, tess.id) == 2
+    assert find_session(session, laptop) is None
+    assert find_session(session, phone) is None
+    assert find_session(session, other) is not None

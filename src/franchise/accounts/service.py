@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import LEVELS, ROLES, ApiToken, Staff
+from franchise.accounts.password_policy import check_password
 from franchise.accounts.passwords import hash_password
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
@@ -38,6 +39,8 @@ def add_staff(
         raise InvalidInput("a staff member needs a name")
     if session.scalar(select(Staff).where(Staff.email == email)):
         raise Conflict(f"a staff member with e-mail {email} already exists")
+    if password is not None:
+        check_password(password)
     staff = Staff(
         name=name.strip(),
         email=email,
@@ -48,6 +51,16 @@ def add_staff(
     session.add(staff)
     session.flush()
     return staff
+
+
+def set_password(session: Session, staff: Staff, password: str) -> None:
+    """A new password (a reset): checked by the one policy; every session of theirs ends."""
+    from franchise.web.sessions import revoke_sessions
+
+    check_password(password)
+    staff.password_hash = hash_password(password)
+    revoke_sessions(session, staff.id)
+    session.flush()
 
 
 def get_staff(session: Session, ref: str | int) -> Staff:

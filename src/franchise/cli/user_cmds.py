@@ -78,6 +78,98 @@ def list_(ctx: typer.Context, json_out: Json = False) -> None:
     console.print(table)
 
 
+@user_app.command("sessions")
+def sessions(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="Staff e-mail, name or id.")],
+    json_out: Json = False,
+) -> None:
+    """List where someone is signed in (browser sessions still alive)."""
+    from franchise.accounts.service import get_staff
+    from franchise.web.sessions import list_sessions
+
+    with get_context(ctx).database().unit_of_work() as session:
+        staff = get_staff(session, email)
+        rows = [
+            {
+                "id": s.id,
+                "created_at": s.created_at.isoformat(),
+                "last_seen_at": s.last_seen_at.isoformat(),
+                "expires_at": s.expires_at.isoformat(),
+                "stage": s.stage,
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+            }
+            for s in list_sessions(session, staff.id)
+        ]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("id", "since", "last seen", "address", "browser")
+    for r in rows:
+        cells = [r["id"], r["created_at"], r["last_seen_at"], r["ip"], str(r["user_agent"])[:50]]
+        table.add_row(*(escape(str(c)) for c in cells))
+    console.print(table)
+
+
+@user_app.command("revoke-sessions")
+def revoke_sessions_cmd(
+    ctx: typer.Context, email: Annotated[str, typer.Argument(help="Staff e-mail, name or id.")]
+) -> None:
+    """Sign someone out everywhere (a lost laptop, someone leaving)."""
+    from franchise.accounts.service import get_staff
+    from franchise.web.sessions import revoke_sessions
+
+    with get_context(ctx).database().unit_of_work() as session:
+        staff = get_staff(session, email)
+        count = revoke_sessions(session, staff.id)
+        who = staff.email
+    console.print(f"Ended {count} session(s) of {who}.", markup=False, highlight=False)
+
+
+@user_app.command("set-password")
+def set_password_cmd(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="Staff e-mail, name or id.")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="The new password (or FRANCHISE_NEW_PASSWORD; asked on a terminal)."),
+    ] = None,
+) -> None:
+    """Reset a password (at least 12 characters, not a common one); their sessions end."""
+    from franchise.accounts.service import get_staff, set_password
+
+    secret = password or os.environ.get("FRANCHISE_NEW_PASSWORD")
+    if secret is None and sys.stdin.isatty():
+        secret = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    if not secret:
+        console.print("[red]error:[/] give --password or FRANCHISE_NEW_PASSWORD")
+        raise typer.Exit(2)
+    with get_context(ctx).database().unit_of_work() as session:
+        staff = get_staff(session, email)
+        set_password(session, staff, secret)
+        who = staff.email
+    console.print(f"Password of {who} changed; their sessions ended.", markup=False)
+
+
+@user_app.command("reset-mfa")
+def reset_mfa(
+    ctx: typer.Context, email: Annotated[str, typer.Argument(help="Staff e-mail, name or id.")]
+) -> None:
+    """Remove someone's authenticator app and recovery codes (a lost phone); they set it up
+    again at next sign-in if the organisation requires it."""
+    from franchise.accounts.mfa import remove_mfa
+    from franchise.accounts.service import get_staff
+    from franchise.web.sessions import revoke_sessions
+
+    with get_context(ctx).database().unit_of_work() as session:
+        staff = get_staff(session, email)
+        remove_mfa(session, staff.id)
+        revoke_sessions(session, staff.id)
+        who = staff.email
+    console.print(f"Second factor of {who} removed; their sessions ended.", markup=False)
+
+
 @token_app.command("create")
 def create(
     ctx: typer.Context,

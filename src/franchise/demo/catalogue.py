@@ -29,11 +29,11 @@ class StaffSeat:
 # Two L1 and two L2 (one of them the service manager who dispatches), plus the owner.
 # The passwords are printed by `franchise demo`; they protect nothing but a demo database.
 STAFF = (
-    StaffSeat("owner", "Sam Whitfield", "owner", "owner", "demo-owner"),
-    StaffSeat("manager", "Priya Natarajan", "service_manager", "L2", "demo-manager"),
-    StaffSeat("l2", "Tomasz Nowak", "technician", "L2", "demo-tech"),
-    StaffSeat("l1a", "Jordan Blake", "technician", "L1", "demo-tech"),
-    StaffSeat("l1b", "Aisha Okafor", "technician", "L1", "demo-tech"),
+    StaffSeat("owner", "Sam Whitfield", "owner", "owner", "demo-owner-pass"),
+    StaffSeat("manager", "Priya Natarajan", "service_manager", "L2", "demo-manager-pass"),
+    StaffSeat("l2", "Tomasz Nowak", "technician", "L2", "demo-tech-pass"),
+    StaffSeat("l1a", "Jordan Blake", "technician", "L1", "demo-tech-pass"),
+    StaffSeat("l1b", "Aisha Okafor", "technician", "L1", "demo-tech-pass"),
 )
 TECHNICIANS_L1 = ("l1a", "l1b")
 TECHNICIANS_L2 = ("l2", "manager")

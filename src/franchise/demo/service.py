@@ -44,6 +44,9 @@ def load_demo(session: Session, *, seed: int = 7, now: datetime | None = None) -
         ("org_name", catalogue.MSP_NAME),
         ("currency", "GBP"),
         ("timezone", "Europe/London"),
+        # A throwaway demo with printed passwords: asking its visitors to set up an
+        # authenticator app before they can look around would protect nothing.
+        ("require_mfa", "off"),
     ):
         set_setting(session, key, value)
     staff = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
+import string
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,13 +32,72 @@ MAX_SUBJECT = 250
 MAX_EXPONENT = 64
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The Jinja sandbox, plus limits on `*` and `**`, the two operators that can build
-    an enormous string or number from a short template ("x" * 10**9)."""
+# printf widths and precisions: "%30000000d", "%-9999999s", "%.*f" ...
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+# Methods and filters whose numeric arguments set the length of what they return.
+_WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 
-    intercepted_binops = frozenset({"*", "**"})
+
+def _check_width(value: object, what: str) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_OUTPUT:
+        raise SecurityError(f"{what} width {value} is too large (limit {MAX_OUTPUT})")
+
+
+def _check_percent_format(text: str) -> None:
+    for match in _PERCENT_SPEC.finditer(text):
+        for part in match.groups():
+            if part == "*":
+                raise SecurityError("'*' widths are not allowed in templates")
+            if part is not None and int(part) > MAX_OUTPUT:
+                raise SecurityError(f"format width {part} is too large (limit {MAX_OUTPUT})")
+
+
+def _check_brace_format(text: str) -> None:
+    for _literal, _field, spec, _conversion in string.Formatter().parse(text):
+        if not spec:
+            continue
+        if "{" in spec:
+            raise SecurityError("nested format widths are not allowed in templates")
+        _check_percent_format("%" + spec.lstrip("<>=^+- #0_,"))
+        for number in re.findall(r"\d+", spec):
+            if int(number) > MAX_OUTPUT:
+                raise SecurityError(f"format width {number} is too large (limit {MAX_OUTPUT})")
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The Jinja sandbox, plus limits on what can build an enormous string or number from a
+    short template before any size check could run: `*` and `**` ("x" * 10**9), `%` with
+    a width ('%30000000d' % 1), str.format widths, and the padding methods and filters
+    (center(30000000), ljust, rjust, zfill, expandtabs, indent)."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call(
+        __self,  # noqa: N805 - Jinja's signature: the names must not clash with keywords
+        __context: Context,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(owner, str) and name in _WIDTH_METHODS:
+            for value in (*args, *kwargs.values()):
+                _check_width(value, name)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        # The sandbox hands out str.format and format_map through here.
+        text = getattr(value, "__self__", None)
+        if isinstance(text, str) and getattr(value, "__name__", "") in ("format", "format_map"):
+            _check_brace_format(text)
+        return super().wrap_str_format(value)
 
     def call_binop(self, context: Context, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "%":
+            if isinstance(left, str):
+                _check_percent_format(left)
+            return operator.mod(left, right)
         if operator_ == "**":
             if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
                 raise SecurityError(f"exponent {right} is too large (limit {MAX_EXPONENT})")
@@ -62,6 +122,27 @@ ENV = _Sandbox(
     lstrip_blocks=True,
     keep_trailing_newline=False,
 )
+
+
+def _bounded_filter(name: str) -> None:
+    """Wrap a built-in filter so its width arguments are checked before it runs."""
+    original = ENV.filters[name]
+
+    def bounded(value: Any, *args: Any, **kwargs: Any) -> Any:
+        for arg in (*args, *kwargs.values()):
+            _check_width(arg, name)
+            if isinstance(arg, str) and name == "indent" and len(arg) * 1000 > MAX_OUTPUT:
+                raise SecurityError("indent text is too long")
+        if name == "format" and isinstance(value, str):
+            _check_percent_format(value)
+        return original(value, *args, **kwargs)
+
+    ENV.filters[name] = bounded
+
+
+for _name in ("center", "indent", "format", "wordwrap", "truncate"):
+    _bounded_filter(_name)
+
 # Names Jinja itself provides (range, dict, namespace, ...) are not template variables.
 BUILTIN_NAMES = frozenset(ENV.globals)
 
@@ -207,7 +288,7 @@ def _render(template: Template, part: str, source: str, context: Mapping[str, An
     except TemplateSyntaxError as exc:
         raise InvalidInput(f"{where}, line {exc.lineno}): template syntax: {exc.message}") from None
     try:
-        text = compiled.render(dict(context))
+        text = _bounded_render(compiled, context)
     except UndefinedError as exc:
         line = _template_line(exc, name)
         raise InvalidInput(
@@ -225,6 +306,19 @@ def _render(template: Template, part: str, source: str, context: Mapping[str, An
     if len(text) > MAX_OUTPUT:
         raise InvalidInput(f"{where}): renders {len(text)} characters; the limit is {MAX_OUTPUT}")
     return text
+
+
+def _bounded_render(compiled: JinjaTemplate, context: Mapping[str, Any]) -> str:
+    """Render piece by piece and stop as soon as the output passes the limit: a loop of
+    large pieces must not fill memory before the size check at the end."""
+    pieces: list[str] = []
+    size = 0
+    for piece in compiled.generate(dict(context)):
+        size += len(piece)
+        if size > MAX_OUTPUT:
+            raise SecurityError(f"the output passes {MAX_OUTPUT} characters")
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def _undefined_message(exc: UndefinedError) -> str:

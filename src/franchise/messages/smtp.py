@@ -36,6 +36,8 @@ class SmtpConfig:
     user: str = ""
     password: str = ""
     timeout: float = 30.0
+    # SMTP AUTH over a connection without TLS hands the password to anyone on the path.
+    allow_plain_auth: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpConfig:
@@ -56,6 +58,7 @@ class SmtpConfig:
             sender=settings.smtp_from,
             user=settings.smtp_user,
             password=settings.smtp_password,
+            allow_plain_auth=settings.smtp_allow_plain_auth,
         )
 
     @property
@@ -86,6 +89,15 @@ def deliver(config: SmtpConfig, message: EmailMessage) -> None:
     """Hand the message to the server; raises DeliveryError with a readable reason."""
     recipient = str(message["To"])
     where = f"SMTP server {config.host}:{config.port}"
+    if config.user and config.tls == "none" and not config.allow_plain_auth:
+        # Checked before connecting: the password must never reach a server (perhaps not
+        # the one it was meant for) over a connection anyone on the way can read.
+        raise DeliveryError(
+            f"not sending the SMTP password to {where} without TLS: set FRANCHISE_SMTP_TLS "
+            "(or the Settings page) to starttls or ssl, or, for a relay on a trusted network, "
+            "FRANCHISE_SMTP_ALLOW_PLAIN_AUTH=true",
+            permanent=True,
+        )
     try:
         with _connect(config) as smtp:
             if config.user:

@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from franchise.notify.addresses import private_target
 from franchise.settings import Settings
 
 _SPLIT = re.compile(r"[\s,]+")
@@ -42,11 +43,17 @@ def notify_owner(settings: Settings, *, title: str, body: str, emergency: bool =
     import apprise
 
     sender = apprise.Apprise()
-    rejected = [
-        f"URL {n} ({_scheme(url)}://...) is not a notification URL Apprise knows"
-        for n, url in enumerate(urls, 1)
-        if not sender.add(url)
-    ]
+    rejected = []
+    for n, url in enumerate(urls, 1):
+        internal = None if settings.notify_allow_private else private_target(url)
+        if internal:
+            rejected.append(
+                f"URL {n} refused: {internal} (set FRANCHISE_NOTIFY_ALLOW_PRIVATE=true to allow)"
+            )
+        elif not sender.add(url):
+            rejected.append(
+                f"URL {n} ({_scheme(url)}://...) is not a notification URL Apprise knows"
+            )
     if len(rejected) == len(urls):
         return Delivery(len(urls), False, "; ".join(rejected)[:MAX_ERROR])
     kind = apprise.NotifyType.FAILURE if emergency else apprise.NotifyType.WARNING

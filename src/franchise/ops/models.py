@@ -10,17 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from franchise.db import Base, utcnow
 
 
-class LoginFailure(Base):
-    """One failed sign-in. In the database rather than in memory so that a guesser spreading
-    tries over several `franchise serve` processes meets one limit, not one per process."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), index=True)
-    failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-
 class WorkerHeartbeat(Base):
     """A running `franchise worker`, seen every few seconds: while one is alive the
     in-process drainer of `franchise serve` (FRANCHISE_INPROCESS_WORKER=auto) stands aside."""

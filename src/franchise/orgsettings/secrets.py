@@ -41,6 +41,9 @@ DELIVERY_KEYS = (
     "public_url",
     *SECRET_KEYS,
 )
+# The stored SMTP password belongs to one server, account and way of connecting: when any
+# of these changes it is cleared, so it is never sent to a host it was not typed for.
+PASSWORD_BOUND_KEYS = ("smtp_host", "smtp_port", "smtp_user", "smtp_tls")
 MAX_URLS_TEXT = 4000
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _URL_SPLIT = re.compile(r"[\s,]+")
@@ -166,9 +169,11 @@ def stored_delivery_values(session: Session, settings: Settings) -> dict[str, An
 def set_delivery_setting(session: Session, key: str, raw: str, settings: Settings) -> None:
     """Validate and store one delivery setting; an empty value clears it (the env applies)."""
     if not raw.strip():
+        _forget_password_if_changed(session, key, None, settings)
         clear_delivery_setting(session, key)
         return
     value = parse_delivery_value(key, raw)
+    _forget_password_if_changed(session, key, value, settings)
     stored = {"sealed": seal(settings, value)} if key in SECRET_KEYS else {"value": value}
     row = session.get(OrgSetting, key)
     if row is None:
@@ -177,6 +182,18 @@ def set_delivery_setting(session: Session, key: str, raw: str, settings: Setting
         row.value = stored
         row.updated_at = utcnow()
     session.flush()
+
+
+def _forget_password_if_changed(session: Session, key: str, new: Any, settings: Settings) -> None:
+    """Clear the stored SMTP password if `key` is about to change the value in force
+    (`new` None: back to the environment's)."""
+    if key not in PASSWORD_BOUND_KEYS:
+        return
+    row = session.get(OrgSetting, key)
+    env_value = getattr(settings, key)
+    old = (row.value or {}).get("value") if row is not None else env_value
+    if (env_value if new is None else new) != old:
+        session.execute(delete(OrgSetting).where(OrgSetting.key == "smtp_password"))
 
 
 def clear_delivery_setting(session: Session, key: str) -> None:

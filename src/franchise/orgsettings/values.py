@@ -60,6 +60,8 @@ class OrgConfig:
     # within the window open one outage ticket; 0 turns it off. Clients may override both.
     outage_alert_groups: int = 5
     outage_window_minutes: int = 10
+    # Who must sign in with a second factor: off | managers (owner, admin) | everyone.
+    require_mfa: str = "managers"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -77,6 +79,7 @@ class OrgConfig:
             "auto_send_resolved_message": self.auto_send_resolved_message,
             "outage_alert_groups": self.outage_alert_groups,
             "outage_window_minutes": self.outage_window_minutes,
+            "require_mfa": self.require_mfa,
         }
 
 
@@ -221,6 +224,13 @@ def _switch_parser(key: str) -> Callable[[object], bool]:
     return parse
 
 
+def parse_require_mfa(raw: object) -> str:
+    text = raw.strip().lower() if isinstance(raw, str) else ""
+    if text not in ("off", "managers", "everyone"):
+        raise _fail("require_mfa", "off, managers (owner and admin) or everyone", raw)
+    return text
+
+
 PARSERS: dict[str, Callable[[object], Any]] = {
     "timezone": parse_timezone,
     "business_hours": parse_business_hours,
@@ -232,6 +242,7 @@ PARSERS: dict[str, Callable[[object], Any]] = {
     "auto_send_resolved_message": _switch_parser("auto_send_resolved_message"),
     "outage_alert_groups": _int_parser("outage_alert_groups", 0, 10_000),
     "outage_window_minutes": _int_parser("outage_window_minutes", 1, 1440),
+    "require_mfa": parse_require_mfa,
 }
 KEYS = tuple(PARSERS)
 

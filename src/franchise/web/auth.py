@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,6 +21,8 @@ SESSION_COOKIE = "franchise_session"
 # Before sign-in there is no session to hold a CSRF token, so the login form uses a
 # double-submit cookie instead: the form field must equal this cookie.
 LOGIN_CSRF_COOKIE = "franchise_login_csrf"
+# While a required second factor is not yet set up, only these open.
+ENROLMENT_PATHS = ("/account", "/logout")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -31,6 +34,10 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
+class EnrolmentRequired(Exception):
+    """The organisation requires a second factor and this person has none yet."""
+
+
 class CsrfRefused(PermissionDenied):
     code = "csrf_refused"
 
@@ -40,9 +47,13 @@ class CsrfRefused(PermissionDenied):
         )
 
 
+def max_age(request: Request) -> timedelta:
+    return timedelta(hours=request.app.state.settings.session_max_age_hours)
+
+
 def get_signed_in(request: Request, session: DbSession) -> SignedIn | None:
     plain = request.cookies.get(SESSION_COOKIE)
-    signed_in = find_session(session, plain) if plain else None
+    signed_in = find_session(session, plain, max_age=max_age(request)) if plain else None
     # Templates read these from here so every page, error pages included, shows the user,
     # the nav, and times in the organisation's time zone.
     request.state.signed_in = signed_in
@@ -72,6 +83,8 @@ def current_user(
         if request.method == "GET" and request.url.query:
             target += "?" + request.url.query
         raise LoginRequired(target)
+    if signed_in.must_enrol and not request.url.path.startswith(ENROLMENT_PATHS):
+        raise EnrolmentRequired()
     return signed_in
 
 

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from franchise.errors import FranchiseError, error_body
-from franchise.web.auth import SESSION_COOKIE, LoginRequired
+from franchise.web.auth import SESSION_COOKIE, EnrolmentRequired, LoginRequired
 from franchise.web.deps import get_db
 from franchise.web.sessions import find_session
 from franchise.web.templating import render
@@ -72,6 +72,13 @@ def install_error_pages(app: FastAPI) -> None:
         target = "/login?" + urlencode({"next": exc.next_url})
         if request.headers.get("hx-request"):
             # htmx would swap a redirected login page into a fragment; send the whole tab.
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(EnrolmentRequired)
+    async def enrolment_required(request: Request, _exc: EnrolmentRequired) -> Response:
+        target = "/account?enrol=1"
+        if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
 

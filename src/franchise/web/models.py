@@ -23,3 +23,8 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    # "full", or a sign-in half done: "mfa" (password checked, second factor still due) or
+    # "enrol" (signed in, but nothing opens until a second factor is set up).
+    stage: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+    ip: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="", server_default="")

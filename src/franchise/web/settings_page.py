@@ -23,6 +23,7 @@ from franchise.accounts.service import (
     revoke_token,
 )
 from franchise.errors import FranchiseError, InvalidInput
+from franchise.notify.addresses import is_private
 from franchise.orgsettings.secrets import (
     TLS_MODES,
     clear_delivery_setting,
@@ -99,6 +100,18 @@ def _tokens(session: Session) -> list[dict[str, Any]]:
     ]
 
 
+def internal_host_note(host: str) -> str:
+    """Say so when the SMTP server is on this machine or a private network: expected for a
+    local relay, but then mail (and the password) go to whatever answers there."""
+    literal = host.strip("[]")
+    if host and (host.lower() == "localhost" or is_private(literal)):
+        return (
+            f"The server {host} is a loopback or private address: mail and the SMTP password "
+            "go to whatever listens there. Expected for a relay on this network."
+        )
+    return ""
+
+
 def _page(
     request: Request,
     session: Session,
@@ -132,6 +145,9 @@ def _page(
         "token_error": token_error,
         "new_token": new_token,
         "saved": SAVED.get(saved, ""),
+        "smtp_host_note": internal_host_note(
+            str(delivery["stored"].get("smtp_host") or delivery["env"]["smtp_host"])
+        ),
     }
     response = render(request, "settings.html", context, status=status)
     response.headers.update(NO_STORE)

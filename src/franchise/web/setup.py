@@ -7,14 +7,17 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from franchise.web import (
+    account_pages,
     approvals_page,
     dashboard,
     login,
+    passkey_pages,
     people_pages,
     policy_pages,
     queue,
     runbook_pages,
     settings_page,
+    sso_pages,
     staff,
     ticket_page,
     ticket_runbook,
@@ -31,6 +34,9 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
         login,
+        sso_pages,
+        passkey_pages,
+        account_pages,
         queue,
         ticket_page,
         approvals_page,

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from franchise.accounts.models import LEVELS, ROLES
 from franchise.accounts.service import add_staff, list_staff
+from franchise.accounts.signins import recent_sign_ins
 from franchise.errors import FranchiseError, InvalidInput
 from franchise.web.auth import ManagerUser, check_csrf
 from franchise.web.deps import DbSession
@@ -43,6 +44,7 @@ def _page(
         "channel_rows": channel_rows(session, request.app.state.settings),
         "channels_saved": request.query_params.get("channels", ""),
         "channel_error": request.query_params.get("channel_error", ""),
+        "sign_ins": recent_sign_ins(session),
     }
     return render(request, "staff.html", context, status=status)
 

@@ -155,4 +155,9 @@ def render(
         "clock": _clock(config),
     }
     html = env.get_template(template).render({**base, **(context or {})})
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    headers = dict(SECURITY_HEADERS)
+    if signed_in is not None:
+        # Pages behind sign-in show tickets, clients and contacts: no browser or proxy cache
+        # may keep them for the next person at a shared machine.
+        headers["Cache-Control"] = "no-store"
+    return HTMLResponse(html, status_code=status, headers=headers)

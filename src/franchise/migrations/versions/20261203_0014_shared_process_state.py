@@ -1,4 +1,4 @@
-"""shared_process_state: login failures and worker heartbeats, shared by every process
+"""shared_process_state: worker heartbeats, shared by every process
 
 Revision ID: 0014
 Revises: 0013
@@ -20,18 +20,6 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        "login_failures",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("email", sa.String(length=320), nullable=False),
-        sa.Column("failed_at", franchise.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
-    )
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_login_failures_email"), ["email"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_login_failures_failed_at"), ["failed_at"], unique=False
-        )
-    op.create_table(
         "worker_heartbeats",
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -46,4 +34,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("worker_heartbeats")
-    op.drop_table("login_failures")

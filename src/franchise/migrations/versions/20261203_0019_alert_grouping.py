@@ -1,7 +1,7 @@
 """alerts: grouping per integration, group members, per-alert failures and chunk progress
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-03 15:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import franchise.db
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
