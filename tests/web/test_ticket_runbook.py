@@ -40,7 +40,9 @@ def test_the_offered_runbook_is_attached_then_detached_with_reasons(
     expect(panel).to_contain_text("Follows endpoint-offline (chosen by a technician).")
     expect(panel.locator(".tp-runbook-offer")).to_have_count(0)
     expect(verdict).to_have_text("Escalation allowed: No")
-    expect(page.locator("#history")).to_contain_text("The laptop drops off the network when Teams crashes")
+    expect(page.locator("#history")).to_contain_text(
+        "The laptop drops off the network when Teams crashes"
+    )
 
     panel.get_by_text("Replace or detach").click()
     panel.get_by_label("Why no runbook covers this ticket").fill("Teams itself crashes")
