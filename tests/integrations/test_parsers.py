@@ -199,6 +199,9 @@ def test_generic_single_alert_keeps_every_field() -> None:
         "labels": {"tool": "veeam", "job": "Nightly SQL"},
         "alert_type": "backup.job_failed",
         "client": "Acme Dental",
+        # The generic format has no notification groups: one ticket per dedup key.
+        "group_key": None,
+        "group_title": None,
     }
 
 
