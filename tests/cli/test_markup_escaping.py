@@ -59,8 +59,8 @@ def bracket_runbook(ready: CliInvoker, tmp_path: Path) -> str:
         .replace("title: VPN won't connect (authentication failure)", f'title: "VPN {TEXT}"')
         .replace("keywords: [vpn, ", 'keywords: ["[bold red]styled[/bold red]", "a [/] b", vpn, ')
         .replace(
-            "    text: Look at the firewall VPN log",
-            f"    text: Step {TEXT}. Look at the firewall VPN log",
+            "      Look at the firewall VPN log",
+            f"      Step {TEXT}. Look at the firewall VPN log",
             1,
         )
     )
