@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from franchise import __version__
-from franchise.web.deps import DbSession
+from franchise.api.deps import DbSession
 
 router = APIRouter(tags=["health"])
 

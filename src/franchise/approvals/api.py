@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from franchise.api.deps import CurrentStaff, DbSession, Manager
 from franchise.approvals import service
 from franchise.approvals.present import approval_dict, approval_dicts
 from franchise.approvals.schemas import ApprovalCreate, ApprovalDecision, BoundariesUpdate
 from franchise.flows.approvals import decide_request
 from franchise.tickets.service import get_ticket
-from franchise.web.deps import CurrentStaff, DbSession, Manager
 
 router = APIRouter(tags=["approvals"])
 

@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from franchise.api.after_commit import AfterCommit
+from franchise.api.deps import CurrentStaff, DbSession, get_db
 from franchise.ask.reply import open_asks, reply_to_ask
 from franchise.ask.schemas import AskOwner, AskReply
 from franchise.ask.service import ActionEstimate, ask_owner
 from franchise.settings import Settings
 from franchise.tickets.service import get_ticket
-from franchise.web.after_commit import AfterCommit
-from franchise.web.deps import CurrentStaff, DbSession, get_db
 
 router = APIRouter(tags=["ask the owner"])
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from franchise.api.deps import CurrentStaff, DbSession
 from franchise.audit.service import audit
-from franchise.web.deps import CurrentStaff, DbSession
 
 router = APIRouter(tags=["audit"])
 

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from franchise.api.deps import CurrentStaff, DbSession, Manager
 from franchise.clients import facts
 from franchise.clients.service import get_client
-from franchise.web.deps import CurrentStaff, DbSession, Manager
 
 router = APIRouter(prefix="/clients", tags=["clients"])
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from franchise.accounts.service import get_staff
+from franchise.api.deps import CurrentStaff, DbSession
 from franchise.contacts.hours import as_aware
 from franchise.contacts.schemas import ContactCreate
 from franchise.contacts.service import (
@@ -20,7 +21,6 @@ from franchise.contacts.service import (
 from franchise.db import utcnow
 from franchise.orgsettings.service import get_config
 from franchise.tickets.service import get_ticket
-from franchise.web.deps import CurrentStaff, DbSession
 
 router = APIRouter(tags=["contacts"])
 

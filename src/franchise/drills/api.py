@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from franchise.api.deps import CurrentStaff, DbSession, Manager
 from franchise.contacts.hours import as_aware
 from franchise.db import utcnow
 from franchise.drills import review, service
 from franchise.drills.schemas import Dispose, DrillStart
 from franchise.orgsettings.service import get_config
-from franchise.web.deps import CurrentStaff, DbSession, Manager
 
 router = APIRouter(tags=["drills"])
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from franchise.accounts.service import get_staff
+from franchise.api.deps import CurrentStaff, DbSession, Manager
 from franchise.duty import service
-from franchise.web.deps import CurrentStaff, DbSession, Manager
 
 router = APIRouter(prefix="/duty", tags=["duty"])
 

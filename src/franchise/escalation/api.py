@@ -6,13 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from franchise.api.deps import CurrentStaff, DbSession, Manager
 from franchise.escalation import service
 from franchise.escalation.present import map_dict
 from franchise.escalation.schemas import DecisionRead, EscalateRequest, MapSave
 from franchise.flows import escalations
 from franchise.tickets.present import ticket_dict
 from franchise.tickets.service import get_ticket
-from franchise.web.deps import CurrentStaff, DbSession, Manager
 
 router = APIRouter(tags=["escalation"])
 

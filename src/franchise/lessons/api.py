@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from franchise.accounts.service import get_staff
+from franchise.api.deps import CurrentStaff, DbSession
 from franchise.lessons import service
 from franchise.lessons.schemas import LessonCreate, LessonReject
-from franchise.web.deps import CurrentStaff, DbSession
 
 router = APIRouter(tags=["lessons"])
 

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from franchise.api.after_commit import AfterCommit
+from franchise.api.deps import CurrentStaff, DbSession, Manager, get_db
 from franchise.messages import service
 from franchise.messages.schemas import MessagePreview, MessageSend, TemplatesSave
 from franchise.settings import Settings
 from franchise.tickets.service import get_ticket
-from franchise.web.after_commit import AfterCommit
-from franchise.web.deps import CurrentStaff, DbSession, Manager, get_db
 
 router = APIRouter(tags=["messages"])
 

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from franchise.api.deps import CurrentStaff, DbSession, Manager
 from franchise.orgsettings.service import get_config, set_setting
-from franchise.web.deps import CurrentStaff, DbSession, Manager
 
 router = APIRouter(tags=["settings"])
 

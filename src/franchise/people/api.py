@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from franchise.accounts.service import get_staff
+from franchise.api.deps import CurrentStaff, DbSession
 from franchise.errors import (
     FranchiseError,
     InvalidInput,
@@ -24,7 +25,6 @@ from franchise.people import service
 from franchise.people.actions import apply_link
 from franchise.people.signing import slack_request_problem
 from franchise.settings import Settings
-from franchise.web.deps import CurrentStaff, DbSession
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["notifications"])

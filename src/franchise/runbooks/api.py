@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from franchise.api.deps import CurrentStaff, DbSession, RunbookMaintainer
 from franchise.runbooks import service
 from franchise.runbooks.render import runbook_dict
 from franchise.runbooks.schemas import RunbookImport, RunbookSummary
-from franchise.web.deps import CurrentStaff, DbSession, RunbookMaintainer
 
 router = APIRouter(prefix="/runbooks", tags=["runbooks"])
 

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from franchise.api.deps import CurrentStaff, DbSession
 from franchise.suggest.service import match
-from franchise.web.deps import CurrentStaff, DbSession
 
 router = APIRouter(tags=["suggest"])
 

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from franchise.accounts.service import get_staff
+from franchise.api.after_commit import AfterCommit
+from franchise.api.deps import CurrentStaff, DbSession, get_db
 from franchise.errors import InvalidInput
 from franchise.escalation.service import refresh_escalation
 from franchise.flows.runs import begin_run, record_answer, runner_view, step_back, switch_run
@@ -27,8 +29,6 @@ from franchise.tickets.schemas import (
 )
 from franchise.tickets.service import change_ticket, get_ticket, list_tickets
 from franchise.tickets.workflow import open_ticket
-from franchise.web.after_commit import AfterCommit
-from franchise.web.deps import CurrentStaff, DbSession, get_db
 
 router = APIRouter(tags=["tickets"])
 

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from franchise.api.deps import CurrentStaff, DbSession
 from franchise.tickets.attachment import MAX_REASON, attach_runbook, detach_runbook
 from franchise.tickets.present import ticket_dict
 from franchise.tickets.service import get_ticket
-from franchise.web.deps import CurrentStaff, DbSession
 
 router = APIRouter(tags=["tickets"])
 

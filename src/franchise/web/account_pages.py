@@ -19,10 +19,10 @@ from franchise.accounts.mfa import (
 )
 from franchise.accounts.models import Staff
 from franchise.accounts.passkeys import list_passkeys
+from franchise.api.deps import DbSession
 from franchise.errors import InvalidInput
 from franchise.orgsettings.service import get_setting
 from franchise.web.auth import SESSION_COOKIE, CurrentUser, check_csrf, clear_session_cookie
-from franchise.web.deps import DbSession
 from franchise.web.sessions import find_web_session, list_sessions, revoke_sessions
 from franchise.web.templating import render
 

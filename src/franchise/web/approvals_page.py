@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from franchise.api.deps import DbSession
 from franchise.approvals import inbox
 from franchise.approvals.present import approval_dicts
 from franchise.approvals.service import get_request
 from franchise.errors import FranchiseError
 from franchise.flows.approvals import decide_request
 from franchise.web.auth import CurrentUser, check_csrf
-from franchise.web.deps import DbSession
 from franchise.web.templating import render
 from franchise.web.ticket_view import staff_row
 

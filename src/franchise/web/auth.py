@@ -10,11 +10,11 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from franchise.api.deps import DbSession
 from franchise.approvals.inbox import waiting_count
 from franchise.errors import InvalidInput, PermissionDenied
 from franchise.orgsettings.service import get_config
 from franchise.orgsettings.values import OrgConfig
-from franchise.web.deps import DbSession
 from franchise.web.sessions import SignedIn, find_session
 
 SESSION_COOKIE = "franchise_session"

@@ -19,6 +19,7 @@ from franchise.accounts.passwords import hash_password, verify_password
 from franchise.accounts.service import get_staff
 from franchise.accounts.signins import record_sign_in
 from franchise.accounts.sso import password_allowed, sso_enabled
+from franchise.api.deps import DbSession
 from franchise.errors import InvalidInput, NotFound
 from franchise.orgsettings.service import get_setting
 from franchise.web.auth import (
@@ -32,7 +33,6 @@ from franchise.web.auth import (
     max_age,
     set_session_cookie,
 )
-from franchise.web.deps import DbSession
 from franchise.web.sessions import (
     ENROL_DUE,
     FULL,

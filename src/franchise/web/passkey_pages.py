@@ -15,6 +15,7 @@ from starlette.responses import Response
 from franchise.accounts import passkeys
 from franchise.accounts.models import Staff
 from franchise.accounts.signins import record_sign_in
+from franchise.api.deps import DbSession
 from franchise.errors import InvalidInput
 from franchise.orgsettings.sealing import Unsealable, seal, unseal
 from franchise.orgsettings.service import get_setting
@@ -27,7 +28,6 @@ from franchise.web.auth import (
     max_age,
     set_session_cookie,
 )
-from franchise.web.deps import DbSession
 from franchise.web.login import client_ip, safe_next, user_agent
 from franchise.web.sessions import MFA_DUE, complete_session, find_web_session, start_session
 

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import list_staff
+from franchise.api.deps import DbSession
 from franchise.errors import Conflict, FranchiseError, NotFound
 from franchise.orgsettings.secrets import effective_settings
 from franchise.people import service
@@ -25,7 +26,6 @@ from franchise.people.actions import apply_link, preview
 from franchise.people.notices import smtp_ready
 from franchise.settings import Settings
 from franchise.web.auth import CurrentUser, ManagerUser, check_csrf, get_signed_in
-from franchise.web.deps import DbSession
 from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff
+from franchise.api.deps import DbSession
 from franchise.approvals import service as approvals
 from franchise.approvals.parse import parse_boundaries
 from franchise.errors import Conflict, FranchiseError
@@ -29,7 +30,6 @@ from franchise.messages import service as messages
 from franchise.messages.lint import lint_templates
 from franchise.policydocs import service as policydocs
 from franchise.web.auth import ManagerUser, check_csrf
-from franchise.web.deps import DbSession
 from franchise.web.editor import (
     Intent,
     LintView,

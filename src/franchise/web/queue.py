@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import list_staff
+from franchise.api.deps import DbSession
 from franchise.clients.service import list_clients
 from franchise.tickets.models import STATUSES
 from franchise.tickets.service import list_tickets
 from franchise.web.auth import CurrentUser, check_csrf
-from franchise.web.deps import DbSession
 from franchise.web.templating import render, route_exists
 
 router = APIRouter(dependencies=[Depends(check_csrf)])

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
+from franchise.api.deps import DbSession
 from franchise.errors import Conflict, FranchiseError, PermissionDenied
 from franchise.lessons import service as lessons
 from franchise.lessons.models import Lesson
@@ -28,7 +29,6 @@ from franchise.runbooks.flowchart import render_svg
 from franchise.runbooks.lint import lint_source
 from franchise.runbooks.models import Runbook, RunbookRevision
 from franchise.web.auth import CurrentUser, check_csrf
-from franchise.web.deps import DbSession
 from franchise.web.editor import (
     Intent,
     LintView,

@@ -22,6 +22,7 @@ from franchise.accounts.service import (
     list_tokens,
     revoke_token,
 )
+from franchise.api.deps import DbSession
 from franchise.errors import FranchiseError, InvalidInput
 from franchise.notify.addresses import is_private
 from franchise.orgsettings.secrets import (
@@ -36,7 +37,6 @@ from franchise.orgsettings.sources import setting_sources
 from franchise.orgsettings.values import OrgConfig, parse_value, stored_form
 from franchise.settings import Settings
 from franchise.web.auth import ManagerUser, check_csrf
-from franchise.web.deps import DbSession
 from franchise.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])

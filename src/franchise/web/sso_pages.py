@@ -12,8 +12,8 @@ from starlette.responses import Response
 from franchise.accounts import sso
 from franchise.accounts.models import Staff
 from franchise.accounts.signins import record_sign_in
+from franchise.api.deps import DbSession
 from franchise.web.auth import is_https
-from franchise.web.deps import DbSession
 from franchise.web.login import _login_page, client_ip, safe_next, signed_in_response, user_agent
 
 router = APIRouter()

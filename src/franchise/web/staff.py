@@ -13,9 +13,9 @@ from starlette.responses import Response
 from franchise.accounts.models import LEVELS, ROLES
 from franchise.accounts.service import add_staff, list_staff
 from franchise.accounts.signins import recent_sign_ins
+from franchise.api.deps import DbSession
 from franchise.errors import FranchiseError, InvalidInput
 from franchise.web.auth import ManagerUser, check_csrf
-from franchise.web.deps import DbSession
 from franchise.web.people_pages import channel_rows
 from franchise.web.templating import render
 

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
+from franchise.api.after_commit import AfterCommit
+from franchise.api.deps import DbSession, get_db
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import request_approval
 from franchise.ask.service import ask_owner
@@ -33,9 +35,7 @@ from franchise.runbooks.models import RunbookRun
 from franchise.tickets import lifecycle, workflow
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import get_ticket
-from franchise.web.after_commit import AfterCommit
 from franchise.web.auth import CurrentUser, check_csrf
-from franchise.web.deps import DbSession, get_db
 from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 from franchise.web.ticket_view import Notice, page_context, preview, staff_row

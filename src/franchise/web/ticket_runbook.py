@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from franchise.api.deps import DbSession
 from franchise.errors import FranchiseError, InvalidInput
 from franchise.tickets.attachment import MAX_REASON, attach_runbook, detach_runbook
 from franchise.tickets.service import get_ticket
 from franchise.web.auth import CurrentUser, check_csrf
-from franchise.web.deps import DbSession
 from franchise.web.templating import render
 from franchise.web.ticket_view import Notice, page_context, staff_row
 
