@@ -17,6 +17,7 @@ from franchise.contacts.models import OwnerContact
 from franchise.db import Base
 from franchise.drills.models import Drill, ReviewItem
 from franchise.duty.models import DutyShift
+from franchise.kb.models import KbArticle
 from franchise.lessons.models import Lesson
 from franchise.mailin.models import MailMessage, TicketAttachment
 from franchise.messages.models import TicketMessage
@@ -47,6 +48,7 @@ __all__ = [
     "ImportState",
     "InboxItem",
     "Integration",
+    "KbArticle",
     "Lesson",
     "LoginThrottleEntry",
     "MailMessage",

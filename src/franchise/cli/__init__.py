@@ -69,6 +69,7 @@ def _register() -> None:
         duty_cmds,
         escalation_cmds,
         import_cmds,
+        kb_cmds,
         lesson_cmds,
         mail_cmds,
         message_cmds,
@@ -111,6 +112,7 @@ def _register() -> None:
     app.add_typer(
         import_cmds.webhooks_app, name="webhooks", help="Deliver signed webhook events to the PSA."
     )
+    app.add_typer(kb_cmds.app, name="kb", help="Publish runbooks as articles in Hudu or IT Glue.")
     app.add_typer(
         mail_cmds.app, name="mail", help="Poll the support mailbox: new mail opens tickets."
     )

@@ -140,14 +140,28 @@ def lint(
 @app.command("export")
 def export(
     ctx: typer.Context,
-    folder: Annotated[Path, typer.Argument(help="Folder to write <key>.yaml files into.")],
+    folder: Annotated[Path, typer.Argument(help="Folder to write the files into.")],
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="yaml (<key>.yaml, re-importable), markdown (<key>.md + <key>.svg) or "
+            "html (<key>.html with the flowchart inline): readable articles.",
+        ),
+    ] = "yaml",
 ) -> None:
-    """Write every runbook's current revision to a folder (docs as code)."""
+    """Write every runbook's current revision to a folder: YAML, or articles to read."""
+    from franchise.orgsettings.secrets import effective_settings
     from franchise.runbooks import service
 
-    with get_context(ctx).database().unit_of_work() as session:
-        written = service.export_runbooks(session, folder)
-    console.print(f"Wrote {len(written)} runbook(s) to {escape(str(folder))}")
+    context = get_context(ctx)
+    with context.database().unit_of_work() as session:
+        if format_ == "yaml":
+            written = service.export_runbooks(session, folder)
+        else:
+            base_url = effective_settings(session, context.settings).base_url
+            written = service.export_articles(session, folder, format_, base_url)
+    console.print(f"Wrote {len(written)} file(s) to {escape(str(folder))}")
 
 
 @app.command("import")

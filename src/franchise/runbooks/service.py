@@ -252,6 +252,48 @@ def export_runbooks(session: Session, folder: Path) -> list[Path]:
     return written
 
 
+EXPORT_FORMATS = ("yaml", "markdown", "html")
+
+
+def export_articles(session: Session, folder: Path, fmt: str, base_url: str) -> list[Path]:
+    """Write every non-archived runbook's current revision as a readable article:
+    KEY.md with its flowchart beside it as KEY.svg, or KEY.html with the SVG inline.
+    All or nothing, like export_runbooks."""
+    import shutil
+    import tempfile
+
+    from franchise.runbooks.article import ArticleSource, html_page, markdown_article
+    from franchise.runbooks.flowchart import render_svg
+
+    if fmt not in ("markdown", "html"):
+        raise InvalidInput(f"--format: use one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    files: list[tuple[str, str]] = []
+    for row in list_runbooks(session, include_archived=False):
+        source = ArticleSource(definition(session, row), row.current_revision, base_url)
+        if fmt == "html":
+            files.append((f"{row.key}.html", html_page(source)))
+        else:
+            files.append((f"{row.key}.md", markdown_article(source, svg_file=f"{row.key}.svg")))
+            files.append((f"{row.key}.svg", render_svg(source.runbook, link_steps=False)))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
+    except OSError as exc:
+        raise InvalidInput(f"cannot export to {folder}: {exc}; nothing was written") from exc
+    try:
+        for name, text in files:
+            (staging / name).write_text(text, encoding="utf-8")
+        written = []
+        for name, _ in files:
+            (staging / name).replace(folder / name)
+            written.append(folder / name)
+    except OSError as exc:
+        raise InvalidInput(f"cannot export to {folder}: {exc}; nothing was written") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
 def import_runbooks(
     session: Session, paths: Sequence[Path], *, author: Staff | None = None, note: str = "imported"
 ) -> list[ImportResult]:
