@@ -171,7 +171,7 @@ def kb_server(kind: str) -> Iterator[KbServer]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_PATCH = _any
+        do_GET = do_POST = do_PUT = do_PATCH = _any  # noqa: N815 - http.server names them
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -19,8 +19,8 @@ from franchise.kb import service
 from franchise.kb.http import LONGEST_WAIT, retry_after
 from franchise.kb.models import KbArticle
 from franchise.orgsettings.models import OrgSetting
-from franchise.runbooks.service import get_runbook, load_starter, save_runbook
 from franchise.runbooks.service import current_source as source_of
+from franchise.runbooks.service import get_runbook, load_starter, save_runbook
 from franchise.settings import Settings
 from tests.kb.server import API_KEY, JSON_API, KbServer, Scripted, fixture, kb_server
 from tests.support import CliInvoker
