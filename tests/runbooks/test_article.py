@@ -10,12 +10,14 @@ import pytest
 
 from franchise.db import Database
 from franchise.runbooks.article import (
+    EDGE_COLOUR,
     ArticleSource,
     html_fragment,
     html_page,
     markdown_article,
     md,
     reading_order,
+    standalone_svg,
 )
 from franchise.runbooks.definition import Runbook
 from franchise.runbooks.lint import lint_source
@@ -110,6 +112,29 @@ def test_every_starter_runbook_is_markdown_with_its_steps_in_reading_order(path:
     assert f"]({runbook.key}.svg)" in article
     assert f"<{BASE}/runbooks/{runbook.key}>" in article
     assert "## Done when" in article and "## Edge cases" in article
+
+
+def test_the_standalone_flowchart_carries_its_own_colours() -> None:
+    runbook = _parse(HOSTILE)
+    root = ET.fromstring(standalone_svg(runbook))  # noqa: S314 - our own output
+    boxes = {
+        g.get("data-step"): g.find(f"{SVG}rect")
+        for g in root.iter(f"{SVG}g")
+        if "node" in (g.get("class") or "").split()
+    }
+    fills = {
+        step: (box.get("fill"), box.get("stroke")) for step, box in boxes.items() if box is not None
+    }
+    assert fills == {
+        "first": ("#eff6ff", "#2563eb"),
+        "again": ("#fffbeb", "#d97706"),
+        "up": ("#fef2f2", "#dc2626"),
+        "fixed": ("#f0fdf4", "#16a34a"),
+    }
+    edges = [p for p in root.iter(f"{SVG}path") if "edge" in (p.get("class") or "").split()]
+    assert edges and all(p.get("stroke") == EDGE_COLOUR for p in edges)
+    labels = [g.find(f"{SVG}rect") for g in root.iter(f"{SVG}g") if g.get("class") == "edge-label"]
+    assert labels and all(r is not None and r.get("fill") == "#ffffff" for r in labels)
 
 
 def test_reading_order_follows_the_options_breadth_first() -> None:

@@ -29,6 +29,41 @@ KIND_NAMES = {
 }
 
 
+# The step-kind colours of static/css/runbooks.css (box fill, stroke), for a flowchart shown
+# where that stylesheet is not: a Markdown viewer, a knowledge base, the .svg file alone.
+KIND_COLOURS = {
+    "check": ("#eff6ff", "#2563eb"),
+    "action": ("#fffbeb", "#d97706"),
+    "resolve": ("#f0fdf4", "#16a34a"),
+    "escalate": ("#fef2f2", "#dc2626"),
+}
+EDGE_COLOUR = "#94a3b8"
+_NODE_BOX = re.compile(
+    r'(<g class="node kind-([a-z]+)[^"]*"[^>]*>(?:<a [^>]*>)?<title>.*?</title>)<rect class="node-box"'
+)
+_LABEL_BOX = re.compile(r'(<g class="edge-label"[^>]*><title>.*?</title>)<rect ')
+
+
+def standalone_svg(runbook: Runbook, *, link_steps: bool = False) -> str:
+    """The flowchart with its colours as presentation attributes, so it reads without the
+    app's stylesheet (which still wins where it applies: attributes rank below CSS).
+    Only our own markup is matched: runbook text in the SVG is escaped, quotes included."""
+    svg = render_svg(runbook, link_steps=link_steps)
+
+    def box(match: re.Match[str]) -> str:
+        fill, stroke = KIND_COLOURS.get(match.group(2), ("#ffffff", EDGE_COLOUR))
+        return f'{match.group(1)}<rect class="node-box" fill="{fill}" stroke="{stroke}" stroke-width="1.5"'
+
+    svg = _NODE_BOX.sub(box, svg)
+    svg = _LABEL_BOX.sub(r'\1<rect fill="#ffffff" stroke="#e2e8f0" ', svg)
+    svg = svg.replace(
+        '<path class="edge', f'<path stroke="{EDGE_COLOUR}" stroke-width="1.5" class="edge'
+    )
+    return svg.replace(
+        '<path class="fc-arrowhead"', f'<path fill="{EDGE_COLOUR}" class="fc-arrowhead"'
+    )
+
+
 @dataclass(frozen=True)
 class ArticleSource:
     """What an article is made from: the parsed runbook, its revision and where it lives."""
@@ -159,7 +194,7 @@ def markdown_article(source: ArticleSource, *, svg_file: str | None = None) -> s
     if svg_file:
         out += [f"![Decision graph of {md(rb.title)}]({quote(svg_file)})", ""]
     else:
-        out += [render_svg(rb, link_steps=False), ""]
+        out += [standalone_svg(rb), ""]
     return "\n".join(out)
 
 
@@ -261,7 +296,7 @@ def html_fragment(source: ArticleSource) -> str:
             out.append(f"<li><code>{h(step.id)}</code>: {h(_estimate_text(step))}{denied}</li>")
         out.append("</ul>")
     out.append('<h2>Decision graph</h2><div class="flowchart">')
-    out.append(render_svg(rb))
+    out.append(standalone_svg(rb, link_steps=True))
     out.append("</div></article>")
     return "\n".join(out)
 
@@ -301,11 +336,7 @@ def _html_step(step: Step, rb: Runbook) -> str:
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.5}code{background:#f3f3f3;padding:0 .2em}"
-    ".flowchart{overflow-x:auto}.flowchart .node-box{fill:#fff;stroke:#555}"
-    ".flowchart .kind-escalate .node-box{fill:#fde8e8}"
-    ".flowchart .kind-resolve .node-box{fill:#e6f6e6}"
-    ".flowchart .edge{stroke:#777}.flowchart .edge-label rect{fill:#fff;stroke:#ccc}"
+    "line-height:1.5}code{background:#f3f3f3;padding:0 .2em}.flowchart{overflow-x:auto}"
 )
 
 

@@ -262,8 +262,12 @@ def export_articles(session: Session, folder: Path, fmt: str, base_url: str) -> 
     import shutil
     import tempfile
 
-    from franchise.runbooks.article import ArticleSource, html_page, markdown_article
-    from franchise.runbooks.flowchart import render_svg
+    from franchise.runbooks.article import (
+        ArticleSource,
+        html_page,
+        markdown_article,
+        standalone_svg,
+    )
 
     if fmt not in ("markdown", "html"):
         raise InvalidInput(f"--format: use one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
@@ -274,7 +278,7 @@ def export_articles(session: Session, folder: Path, fmt: str, base_url: str) -> 
             files.append((f"{row.key}.html", html_page(source)))
         else:
             files.append((f"{row.key}.md", markdown_article(source, svg_file=f"{row.key}.svg")))
-            files.append((f"{row.key}.svg", render_svg(source.runbook, link_steps=False)))
+            files.append((f"{row.key}.svg", standalone_svg(source.runbook)))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
