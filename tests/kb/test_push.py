@@ -365,3 +365,28 @@ def test_cli_connect_push_status_keep_the_key_sealed(
     out = json.loads(result.output)
     assert len(out["failed"]) == 1 and "HTTP 403 forbidden" in out["failed"][0]["error"]
     assert len(out["pushed"]) == len(KEYS) - 1
+
+
+def test_an_itglue_document_deleted_out_there_is_made_again(
+    db: Database, settings: Settings, starter: None, itglue: KbServer
+) -> None:
+    connect(db, settings, itglue, organization_id="8")
+    service.push(db, settings, "itglue", sleep=Clock())
+    old = articles(db, "itglue")["printer-problem"]
+    revise(db, "printer-problem")
+    itglue.requests.clear()
+    gone = {"errors": [{"status": "404", "title": "Not Found"}]}
+    itglue.script = [Scripted("PATCH", rf"/documents/{old.external_id}", 404, {}, gone)]
+    report = service.push(db, settings, "itglue", sleep=Clock())
+    assert report.ok
+    calls = [(r.method, r.path) for r in itglue.requests]
+    assert calls[:2] == [
+        ("PATCH", f"/documents/{old.external_id}"),
+        ("POST", "/organizations/8/relationships/documents"),
+    ]
+    new = articles(db, "itglue")["printer-problem"]
+    assert new.external_id != old.external_id and new.section_id != old.section_id
+    assert calls[2:] == [
+        ("POST", f"/documents/{new.external_id}/relationships/sections"),
+        ("PATCH", f"/documents/{new.external_id}/publish"),
+    ]

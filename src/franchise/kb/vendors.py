@@ -123,6 +123,16 @@ def push_itglue(
     doc_id = existing.external_id if existing else None
     section_id = existing.section_id if existing else None
     try:
+        if doc_id is not None and not _patched(
+            client,
+            f"{base}/documents/{doc_id}",
+            headers,
+            {"data": {"type": "documents", "attributes": {"name": title}}},
+            sleep,
+            f"IT Glue PATCH document {doc_id}",
+        ):
+            # Deleted in IT Glue since the last push: make it again.
+            doc_id = section_id = None
         if doc_id is None:
             attributes: dict[str, Any] = {"name": title}
             if conn.folder_id:
@@ -137,16 +147,15 @@ def push_itglue(
                 what="IT Glue POST document",
             )
             doc_id = _id_of(data, "data", "IT Glue POST document")
-        else:
-            call(
-                client,
-                "PATCH",
-                f"{base}/documents/{doc_id}",
-                headers=headers,
-                body={"data": {"type": "documents", "attributes": {"name": title}}},
-                sleep=sleep,
-                what=f"IT Glue PATCH document {doc_id}",
-            )
+        if section_id is not None and not _patched(
+            client,
+            f"{base}/documents/{doc_id}/relationships/sections/{section_id}",
+            headers,
+            {"data": {"type": "document-sections", "attributes": {"content": html}}},
+            sleep,
+            f"IT Glue PATCH section {section_id} of document {doc_id}",
+        ):
+            section_id = None
         if section_id is None:
             data = call(
                 client,
@@ -163,16 +172,6 @@ def push_itglue(
                 what=f"IT Glue POST section of document {doc_id}",
             )
             section_id = _id_of(data, "data", "IT Glue POST section")
-        else:
-            call(
-                client,
-                "PATCH",
-                f"{base}/documents/{doc_id}/relationships/sections/{section_id}",
-                headers=headers,
-                body={"data": {"type": "document-sections", "attributes": {"content": html}}},
-                sleep=sleep,
-                what=f"IT Glue PATCH section {section_id} of document {doc_id}",
-            )
         call(
             client,
             "PATCH",
@@ -187,3 +186,21 @@ def push_itglue(
             raise
         raise PartialPush(exc, Pushed(doc_id, section_id)) from None
     return Pushed(doc_id, section_id)
+
+
+def _patched(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    sleep: Sleep,
+    what: str,
+) -> bool:
+    """PATCH; True when it went through, False when the thing is not there any more (404)."""
+    try:
+        call(client, "PATCH", url, headers=headers, body=body, sleep=sleep, what=what)
+    except KbHttpError as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
