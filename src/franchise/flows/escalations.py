@@ -52,6 +52,15 @@ def escalate(
         edge_case=edge_case,
         now=now,
     )
+    if decision.emergency and ticket.priority != "critical":
+        change_ticket(
+            session,
+            ticket,
+            actor=by,
+            at=now,
+            note=f"emergency escalation to {to} (rule {decision.rule})",
+            priority="critical",
+        )
     holder = holder_for(session, to, at=now)
     if holder is None:
         add_note(

@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff
 from franchise.api.after_commit import AfterCommit
 from franchise.api.deps import DbSession, get_db
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import request_approval
-from franchise.accounts.models import Staff
 from franchise.ask.reply import MAX_REPLY, Reply, reply_to_ask, ticket_asks
 from franchise.ask.service import CHANNEL_NAMES, ask_owner
 from franchise.errors import Conflict, FranchiseError, InvalidInput, NotFound
