@@ -24,9 +24,9 @@ from franchise.api.after_commit import AfterCommit
 from franchise.api.deps import DbSession, get_db
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import request_approval
-from franchise.ask.reply import MAX_REPLY, Reply, reply_to_ask, ticket_asks
+from franchise.ask.reply import MAX_REPLY, Reply, may_reply, reply_to_ask, ticket_asks
 from franchise.ask.service import CHANNEL_NAMES, ask_owner
-from franchise.errors import Conflict, FranchiseError, InvalidInput, NotFound
+from franchise.errors import Conflict, FranchiseError, InvalidInput, NotFound, PermissionDenied
 from franchise.escalation.service import refusal_hint
 from franchise.flows import escalations, runs
 from franchise.lessons.service import add_lesson
@@ -511,6 +511,10 @@ def ask_reply(
     me = staff_row(session, user)
 
     def answer() -> Reply:
+        if not may_reply(me.level, me.is_manager):
+            raise PermissionDenied(
+                "only the owner (or an admin answering for them) replies to asks"
+            )
         if all(a.id != ask_id for a in ticket_asks(session, ticket.id)):
             raise NotFound(f"ticket #{ticket.id} has no ask #{ask_id}")
         return reply_to_ask(session, ask_id, by=me, text=text)
