@@ -109,7 +109,7 @@ def week(shifts: list[tuple[str, str, Shift]]) -> list[tuple[str, list[Cover]]]:
     for number, name in enumerate(DAY_NAMES):
         covers = sorted(
             (
-                (shift.start, Cover(level, who, f"{clock(shift.start)}-{clock(shift.end)}"))
+                (shift.start, Cover(level, who, hours_text(shift)))
                 for level, who, shift in shifts
                 if str(number) in shift.days
             ),
@@ -117,3 +117,7 @@ def week(shifts: list[tuple[str, str, Shift]]) -> list[tuple[str, list[Cover]]]:
         )
         days.append((name.capitalize(), [c for _, c in covers]))
     return days
+
+
+def hours_text(shift: Shift) -> str:
+    return "all day" if shift.start == shift.end else f"{clock(shift.start)}-{clock(shift.end)}"
