@@ -433,7 +433,7 @@ def test_a_compromise_step_waiting_on_approval_escalates_and_an_emergency_reache
     sign_in_as: Callable[[Page, Member], None],
     browser_log: BrowserLog,
 ) -> None:
-    tech, senior = crew
+    tech, _senior = crew
     owner = make_staff("Olivia Owner", role="owner", level="owner")
     settings = live.app.state.settings
     with db.unit_of_work() as session:
