@@ -4,13 +4,16 @@ and the L1's runner unlocks; an escalation assigns the L2 on duty and tells them
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from franchise.accounts.service import get_staff
 from franchise.approvals.service import list_requests
+from franchise.ask.reply import ticket_asks
 from franchise.ask.service import ask_owner
 from franchise.bootstrap import initialise
 from franchise.db import Database
@@ -572,3 +575,68 @@ def test_the_owner_edits_the_duty_roster_and_a_technician_is_refused(
     assert response is not None and response.status == 403
     expect(page.locator("body")).not_to_contain_text("Add shift")
     assert browser_log.errors == []
+
+
+def test_replies_and_roster_changes_are_refused_to_the_wrong_person_or_without_csrf(
+    live: LiveServer,
+    db: Database,
+    crew: tuple[Member, Member],
+    make_staff: Callable[..., Member],
+    session_cookie: Callable[[Member], dict[str, str]],
+) -> None:
+    _tech, senior = crew
+    owner = make_staff("Olivia Owner", role="owner", level="owner")
+    with db.unit_of_work() as session:
+        ticket = create_ticket(session, title="Client wants a discount")
+        other = create_ticket(session, title="Printer jam")
+        asked = ask_owner(
+            session,
+            ticket=ticket,
+            by=get_staff(session, senior.id),
+            reason="other",
+            question="Can we give them 10% off?",
+            settings=live.app.state.settings,
+        )
+        ticket_id, other_id, ask_id = ticket.id, other.id, asked.contact_id
+
+    def client(member: Member) -> tuple[httpx.Client, str]:
+        http = httpx.Client(base_url=live.url, cookies=session_cookie(member), timeout=10)
+        page = http.get("/me")  # a light page that carries the session's CSRF token
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found is not None
+        return http, found.group(1)
+
+    sam, sam_csrf = client(senior)
+    refused = sam.post(
+        f"/tickets/{ticket_id}/asks/{ask_id}/reply", data={"csrf_token": sam_csrf, "text": "Sure"}
+    )
+    assert refused.status_code == 403 and "only the owner" in refused.text
+    assert sam.get("/settings/duty").status_code == 403
+
+    olivia, csrf = client(owner)
+    assert (
+        olivia.post(f"/tickets/{ticket_id}/asks/{ask_id}/reply", data={"text": "No"}).status_code
+        == 403
+    )
+    wrong = olivia.post(
+        f"/tickets/{other_id}/asks/{ask_id}/reply", data={"csrf_token": csrf, "text": "No"}
+    )
+    assert wrong.status_code == 404 and f"has no ask #{ask_id}" in wrong.text
+    blank = olivia.post(
+        f"/tickets/{ticket_id}/asks/{ask_id}/reply", data={"csrf_token": csrf, "text": "  "}
+    )
+    assert blank.status_code == 422 and "write the reply" in blank.text
+    assert olivia.post("/settings/duty", data={"level": "L2"}).status_code == 403
+    # Without JavaScript the answer comes back as the page, with who was told.
+    done = olivia.post(
+        f"/tickets/{ticket_id}/asks/{ask_id}/reply",
+        data={"csrf_token": csrf, "text": "No discounts this year."},
+    )
+    assert done.status_code == 200
+    assert "sent to Sam Senior (Teams)" in done.text
+    assert "No runbook covers this ticket" in done.text
+    sam.close()
+    olivia.close()
+    with db.unit_of_work() as session:
+        (row,) = ticket_asks(session, ticket_id)
+        assert (row.answer, row.answered_by) == ("No discounts this year.", "Olivia Owner")

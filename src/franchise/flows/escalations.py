@@ -68,7 +68,8 @@ def escalate(
             ticket,
             actor=by,
             kind="handover",
-            note=f"nobody is active at {to} to take it: set the duty roster (franchise duty set)",
+            note=f"nobody is active at {to} to take it: set the duty roster "
+            "(Settings > Duty roster, or franchise duty set)",
         )
     elif holder.staff.id != by.id:
         change_ticket(

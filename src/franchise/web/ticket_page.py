@@ -524,7 +524,10 @@ def ask_reply(
         return _finish(request, session, ticket, user, "ask", error)
     assert reply is not None
     notice = Notice("ask", "ok", _reply_text(session, reply), _lesson_lines(reply))
-    return _respond(request, session, ticket, user, panel="ask", notice=notice, also=("lesson",))
+    # Who was told and the lesson offered are worth reading, also without JavaScript.
+    return _respond(
+        request, session, ticket, user, panel="ask", notice=notice, show=True, also=("lesson",)
+    )
 
 
 def _reply_text(session: Session, reply: Reply) -> str:
