@@ -389,7 +389,7 @@ def test_the_owner_answers_an_ask_on_the_ticket_and_the_technician_sees_it(
     item = ask.locator(f"#ask-{ask_id}")
     expect(item).to_contain_text("Sam Senior asked (Technical decision)")
     expect(item).to_contain_text(question)
-    item.get_by_label("Your answer").fill("Yes: quote 2 hours a month <b>and</b> the disks.")
+    item.get_by_label("Your answer").fill("Yes: quote 2 hours a month, and the new disks at cost.")
     item.get_by_role("button", name="Send answer").click()
     notice = ask.get_by_role("status")
     expect(notice).to_contain_text("Answer saved on the ticket and sent to Sam Senior (Teams)")
@@ -411,7 +411,7 @@ def test_the_owner_answers_an_ask_on_the_ticket_and_the_technician_sees_it(
     sign_in_as(mine, senior)
     mine.goto(f"/tickets/{ticket_id}")
     answered = mine.locator(f"#ask-{ask_id} .tp-ask-answer")
-    expect(answered).to_contain_text("Yes: quote 2 hours a month <b>and</b> the disks.")
+    expect(answered).to_contain_text("Yes: quote 2 hours a month, and the new disks at cost.")
     expect(mine.locator("#ask").get_by_label("Your answer")).to_have_count(0)
     screenshot(mine, "ask-answered.png")
     mine.set_viewport_size(PHONE)
@@ -630,13 +630,15 @@ def test_replies_and_roster_changes_are_refused_to_the_wrong_person_or_without_c
     # Without JavaScript the answer comes back as the page, with who was told.
     done = olivia.post(
         f"/tickets/{ticket_id}/asks/{ask_id}/reply",
-        data={"csrf_token": csrf, "text": "No discounts this year."},
+        data={"csrf_token": csrf, "text": "No discounts <script>alert(1)</script> this year."},
     )
     assert done.status_code == 200
+    assert "<script>alert(1)" not in done.text and "&lt;script&gt;alert(1)" in done.text
     assert "sent to Sam Senior (Teams)" in done.text
     assert "No runbook covers this ticket" in done.text
     sam.close()
     olivia.close()
     with db.unit_of_work() as session:
         (row,) = ticket_asks(session, ticket_id)
-        assert (row.answer, row.answered_by) == ("No discounts this year.", "Olivia Owner")
+        assert row.answer == "No discounts <script>alert(1)</script> this year."
+        assert row.answered_by == "Olivia Owner"

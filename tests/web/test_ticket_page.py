@@ -164,10 +164,16 @@ def test_resolving_e_mails_the_client_when_the_organisation_sends_it_on_resolve(
     sign_in_as(page, make_staff())
     ticket_id = make_vpn_ticket()
     page.goto(f"/tickets/{ticket_id}")
+    panel = page.locator("#escalation")
+    expect(panel.locator(".verdict")).to_have_text("Escalation allowed: No")
     done = page.locator("#done")
     done.get_by_role("button", name="Resolve ticket").click()
     expect(done.get_by_role("status")).to_contain_text(f"Resolved message sent to {CONTACT}")
     expect(page.locator("#ticket-head .badges")).to_contain_text("Resolved")
+    # Resolved: no red "Escalation allowed: No", and nothing to escalate.
+    expect(panel.locator(".verdict")).to_have_text("Resolved: no escalation needed")
+    expect(panel).not_to_have_class(re.compile(r"allowed-no"))
+    expect(panel.get_by_role("button")).to_have_count(0)
     expect(page.locator("#history")).to_contain_text(f"e-mailed {CONTACT}")
     [sent] = mailbox.messages
     assert sent["To"] == CONTACT
