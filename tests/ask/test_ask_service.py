@@ -21,6 +21,7 @@ from franchise.errors import InvalidInput
 from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket, TicketEvent
+from franchise.tickets.service import history
 from tests.ask.fixtures import Team
 from tests.notify.receiver import Receiver
 from tests.support import deliver_outbox
@@ -398,6 +399,12 @@ def test_an_emergency_by_the_map_reaches_the_owner_whatever_the_reason(
         True,
     )
     assert contact(session, result.contact_id).emergency is True
+    # The emergency raises the ticket to critical, in its history.
+    assert ticket.priority == "critical"
+    assert any(
+        e.field == "priority" and e.note == f"emergency ask (contact #{result.contact_id})"
+        for e in history(session, ticket)
+    )
     deliver_outbox(session, db, settings)
     assert owner_inbox.posts[0]["title"].startswith("EMERGENCY: ")
 
@@ -423,6 +430,7 @@ def test_an_emergency_flag_the_map_does_not_back_is_recorded_but_changes_nothing
     )
     assert "Asked as an emergency; the escalation map does not make it one" in result.answer.text
     assert contact(session, result.contact_id).emergency is False
+    assert ticket.priority != "critical"
 
 
 def test_during_a_drill_an_ask_that_would_interrupt_is_refused_with_guidance(

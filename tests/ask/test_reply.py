@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from franchise.ask.reply import open_asks, reply_to_ask
+from franchise.ask.reply import open_asks, reply_to_ask, ticket_asks
 from franchise.ask.service import ask_owner
 from franchise.errors import Conflict, PermissionDenied
 from franchise.lessons.models import Lesson
@@ -70,8 +70,17 @@ def test_the_owner_replies_and_the_answer_becomes_a_lesson(
     ask_id = _ask(session, team, ticket, settings)
     assert [a.id for a in open_asks(session)] == [ask_id]
     assert [a.id for a in open_asks(session, ticket_id=ticket.id + 1)] == []
+    (waiting,) = ticket_asks(session, ticket.id)
+    assert (waiting.id, waiting.asker, waiting.answer) == (ask_id, team.bo.name, None)
     reply = reply_to_ask(session, ask_id, by=team.olivia, text="Yes: quote 2 hours a month.")
     assert open_asks(session) == []
+    # The ticket page keeps the ask, now with its answer and who gave it.
+    (answered,) = ticket_asks(session, ticket.id)
+    assert (answered.answer, answered.answered_by) == (
+        "Yes: quote 2 hours a month.",
+        "Olivia Owner",
+    )
+    assert ticket_asks(session, ticket.id + 1) == []
     notes = [e.note for e in history(session, ticket) if e.kind == "owner-reply"]
     assert notes == ["The owner answered: Yes: quote 2 hours a month."]
     lesson = session.get(Lesson, reply.lesson_id)

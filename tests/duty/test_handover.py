@@ -78,3 +78,22 @@ def test_nobody_at_the_level_is_said_in_the_history(session: Session) -> None:
 def test_an_l1_cannot_be_the_owners_backup(session: Session, team: dict[str, Staff]) -> None:
     with pytest.raises(InvalidInput, match="owner's backup must be an L2"):
         set_shift(session, level="owner", staff=team["lia"], days="daily", hours="00:00-00:00")
+
+
+def test_an_emergency_escalation_raises_the_ticket_to_critical(
+    session: Session, team: dict[str, Staff]
+) -> None:
+    ticket = create_ticket(session, title="Ransomware note on FS01", priority="normal")
+    handover = escalate(session, ticket, to="owner", by=team["lia"], now=MONDAY_MORNING)
+    assert handover.decision.emergency is True
+    assert (ticket.level, ticket.priority) == ("owner", "critical")
+    notes = [e.note for e in history(session, ticket) if e.field == "priority"]
+    assert notes == ["emergency escalation to owner (rule confirmed-security-incident)"]
+
+
+def test_an_ordinary_escalation_keeps_the_priority(
+    session: Session, team: dict[str, Staff]
+) -> None:
+    ticket = create_ticket(session, title="Nothing fits", body="Teams keeps crashing")
+    escalate(session, ticket, to="L2", by=team["lia"], now=MONDAY_MORNING)
+    assert ticket.priority == "normal"

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from franchise.duty.roster import Shift, parse_days, parse_hours
+from franchise.duty.roster import Cover, Shift, parse_days, parse_hours, week
 from franchise.errors import InvalidInput
 
 
@@ -55,3 +55,17 @@ def test_all_day_shift() -> None:
     assert shift.covers(datetime(2026, 12, 12, 0, 0))
     assert shift.covers(datetime(2026, 12, 13, 23, 59))
     assert not shift.covers(datetime(2026, 12, 14, 0, 0))
+
+
+def test_the_week_lists_each_day_with_who_covers_which_hours() -> None:
+    shifts = [
+        ("owner", "Max", Shift("01234", 18 * 60, 8 * 60)),
+        ("L2", "Kim", Shift("0123456", 0, 0)),
+        ("L2", "Max", Shift("5", 9 * 60, 13 * 60)),
+    ]
+    days = dict(week(shifts))
+    assert list(days) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert days["Mon"] == [Cover("L2", "Kim", "all day"), Cover("owner", "Max", "18:00-08:00")]
+    # Saturday: Kim all day, then Max from 09:00; the overnight backup belongs to Friday.
+    assert days["Sat"] == [Cover("L2", "Kim", "all day"), Cover("L2", "Max", "09:00-13:00")]
+    assert days["Sun"] == [Cover("L2", "Kim", "all day")]

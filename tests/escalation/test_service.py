@@ -322,3 +322,54 @@ def test_a_step_waiting_on_approval_may_be_escalated_until_it_is_approved(
         "runbook:costly-fix",
         "buy",
     )
+
+
+def _offer_holds(session: Session, ticket: Ticket, by: Staff) -> service.EscalationOffer:
+    """The offer for `by`, checked against escalate_ticket: whatever is offered is accepted,
+    every higher level not offered is refused."""
+    esc_map = service.current_map(session).map
+    decision = service.check_escalation(session, ticket)
+    offer = service.escalation_offer(esc_map, ticket, decision, can_override=by.is_manager)
+    higher = [lv for lv in esc_map.levels if esc_map.rank(lv) > esc_map.rank(ticket.level)]
+    accepted = []
+    for level in higher:
+        reason = "the client's CEO insists" if offer.override else None
+        nested = session.begin_nested()
+        try:
+            service.escalate_ticket(session, ticket, to=level, by=by, override_reason=reason)
+            accepted.append(level)
+        except (Refused, PermissionDenied):
+            pass
+        finally:
+            nested.rollback()
+    if offer.to is None:
+        assert accepted == []
+    else:
+        assert offer.to in accepted
+    session.expire(ticket)
+    return offer
+
+
+def test_the_offer_is_only_what_escalating_accepts(
+    ready: Session, tech: Staff, owner: Staff
+) -> None:
+    mid_run = vpn_ticket(ready)
+    assert _offer_holds(ready, mid_run, tech) == service.EscalationOffer(None)
+    assert _offer_holds(ready, mid_run, owner) == service.EscalationOffer("L2", override=True)
+
+    plain = create_ticket(ready, title="Odd request about the coffee machine")
+    assert _offer_holds(ready, plain, tech) == service.EscalationOffer("L2")
+    service.escalate_ticket(ready, plain, to="L2", by=tech)
+    # At L2, where the map sends it: going on to the owner would be refused.
+    assert _offer_holds(ready, plain, tech) == service.EscalationOffer(None)
+
+    emergency = vpn_ticket(ready)
+    run_path(ready, emergency, DC_PATH)
+    assert _offer_holds(ready, emergency, tech) == service.EscalationOffer("owner")
+
+    emergency.status = "resolved"
+    esc_map = service.current_map(ready).map
+    decision = service.check_escalation(ready, emergency)
+    assert service.escalation_offer(
+        esc_map, emergency, decision, can_override=True
+    ) == service.EscalationOffer(None)

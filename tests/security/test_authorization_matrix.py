@@ -134,6 +134,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/tickets/{ticket_id}"): STAFF,
     ("POST", "/tickets/{ticket_id}/approval"): STAFF,
     ("POST", "/tickets/{ticket_id}/ask"): STAFF,
+    # Asks are addressed to the owner; an admin may answer for them.
+    ("POST", "/tickets/{ticket_id}/asks/{ask_id}/reply"): MANAGER,
     ("POST", "/tickets/{ticket_id}/assign"): STAFF,
     ("POST", "/tickets/{ticket_id}/done"): STAFF,
     ("POST", "/tickets/{ticket_id}/escalate"): STAFF,
@@ -176,6 +178,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/settings/organisation"): MANAGER,
     ("POST", "/settings/tokens"): MANAGER,
     ("POST", "/settings/tokens/{token_id}/revoke"): MANAGER,
+    ("GET", "/settings/duty"): MANAGER,
+    ("POST", "/settings/duty"): MANAGER,
+    ("POST", "/settings/duty/{shift_id}/remove"): MANAGER,
     ("GET", "/staff"): MANAGER,
     ("GET", "/approvals"): STAFF,
     ("GET", "/tickets/{ticket_id}/runner"): STAFF,

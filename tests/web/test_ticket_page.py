@@ -164,10 +164,16 @@ def test_resolving_e_mails_the_client_when_the_organisation_sends_it_on_resolve(
     sign_in_as(page, make_staff())
     ticket_id = make_vpn_ticket()
     page.goto(f"/tickets/{ticket_id}")
+    panel = page.locator("#escalation")
+    expect(panel.locator(".verdict")).to_have_text("Escalation allowed: No")
     done = page.locator("#done")
     done.get_by_role("button", name="Resolve ticket").click()
     expect(done.get_by_role("status")).to_contain_text(f"Resolved message sent to {CONTACT}")
     expect(page.locator("#ticket-head .badges")).to_contain_text("Resolved")
+    # Resolved: no red "Escalation allowed: No", and nothing to escalate.
+    expect(panel.locator(".verdict")).to_have_text("Resolved: no escalation needed")
+    expect(panel).not_to_have_class(re.compile(r"allowed-no"))
+    expect(panel.get_by_role("button")).to_have_count(0)
     expect(page.locator("#history")).to_contain_text(f"e-mailed {CONTACT}")
     [sent] = mailbox.messages
     assert sent["To"] == CONTACT
@@ -208,10 +214,21 @@ def test_the_page_works_without_javascript(
     assert page.url.endswith(f"/tickets/{ticket_id}#runner")
     answer(page, "scope", "Only this user", note="Plain form post")
     expect(runner(page).locator(".tp-path-note")).to_have_text("Plain form post")
-    with page.expect_response(f"**/tickets/{ticket_id}/escalate") as refused:
-        page.locator("#escalation").get_by_role("button", name="Escalate to L2").click()
+    # The map refuses escalation mid-run, so the panel offers no button to be refused with.
+    panel = page.locator("#escalation")
+    expect(panel.locator(".verdict")).to_have_text("Escalation allowed: No")
+    expect(panel.get_by_role("button")).to_have_count(0)
+    # A refusal still renders as a page: the same step answered meanwhile in another tab.
+    other = page.context.new_page()
+    other.goto(f"/tickets/{ticket_id}")
+    answer(other, "client-error", "Credentials rejected or login failed")
+    other.close()
+    with page.expect_response(f"**/tickets/{ticket_id}/run/answer") as refused:
+        runner(page).get_by_role(
+            "button", name="Permission denied, no matching policy or user not allowed"
+        ).click()
     assert refused.value.status == 409
-    expect(page.locator("#escalation").get_by_role("alert")).to_contain_text("refused")
+    expect(runner(page).get_by_role("alert")).to_contain_text("already answered")
 
 
 def test_actions_without_the_csrf_token_are_refused(

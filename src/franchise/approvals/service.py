@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -435,3 +435,17 @@ def _log(
     )
     if not events:
         add_note(session, ticket, actor=actor, kind="approval", note=note)
+
+
+# Built once: the escalation check reads it for every ticket it evaluates.
+_LATEST_FOR_STEP = (
+    select(ApprovalRequest)
+    .where(ApprovalRequest.run_id == bindparam("run"), ApprovalRequest.step_id == bindparam("step"))
+    .order_by(ApprovalRequest.id.desc())
+    .limit(1)
+)
+
+
+def latest_for_step(session: Session, run_id: int, step: str) -> ApprovalRequest | None:
+    """The latest approval asked for a run's step: what the step waits on, or was refused."""
+    return session.scalars(_LATEST_FOR_STEP, {"run": run_id, "step": step}).first()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from franchise.accounts.models import Staff
 from franchise.ask.models import AskReply
@@ -16,7 +16,7 @@ from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from franchise.escalation.facts import covering_runbook
 from franchise.lessons.service import add_lesson
-from franchise.people.notices import owner_replied
+from franchise.people.notices import channel_names, owner_replied
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note
 
@@ -79,10 +79,66 @@ def open_asks(session: Session, *, ticket_id: int | None = None) -> list[OpenAsk
 
 
 @dataclass(frozen=True)
+class TicketAsk:
+    """An ask on a ticket as its page shows it: the question, and the answer once given."""
+
+    id: int
+    asker: str | None
+    asker_id: int | None
+    reason: str
+    question: str
+    emergency: bool
+    at: datetime
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+
+
+def ticket_asks(session: Session, ticket_id: int) -> list[TicketAsk]:
+    """Every ask on a ticket that reached the owner, answered or not, oldest first."""
+    asker = aliased(Staff)
+    replier = aliased(Staff)
+    rows = session.execute(
+        select(OwnerContact, asker.name, AskReply, replier.name)
+        .outerjoin(asker, asker.id == OwnerContact.staff_id)
+        .outerjoin(AskReply, AskReply.contact_id == OwnerContact.id)
+        .outerjoin(replier, replier.id == AskReply.replied_by_id)
+        .where(
+            OwnerContact.ticket_id == ticket_id,
+            OwnerContact.outcome == "interruption",
+            OwnerContact.question.is_not(None),
+        )
+        .order_by(OwnerContact.occurred_at, OwnerContact.id)
+    )
+    return [
+        TicketAsk(
+            c.id,
+            name,
+            c.staff_id,
+            c.reason,
+            c.question or "",
+            c.emergency,
+            c.occurred_at,
+            reply.text if reply else None,
+            by_name if reply else None,
+            reply.replied_at if reply else None,
+        )
+        for c, name, reply, by_name in rows
+    ]
+
+
+def may_reply(staff_level: str, is_manager: bool) -> bool:
+    """Asks are addressed to the owner; an admin may answer for them."""
+    return staff_level == "owner" or is_manager
+
+
+@dataclass(frozen=True)
 class Reply:
     contact: OwnerContact
     reply: AskReply
     lesson_id: int | None
+    # The asker's notification channels the answer was queued to (e-mail, teams, slack).
+    notified: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -90,6 +146,7 @@ class Reply:
             "ticket_id": self.contact.ticket_id,
             "reply": self.reply.text,
             "lesson_id": self.lesson_id,
+            "notified": list(self.notified),
         }
 
 
@@ -98,7 +155,7 @@ def reply_to_ask(
 ) -> Reply:
     """Record the owner's reply on the ask and its ticket, and offer it as a lesson for the
     ticket's runbook (pending until a maintainer folds it in or rejects it)."""
-    if not (by.level == "owner" or by.is_manager):
+    if not may_reply(by.level, by.is_manager):
         raise PermissionDenied("only the owner (or an admin answering for them) replies to asks")
     body = text.strip()
     if not body:
@@ -132,8 +189,8 @@ def reply_to_ask(
             )
             lesson_id = lesson.id
     session.flush()
-    owner_replied(session, contact, by, body)
-    return Reply(contact, reply, lesson_id)
+    queued = owner_replied(session, contact, by, body)
+    return Reply(contact, reply, lesson_id, tuple(channel_names(queued)))
 
 
 def _short(text: str, limit: int = 2000) -> str:

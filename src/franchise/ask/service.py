@@ -44,7 +44,7 @@ from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket
-from franchise.tickets.service import add_note
+from franchise.tickets.service import add_note, change_ticket
 
 MAX_QUESTION = 4000
 APPRISE = "owner notification URLs"
@@ -227,6 +227,16 @@ def ask_owner(
     )
     result.contact_id = contact.id
     result.drill_id = contact.drill_id
+    if answer.emergency and ticket.priority != "critical":
+        # An emergency is never left at the priority it was filed with.
+        change_ticket(
+            session,
+            ticket,
+            actor=by,
+            at=when,
+            note=f"emergency ask (contact #{contact.id})",
+            priority="critical",
+        )
     if answer.outcome == "interruption":
         title, body = owner_message(
             situation,

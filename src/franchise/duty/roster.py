@@ -88,3 +88,36 @@ def days_text(days: str) -> str:
     if days == "01234":
         return "mon-fri"
     return ",".join(DAY_NAMES[int(d)] for d in days)
+
+
+LEVEL_NAMES = {"L1": "L1", "L2": "L2", "owner": "Owner's backup"}
+
+
+@dataclass(frozen=True)
+class Cover:
+    """One person's hours at a level on one weekday, as the week grid shows it."""
+
+    level: str
+    name: str
+    hours: str
+
+
+def week(shifts: list[tuple[str, str, Shift]]) -> list[tuple[str, list[Cover]]]:
+    """(level, name, shift) rows as a week, Monday first: each day with who covers which
+    hours (an overnight shift is listed on the day it starts), earliest first."""
+    days: list[tuple[str, list[Cover]]] = []
+    for number, name in enumerate(DAY_NAMES):
+        covers = sorted(
+            (
+                (shift.start, Cover(level, who, hours_text(shift)))
+                for level, who, shift in shifts
+                if str(number) in shift.days
+            ),
+            key=lambda row: (row[1].level, row[0], row[1].name),
+        )
+        days.append((name.capitalize(), [c for _, c in covers]))
+    return days
+
+
+def hours_text(shift: Shift) -> str:
+    return "all day" if shift.start == shift.end else f"{clock(shift.start)}-{clock(shift.end)}"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from franchise.accounts.models import Staff
 from franchise.db import utcnow
 from franchise.duty.models import DutyShift
-from franchise.duty.roster import Shift, parse_days, parse_hours
+from franchise.duty.roster import Cover, Shift, parse_days, parse_hours, week
 from franchise.errors import InvalidInput, NotFound
 from franchise.orgsettings.service import get_config
 from franchise.tickets.models import Ticket
@@ -91,6 +91,17 @@ def roster(session: Session) -> list[dict[str, object]]:
         }
         for shift, staff in rows
     ]
+
+
+def week_roster(session: Session) -> list[tuple[str, list[Cover]]]:
+    """The roster as a week, Monday first: who covers which hours at each level."""
+    rows = session.execute(
+        select(DutyShift, Staff.name)
+        .join(Staff, Staff.id == DutyShift.staff_id)
+        .where(Staff.active)
+        .order_by(DutyShift.id)
+    )
+    return week([(s.level, name, Shift(s.days, s.start_minute, s.end_minute)) for s, name in rows])
 
 
 def on_duty(session: Session, level: str, *, at: datetime | None = None) -> Staff | None:

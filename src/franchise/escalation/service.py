@@ -173,6 +173,31 @@ def escalate_ticket(
     return decision
 
 
+@dataclass(frozen=True)
+class EscalationOffer:
+    """The one escalation a page may offer: a level the map accepts now, or (owner and
+    admins only) an override to the next level up, which needs a reason. `to` is None when
+    every escalation would be refused, so no button is shown that the map turns down."""
+
+    to: str | None
+    override: bool = False
+
+
+def escalation_offer(
+    esc_map: EscalationMap, ticket: Ticket, decision: EscalationDecision, *, can_override: bool
+) -> EscalationOffer:
+    if ticket.status in ("resolved", "closed"):
+        return EscalationOffer(None)
+    higher = [lv for lv in esc_map.levels if esc_map.rank(lv) > esc_map.rank(ticket.level)]
+    accepted = [lv for lv in higher if _refusal(esc_map, decision, lv) is None]
+    if accepted:
+        # The highest the map allows: the level its decision names.
+        return EscalationOffer(accepted[-1])
+    if can_override and higher:
+        return EscalationOffer(higher[0], override=True)
+    return EscalationOffer(None)
+
+
 def _edge_case(session: Session, ticket: Ticket, number: int) -> tuple[str, EdgeCase]:
     """The run's runbook and its edge case `number` (1-based), which must apply to the step
     the run stands at."""

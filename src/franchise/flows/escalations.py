@@ -52,6 +52,15 @@ def escalate(
         edge_case=edge_case,
         now=now,
     )
+    if decision.emergency and ticket.priority != "critical":
+        change_ticket(
+            session,
+            ticket,
+            actor=by,
+            at=now,
+            note=f"emergency escalation to {to} (rule {decision.rule})",
+            priority="critical",
+        )
     holder = holder_for(session, to, at=now)
     if holder is None:
         add_note(
@@ -59,7 +68,8 @@ def escalate(
             ticket,
             actor=by,
             kind="handover",
-            note=f"nobody is active at {to} to take it: set the duty roster (franchise duty set)",
+            note=f"nobody is active at {to} to take it: set the duty roster "
+            "(Settings > Duty roster, or franchise duty set)",
         )
     elif holder.staff.id != by.id:
         change_ticket(

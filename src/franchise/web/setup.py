@@ -10,6 +10,7 @@ from franchise.web import (
     account_pages,
     approvals_page,
     dashboard,
+    duty_page,
     login,
     passkey_pages,
     people_pages,
@@ -46,6 +47,7 @@ def install_web(app: FastAPI) -> None:
         runbook_pages,
         policy_pages,
         settings_page,
+        duty_page,
         people_pages,
     ):
         add_pages(app, module.router)

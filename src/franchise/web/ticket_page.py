@@ -18,13 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff
 from franchise.api.after_commit import AfterCommit
 from franchise.api.deps import DbSession, get_db
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import request_approval
-from franchise.ask.service import ask_owner
-from franchise.errors import Conflict, FranchiseError, InvalidInput
+from franchise.ask.reply import MAX_REPLY, Reply, may_reply, reply_to_ask, ticket_asks
+from franchise.ask.service import CHANNEL_NAMES, ask_owner
+from franchise.errors import Conflict, FranchiseError, InvalidInput, NotFound, PermissionDenied
 from franchise.escalation.service import refusal_hint
 from franchise.flows import escalations, runs
 from franchise.lessons.service import add_lesson
@@ -70,6 +72,7 @@ def _respond(
     notice: Notice | None = None,
     status: int = 200,
     show: bool = False,
+    also: tuple[str, ...] = (),
 ) -> Response:
     """htmx: the live panels (out of band); plain forms: back to the page, or the page with
     the refusal (or with a result worth reading, when `show`)."""
@@ -80,7 +83,7 @@ def _respond(
     context = page_context(session, ticket, user, notice)
     if not htmx:
         return render(request, "ticket.html", context, status=status)
-    context.update(oob=True, panel=panel)
+    context.update(oob=True, panel=panel, also=also)
     response = render(request, "partials/ticket_live.html", context, status=status)
     # ticket.js lets htmx swap refusals (409, 422 ...) that carry this header.
     response.headers["X-Ticket-Panels"] = "1"
@@ -491,6 +494,64 @@ def ask(
         return _respond(request, session, ticket, user, panel="ask", notice=notice, show=True)
 
     return _after_commit(request, ticket_id, answer)
+
+
+@router.post("/tickets/{ticket_id}/asks/{ask_id}/reply")
+def ask_reply(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    ticket_id: int,
+    ask_id: int,
+    text: Annotated[str, Form(max_length=MAX_REPLY)] = "",
+) -> Response:
+    """The owner (or an admin for them) answers an ask on its ticket: the answer is in the
+    history, goes back to the technician and is offered as a lesson."""
+    ticket = get_ticket(session, ticket_id)
+    me = staff_row(session, user)
+
+    def answer() -> Reply:
+        if not may_reply(me.level, me.is_manager):
+            raise PermissionDenied(
+                "only the owner (or an admin answering for them) replies to asks"
+            )
+        if all(a.id != ask_id for a in ticket_asks(session, ticket.id)):
+            raise NotFound(f"ticket #{ticket.id} has no ask #{ask_id}")
+        return reply_to_ask(session, ask_id, by=me, text=text)
+
+    reply, error = _act(session, answer)
+    if error is not None:
+        return _finish(request, session, ticket, user, "ask", error)
+    assert reply is not None
+    notice = Notice("ask", "ok", _reply_text(session, reply), _lesson_lines(reply))
+    # Who was told and the lesson offered are worth reading, also without JavaScript.
+    return _respond(
+        request, session, ticket, user, panel="ask", notice=notice, show=True, also=("lesson",)
+    )
+
+
+def _reply_text(session: Session, reply: Reply) -> str:
+    asker = session.get(Staff, reply.contact.staff_id) if reply.contact.staff_id else None
+    who = asker.name if asker else "the technician who asked"
+    if reply.notified:
+        ways = ", ".join(CHANNEL_NAMES.get(v, v) for v in reply.notified)
+        return f"Answer saved on the ticket and sent to {who} ({ways})."
+    return (
+        f"Answer saved on the ticket. {who} has no notification channel set up, so they "
+        "see it here on the ticket."
+    )
+
+
+def _lesson_lines(reply: Reply) -> tuple[str, ...]:
+    if reply.lesson_id is not None:
+        return (
+            f"Offered as lesson #{reply.lesson_id} (below): turn this answer into a runbook "
+            "change, an escalation rule or a template, so nobody has to ask again.",
+        )
+    return (
+        "No runbook covers this ticket, so no lesson was drafted: add one below if this "
+        "answer should become a runbook change, a rule or a template.",
+    )
 
 
 @router.post("/tickets/{ticket_id}/lesson")

@@ -19,12 +19,13 @@ from franchise.accounts.service import get_staff, list_staff
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import list_requests
 from franchise.ask.answer import STAGE_FOR_STATUS
+from franchise.ask.reply import may_reply, ticket_asks
 from franchise.ask.service import pending_step
 from franchise.clients.service import get_client
 from franchise.contacts.models import REASONS
 from franchise.drills.service import active_drill, window
 from franchise.errors import FranchiseError
-from franchise.escalation.service import check_escalation, current_map
+from franchise.escalation.service import check_escalation, current_map, escalation_offer
 from franchise.flows import runs
 from franchise.lessons.service import list_lessons
 from franchise.messages.definition import STAGES
@@ -309,17 +310,21 @@ def _label(value: str | None) -> str:
     return (value or "nothing").replace("_", " ")
 
 
-def _escalation(session: Session, ticket: Ticket, user: SignedIn) -> dict[str, Any]:
+def _escalation(
+    session: Session, ticket: Ticket, user: SignedIn, names: dict[int, str]
+) -> dict[str, Any]:
+    """The map's decision and the one button it accepts (evaluated here, on the server, so
+    the page never offers what escalating would refuse), and who holds the ticket now."""
     decision = check_escalation(session, ticket)
-    levels = current_map(session).map.levels
-    here = levels.index(ticket.level) if ticket.level in levels else -1
-    higher = levels[here + 1 :]
-    target = decision.to if decision.allowed and decision.to in higher else None
+    esc_map = current_map(session).map
+    offer = escalation_offer(esc_map, ticket, decision, can_override=user.is_manager)
     return {
         "decision": decision,
         "pending": pending_step(session, ticket),
-        "target": target or (higher[0] if higher else None),
-        "can_override": user.is_manager,
+        "offer": offer,
+        "closed": ticket.status in ("resolved", "closed"),
+        "escalated": esc_map.rank(ticket.level) > 0,
+        "holder": names.get(ticket.assignee_id) if ticket.assignee_id else None,
     }
 
 
@@ -338,11 +343,13 @@ def page_context(
         "staff": names,
         "runner": runner,
         "suggestions": _suggestions(session, ticket) if runner is None else [],
-        "esc": _escalation(session, ticket, user),
+        "esc": _escalation(session, ticket, user, names),
         "done": done,
         "can_override_done": me.level in lifecycle.OVERRIDE_LEVELS or me.is_manager,
         "composer": _composer(session, ticket, me, runner),
         "reasons": REASONS,
+        "asks": ticket_asks(session, ticket.id),
+        "can_reply": may_reply(me.level, me.is_manager),
         "drill_until": window(drill).until if drill else None,
         "lessons": list_lessons(session, ticket_id=ticket.id),
         "runbook_keys": [r.key for r in runbooks.list_runbooks(session, include_archived=False)],
