@@ -9,10 +9,20 @@ from sqlalchemy.orm import Session
 
 from franchise.clients.models import TIERS, Client
 from franchise.db import utcnow
-from franchise.errors import Conflict, InvalidInput, NotFound
+from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 MAX_NAME = 200
 MAX_ENDPOINTS = 1_000_000
+# Who keeps the client list and its contacts; every technician reads them (and may type a
+# profile fact, which is what the team learns about a client).
+WRITERS = ("owner", "admin", "service_manager")
+
+
+def check_writer(role: str) -> None:
+    if role not in WRITERS:
+        raise PermissionDenied(
+            "only the owner, an admin or a service manager may change clients and contacts"
+        )
 
 
 def _check_name(session: Session, name: str, *, other_than: int | None = None) -> str:

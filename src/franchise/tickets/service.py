@@ -270,3 +270,16 @@ def history(session: Session, ticket: Ticket) -> list[TicketEvent]:
             .order_by(TicketEvent.at, TicketEvent.id)
         )
     )
+
+
+def client_tickets(session: Session, client_id: int, *, limit: int = 50) -> list[Ticket]:
+    """A client's tickets for its page: open ones first, then newest first."""
+    still_open = Ticket.status.not_in(CLOSED)
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.client_id == client_id)
+            .order_by(still_open.desc(), Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        )
+    )
