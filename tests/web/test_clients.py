@@ -79,10 +79,7 @@ def test_client_contact_fact_new_ticket_and_an_edited_message_to_the_requester(
     facts.get_by_role("button", name="Save fact").click()
     expect(facts.locator("#fact-vpn")).to_contain_text("FortiClient")
     expect(facts.locator("#fact-vpn")).to_contain_text("Typed by Priya Manager")
-    screenshot(page, "client.png")
-    page.set_viewport_size(PHONE)
-    assert _overflow(page) <= 0
-    page.set_viewport_size(WIDE)
+    client_url = page.url.split("?")[0]
 
     page.goto("/clients")
     expect(page.locator(".clients-table")).to_contain_text("Harbour Dental")
@@ -131,4 +128,11 @@ def test_client_contact_fact_new_ticket_and_an_edited_message_to_the_requester(
     history = page.locator("#history")
     expect(history).to_contain_text("[edited before sending]")
     expect(history).to_contain_text("the VPN certificate is being renewed now")
+
+    # The client's page lists the ticket with its requester.
+    page.goto(client_url)
+    expect(page.locator("#tickets")).to_contain_text("Sam Reception")
+    screenshot(page, "client.png")
+    page.set_viewport_size(PHONE)
+    assert _overflow(page) <= 0
     assert browser_log.errors == []

@@ -8,6 +8,7 @@ shown again on the page with what was typed and the reason.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -298,7 +299,7 @@ def contact_add(
     fields = _contact_fields(name, email, phone, mobile, role, primary, vip, approves_spend)
     if not primary:
         # The first contact becomes the primary one unless the box says otherwise.
-        fields = contacts.ContactFields(**{**fields.__dict__, "primary": None})
+        fields = replace(fields, primary=None)
     _, error = _act(session, lambda: contacts.add_contact(session, client, fields))
     form = {
         "name": name,
