@@ -82,7 +82,7 @@ def test_resolving_e_mails_the_runbook_resolved_message_to_the_primary_contact(
     assert "Priya Shah" in message.body  # signed by whoever resolved it
     # Recorded exactly like a message sent by hand.
     assert kinds_and_notes(session, ticket) == [
-        ("message", f"e-mailed dana@harbour.example: {message.subject}")
+        ("message", f"e-mailed dana@harbour.example: {message.subject}\n\n{message.body}")
     ]
 
 

@@ -67,7 +67,8 @@ def test_a_message_is_delivered_and_recorded_on_the_ticket(
     assert [m.id for m in service.list_messages(session, ticket)] == [message.id]
     event = history(session, ticket)[-1]
     assert (event.kind, event.actor_id) == ("message", tech.id)
-    assert event.note == f"e-mailed dana@harbour.example: {message.subject}"
+    # The history keeps what was sent, word for word.
+    assert event.note == f"e-mailed dana@harbour.example: {message.subject}\n\n{message.body}"
     service.check_delivered(message)  # does not raise
 
 

@@ -182,7 +182,10 @@ def test_smtp_down_is_retried_after_the_backoff_and_the_history_shows_both(
         f"127.0.0.1:{port}"
     )
     assert "retrying at" in note1
-    assert (kind2, note2) == ("message", f"e-mailed dana@harbour.example: {message.subject}")
+    assert (kind2, note2) == (
+        "message",
+        f"e-mailed dana@harbour.example: {message.subject}\n\n{message.body}",
+    )
     assert (item.state, item.attempts, item.last_error) == ("delivered", 2, None)
 
 

@@ -65,3 +65,14 @@ def require_runbook_maintainer(staff: CurrentStaff) -> Staff:
 
 
 RunbookMaintainer = Annotated[Staff, Depends(require_runbook_maintainer)]
+
+
+def require_client_writer(staff: CurrentStaff) -> Staff:
+    """Clients and their contacts are kept by the owner, admins and service managers."""
+    from franchise.clients.service import check_writer
+
+    check_writer(staff.role)
+    return staff
+
+
+ClientWriter = Annotated[Staff, Depends(require_client_writer)]

@@ -92,7 +92,7 @@ def _register() -> None:
     suggest_cmd.register(app)
     run_cmd.register(app)
     app.add_typer(ticket_cmds.app, name="ticket", help="Create, list and show tickets.")
-    app.add_typer(client_cmds.app, name="client", help="Client profiles: facts for runbooks.")
+    app.add_typer(client_cmds.app, name="client", help="Clients, their contacts and profile facts.")
     app.add_typer(duty_cmds.app, name="duty", help="The duty roster: who takes escalations.")
     app.add_typer(user_cmds.user_app, name="user", help="Add and list staff.")
     app.add_typer(user_cmds.token_app, name="token", help="Create, list and revoke API tokens.")

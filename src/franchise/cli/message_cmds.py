@@ -23,7 +23,10 @@ TemplateRef = Annotated[
 ]
 TicketOpt = Annotated[int, typer.Option("--ticket", help="Ticket number.")]
 ToOpt = Annotated[
-    str | None, typer.Option("--to", help="Recipient; default the client's primary contact.")
+    str | None,
+    typer.Option(
+        "--to", help="Recipient; default the ticket's requester, else the primary contact."
+    ),
 ]
 NextUpdateOpt = Annotated[
     str | None,
@@ -85,6 +88,18 @@ def send(
     by: Annotated[str, typer.Option(help="Who sends it (staff e-mail or name).")],
     to: ToOpt = None,
     next_update: NextUpdateOpt = None,
+    cc_primary: Annotated[
+        bool, typer.Option("--cc-primary", help="Copy the client's primary contact.")
+    ] = False,
+    body_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--body-file",
+            help="Send this text instead of the template's body (render it first to edit it).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """E-mail the client from a template and record it on the ticket."""
@@ -103,6 +118,8 @@ def send(
             settings=cli.settings,
             to=to,
             next_update=_next_update(next_update),
+            cc_primary=cc_primary,
+            body=body_file.read_text(encoding="utf-8") if body_file else None,
         )
     # Committed above, then delivered after the commit: read what became of it.
     message = service.reload_message(db, message.id)

@@ -19,6 +19,10 @@ def new(
     title: Annotated[str, typer.Argument(help="Short summary.")],
     body: Annotated[str, typer.Option(help="Details.")] = "",
     client: Annotated[str | None, typer.Option(help="Client name or id.")] = None,
+    requester: Annotated[
+        str | None,
+        typer.Option(help="The affected user: a contact of the client (id, e-mail or name)."),
+    ] = None,
     category: Annotated[
         str | None, typer.Option(help="Category id; suggested when omitted.")
     ] = None,
@@ -39,6 +43,7 @@ def new(
             title=title,
             body=body,
             client=client,
+            requester=requester,
             category=category,
             priority=priority,
             external_id=external_id,
@@ -130,6 +135,14 @@ def show(
         highlight=False,
         markup=False,
     )
+    if data["requester"]:
+        r = data["requester"]
+        on_file = ", ".join(p for p in (r["phone"], r["mobile"]) if p) or "no phone on file"
+        console.print(
+            f"requester {r['name']} <{r['email'] or 'no e-mail'}> · {on_file}",
+            highlight=False,
+            markup=False,
+        )
     _print_offer(data)
     if data["body"]:
         console.print(data["body"], highlight=False, markup=False)

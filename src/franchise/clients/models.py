@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from franchise.db import Base, utcnow
@@ -23,6 +23,9 @@ class Client(Base):
     outage_alert_groups: Mapped[int | None]
     outage_window_minutes: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An archived client leaves the pickers (new tickets, imports by name still match it);
+    # its tickets, contacts and profile stay.
+    archived_at: Mapped[datetime | None]
 
 
 class ClientContact(Base):
@@ -33,8 +36,12 @@ class ClientContact(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(64))
+    mobile: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[str | None] = mapped_column(String(100))
     is_primary: Mapped[bool] = mapped_column(default=False)
+    is_vip: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # May say yes to work that costs the client money (an approval's "authorised contact").
+    can_approve_spend: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ClientFact(Base):

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.approvals.service import latest_for_step, request_for_action_step
+from franchise.clients.contacts import phones
 from franchise.clients.facts import facts_of, set_fact
-from franchise.clients.models import Client
+from franchise.clients.models import Client, ClientContact
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, Refused
 from franchise.escalation.service import refresh_escalation
@@ -181,9 +182,34 @@ def runner_view(session: Session, run: RunbookRun) -> dict[str, Any]:
                 "answer": _matching_label(state, known),
                 "can_save": ticket is not None and ticket.client_id is not None,
             }
+        if step.used_from == IDENTITY_BLOCK and ticket is not None:
+            nxt["on_file"] = on_file(session, ticket)
         nxt["blocked_by"] = blocked_by(session, run, step.id)
     data["offer"] = _offer(session, run, state)
     return data
+
+
+# The shared block whose steps call the requester back on the number on file.
+IDENTITY_BLOCK = "verify-identity"
+
+
+def on_file(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The requester's numbers on file, for the identity callback (never the number they
+    called from: only what the client's contact record holds)."""
+    contact = session.get(ClientContact, ticket.requester_id) if ticket.requester_id else None
+    if contact is None:
+        return {
+            "name": None,
+            "phones": [],
+            "text": "No requester on this ticket: set one to see the number on file.",
+        }
+    numbers = phones(contact)
+    text = (
+        f"Number on file for {contact.name}: {' or '.join(numbers)}"
+        if numbers
+        else f"No number on file for {contact.name}"
+    )
+    return {"name": contact.name, "phones": numbers, "text": text}
 
 
 def _offer(session: Session, run: RunbookRun, state: RunState) -> dict[str, Any] | None:

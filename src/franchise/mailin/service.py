@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from franchise.clients.contacts import contact_by_email
 from franchise.clients.models import ClientContact
 from franchise.mailin.models import MailMessage, TicketAttachment
 from franchise.mailin.parse import MAX_TITLE, Attachment, IncomingMail, strip_quoted
@@ -49,11 +50,15 @@ def handle_mail(session: Session, mail: IncomingMail, *, max_attachment_bytes: i
     if len(title) > MAX_TITLE:
         body = f"Subject: {title}\n\n{body}"
         title = title[: MAX_TITLE - 1] + "…"
+    client_id = find_client_id(session, mail.sender)
+    # The sender is the requester when they are one of the client's contacts.
+    requester = contact_by_email(session, client_id, mail.sender) if client_id else None
     ticket, _ = open_ticket(
         session,
         title=title,
         body=body,
-        client=find_client_id(session, mail.sender),
+        client=client_id,
+        requester=requester.id if requester else None,
         source=SOURCE,
         external_id=mail.external_id,
     )

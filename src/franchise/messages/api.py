@@ -51,6 +51,8 @@ def send(
         settings=settings,
         to=body.to,
         next_update=body.next_update,
+        cc_primary=body.cc_primary,
+        body=body.body,
     )
     db, message_id = get_db(request), message.id
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from franchise.db import Base, utcnow
@@ -20,8 +20,11 @@ class TicketMessage(Base):
     template_key: Mapped[str | None] = mapped_column(String(100))
     stage: Mapped[str | None] = mapped_column(String(32))
     to_address: Mapped[str] = mapped_column(String(320))
+    cc_address: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
+    # The technician changed the rendered text before sending; `body` is what was sent.
+    edited: Mapped[bool] = mapped_column(default=False, server_default=false())
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     status: Mapped[str] = mapped_column(String(16), default="sent")
     error: Mapped[str | None] = mapped_column(Text)

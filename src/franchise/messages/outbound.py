@@ -25,6 +25,7 @@ def payload_for(message: TicketMessage) -> dict[str, Any]:
     return {
         "message_id": message.id,
         "to": message.to_address,
+        "cc": message.cc_address,
         "subject": message.subject,
         "body": message.body,
     }
@@ -36,7 +37,11 @@ class EmailChannel:
             # Read at delivery: the SMTP settings may have been corrected since the queueing.
             config = SmtpConfig.from_settings(settings)
             email = build_email(
-                config, to=payload["to"], subject=payload["subject"], body=payload["body"]
+                config,
+                to=payload["to"],
+                cc=payload.get("cc"),
+                subject=payload["subject"],
+                body=payload["body"],
             )
             deliver(config, email)
         except InvalidInput as exc:
@@ -53,7 +58,12 @@ class EmailChannel:
         message.status, message.error = STATUS[outcome.state], outcome.error
         if outcome.state == "delivered":
             message.sent_at = item.delivered_at
-            kind, note = "message", f"e-mailed {message.to_address}: {message.subject}"
+            copy = f" (copy to {message.cc_address})" if message.cc_address else ""
+            edited = " [edited before sending]" if message.edited else ""
+            kind = "message"
+            note = (
+                f"e-mailed {message.to_address}{copy}: {message.subject}{edited}\n\n{message.body}"
+            )
         else:
             kind = "message_retrying" if outcome.state == "retrying" else "message_failed"
             note = f"e-mail to {message.to_address} {outcome.describe()}: {message.subject}"

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
+from franchise.clients.contacts import primary_contact
 from franchise.clients.models import Client, ClientContact
 from franchise.db import Database, utcnow
 from franchise.errors import FranchiseError, InvalidInput, NotFound
@@ -62,12 +63,21 @@ class RenderedMessage:
     body: str
     to: str
     template: Template
+    # Who `to` is ("requester", "primary", "given") and the primary contact a CC would
+    # reach ("" when there is none, or it is `to` itself).
+    to_name: str = ""
+    to_kind: str = "given"
+    cc: str = ""
+    cc_name: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "subject": self.subject,
             "body": self.body,
             "to": self.to,
+            "to_name": self.to_name,
+            "to_kind": self.to_kind,
+            "cc_primary": self.cc or None,
             "template": self.template.key,
             "stage": self.template.stage,
         }
@@ -214,7 +224,13 @@ def render_for_ticket(
     assignee; the next update to the promise for the ticket's priority."""
     chosen = find_template(session, ticket, template)
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
-    address, contact = _recipient(session, ticket, client, to)
+    address, contact, kind = _recipient(session, ticket, client, to)
+    primary = primary_contact(session, client.id) if client is not None else None
+    cc = (
+        primary
+        if primary is not None and (primary.email or "").lower() != address.lower()
+        else None
+    )
     if technician is None and ticket.assignee_id is not None:
         technician = session.get(Staff, ticket.assignee_id)
     _, step = _runbook_position(session, ticket)
@@ -237,14 +253,24 @@ def render_for_ticket(
         org={"name": _org_name(session)},
     )
     subject, body = render_message(chosen, context)
-    return RenderedMessage(subject, body, address, chosen)
+    return RenderedMessage(
+        subject,
+        body,
+        address,
+        chosen,
+        to_name=contact["name"],
+        to_kind=kind,
+        cc=(cc.email or "") if cc is not None else "",
+        cc_name=cc.name if cc is not None else "",
+    )
 
 
 def _recipient(
     session: Session, ticket: Ticket, client: Client | None, to: str | None
-) -> tuple[str, dict[str, str]]:
-    """(address, contact) for the message: `to` if given, else the client's primary contact
-    with an e-mail address, else its first contact with one."""
+) -> tuple[str, dict[str, str], str]:
+    """(address, contact, kind) for the message: `to` if given ("given"); else the ticket's
+    requester when they have an e-mail address ("requester"); else the client's primary
+    contact with an address, or its first contact with one ("primary")."""
     contacts: list[ClientContact] = []
     if client is not None:
         contacts = list(
@@ -260,7 +286,11 @@ def _recipient(
         known = next((c for c in contacts if (c.email or "").lower() == address.lower()), None)
         # Someone outside the contact list is greeted by the company they work for.
         name = known.name if known else (client.name if client else "there")
-        return address, {"name": name, "email": address}
+        return address, {"name": name, "email": address}, "given"
+    requester = session.get(ClientContact, ticket.requester_id) if ticket.requester_id else None
+    if requester is not None and (requester.email or "").strip():
+        address = check_address(requester.email or "")
+        return address, {"name": requester.name, "email": address}, "requester"
     if client is None:
         raise InvalidInput(
             f"ticket #{ticket.id} has no client, so there is no contact to write to; "
@@ -273,7 +303,7 @@ def _recipient(
         )
     chosen = contacts[0]
     address = check_address(chosen.email or "")
-    return address, {"name": chosen.name, "email": address}
+    return address, {"name": chosen.name, "email": address}, "primary"
 
 
 def _runbook_position(session: Session, ticket: Ticket) -> tuple[str | None, dict[str, str]]:
@@ -307,8 +337,14 @@ def send_message(
     settings: Settings,
     to: str | None = None,
     next_update: datetime | None = None,
+    cc_primary: bool = False,
+    body: str | None = None,
 ) -> TicketMessage:
     """Render the message, record it on the ticket as "queued" and queue the e-mail.
+
+    It goes to the requester unless `to` names someone; `cc_primary` copies the client's
+    primary contact. A `body` given replaces the rendered text (the technician edited it):
+    what is stored is what was sent.
 
     Nothing is sent here: the e-mail goes after the caller's transaction commits, so a
     rolled-back request e-mails nobody and no transaction waits on the SMTP server.
@@ -319,14 +355,25 @@ def send_message(
     rendered = render_for_ticket(
         session, ticket, template, technician=by, next_update=next_update, to=to
     )
-    build_email(config, to=rendered.to, subject=rendered.subject, body=rendered.body)
+    text, edited = rendered.body, False
+    if body is not None and _edited_body(body).strip() != rendered.body.strip():
+        text, edited = _edited_body(body), True
+    cc = rendered.cc if cc_primary else ""
+    if cc_primary and not cc:
+        raise InvalidInput(
+            "there is no primary contact with an e-mail address to copy "
+            "(or the primary contact is already the recipient)"
+        )
+    build_email(config, to=rendered.to, subject=rendered.subject, body=text, cc=cc or None)
     message = TicketMessage(
         ticket_id=ticket.id,
         template_key=rendered.template.key,
         stage=rendered.template.stage,
         to_address=rendered.to,
+        cc_address=cc or None,
         subject=rendered.subject,
-        body=rendered.body,
+        body=text,
+        edited=edited,
         author_id=by.id,
         status="queued",
     )
@@ -340,6 +387,20 @@ def send_message(
         settings=settings,
     )
     return message
+
+
+MAX_BODY = 20_000
+
+
+def _edited_body(body: str) -> str:
+    text = body.replace("\r\n", "\n").strip("\n")
+    if not text.strip():
+        raise InvalidInput("the message body is empty; write something or keep the template's")
+    if len(text) > MAX_BODY:
+        raise InvalidInput(
+            f"the message body is {len(text):,} characters; the limit is {MAX_BODY:,}"
+        )
+    return text + "\n"
 
 
 def reload_message(db: Database, message_id: int) -> TicketMessage:
@@ -434,8 +495,10 @@ def message_dict(message: TicketMessage) -> dict[str, Any]:
         "template": message.template_key,
         "stage": message.stage,
         "to": message.to_address,
+        "cc": message.cc_address,
         "subject": message.subject,
         "body": message.body,
+        "edited": message.edited,
         "author_id": message.author_id,
         "status": message.status,
         "error": message.error,

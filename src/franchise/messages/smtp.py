@@ -74,10 +74,14 @@ def check_address(address: str) -> str:
     return value
 
 
-def build_email(config: SmtpConfig, *, to: str, subject: str, body: str) -> EmailMessage:
+def build_email(
+    config: SmtpConfig, *, to: str, subject: str, body: str, cc: str | None = None
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config.sender
     message["To"] = check_address(to)
+    if cc:
+        message["Cc"] = check_address(cc)
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=config.envelope_sender.rsplit("@", 1)[-1])
@@ -87,7 +91,7 @@ def build_email(config: SmtpConfig, *, to: str, subject: str, body: str) -> Emai
 
 def deliver(config: SmtpConfig, message: EmailMessage) -> None:
     """Hand the message to the server; raises DeliveryError with a readable reason."""
-    recipient = str(message["To"])
+    recipients = [str(message["To"])] + ([str(message["Cc"])] if message["Cc"] else [])
     where = f"SMTP server {config.host}:{config.port}"
     if config.user and config.tls == "none" and not config.allow_plain_auth:
         # Checked before connecting: the password must never reach a server (perhaps not
@@ -102,7 +106,7 @@ def deliver(config: SmtpConfig, message: EmailMessage) -> None:
         with _connect(config) as smtp:
             if config.user:
                 smtp.login(config.user, config.password)
-            smtp.send_message(message, from_addr=config.envelope_sender, to_addrs=[recipient])
+            smtp.send_message(message, from_addr=config.envelope_sender, to_addrs=recipients)
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(
             f"{where} refused the user name or password: {_reply(exc)}",

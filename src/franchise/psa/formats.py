@@ -11,7 +11,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 # The fields an import fills; external_id and title are required.
-FIELDS = ("external_id", "title", "body", "client", "category", "priority", "status", "created_at")
+FIELDS = (
+    "external_id",
+    "title",
+    "body",
+    "client",
+    "requester",
+    "category",
+    "priority",
+    "status",
+    "created_at",
+)
 REQUIRED = ("external_id", "title")
 DATE_ORDERS = ("mdy", "dmy")
 
@@ -48,6 +58,7 @@ CONNECTWISE = Format(
         "title": ("Summary", "Summary Description", "Ticket Summary", "Subject"),
         "body": ("Initial Description", "Detail Description", "Description", "Notes"),
         "client": ("Company", "Company Name", "Company ID", "Account"),
+        "requester": ("Contact", "Contact Name", "Contact Email"),
         "priority": ("Priority", "Priority Name"),
         "status": ("Status", "Status Name"),
         "created_at": ("Entered", "Date Entered", "Date Created", "Created", "Opened"),
@@ -68,6 +79,7 @@ AUTOTASK = Format(
         "title": ("Title", "Ticket Title", "Summary"),
         "body": ("Description", "Ticket Description", "Details"),
         "client": ("Account", "Account Name", "Company", "Organization"),
+        "requester": ("Contact", "Contact Name", "Contact Email"),
         "priority": ("Priority", "Priority Label"),
         "status": ("Status", "Status Label"),
         "created_at": ("Created", "Create Date", "Created Date", "Date Created", "Created On"),
@@ -87,6 +99,7 @@ HALOPSA = Format(
         "title": ("Summary", "Subject", "Ticket Summary"),
         "body": ("Details", "Detail", "Description", "Ticket Details", "Note"),
         "client": ("Client", "Client Name", "Customer", "Customer Name", "Organisation"),
+        "requester": ("User", "User Name", "End User", "Requester", "Contact"),
         "priority": ("Priority", "Priority Name", "Priority ID"),
         "status": ("Status", "Status Name"),
         "created_at": ("Date Logged", "Date Opened", "Date Occurred", "Logged", "Opened"),

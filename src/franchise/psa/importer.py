@@ -19,10 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from franchise.clients.contacts import ContactFields, add_contact, get_contact
 from franchise.clients.models import Client
-from franchise.clients.service import add_client
+from franchise.clients.service import add_client, get_client
 from franchise.db import Database, utcnow
-from franchise.errors import FranchiseError, InvalidInput, NotFound
+from franchise.errors import Conflict, FranchiseError, InvalidInput, NotFound
 from franchise.escalation.service import refresh_escalation
 from franchise.orgsettings.service import get_config
 from franchise.psa.formats import FORMATS, Format
@@ -192,6 +193,7 @@ def _create(
         title=row.title,
         body=row.body,
         client=client_id,
+        requester=_requester_id(session, row, client_id),
         category=row.category,
         priority=row.priority,
         source=SOURCE,
@@ -203,6 +205,28 @@ def _create(
         change_ticket(session, ticket, actor=None, note=note, **_status_change(row.status))
         refresh_escalation(session, ticket)
     session.add(ImportState(ticket_id=ticket.id, format=fmt, values=values))
+
+
+def _requester_id(session: Session, row: TicketRow, client_id: int | None) -> int | None:
+    """The client's contact the export names (by e-mail or name), added when missing."""
+    if row.requester is None or client_id is None:
+        return None
+    client = get_client(session, client_id)
+    try:
+        return get_contact(session, client, row.requester).id
+    except NotFound:
+        pass
+    except Conflict:
+        return None  # several contacts share the name: leave it for a person to choose
+    is_email = "@" in row.requester
+    try:
+        fields = ContactFields(
+            name=row.requester.split("@")[0] if is_email else row.requester[:200],
+            email=row.requester if is_email else None,
+        )
+        return add_contact(session, client, fields).id
+    except InvalidInput as exc:
+        raise InvalidInput(f"requester '{row.requester}': {exc.message}") from exc
 
 
 def _values(row: TicketRow, client_id: int | None) -> dict[str, Any]:

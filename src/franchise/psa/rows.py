@@ -29,6 +29,8 @@ class TicketRow:
     title: str
     body: str
     client: str | None
+    # The affected user as the PSA names them: a contact name or e-mail address.
+    requester: str | None
     # The PSA's own category text, and the runbook category it maps to (None: suggest).
     psa_category: str
     category: str | None
@@ -118,6 +120,7 @@ def _parse(
         title=title,
         body=cell("body"),
         client=cell("client") or None,
+        requester=cell("requester")[:320] or None,
         psa_category=" / ".join(p for p in parts if p),
         category=map_category(parts, fmt.category_map),
         priority=read_priority(cell("priority"), fmt.priority_map),

@@ -27,7 +27,7 @@ from franchise.tickets.schemas import (
     TicketCreate,
     TicketUpdate,
 )
-from franchise.tickets.service import change_ticket, get_ticket, list_tickets
+from franchise.tickets.service import change_ticket, get_ticket, list_tickets, set_requester
 from franchise.tickets.workflow import open_ticket
 
 router = APIRouter(tags=["tickets"])
@@ -56,6 +56,7 @@ def create(body: TicketCreate, session: DbSession, staff: CurrentStaff) -> dict[
         title=body.title,
         body=body.body,
         client=body.client,
+        requester=body.requester,
         category=body.category,
         priority=body.priority,
         external_id=body.external_id,
@@ -84,6 +85,9 @@ def update(
         lifecycle.set_status(session, ticket, body.status, by=staff, note=body.note)
     if body.priority is not None:
         change_ticket(session, ticket, actor=staff, note=body.note, priority=body.priority)
+    if body.requester is not None:
+        ref = None if body.requester == "nobody" else body.requester
+        set_requester(session, ticket, ref, actor=staff, note=body.note)
     refresh_escalation(session, ticket, actor=staff)
     return ticket_dict(session, ticket)
 

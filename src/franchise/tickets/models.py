@@ -42,6 +42,10 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    # The affected user: a contact of the client (removing the contact clears it).
+    requester_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client_contacts.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str | None] = mapped_column(String(64))

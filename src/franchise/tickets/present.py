@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from franchise.clients.models import Client
+from franchise.clients.contacts import contact_dict
+from franchise.clients.models import Client, ClientContact
 from franchise.tickets.models import Ticket
 from franchise.tickets.schemas import TicketEventRead, TicketRead
 from franchise.tickets.service import history
@@ -16,6 +17,8 @@ def ticket_dict(session: Session, ticket: Ticket, *, with_history: bool = False)
     data = TicketRead.model_validate(ticket).model_dump(mode="json")
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
     data["client"] = client.name if client else None
+    requester = session.get(ClientContact, ticket.requester_id) if ticket.requester_id else None
+    data["requester"] = contact_dict(requester) if requester else None
     if with_history:
         data["history"] = [
             TicketEventRead.model_validate(e).model_dump(mode="json")

@@ -10,6 +10,11 @@ class TicketCreate(BaseModel):
     title: str = Field(min_length=1, max_length=500)
     body: str = Field(default="", max_length=100_000)
     client: str | None = Field(default=None, description="client name or id")
+    requester: str | None = Field(
+        default=None,
+        max_length=320,
+        description="the affected user: a contact of the client (id, e-mail or name)",
+    )
     category: str | None = None
     priority: str = "normal"
     external_id: str | None = Field(default=None, max_length=200)
@@ -23,6 +28,7 @@ class TicketRead(BaseModel):
     title: str
     body: str
     client_id: int | None
+    requester_id: int | None
     category: str | None
     priority: str
     status: str
@@ -62,6 +68,11 @@ class TicketUpdate(BaseModel):
     priority: str | None = None
     assignee: str | None = Field(
         default=None, description="staff e-mail, name or id; 'nobody' to unassign"
+    )
+    requester: str | None = Field(
+        default=None,
+        max_length=320,
+        description="a contact of the ticket's client (id, e-mail or name); 'nobody' to clear",
     )
     note: str | None = Field(default=None, max_length=5000)
 

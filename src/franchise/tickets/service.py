@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.approvals.models import ApprovalRequest
+from franchise.clients.contacts import contact_by_id, get_contact
+from franchise.clients.models import ClientContact
 from franchise.clients.service import get_client
 from franchise.db import MAX_ID, utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound
@@ -37,9 +39,11 @@ def create_ticket(
     category_by_hand: bool | None = None,
     suggested_runbook_key: str | None = None,
     suggestion_confidence: float | None = None,
+    requester: str | int | None = None,
 ) -> Ticket:
     """A new ticket. A category given here counts as set by hand unless `category_by_hand`
-    says otherwise (it follows a runbook attached from a suggestion)."""
+    says otherwise (it follows a runbook attached from a suggestion). The requester is a
+    contact of the client (id, e-mail or name); a contact id alone also names the client."""
     if not title.strip():
         raise InvalidInput("a ticket needs a title")
     if priority not in PRIORITIES:
@@ -55,11 +59,15 @@ def create_ticket(
         # A PSA or integration retrying a create must not get a second ticket (or a 500).
         raise Conflict(f"a ticket from {source} with external id '{external_id}' already exists")
     client_id = get_client(session, client).id if client not in (None, "") else None
+    contact = find_requester(session, client_id, requester)
+    if contact is not None:
+        client_id = contact.client_id
     when = created_at or utcnow()
     ticket = Ticket(
         title=title.strip(),
         body=body,
         client_id=client_id,
+        requester_id=contact.id if contact is not None else None,
         category=category,
         priority=priority,
         source=source,
@@ -86,6 +94,52 @@ def create_ticket(
         )
     )
     return ticket
+
+
+def find_requester(
+    session: Session, client_id: int | None, ref: str | int | None
+) -> ClientContact | None:
+    """The contact a requester reference names: of the client when there is one, else by id."""
+    text = "" if ref is None else str(ref).strip()
+    if not text:
+        return None
+    if client_id is not None:
+        return get_contact(session, get_client(session, client_id), text)
+    if text.isdigit():
+        return contact_by_id(session, int(text))
+    raise InvalidInput(f"requester '{text}' needs the ticket's client (or give the contact's id)")
+
+
+def set_requester(
+    session: Session,
+    ticket: Ticket,
+    ref: str | int | None,
+    *,
+    actor: Staff | None,
+    note: str | None = None,
+) -> TicketEvent | None:
+    """Name the affected user (a contact of the ticket's client), or clear it with None;
+    the history says who it was and who it is now."""
+    contact = find_requester(session, ticket.client_id, ref)
+    if contact is not None and ticket.client_id is None:
+        raise InvalidInput(f"ticket #{ticket.id} has no client; set its client first")
+    new_id = contact.id if contact is not None else None
+    if new_id == ticket.requester_id:
+        return None
+    old = session.get(ClientContact, ticket.requester_id) if ticket.requester_id else None
+    ticket.requester_id = new_id
+    ticket.updated_at = utcnow()
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        actor_id=actor.id if actor else None,
+        kind="changed",
+        field="requester",
+        old_value=old.name if old is not None else None,
+        new_value=contact.name if contact is not None else None,
+        note=note,
+    )
+    session.add(event)
+    return event
 
 
 def get_ticket(session: Session, ticket_id: int | str) -> Ticket:
@@ -214,5 +268,18 @@ def history(session: Session, ticket: Ticket) -> list[TicketEvent]:
             select(TicketEvent)
             .where(TicketEvent.ticket_id == ticket.id)
             .order_by(TicketEvent.at, TicketEvent.id)
+        )
+    )
+
+
+def client_tickets(session: Session, client_id: int, *, limit: int = 50) -> list[Ticket]:
+    """A client's tickets for its page: open ones first, then newest first."""
+    still_open = Ticket.status.not_in(CLOSED)
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.client_id == client_id)
+            .order_by(still_open.desc(), Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(limit)
         )
     )

@@ -31,6 +31,7 @@ def open_ticket(
     external_id: str | None = None,
     actor: Staff | None = None,
     created_at: datetime | None = None,
+    requester: str | int | None = None,
 ) -> tuple[Ticket, list[Suggestion]]:
     """Store a ticket; its best runbook is attached only when the suggestion is confident
     enough (suggest.calibration), otherwise kept on the ticket as an offer."""
@@ -46,6 +47,7 @@ def open_ticket(
         external_id=external_id,
         actor=actor,
         created_at=created_at,
+        requester=requester,
         category=choice.category,
         category_by_hand=choice.category_by_hand,
         runbook_key=choice.runbook_key,

@@ -9,9 +9,11 @@ from fastapi.staticfiles import StaticFiles
 from franchise.web import (
     account_pages,
     approvals_page,
+    client_pages,
     dashboard,
     duty_page,
     login,
+    new_ticket,
     passkey_pages,
     people_pages,
     policy_pages,
@@ -39,7 +41,10 @@ def install_web(app: FastAPI) -> None:
         passkey_pages,
         account_pages,
         queue,
+        # Before ticket_page: /tickets/new is not a ticket number.
+        new_ticket,
         ticket_page,
+        client_pages,
         approvals_page,
         ticket_runbook,
         staff,

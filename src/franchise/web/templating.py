@@ -45,6 +45,7 @@ class NavItem:
 # Pages that other parts of Franchise add; a link shows once `add_pages` has mounted its path.
 NAV = (
     NavItem("Queue", "/queue", EVERYONE),
+    NavItem("Clients", "/clients", EVERYONE),
     NavItem("Approvals", "/approvals", EVERYONE),
     NavItem("Dashboard", "/dashboard", ("owner", "admin", "service_manager")),
     NavItem("Runbooks", "/runbooks", EVERYONE),

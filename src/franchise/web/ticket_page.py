@@ -365,13 +365,23 @@ def message_send(
     user: CurrentUser,
     ticket_id: int,
     template: Annotated[str, Form(max_length=100)],
+    body: Annotated[str | None, Form(max_length=20_000)] = None,
+    cc_primary: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
     settings = request.app.state.settings
     message, error = _act(
         session,
-        lambda: send_message(session, ticket, template=template, by=me, settings=settings),
+        lambda: send_message(
+            session,
+            ticket,
+            template=template,
+            by=me,
+            settings=settings,
+            body=body,
+            cc_primary=cc_primary == "yes",
+        ),
     )
     if error is not None:
         return _finish(request, session, ticket, user, "composer", error)
@@ -389,7 +399,8 @@ def message_send(
                 request, session, ticket, user, panel="composer", notice=notice, status=502
             )
         verb = "Sent" if sent.status == "sent" else "Queued"
-        notice = Notice("composer", "ok", f"{verb} to {sent.to_address}: {sent.subject}")
+        copy = f" (copy to {sent.cc_address})" if sent.cc_address else ""
+        notice = Notice("composer", "ok", f"{verb} to {sent.to_address}{copy}: {sent.subject}")
         return _respond(request, session, ticket, user, panel="composer", notice=notice)
 
     return _after_commit(request, ticket_id, answer)

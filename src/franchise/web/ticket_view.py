@@ -21,6 +21,8 @@ from franchise.approvals.service import list_requests
 from franchise.ask.answer import STAGE_FOR_STATUS
 from franchise.ask.reply import may_reply, ticket_asks
 from franchise.ask.service import pending_step
+from franchise.clients.contacts import phones
+from franchise.clients.models import ClientContact
 from franchise.clients.service import get_client
 from franchise.contacts.models import REASONS
 from franchise.drills.service import active_drill, window
@@ -233,14 +235,32 @@ def _composer(session: Session, ticket: Ticket, me: Staff, runner: Runner | None
 
 
 def preview(session: Session, ticket: Ticket, me: Staff, template: str) -> dict[str, str]:
-    preview = {"error": "", "to": "", "subject": "", "body": ""}
+    preview = {
+        "error": "",
+        "to": "",
+        "to_name": "",
+        "to_kind": "",
+        "cc": "",
+        "cc_name": "",
+        "subject": "",
+        "body": "",
+    }
     if not template:
         return {**preview, "error": "There are no message templates; ask the owner to add some."}
     try:
         message = render_for_ticket(session, ticket, template, technician=me)
     except FranchiseError as exc:
         return {**preview, "error": exc.message}
-    return {**preview, "to": message.to, "subject": message.subject, "body": message.body}
+    return {
+        **preview,
+        "to": message.to,
+        "to_name": message.to_name,
+        "to_kind": message.to_kind,
+        "cc": message.cc,
+        "cc_name": message.cc_name,
+        "subject": message.subject,
+        "body": message.body,
+    }
 
 
 def _history(
@@ -328,6 +348,22 @@ def _escalation(
     }
 
 
+def _requester(session: Session, ticket: Ticket) -> dict[str, Any] | None:
+    """The requester as the Details panel shows it, with the numbers on file."""
+    if ticket.requester_id is None:
+        return None
+    contact = session.get(ClientContact, ticket.requester_id)
+    if contact is None:
+        return None
+    return {
+        "name": contact.name,
+        "email": contact.email,
+        "phones": phones(contact),
+        "vip": contact.is_vip,
+        "approves_spend": contact.can_approve_spend,
+    }
+
+
 def page_context(
     session: Session, ticket: Ticket, user: SignedIn, notice: Notice | None = None
 ) -> dict[str, Any]:
@@ -340,6 +376,7 @@ def page_context(
     return {
         "ticket": ticket,
         "client": get_client(session, ticket.client_id).name if ticket.client_id else None,
+        "requester": _requester(session, ticket),
         "staff": names,
         "runner": runner,
         "suggestions": _suggestions(session, ticket) if runner is None else [],
