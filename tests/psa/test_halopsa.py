@@ -358,7 +358,7 @@ def test_the_webhook_needs_halo_s_credentials_and_requests_a_sync(
         accepted = client.post(
             "/api/v1/psa/webhooks/halopsa", content=body, headers={"Authorization": good}
         )
-    assert (refused.status_code, missing.status_code, other.status_code) == (401, 401, 404)
+    assert (refused.status_code, missing.status_code, other.status_code) == (401, 401, 401)
     assert accepted.status_code == 202
     with db.unit_of_work() as session:
         state = read_state(session)

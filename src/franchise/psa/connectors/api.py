@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from franchise.api.deps import DbSession
-from franchise.errors import InvalidInput, NotAuthenticated, NotFound
+from franchise.errors import InvalidInput, NotAuthenticated
 from franchise.psa.connectors.store import connector_for, load_connection, request_sync
 from franchise.settings import Settings
 
@@ -28,7 +28,8 @@ async def psa_webhook(vendor: str, request: Request, session: DbSession) -> JSON
         raise InvalidInput("the webhook body is larger than 1 MB")
     config = load_connection(session, settings)
     if config is None or config.vendor != vendor:
-        raise NotFound(f"no {vendor} connection here")
+        # Nothing to check it against: refused like a bad signature.
+        raise NotAuthenticated(f"no {vendor} connection here to check the webhook against")
     if not connector_for(config).verify_webhook(body, dict(request.headers)):
         raise NotAuthenticated(f"{vendor} webhook refused: its authentication does not match")
     request_sync(session)
