@@ -98,7 +98,7 @@ def test_wrong_secret_is_refused_at_connect(psa_cli: CliInvoker, halo: FakeHalo)
     assert "connection test failed: HaloPSA sign-in: HTTP 401" in result.output  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("vendor", ["connectwise", "autotask"])
+@pytest.mark.parametrize("vendor", ["autotask"])
 def test_unfinished_connectors_are_not_offered_as_working(psa_cli: CliInvoker, vendor: str) -> None:
     result = psa_cli("psa", "connect", vendor)
     assert result.exit_code == 2

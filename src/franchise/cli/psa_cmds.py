@@ -80,9 +80,53 @@ def _not_yet(name: str) -> None:
 
 
 @connect_app.command("connectwise")
-def connect_connectwise() -> None:
-    """ConnectWise PSA: not available in this version (import its CSV exports meanwhile)."""
-    _not_yet("connectwise")
+def connect_connectwise(
+    ctx: typer.Context,
+    url: Annotated[
+        str,
+        typer.Option(
+            help="REST base, e.g. https://api-na.myconnectwise.net/v4_6_release/apis/3.0."
+        ),
+    ],
+    company: Annotated[str, typer.Option(help="Company id you sign in to ConnectWise with.")],
+    public_key: Annotated[str, typer.Option(help="The API member's public key.")],
+    client_id: Annotated[str, typer.Option(help="Your clientId from developer.connectwise.com.")],
+    field_id: Annotated[
+        str, typer.Option(help="Id of the ticket custom field for Escalation Allowed and level.")
+    ],
+    private_key: Annotated[
+        str,
+        typer.Option(
+            envvar="FRANCHISE_CW_PRIVATE_KEY",
+            prompt=True,
+            hide_input=True,
+            help="The API member's private key (asked for when not in the environment).",
+        ),
+    ],
+    resolved_status: Annotated[
+        str, typer.Option(help="Status name a resolution sets (default: leave the status).")
+    ] = "",
+    test: Annotated[bool, typer.Option(help="Sign in once to check the credentials.")] = True,
+    json_out: Json = False,
+) -> None:
+    """Connect ConnectWise PSA (API member keys and your clientId)."""
+    from franchise.psa.connectors.connectwise import VENDOR
+
+    _connect(
+        ctx,
+        VENDOR,
+        url,
+        options={
+            "company": company,
+            "public_key": public_key,
+            "client_id": client_id,
+            "field_id": field_id,
+            "resolved_status": resolved_status,
+        },
+        secrets={"private_key": private_key},
+        test=test,
+        json_out=json_out,
+    )
 
 
 @connect_app.command("autotask")

@@ -20,20 +20,22 @@ from franchise.db import utcnow
 from franchise.errors import InvalidInput
 from franchise.orgsettings.models import OrgSetting
 from franchise.orgsettings.sealing import Unsealable, seal, unseal
-from franchise.psa.connectors import halopsa
+from franchise.psa.connectors import connectwise, halopsa
 from franchise.psa.connectors.base import ConnectionConfig, Connector, PsaError
 from franchise.settings import Settings
 
 CONNECTION_KEY = "psa_connection"
 STATE_KEY = "psa_sync_state"
-# Vendors whose connector is complete; connectwise and autotask are refused until they are.
-AVAILABLE = {halopsa.VENDOR: halopsa}
-PLANNED = ("connectwise", "autotask")
+# Vendors whose connector is complete; autotask is refused until it is.
+AVAILABLE = {halopsa.VENDOR: halopsa, connectwise.VENDOR: connectwise}
+PLANNED = ("autotask",)
 
 
 def connector_for(config: ConnectionConfig, client: httpx.Client | None = None) -> Connector:
     if config.vendor == halopsa.VENDOR:
         return halopsa.HaloConnector(config, client)
+    if config.vendor == connectwise.VENDOR:
+        return connectwise.ConnectWiseConnector(config, client)
     raise PsaError(f"no connector for '{config.vendor}'", permanent=True)
 
 
