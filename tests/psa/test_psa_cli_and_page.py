@@ -15,6 +15,8 @@ from franchise.accounts.service import add_staff
 from franchise.app import create_app
 from franchise.cli.context import CliContext
 from franchise.db import Database
+from franchise.errors import InvalidInput
+from franchise.psa.connectors.store import check_vendor
 from franchise.settings import Settings
 from franchise.web.auth import SESSION_COOKIE
 from franchise.web.sessions import start_session
@@ -98,18 +100,20 @@ def test_wrong_secret_is_refused_at_connect(psa_cli: CliInvoker, halo: FakeHalo)
     assert "connection test failed: HaloPSA sign-in: HTTP 401" in result.output  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("vendor", ["autotask"])
-def test_unfinished_connectors_are_not_offered_as_working(psa_cli: CliInvoker, vendor: str) -> None:
-    result = psa_cli("psa", "connect", vendor)
-    assert result.exit_code == 2
-    assert f"the {vendor} connector is not available" in result.output
-    assert f"franchise import tickets --format {vendor}" in result.output
+def test_an_unknown_psa_is_refused_by_name() -> None:
+    with pytest.raises(
+        InvalidInput, match=r"unknown PSA 'freshdesk' \(use halopsa, connectwise, autotask\)"
+    ):
+        check_vendor("freshdesk")
 
 
 def test_sync_without_a_connection_says_how_to_connect(psa_cli: CliInvoker) -> None:
     result = psa_cli("psa", "sync", "--once")
     assert result.exit_code == 2
-    assert "no PSA is connected; run franchise psa connect halopsa" in result.output
+    assert (
+        "no PSA is connected; run franchise psa connect halopsa|connectwise|autotask"
+        in result.output
+    )
 
 
 def test_the_settings_page_tests_the_connection_for_the_owner_only(

@@ -113,7 +113,9 @@ def _register() -> None:
         import_cmds.webhooks_app, name="webhooks", help="Deliver signed webhook events to the PSA."
     )
     app.add_typer(
-        psa_cmds.app, name="psa", help="Two-way sync with the PSA's API (HaloPSA, ConnectWise PSA)."
+        psa_cmds.app,
+        name="psa",
+        help="Two-way sync with the PSA's API (HaloPSA, ConnectWise PSA, Autotask).",
     )
     app.add_typer(
         mail_cmds.app, name="mail", help="Poll the support mailbox: new mail opens tickets."

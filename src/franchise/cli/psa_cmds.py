@@ -73,12 +73,6 @@ def connect_halopsa(
     )
 
 
-def _not_yet(name: str) -> None:
-    from franchise.psa.connectors.store import check_vendor
-
-    check_vendor(name)  # refuses, naming what to use meanwhile
-
-
 @connect_app.command("connectwise")
 def connect_connectwise(
     ctx: typer.Context,
@@ -130,9 +124,57 @@ def connect_connectwise(
 
 
 @connect_app.command("autotask")
-def connect_autotask() -> None:
-    """Autotask: not available in this version (import its CSV exports meanwhile)."""
-    _not_yet("autotask")
+def connect_autotask(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Option(help="The API user's user name (an e-mail address).")],
+    integration_code: Annotated[
+        str, typer.Option(help="The API tracking identifier (ApiIntegrationCode).")
+    ],
+    field_name: Annotated[
+        str, typer.Option(help="Name of the ticket user-defined field for the escalation answer.")
+    ],
+    secret: Annotated[
+        str,
+        typer.Option(
+            envvar="FRANCHISE_AUTOTASK_SECRET",
+            prompt=True,
+            hide_input=True,
+            help="The API user's secret (asked for when not in the environment).",
+        ),
+    ],
+    url: Annotated[
+        str, typer.Option(help="Where the zone is looked up (the default is Autotask's).")
+    ] = "https://webservices.autotask.net/atservicesrest",
+    resolved_status: Annotated[
+        str, typer.Option(help="Status picklist value a resolution sets (default 5, Complete).")
+    ] = "",
+    webhook_secret: Annotated[
+        str,
+        typer.Option(
+            envvar="FRANCHISE_AUTOTASK_WEBHOOK_SECRET",
+            help="The ticket webhook's secret key; without it inbound webhooks are refused.",
+        ),
+    ] = "",
+    test: Annotated[bool, typer.Option(help="Sign in once to check the credentials.")] = True,
+    json_out: Json = False,
+) -> None:
+    """Connect Autotask (API user headers; the zone is looked up)."""
+    from franchise.psa.connectors.autotask import VENDOR
+
+    _connect(
+        ctx,
+        VENDOR,
+        url,
+        options={
+            "username": username,
+            "integration_code": integration_code,
+            "field_name": field_name,
+            "resolved_status": resolved_status,
+        },
+        secrets={"secret": secret, "webhook_secret": webhook_secret},
+        test=test,
+        json_out=json_out,
+    )
 
 
 def _connect(
@@ -233,7 +275,7 @@ def status(ctx: typer.Context, json_out: Json = False) -> None:
         print_json(data)
         return
     if not data["connected"]:
-        console.print("No PSA connected (franchise psa connect halopsa ...).")
+        console.print("No PSA connected (franchise psa connect halopsa|connectwise|autotask ...).")
         return
     console.print(
         f"{data['vendor']} at {escape(str(data['url']))}\n"

@@ -62,7 +62,9 @@ def check_connection(
     with db.unit_of_work() as session:
         config = load_connection(session, settings)
     if config is None:
-        raise InvalidInput("no PSA is connected; run franchise psa connect halopsa ... first")
+        raise InvalidInput(
+            "no PSA is connected; run franchise psa connect halopsa|connectwise|autotask ... first"
+        )
     connector = connector_for(config, client)
     try:
         return connector.test()

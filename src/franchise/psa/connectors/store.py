@@ -20,15 +20,15 @@ from franchise.db import utcnow
 from franchise.errors import InvalidInput
 from franchise.orgsettings.models import OrgSetting
 from franchise.orgsettings.sealing import Unsealable, seal, unseal
-from franchise.psa.connectors import connectwise, halopsa
+from franchise.psa.connectors import autotask, connectwise, halopsa
 from franchise.psa.connectors.base import ConnectionConfig, Connector, PsaError
 from franchise.settings import Settings
 
 CONNECTION_KEY = "psa_connection"
 STATE_KEY = "psa_sync_state"
-# Vendors whose connector is complete; autotask is refused until it is.
-AVAILABLE = {halopsa.VENDOR: halopsa, connectwise.VENDOR: connectwise}
-PLANNED = ("autotask",)
+# Vendors whose connector is complete; a vendor named here but not yet complete is refused.
+AVAILABLE = {halopsa.VENDOR: halopsa, connectwise.VENDOR: connectwise, autotask.VENDOR: autotask}
+PLANNED: tuple[str, ...] = ()
 
 
 def connector_for(config: ConnectionConfig, client: httpx.Client | None = None) -> Connector:
@@ -36,6 +36,8 @@ def connector_for(config: ConnectionConfig, client: httpx.Client | None = None) 
         return halopsa.HaloConnector(config, client)
     if config.vendor == connectwise.VENDOR:
         return connectwise.ConnectWiseConnector(config, client)
+    if config.vendor == autotask.VENDOR:
+        return autotask.AutotaskConnector(config, client)
     raise PsaError(f"no connector for '{config.vendor}'", permanent=True)
 
 
@@ -134,8 +136,9 @@ class SyncState:
     updated: int = 0
 
     def due(self, now: datetime, interval_seconds: float) -> bool:
-        if self.next_run_at and datetime.fromisoformat(self.next_run_at) > now:
-            return False  # the PSA asked us to wait, or it is failing and we back off
+        if self.next_run_at:
+            # After a failure: not before the PSA's Retry-After or our backoff, then at once.
+            return datetime.fromisoformat(self.next_run_at) <= now
         if self.requested_at and (not self.last_run_at or self.requested_at > self.last_run_at):
             return True  # a webhook said something changed
         if not self.last_run_at:

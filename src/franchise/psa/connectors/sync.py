@@ -83,7 +83,9 @@ def sync_once(
     with db.unit_of_work() as session:
         config = load_connection(session, settings)
         if config is None:
-            raise InvalidInput("no PSA is connected; run franchise psa connect halopsa ... first")
+            raise InvalidInput(
+                "no PSA is connected; run franchise psa connect halopsa|connectwise|autotask ... first"
+            )
         state = _claim(session, now, interval)
     report = SyncReport(vendor=config.vendor)
     if state is None:
