@@ -37,7 +37,8 @@ def _target(session: Session, ticket: Ticket) -> str | None:
     """The vendor to push to, or None (not a PSA ticket, or no connection)."""
     if ticket.source != SOURCE or not ticket.external_id:
         return None
-    return connected_vendor(session)
+    with session.no_autoflush:  # the caller may be half-way through changing the ticket
+        return connected_vendor(session)
 
 
 def _enqueue(session: Session, ticket: Ticket, payload: dict[str, Any]) -> None:
