@@ -150,3 +150,48 @@ def test_the_settings_page_tests_the_connection_for_the_owner_only(
             303,
             403,
         )
+
+
+def test_the_worker_runs_the_sync(psa_cli: CliInvoker, halo: FakeHalo) -> None:
+    assert _connect(psa_cli, halo.url).exit_code == 0  # type: ignore[attr-defined]
+    result = psa_cli("worker", "--once", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(psa_cli("psa", "status", "--json").stdout)
+    assert data["last_success_at"] is not None and data["imported"] == 3
+    # Within the interval a second pass does not ask Halo again.
+    listed = len(halo.requests)
+    assert psa_cli("worker", "--once", "--json").exit_code == 0
+    assert len(halo.requests) == listed
+
+
+def test_serve_s_background_sender_runs_the_sync_on_sqlite(tmp_path: Path, halo: FakeHalo) -> None:
+    import time
+
+    from franchise.migrate import upgrade
+    from franchise.outbox.worker import Sender
+    from franchise.psa.connectors.store import read_state, save_connection
+
+    settings = Settings(home=tmp_path)
+    db = Database.from_url(f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+    upgrade(db)
+    with db.unit_of_work() as session:
+        save_connection(
+            session, settings, vendor="halopsa", url=halo.url,
+            options={"client_id": CLIENT_ID, "field_id": "142"},
+            secrets={"client_secret": CLIENT_SECRET},
+        )  # fmt: skip
+    sender = Sender(db, settings, poll_seconds=0.1)
+    sender.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with db.unit_of_work() as session:
+                if read_state(session).last_success_at:
+                    break
+            time.sleep(0.1)
+        with db.unit_of_work() as session:
+            state = read_state(session)
+    finally:
+        sender.stop()
+        db.dispose()
+    assert state.last_success_at is not None and state.imported == 3
