@@ -369,3 +369,20 @@ def test_the_webhook_needs_halo_s_credentials_and_requests_a_sync(
 
 def _json(result: Any) -> Any:
     return json.loads(result.stdout)
+
+
+def test_a_sync_under_way_is_not_run_twice_at_once(
+    db: Database, settings: Settings, connected: FakeHalo
+) -> None:
+    from franchise.psa.connectors.store import write_state
+
+    now = utcnow()
+    with db.unit_of_work() as session:
+        state = read_state(session)
+        state.running_until = (now + timedelta(minutes=1)).isoformat()
+        write_state(session, state)
+    assert sync_once(db, settings, now=now).skipped == "another sync is under way"
+    assert connected.api_calls("GET", "/api/Tickets") == []
+    # A sync whose process died is taken over once its lease has run out.
+    later = sync_once(db, settings, now=now + timedelta(minutes=1, seconds=1))
+    assert later.skipped is None and later.imported == 3

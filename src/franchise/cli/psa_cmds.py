@@ -242,7 +242,9 @@ def sync(
 
 
 def _print_report(data: dict[str, Any]) -> None:
-    if data["ok"]:
+    if data["skipped"]:
+        console.print(f"{data['vendor']}: not synced: {data['skipped']}.", highlight=False)
+    elif data["ok"]:
         console.print(
             f"{data['vendor']}: {data['received']} ticket(s) read in {data['pages']} page(s): "
             f"{data['imported']} new, {data['updated']} updated, {data['unchanged']} unchanged.",

@@ -89,7 +89,7 @@ def sync_once(
         state = _claim(session, now, interval)
     report = SyncReport(vendor=config.vendor)
     if state is None:
-        report.skipped = "not due"
+        report.skipped = "another sync is under way" if interval is None else "not due"
         return report
     since = datetime.fromisoformat(state.cursor) if state.cursor else None
     connector = connector_for(config, client)
@@ -148,10 +148,10 @@ def _claim(session: Session, now: datetime, interval: float | None) -> SyncState
     """
     session.scalar(select(OrgSetting).where(OrgSetting.key == STATE_KEY).with_for_update())
     state = read_state(session)
-    if interval is not None:
-        running = state.running_until and datetime.fromisoformat(state.running_until) > now
-        if running or not state.due(now, interval):
-            return None
+    if state.running_until and datetime.fromisoformat(state.running_until) > now:
+        return None  # two imports at once could both create a new ticket
+    if interval is not None and not state.due(now, interval):
+        return None
     state.last_run_at, state.running_until = now.isoformat(), (now + LEASE).isoformat()
     write_state(session, state)
     return state
