@@ -164,6 +164,7 @@ def _install_routes(app: FastAPI) -> None:
     from franchise.ops import api as ops_api
     from franchise.orgsettings import api as settings_api
     from franchise.people import api as people_api
+    from franchise.psa.connectors import api as psa_api
     from franchise.runbooks import api as runbooks_api
     from franchise.suggest import api as suggest_api
     from franchise.tickets import api as tickets_api
@@ -171,6 +172,7 @@ def _install_routes(app: FastAPI) -> None:
 
     # Routes are matched in order: the webhooks, the busiest by far in a storm, go first.
     app.include_router(people_api.hooks, prefix="/api/v1")
+    app.include_router(psa_api.router, prefix="/api/v1")
     app.include_router(alerts_api.router, prefix="/api/v1")
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(ops_api.router)

@@ -65,6 +65,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/hooks/{kind}/{token}"): INTEGRATION,
     # Slack's button callbacks: signed with the Slack app's signing secret, not a staff login.
     ("POST", "/api/v1/hooks/slack/interactions"): INTEGRATION,
+    # The PSA's webhooks: checked against the connection's webhook secret, not a staff login.
+    ("POST", "/api/v1/psa/webhooks/{vendor}"): INTEGRATION,
     ("GET", "/api/v1/staff/{ref}/channels"): STAFF,
     ("PUT", "/api/v1/staff/{ref}/channels/{kind}"): STAFF,
     ("DELETE", "/api/v1/staff/{ref}/channels/{kind}"): STAFF,
@@ -202,6 +204,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/settings/mail"): MANAGER,
     ("POST", "/settings/notifications"): MANAGER,
     ("POST", "/settings/organisation"): MANAGER,
+    ("POST", "/settings/psa/test"): MANAGER,
     ("POST", "/settings/tokens"): MANAGER,
     ("POST", "/settings/tokens/{token_id}/revoke"): MANAGER,
     ("GET", "/settings/duty"): MANAGER,

@@ -74,6 +74,7 @@ def _register() -> None:
         mail_cmds,
         message_cmds,
         ops_cmds,
+        psa_cmds,
         run_cmd,
         runbook_cmds,
         settings_cmds,
@@ -113,6 +114,11 @@ def _register() -> None:
         import_cmds.webhooks_app, name="webhooks", help="Deliver signed webhook events to the PSA."
     )
     app.add_typer(kb_cmds.app, name="kb", help="Publish runbooks as articles in Hudu or IT Glue.")
+    app.add_typer(
+        psa_cmds.app,
+        name="psa",
+        help="Two-way sync with the PSA's API (HaloPSA, ConnectWise PSA, Autotask).",
+    )
     app.add_typer(
         mail_cmds.app, name="mail", help="Poll the support mailbox: new mail opens tickets."
     )

@@ -309,12 +309,13 @@ def worker(
     ] = 1.0,
     json_out: Json = False,
 ) -> None:
-    """Process the alert inbox into tickets, and send (and retry) the e-mails, notifications
-    and PSA webhook events in the outbox; run several in parallel on PostgreSQL."""
+    """Process the alert inbox into tickets, send (and retry) the e-mails, notifications and
+    PSA webhook events in the outbox, and run the PSA sync; run several in parallel on PostgreSQL."""
     from franchise.alerts.worker import Report, process_pending, worker_name
     from franchise.ops.heartbeat import WORKER, RollCall, serve_drainers_on
     from franchise.ops.logs import configure_logging
     from franchise.outbox.worker import send_due
+    from franchise.psa.connectors.sync import sync_if_due
     from franchise.suggest.service import warm_up
 
     cli = get_context(ctx)
@@ -348,12 +349,13 @@ def worker(
             report = process_pending(db, worker=name, batch=batch, lease_seconds=lease, stop=stop)
             total.add(report)
             roll_call.processed = total.done
+            synced = sync_if_due(db, cli.settings)
             sent = send_due(db, cli.settings)
             for state_name, count in sent.items():
                 deliveries[state_name] = deliveries.get(state_name, 0) + count
             if once:
                 break
-            if report.claimed == 0 and not sent:
+            if report.claimed == 0 and not sent and not synced:
                 stop.wait(poll)
     finally:
         if not once:

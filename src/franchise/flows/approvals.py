@@ -16,6 +16,7 @@ from franchise.approvals import service as approvals
 from franchise.approvals.models import ApprovalRequest
 from franchise.escalation.service import refresh_escalation
 from franchise.people import notices
+from franchise.psa.connectors import outbound as psa_push
 from franchise.runbooks import engine
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import RunbookRun
@@ -33,6 +34,7 @@ def decide_request(
     now: datetime | None = None,
 ) -> ApprovalRequest:
     approvals.decide(session, request, by=by, approve=approve, reason=reason, now=now)
+    _tell_psa(session, request, by)
     _after(session, request, by)
     notices.approval_decided(session, request, by)
     return request
@@ -45,8 +47,19 @@ def expire_requests(session: Session, now: datetime | None = None) -> list[appro
         if item.outcome == "escalated":
             notices.approval_pending(session, item.request)
         else:
+            _tell_psa(session, item.request, None)
             notices.approval_decided(session, item.request, None)
     return expired
+
+
+def _tell_psa(session: Session, request: ApprovalRequest, by: Staff | None) -> None:
+    """A private note on the PSA ticket with the decision and its reason."""
+    ticket = session.get(Ticket, request.ticket_id) if request.ticket_id is not None else None
+    if ticket is None:
+        return
+    who = by.name if by is not None else "policy"
+    text = f"Approval {request.status} by {who}: {request.action}"
+    psa_push.note(session, ticket, text + (f"\nReason: {request.reason}" if request.reason else ""))
 
 
 def _after(session: Session, request: ApprovalRequest, actor: Staff | None) -> None:

@@ -17,6 +17,7 @@ from franchise.duty.service import Holder, holder_for
 from franchise.escalation.evaluate import EscalationDecision
 from franchise.escalation.service import escalate_ticket
 from franchise.people import notices
+from franchise.psa.connectors import outbound as psa_push
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
 
@@ -62,6 +63,7 @@ def escalate(
             priority="critical",
         )
     holder = holder_for(session, to, at=now)
+    _tell_psa(session, ticket, to, by, override_reason)
     if holder is None:
         add_note(
             session,
@@ -82,3 +84,13 @@ def escalate(
         )
         notices.escalated(session, ticket, holder.staff, by, to)
     return Handover(decision, holder)
+
+
+def _tell_psa(
+    session: Session, ticket: Ticket, to: str, by: Staff, override_reason: str | None
+) -> None:
+    """A private note on the PSA ticket: who escalated, to which level, and why if forced."""
+    text = f"Escalated to {to} by {by.name} in Franchise."
+    if override_reason:
+        text += f"\nOverride: {override_reason}"
+    psa_push.note(session, ticket, text)

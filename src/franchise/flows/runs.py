@@ -19,6 +19,7 @@ from franchise.clients.models import Client, ClientContact
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, Refused
 from franchise.escalation.service import refresh_escalation
+from franchise.psa.connectors import outbound as psa_push
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.definition import is_way_out
 from franchise.runbooks.engine import RunState
@@ -86,6 +87,7 @@ def record_answer(
     _require_approval(session, run, step)
     state = runbooks.answer_run(session, run, step=step, reply=reply, note=note, actor=actor)
     answered = state.runbook.steps[step]
+    _tell_psa(session, run, state, answered.text, note, actor)
     if save_fact and answered.fact:
         label = state.path[-1].answer
         if is_way_out(label):
@@ -244,6 +246,23 @@ def blocked_by(session: Session, run: RunbookRun, step: str) -> dict[str, Any] |
 
 
 # --- inside a move ------------------------------------------------------------------------
+
+
+def _tell_psa(
+    session: Session,
+    run: RunbookRun,
+    state: RunState,
+    question: str,
+    note: str | None,
+    actor: Staff | None,
+) -> None:
+    """A private note on the PSA ticket for each runbook answer."""
+    ticket = session.get(Ticket, run.ticket_id) if run.ticket_id is not None else None
+    if ticket is None or not state.path:
+        return
+    who = f" ({actor.name})" if actor is not None else ""
+    text = f"Runbook {state.runbook.key}{who}: {question} -> {state.path[-1].answer}"
+    psa_push.note(session, ticket, text + (f"\nNote: {note}" if note else ""))
 
 
 def _take_ticket(session: Session, ticket: Ticket, runbook: Runbook, actor: Staff | None) -> None:

@@ -20,7 +20,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ CHANNELS = {
     "email": "franchise.messages.outbound",
     "owner_notify": "franchise.notify.outbound",
     "person_notify": "franchise.people.outbound",
+    "psa_push": "franchise.psa.connectors.outbound",
 }
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
@@ -53,10 +54,14 @@ class SendFailed(Exception):
     """A delivery did not go through. `permanent`: trying again cannot help (a refused
     recipient, nothing configured to send to); the item is given up at once."""
 
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, permanent: bool = False, retry_after: timedelta | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        # The receiver said when to come back (HTTP 429 Retry-After): no sooner than that.
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,15 @@ class Channel(Protocol):
 
     def record(self, session: Session, item: OutboxItem, outcome: Outcome) -> None:
         """Write the outcome where people look (the ticket history, the domain's row)."""
+
+
+class LoadingChannel(Channel, Protocol):
+    """A channel that needs something from the database to send (the PSA connection):
+    `load` runs in the claiming transaction, `send_with` gets what it returned."""
+
+    def load(self, session: Session, settings: Settings) -> Any: ...
+
+    def send_with(self, payload: dict[str, Any], settings: Settings, loaded: Any) -> str | None: ...
 
 
 def channel(kind: str) -> Channel:
@@ -155,11 +169,11 @@ def deliver_due(
 ) -> dict[int, Outcome]:
     """Send pending items: those named in `ids` at once, else those due by `now`."""
     sender = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:64]
-    claimed, effective = _claim(db, settings, sender, ids, limit, now or utcnow())
+    claimed, effective, loaded = _claim(db, settings, sender, ids, limit, now or utcnow())
     outcomes: dict[int, Outcome] = {}
     for item_id, kind, payload in claimed:
-        error, permanent, detail = _attempt(kind, payload, effective)
-        outcome = _record(db, item_id, sender, (error, permanent, detail), now or utcnow())
+        attempt = _attempt(kind, payload, effective, loaded)
+        outcome = _record(db, item_id, sender, attempt, now or utcnow())
         if outcome is not None:
             outcomes[item_id] = outcome
     return outcomes
@@ -172,7 +186,7 @@ def _claim(
     ids: list[int] | None,
     limit: int,
     now: datetime,
-) -> tuple[list[tuple[int, str, dict[str, Any]]], Settings]:
+) -> tuple[list[tuple[int, str, dict[str, Any]]], Settings, dict[str, Any]]:
     with db.unit_of_work() as session:
         query = select(OutboxItem).where(
             OutboxItem.state == "pending",
@@ -192,27 +206,39 @@ def _claim(
             item.claimed_by, item.claimed_until = sender, now + LEASE
         claimed = [(i.id, i.kind, dict(i.payload)) for i in items]
         effective = effective_settings(session, settings) if items else settings
-    return claimed, effective
+        loaded = {
+            kind: found.load(session, effective)
+            for kind in {i.kind for i in items}
+            if hasattr(found := channel(kind), "load")
+        }
+    return claimed, effective, loaded
 
 
-Attempt = tuple[str | None, bool, str | None]  # (error, permanent, detail)
+# (error, permanent, detail, retry_after)
+Attempt = tuple[str | None, bool, str | None, timedelta | None]
 
 
-def _attempt(kind: str, payload: dict[str, Any], settings: Settings) -> Attempt:
+def _attempt(
+    kind: str, payload: dict[str, Any], settings: Settings, loaded: dict[str, Any]
+) -> Attempt:
     try:
-        detail = channel(kind).send(payload, settings)
+        found = channel(kind)
+        if kind in loaded:
+            detail = cast(LoadingChannel, found).send_with(payload, settings, loaded[kind])
+        else:
+            detail = found.send(payload, settings)
     except SendFailed as exc:
-        return exc.reason[:MAX_ERROR], exc.permanent, None
+        return exc.reason[:MAX_ERROR], exc.permanent, None, exc.retry_after
     except Exception as exc:  # a broken plugin or library must not lose the record
         log.exception("outbox %s delivery raised", kind)
-        return f"{type(exc).__name__}: {exc}"[:MAX_ERROR], False, None
-    return None, False, detail
+        return f"{type(exc).__name__}: {exc}"[:MAX_ERROR], False, None, None
+    return None, False, detail, None
 
 
 def _record(
     db: Database, item_id: int, sender: str, attempt: Attempt, now: datetime
 ) -> Outcome | None:
-    error, permanent, detail = attempt
+    error, permanent, detail, retry_after = attempt
     with db.unit_of_work() as session:
         item = session.scalar(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update())
         if item is None or item.claimed_by != sender:
@@ -227,7 +253,8 @@ def _record(
             item.state, item.last_error, item.next_attempt_at = "failed", error, None
             outcome = Outcome("failed", item.attempts, error)
         else:
-            item.last_error, item.next_attempt_at = error, now + backoff(item.attempts)
+            wait = max(backoff(item.attempts), retry_after or timedelta(0))
+            item.last_error, item.next_attempt_at = error, now + wait
             outcome = Outcome("retrying", item.attempts, error, item.next_attempt_at)
         channel(item.kind).record(session, item, outcome)
     return outcome

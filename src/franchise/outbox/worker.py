@@ -1,5 +1,5 @@
-"""The background sender: retries what a request's own attempt could not send, and sends
-the PSA webhook events.
+"""The background sender: retries what a request's own attempt could not send, sends the
+PSA webhook events and, on SQLite, runs the PSA sync (`franchise worker` runs it elsewhere).
 
 `franchise serve` runs one `Sender` thread per process; `franchise worker` calls `send_due`
 between inbox batches. Several at once are safe: a claim is exclusive (SKIP LOCKED on
@@ -13,6 +13,7 @@ import threading
 
 from franchise.db import Database
 from franchise.outbox.service import deliver_due
+from franchise.psa.connectors.sync import sync_if_due
 from franchise.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class Sender:
     def _run(self) -> None:
         while not self._stop.wait(self.poll_seconds):
             try:
+                if self.db.dialect == "sqlite":
+                    # The embedded default has no worker: the server pulls from the PSA.
+                    # On PostgreSQL `franchise worker` does (several servers would race).
+                    sync_if_due(self.db, self.settings)
                 # Pass after pass while a backlog lasts; then wait for the next tick.
                 while send_due(self.db, self.settings) and not self._stop.is_set():
                     pass

@@ -16,6 +16,7 @@ from franchise.clients.models import ClientContact
 from franchise.clients.service import get_client
 from franchise.db import MAX_ID, utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound
+from franchise.psa.connectors import outbound as psa_push
 from franchise.psa.outbox import record_ticket_change
 from franchise.runbooks.definition import CATEGORIES
 from franchise.tickets.models import PRIORITIES, SOURCES, STATUSES, Ticket, TicketEvent
@@ -247,7 +248,9 @@ def change_ticket(
         events.append(event)
     if events:
         ticket.updated_at = when
-        record_ticket_change(session, ticket, [e.field for e in events if e.field])
+        changed = [e.field for e in events if e.field]
+        record_ticket_change(session, ticket, changed)
+        psa_push.ticket_changed(session, ticket, changed, note)
     return events
 
 

@@ -35,6 +35,7 @@ from franchise.orgsettings.secrets import (
 from franchise.orgsettings.service import get_config, set_setting
 from franchise.orgsettings.sources import setting_sources
 from franchise.orgsettings.values import OrgConfig, parse_value, stored_form
+from franchise.psa.connectors.service import check_connection, sync_status
 from franchise.settings import Settings
 from franchise.web.auth import ManagerUser, check_csrf
 from franchise.web.templating import render
@@ -123,6 +124,7 @@ def _page(
     notify_error: str = "",
     token_error: str = "",
     new_token: dict[str, Any] | None = None,
+    psa_test: dict[str, Any] | None = None,
     saved: str = "",
     status: int = 200,
 ) -> Response:
@@ -145,6 +147,8 @@ def _page(
         "token_error": token_error,
         "new_token": new_token,
         "saved": SAVED.get(saved, ""),
+        "psa": _psa_status(session, _settings(request)),
+        "psa_test": psa_test,
         "smtp_host_note": internal_host_note(
             str(delivery["stored"].get("smtp_host") or delivery["env"]["smtp_host"])
         ),
@@ -152,6 +156,24 @@ def _page(
     response = render(request, "settings.html", context, status=status)
     response.headers.update(NO_STORE)
     return response
+
+
+def _psa_status(session: Session, settings: Settings) -> dict[str, Any]:
+    try:
+        return sync_status(session, settings)
+    except FranchiseError as exc:  # the credentials cannot be opened: say so, keep the page
+        return {"connected": True, "vendor": "PSA", "url": "", "last_error": exc.message}
+
+
+@router.post("/settings/psa/test")
+def check_psa(request: Request, session: DbSession, _user: ManagerUser) -> Response:
+    """Sign in to the PSA and read one thing; the answer says what was reached or what failed."""
+    db = request.app.state.db
+    try:
+        result = {"ok": True, "text": check_connection(db, _settings(request))}
+    except FranchiseError as exc:
+        result = {"ok": False, "text": exc.message}
+    return _page(request, session, psa_test=result, status=200 if result["ok"] else 422)
 
 
 @router.get("/settings")

@@ -1,0 +1,223 @@
+"""ConnectWise PSA (Manage) over its REST API.
+
+Sources (ConnectWise Developer Network, https://developer.connectwise.com/Products/ConnectWise_PSA
+— REST API guide and the Service/Tickets endpoints; callbacks in the Developer Guide
+"Webhooks"; the signature check as implemented by Nango's ConnectWise PSA webhook handler,
+github.com/NangoHQ/nango, packages/server/lib/webhook/connectwise-psa-webhook-routing.ts):
+
+- every call: `Authorization: Basic base64("{company}+{publicKey}:{privateKey}")` and the
+  `clientId` header (the integration's GUID from developer.connectwise.com/ClientID);
+- `GET /service/tickets?conditions=lastUpdated > [2026-12-03T08:00:00Z] and lastUpdated <=
+  [...]&orderBy=id asc&page=1&pageSize=100` answers a JSON array of tickets; the time of the
+  last change is `_info.lastUpdated`; status, priority, company, type and subType are
+  references `{id, name}`;
+- `PATCH /service/tickets/{id}` takes a JSON Patch array (RFC 6902), here
+  `[{"op": "replace", "path": "customFields", "value": [{"id": f, "value": v}]}]`;
+- `POST /service/tickets/{id}/notes` with `{"text", "detailDescriptionFlag": false,
+  "internalAnalysisFlag": true, "resolutionFlag": ...}` adds an internal (private) note;
+- callbacks POST `{"Action", "Type", "ID", "Entity", "Metadata": {"key_url"}}` with
+  `x-content-signature: base64(HMAC-SHA256(key=SHA256(signing_key), body))`, the signing key
+  read from `Metadata.key_url` — accepted only on the connected ConnectWise host.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from franchise.psa.connectors.base import (
+    TIMEOUT_SECONDS,
+    ConnectionConfig,
+    PsaError,
+    Pull,
+    RemoteTicket,
+    iter_pages,
+    parse_time,
+    send,
+)
+
+VENDOR = "connectwise"
+PAGE_SIZE = 100
+OPTIONS = ("company", "public_key", "client_id", "field_id", "resolved_status")
+SECRETS = ("private_key",)
+SIGNATURE_HEADER = "x-content-signature"
+
+
+def _cw_time(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ConnectWiseConnector:
+    vendor = VENDOR
+
+    def __init__(self, config: ConnectionConfig, client: httpx.Client | None = None) -> None:
+        self.config = config
+        self.base = config.base_url.rstrip("/")
+        self._own = client is None
+        self._client = client
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=TIMEOUT_SECONDS)
+        return self._client
+
+    def close(self) -> None:
+        if self._own and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _headers(self) -> dict[str, str]:
+        options = self.config.options
+        user = f"{options.get('company', '')}+{options.get('public_key', '')}"
+        pair = f"{user}:{self.config.secrets.get('private_key', '')}"
+        return {
+            "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
+            "clientId": options.get("client_id", ""),
+        }
+
+    def _call(self, method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
+        return send(
+            self.http, method, f"{self.base}/{path}", what, headers=self._headers(), **kwargs
+        )
+
+    def test(self) -> str:
+        response = self._call(
+            "GET", "service/tickets", "ConnectWise ticket list", params={"pageSize": 1}
+        )
+        _array(response, "ConnectWise ticket list")
+        return f"signed in to ConnectWise PSA at {self.base}; service tickets readable"
+
+    def pull(self, since: datetime | None, until: datetime) -> Pull:
+        condition = f"lastUpdated <= [{_cw_time(until)}]"
+        if since is not None:
+            condition = f"lastUpdated > [{_cw_time(since)}] and {condition}"
+
+        def fetch(page: int) -> list[dict[str, Any]]:
+            params = {
+                "conditions": condition,
+                "orderBy": "id asc",
+                "page": page,
+                "pageSize": PAGE_SIZE,
+            }
+            response = self._call(
+                "GET", "service/tickets", "ConnectWise ticket list", params=params
+            )
+            return _array(response, "ConnectWise ticket list")
+
+        found: list[RemoteTicket] = []
+        pages = 0
+        for page in iter_pages(fetch, PAGE_SIZE):
+            pages += 1
+            found.extend(_remote(t) for t in page)
+        return Pull(found, until, pages)
+
+    def push_fields(self, number: str, value: str) -> None:
+        field = self.config.options.get("field_id", "")
+        if not field.isdigit():
+            raise PsaError(
+                "ConnectWise custom field id is not set (franchise psa connect connectwise --field-id N)",
+                permanent=True,
+            )
+        patch = [
+            {"op": "replace", "path": "customFields", "value": [{"id": int(field), "value": value}]}
+        ]
+        self._call(
+            "PATCH",
+            f"service/tickets/{_ticket_id(number)}",
+            f"ConnectWise ticket {number} custom field",
+            json=patch,
+        )
+
+    def add_note(self, number: str, text: str, *, resolve: bool = False) -> None:
+        ticket = _ticket_id(number)
+        note = {
+            "text": text,
+            "detailDescriptionFlag": False,
+            "internalAnalysisFlag": True,
+            "resolutionFlag": resolve,
+        }
+        self._call(
+            "POST",
+            f"service/tickets/{ticket}/notes",
+            f"ConnectWise ticket {number} note",
+            json=note,
+        )
+        status = self.config.options.get("resolved_status", "")
+        if resolve and status:
+            patch = [{"op": "replace", "path": "status", "value": {"name": status}}]
+            self._call(
+                "PATCH",
+                f"service/tickets/{ticket}",
+                f"ConnectWise ticket {number} status",
+                json=patch,
+            )
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        given = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), "")
+        if not given:
+            return False
+        try:
+            key_url = str(json.loads(body)["Metadata"]["key_url"])
+        except (ValueError, KeyError, TypeError):
+            return False
+        if not self._trusted(key_url):
+            return False  # never fetch a key from a host the body names
+        try:
+            response = send(self.http, "GET", key_url, "ConnectWise callback signing key")
+            signing_key = str(response.json()["signing_key"])
+        except (PsaError, ValueError, KeyError, TypeError):
+            return False
+        hashed = hashlib.sha256(signing_key.encode()).digest()
+        expected = base64.b64encode(hmac.new(hashed, body, hashlib.sha256).digest()).decode()
+        return hmac.compare_digest(expected.encode(), given.encode())
+
+    def _trusted(self, url: str) -> bool:
+        ours, theirs = urlsplit(self.base), urlsplit(url)
+        return (ours.scheme, ours.netloc) == (theirs.scheme, theirs.netloc)
+
+
+def _array(response: httpx.Response, what: str) -> list[dict[str, Any]]:
+    try:
+        data = response.json()
+    except ValueError:
+        raise PsaError(f"{what}: the answer is not JSON") from None
+    if not isinstance(data, list):
+        raise PsaError(f"{what}: the answer is not a list of tickets")
+    return [t for t in data if isinstance(t, dict)]
+
+
+def _ticket_id(number: str) -> int:
+    if not number.isdigit():
+        raise PsaError(f"ConnectWise ticket number '{number}' is not a number", permanent=True)
+    return int(number)
+
+
+def _name(ref: Any) -> str:
+    return str(ref.get("name") or "") if isinstance(ref, dict) else ""
+
+
+def _remote(ticket: dict[str, Any]) -> RemoteTicket:
+    info = ticket.get("_info") if isinstance(ticket.get("_info"), dict) else {}
+    assert isinstance(info, dict)
+    return RemoteTicket(
+        number=str(ticket.get("id", "")),
+        title=str(ticket.get("summary") or ""),
+        body=str(ticket.get("initialDescription") or ""),
+        client=_name(ticket.get("company")) or None,
+        category_parts=tuple(
+            p for p in (_name(ticket.get("type")), _name(ticket.get("subType"))) if p
+        ),
+        status=_name(ticket.get("status")),
+        priority=_name(ticket.get("priority")),
+        created_at=parse_time(info.get("dateEntered")),
+        updated_at=parse_time(info.get("lastUpdated")),
+    )
