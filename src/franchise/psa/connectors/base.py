@@ -57,6 +57,8 @@ class RemoteTicket:
     priority: str
     created_at: datetime | None
     updated_at: datetime | None
+    # The affected user's name or e-mail where the PSA's ticket carries one.
+    requester: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def to_row(remote: RemoteTicket, vendor: str, config: ConnectionConfig) -> Ticke
         priority=read_priority(remote.priority, {**fmt.priority_map, **config.priority_map}),
         status=read_status(remote.status, {**fmt.status_map, **config.status_map}),
         created_at=remote.created_at,
+        requester=(remote.requester or "").strip() or None,
     )
 
 

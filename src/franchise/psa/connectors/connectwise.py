@@ -213,6 +213,7 @@ def _remote(ticket: dict[str, Any]) -> RemoteTicket:
         title=str(ticket.get("summary") or ""),
         body=str(ticket.get("initialDescription") or ""),
         client=_name(ticket.get("company")) or None,
+        requester=str(ticket.get("contactEmailAddress") or ticket.get("contactName") or "") or None,
         category_parts=tuple(
             p for p in (_name(ticket.get("type")), _name(ticket.get("subType"))) if p
         ),

@@ -236,6 +236,7 @@ def _remote(ticket: dict[str, Any], statuses: dict[str, str]) -> RemoteTicket:
         title=str(ticket.get("summary") or ""),
         body=str(ticket.get("details") or ""),
         client=str(ticket.get("client_name") or "") or None,
+        requester=str(ticket.get("user_name") or "") or None,
         category_parts=tuple(
             str(ticket.get(k) or "") for k in ("category_1", "category_2") if ticket.get(k)
         ),
