@@ -12,6 +12,7 @@ from franchise.web import (
     dashboard,
     login,
     passkey_pages,
+    password_pages,
     people_pages,
     policy_pages,
     queue,
@@ -47,6 +48,7 @@ def install_web(app: FastAPI) -> None:
         policy_pages,
         settings_page,
         people_pages,
+        password_pages,
     ):
         add_pages(app, module.router)
     app.include_router(people_pages.links, include_in_schema=False)
