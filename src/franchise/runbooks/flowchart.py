@@ -231,10 +231,12 @@ def render_svg(runbook: Runbook, *, title: str | None = None, link_steps: bool =
     chart = layout(runbook)
     e = _attr
     caption = title if title is not None else f"Decision graph of {runbook.title}"
+    # An image may hold no links (axe: nested-interactive); with step links it is a group.
+    role = "group" if link_steps else "img"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="flowchart" '
         f'width="{chart.width:.0f}" height="{chart.height:.0f}" '
-        f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" role="img" '
+        f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" role="{role}" '
         f'aria-label="{e(caption)}" font-family="system-ui, sans-serif" font-size="12">',
         f"<title>{e(caption)}</title>",
         "<defs>"
