@@ -8,6 +8,7 @@ ACRONYMS = {
     "api": "API",
     "cli": "CLI",
     "dns": "DNS",
+    "email": "e-mail",
     "id": "ID",
     "imap": "IMAP",
     "ip": "IP",

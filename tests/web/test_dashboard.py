@@ -27,6 +27,7 @@ from franchise.runbooks import service as runbooks
 from franchise.tickets.service import create_ticket
 from franchise.web.dashboard import dashboard_context
 from franchise.web.sessions import SignedIn
+from franchise.wording import label
 from tests.web.conftest import BrowserLog, LiveServer, Member, screenshot
 
 Cookie = Callable[[Member], dict[str, str]]
@@ -188,7 +189,7 @@ def test_demo_dashboard_matches_the_cli_figures(
         kpi = kpi_report(session, weeks=8)
         report = audit(session)
     _assert_matches_kpi(page, kpi, report)
-    expect(page.locator("#coverage")).to_contain_text(report["write_next"]["category"])
+    expect(page.locator("#coverage")).to_contain_text(label(report["write_next"]["category"]))
     expect(page.locator("#drill [data-drill='last']")).to_contain_text("Start")
     page.wait_for_timeout(100)
     screenshot(page, "dashboard.png")

@@ -154,7 +154,11 @@ def layout(runbook: Runbook) -> Layout:
         for label, target in step.options.items()
         if target in nodes
     ]
-    return Layout(nodes=nodes, edges=_spread_labels(edges), width=width, height=chart_height)
+    spread = _spread_labels(edges)
+    # Labels pushed apart may reach past the last column: the chart grows to hold them, so
+    # nothing is cut at its frame.
+    right = max((e.label_x + label_width(e) / 2 for e in spread), default=0.0)
+    return Layout(nodes=nodes, edges=spread, width=max(width, right + 8), height=chart_height)
 
 
 def label_width(edge: Edge) -> float:
@@ -264,6 +268,7 @@ def render_svg(runbook: Runbook, *, title: str | None = None, link_steps: bool =
 def _node_svg(node: Node, runbook: Runbook, link: bool) -> str:
     e = _attr
     start = " start" if node.id == runbook.start else ""
+    step_id, kind = _header(node)
     text_lines = "".join(
         f'<tspan x="{PADDING}" dy="{0 if i == 0 else LINE}">{e(line)}</tspan>'
         for i, line in enumerate(node.lines)
@@ -272,9 +277,9 @@ def _node_svg(node: Node, runbook: Runbook, link: bool) -> str:
         f"<title>{e(node.id)} ({e(_kind_label(node).lower())}): {e(node.text)}</title>"
         f'<rect class="node-box" width="{node.width:.0f}" height="{node.height:.0f}" rx="7"/>'
         f'<text class="node-id" x="{PADDING}" y="{HEADER - 6}" font-weight="600">'
-        f"{e(_short(node.id, _id_room(node)))}</text>"
+        f"{e(step_id)}</text>"
         f'<text class="node-kind" x="{node.width - PADDING:.0f}" y="{HEADER - 6}" '
-        f'text-anchor="end" font-size="10">{e(_kind_label(node))}</text>'
+        f'text-anchor="end" font-size="10">{e(kind)}</text>'
         f'<text class="node-text" x="{PADDING}" y="{HEADER + PADDING + 4}">{text_lines}</text>'
     )
     if link:
@@ -304,10 +309,20 @@ def _label_svg(edge: Edge) -> str:
     )
 
 
-def _id_room(node: Node) -> int:
+def _id_room(node: Node, kind_label: str) -> int:
     """How many characters of the step id fit beside the kind label in the header."""
-    free = node.width - 2 * PADDING - len(_kind_label(node)) * KIND_CHAR_PX - 8
+    free = node.width - 2 * PADDING - len(kind_label) * KIND_CHAR_PX - (8 if kind_label else 0)
     return max(6, int(free / ID_CHAR_PX))
+
+
+def _header(node: Node) -> tuple[str, str]:
+    """The step id and kind label for the node's header. The id is what people look for, so
+    it is shown whole where it can be: the kind label shrinks first ('ESCALATE → L2' to
+    '→ L2'), then goes (the box's colour and the legend still tell the kind)."""
+    for kind in dict.fromkeys((_kind_label(node), f"→ {node.to}" if node.to else "", "")):
+        if len(node.id) <= _id_room(node, kind):
+            return node.id, kind
+    return _short(node.id, _id_room(node, "")), ""
 
 
 def _short(text: str, limit: int) -> str:
