@@ -154,7 +154,7 @@ def layout(runbook: Runbook) -> Layout:
         for label, target in step.options.items()
         if target in nodes
     ]
-    spread = _spread_labels(edges)
+    spread = _spread_labels(edges, width)
     # Labels pushed apart may reach past the last column: the chart grows to hold them, so
     # nothing is cut at its frame.
     right = max((e.label_x + label_width(e) / 2 for e in spread), default=0.0)
@@ -165,8 +165,10 @@ def label_width(edge: Edge) -> float:
     return max(len(line) for line in edge.label_lines) * LABEL_CHAR_PX + 10
 
 
-def _spread_labels(edges: list[Edge]) -> tuple[Edge, ...]:
-    """Push apart labels that would overlap in the same gap (several answers to one step)."""
+def _spread_labels(edges: list[Edge], chart_width: float) -> tuple[Edge, ...]:
+    """Push apart labels that would overlap in the same gap (several answers to one step),
+    keeping them inside the chart: a row pushed past the right edge slides back left as far
+    as the left edge allows (only a gap with more labels than room widens the chart)."""
     by_gap: dict[int, list[int]] = {}
     for index, edge in enumerate(edges):
         if not edge.upward:
@@ -174,12 +176,20 @@ def _spread_labels(edges: list[Edge]) -> tuple[Edge, ...]:
     moved = list(edges)
     for indexes in by_gap.values():
         indexes.sort(key=lambda i: edges[i].label_x)
+        xs: list[float] = []
         right_edge = float("-inf")
         for i in indexes:
             half = label_width(edges[i]) / 2
-            x = max(edges[i].label_x, right_edge + half + 4)
-            moved[i] = replace(edges[i], label_x=x)
+            x = max(edges[i].label_x, right_edge + half + 4, half + 4)
+            xs.append(x)
             right_edge = x + half
+        left_edge = chart_width - 4
+        for pos in range(len(indexes) - 1, -1, -1):
+            half = label_width(edges[indexes[pos]]) / 2
+            xs[pos] = max(min(xs[pos], left_edge - half), half + 4)
+            left_edge = xs[pos] - half - 4
+        for pos, i in enumerate(indexes):
+            moved[i] = replace(edges[i], label_x=xs[pos])
     return tuple(moved)
 
 
@@ -235,8 +245,9 @@ def render_svg(runbook: Runbook, *, title: str | None = None, link_steps: bool =
     chart = layout(runbook)
     e = _attr
     caption = title if title is not None else f"Decision graph of {runbook.title}"
-    # An image may hold no links (axe: nested-interactive); with step links it is a group.
-    role = "group" if link_steps else "img"
+    # An image may hold no links (axe: nested-interactive); with step links it is a figure
+    # (not "group": the stylesheet lays out role=group as a full-width control group).
+    role = "figure" if link_steps else "img"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="flowchart" '
         f'width="{chart.width:.0f}" height="{chart.height:.0f}" '
