@@ -154,25 +154,29 @@ def layout(runbook: Runbook) -> Layout:
         for label, target in step.options.items()
         if target in nodes
     ]
-    spread = _spread_labels(edges, width)
-    # Labels pushed apart may reach past the last column: the chart grows to hold them, so
-    # nothing is cut at its frame.
+    # Labels pushed apart may need more room than the columns give: the chart grows to hold
+    # them, so nothing is cut at its frame.
+    spread, chart_width = _spread_labels(edges, width)
     right = max((e.label_x + label_width(e) / 2 for e in spread), default=0.0)
-    return Layout(nodes=nodes, edges=spread, width=max(width, right + 8), height=chart_height)
+    return Layout(nodes=nodes, edges=spread, width=max(chart_width, right + 8), height=chart_height)
 
 
 def label_width(edge: Edge) -> float:
     return max(len(line) for line in edge.label_lines) * LABEL_CHAR_PX + 10
 
 
-def _spread_labels(edges: list[Edge], chart_width: float) -> tuple[Edge, ...]:
+def _spread_labels(edges: list[Edge], chart_width: float) -> tuple[tuple[Edge, ...], float]:
     """Push apart labels that would overlap in the same gap (several answers to one step),
-    keeping them inside the chart: a row pushed past the right edge slides back left as far
-    as the left edge allows (only a gap with more labels than room widens the chart)."""
+    keeping them inside the chart: a row pushed past the right edge slides back left. A gap
+    with more labels than the chart is wide widens the chart. Returns the labels moved and
+    the chart's width."""
     by_gap: dict[int, list[int]] = {}
     for index, edge in enumerate(edges):
         if not edge.upward:
             by_gap.setdefault(round(edge.label_y), []).append(index)
+    for indexes in by_gap.values():
+        needed = sum(label_width(edges[i]) + 4 for i in indexes) + 8
+        chart_width = max(chart_width, needed)
     moved = list(edges)
     for indexes in by_gap.values():
         indexes.sort(key=lambda i: edges[i].label_x)
@@ -190,7 +194,7 @@ def _spread_labels(edges: list[Edge], chart_width: float) -> tuple[Edge, ...]:
             left_edge = xs[pos] - half - 4
         for pos, i in enumerate(indexes):
             moved[i] = replace(edges[i], label_x=xs[pos])
-    return tuple(moved)
+    return tuple(moved), chart_width
 
 
 def _edge(source: Node, target: Node, label: str, chart_width: float) -> Edge:
