@@ -149,6 +149,7 @@ def app_from_env() -> FastAPI:
 
 
 def _install_routes(app: FastAPI) -> None:
+    from franchise.accounts import api as accounts_api
     from franchise.alerts import api as alerts_api
     from franchise.api import docs, health
     from franchise.approvals import api as approvals_api
@@ -192,6 +193,7 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(ask_api.router, prefix="/api/v1")
     app.include_router(drills_api.router, prefix="/api/v1")
     app.include_router(people_api.router, prefix="/api/v1")
+    app.include_router(accounts_api.router, prefix="/api/v1")
     app.include_router(docs.router)
 
 

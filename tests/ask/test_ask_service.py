@@ -303,7 +303,7 @@ def test_an_ask_nothing_answers_is_an_interruption_and_the_owner_is_notified(
     row = contact(session, result.contact_id)
     assert (row.outcome, row.channel, row.emergency) == ("interruption", "in_app", False)
     assert row.answer is not None
-    assert row.answer.endswith("Owner notified (1 notification service(s)).")
+    assert row.answer.endswith("Owner notified (1 notification service).")
     notes = session.scalars(
         select(TicketEvent.note).where(
             TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "owner_ask"
@@ -315,7 +315,7 @@ def test_an_ask_nothing_answers_is_an_interruption_and_the_owner_is_notified(
             TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "owner_notified"
         )
     ).all()
-    assert notified == ["Owner notified (1 notification service(s))."]
+    assert notified == ["Owner notified (1 notification service)."]
 
 
 def test_a_failed_notification_is_written_on_the_contact_and_is_not_fatal(

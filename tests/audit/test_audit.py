@@ -164,7 +164,7 @@ def test_lessons_applied_on_time(session: Session, runbooks: dict[str, Runbook])
     # Due: 4 (2 Mar, 3 Mar, 4 Mar, 10 Mar); on time: 2; 10 x 2/4 = 5.
     part = component(report, "lessons_on_time")
     assert (part["value"], part["points"]) == (0.5, 5.0)
-    assert "fold 1 overdue lesson(s) into their runbooks" in report["next_actions"]
+    assert "fold 1 overdue lesson into their runbooks" in report["next_actions"]
 
 
 def tech(session: Session) -> Staff:
@@ -202,9 +202,9 @@ def test_bottleneck_is_the_reason_with_most_recent_interruptions(
     )  # fmt: skip
     report = audit(session, now=NOW)
     assert report["bottleneck"] == "approvals"
-    assert report["bottleneck_detail"] == "3 approval interruption(s) in the last 28 days"
+    assert report["bottleneck_detail"] == "3 approval interruptions in the last 28 days"
     assert report["next_actions"][:2] == [
-        "raise the L1 cost limit for licence-purchase: 2 request(s) waited on L2 in 28 days, "
+        "raise the L1 cost limit for licence-purchase: 2 requests waited on L2 in 28 days, "
         "the largest 300",
         "review boundaries: 3 approval interruptions, top action kind licence-purchase",
     ]
@@ -228,12 +228,12 @@ def test_escalation_bottleneck_names_the_rule(
     report = audit(session, now=NOW)
     assert report["bottleneck"] == "escalations"
     assert report["next_actions"][0] == (
-        "tighten rule domain-controller-down: 1 escalation(s) through it reached the owner"
+        "tighten rule domain-controller-down: 1 escalation through it reached the owner"
     )
     # Every busy category has a validated runbook: write next where the owner is reached most.
     assert report["write_next"] == {
         "category": "vpn",
-        "reason": "its tickets reached the owner most: 2 interruption(s) in 56 days",
+        "reason": "its tickets reached the owner most: 2 interruptions in 56 days",
         "runbook": "vpn-auth-failure",
     }
 
@@ -247,7 +247,7 @@ def test_customer_communication_bottleneck_names_the_stage(
     report = audit(session, now=NOW)
     assert report["bottleneck"] == "customer_communication"
     assert report["next_actions"][0] == (
-        "add a template for stage waiting-on-client: 2 interruption(s) on tickets in "
+        "add a template for stage waiting-on-client: 2 interruptions on tickets in "
         "waiting_on_client"
     )
 
@@ -263,7 +263,7 @@ def test_technical_decision_bottleneck_names_the_category(
     report = audit(session, now=NOW)
     assert report["bottleneck"] == "technical_decisions"
     assert report["next_actions"][0] == (
-        "write a runbook for category printer: 2 technical-decision interruption(s)"
+        "write a runbook for category printer: 2 technical-decision interruptions"
     )
     # printer (2 tickets) is the busiest category without a validated runbook.
     assert report["write_next"]["category"] == "printer"

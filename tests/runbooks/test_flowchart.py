@@ -72,6 +72,24 @@ def test_every_step_is_a_node_and_every_option_an_arrow(path: Path) -> None:
     assert sorted(labels) == sorted(a for s in runbook.steps.values() for a in s.options)
 
 
+@pytest.mark.parametrize("path", sorted(STARTER.glob("*.yaml")), ids=lambda p: p.stem)
+def test_step_names_are_whole_and_answer_labels_stay_inside_the_chart(path: Path) -> None:
+    from franchise.runbooks.flowchart import label_width
+
+    runbook = _parse(path.read_text(encoding="utf-8"))
+    root = ET.fromstring(render_svg(runbook))  # noqa: S314 - our own output
+    shown = {
+        "".join(t.itertext())
+        for t in root.iter(f"{SVG}text")
+        if "node-id" in (t.get("class") or "").split()
+    }
+    assert shown == set(runbook.steps), "a step name is cut off"
+    chart = layout(runbook)
+    for edge in chart.edges:
+        half = label_width(edge) / 2
+        assert edge.label_x - half >= 0 and edge.label_x + half <= chart.width, edge.label
+
+
 def test_boxes_do_not_overlap_and_fit_inside_the_chart() -> None:
     runbook = _parse((STARTER / "vpn-auth-failure.yaml").read_text(encoding="utf-8"))
     chart = layout(runbook)

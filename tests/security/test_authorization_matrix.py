@@ -67,6 +67,12 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/hooks/slack/interactions"): INTEGRATION,
     # The PSA's webhooks: checked against the connection's webhook secret, not a staff login.
     ("POST", "/api/v1/psa/webhooks/{vendor}"): INTEGRATION,
+    ("GET", "/api/v1/staff"): STAFF,
+    ("PATCH", "/api/v1/staff/{ref}"): MANAGER,
+    ("POST", "/api/v1/staff/{ref}/deactivate"): MANAGER,
+    ("POST", "/api/v1/staff/{ref}/reactivate"): MANAGER,
+    ("POST", "/api/v1/staff/{ref}/reassign"): MANAGER,
+    ("POST", "/api/v1/staff/{ref}/reset-link"): MANAGER,
     ("GET", "/api/v1/staff/{ref}/channels"): STAFF,
     ("PUT", "/api/v1/staff/{ref}/channels/{kind}"): STAFF,
     ("DELETE", "/api/v1/staff/{ref}/channels/{kind}"): STAFF,
@@ -142,6 +148,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/account/totp/start"): STAFF,
     ("POST", "/account/totp/confirm"): STAFF,
     ("POST", "/account/sessions/revoke-all"): STAFF,
+    ("POST", "/account/password"): STAFF,
     ("GET", "/"): STAFF,
     ("GET", "/queue"): STAFF,
     ("GET", "/clients"): STAFF,
@@ -217,12 +224,22 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/approvals/{request_id}/decide"): STAFF,
     ("POST", "/staff"): MANAGER,
     ("POST", "/staff/{staff_id}/channels"): MANAGER,
+    ("GET", "/staff/{staff_id}"): MANAGER,
+    ("POST", "/staff/{staff_id}"): MANAGER,
+    ("POST", "/staff/{staff_id}/deactivate"): MANAGER,
+    ("POST", "/staff/{staff_id}/reactivate"): MANAGER,
+    ("POST", "/staff/{staff_id}/reassign"): MANAGER,
+    ("POST", "/staff/{staff_id}/reset-link"): MANAGER,
     ("GET", "/me"): STAFF,
     ("POST", "/me/channels"): STAFF,
     # Signed action links: public by token (like signed webhooks), refused for everyone
     # without a valid one, whoever is signed in; a signed-in person must be the link's own.
     ("GET", "/l/{token}"): INTEGRATION,
     ("POST", "/l/{token}"): INTEGRATION,
+    # One-time password-reset links: the signed link is the credential; without a valid
+    # one everybody is refused (403), signed in or not.
+    ("GET", "/reset/{token}"): INTEGRATION,
+    ("POST", "/reset/{token}"): INTEGRATION,
 }
 
 # Made-up but well-formed values for path parameters.

@@ -251,7 +251,7 @@ def test_cli_lists_and_revokes_sessions(cli: CliInvoker, db: Database) -> None:
     assert listed.exit_code == 0
     assert '"ip": "192.0.2.4"' in listed.stdout
     revoked = cli("user", "revoke-sessions", "lee@example.com")
-    assert "Ended 1 session(s) of lee@example.com" in revoked.stdout
+    assert "Ended 1 session of lee@example.com" in revoked.stdout
     assert cli("user", "sessions", "lee@example.com", "--json").stdout.strip() == "[]"
 
 

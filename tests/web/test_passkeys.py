@@ -10,7 +10,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
+from franchise.accounts.lifecycle import deactivate_staff
 from franchise.accounts.models import PasskeyCredential, SignInEvent
+from franchise.accounts.service import get_staff
 from franchise.db import Database
 from tests.web.conftest import LiveServer, Member
 
@@ -87,3 +89,13 @@ def test_a_passkey_is_added_then_signs_in_alone_and_as_second_factor(
             for e in session.scalars(select(SignInEvent).order_by(SignInEvent.id))
         ]
     assert log == [("passkey", "success"), ("passkey", "success")]
+
+    # Deactivated: the passkey no longer signs in.
+    with db.unit_of_work() as session:
+        deactivate_staff(session, get_staff(session, tess.id), by=None)
+    page.context.clear_cookies()
+    page.goto("/login")
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page.locator("#passkey-status")).to_contain_text("not active")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    assert not any(c["name"] == "franchise_session" for c in page.context.cookies())

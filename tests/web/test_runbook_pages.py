@@ -98,7 +98,7 @@ def test_library_lists_runbooks_with_runs_and_escalation_rate(
     rows = page.locator(".runbook-table tbody tr")
     expect(rows).to_have_count(10)
     vpn = rows.filter(has_text="VPN won't connect")
-    expect(vpn.locator("td[data-label='Category']")).to_have_text("Vpn")
+    expect(vpn.locator("td[data-label='Category']")).to_have_text("VPN")
     expect(vpn.locator("td[data-label='Status']")).to_have_text("Validated")
     expect(vpn.locator("td[data-label='Runs']")).to_have_text("1")
     # Two tickets used the VPN runbook; the backup one went up to L2.

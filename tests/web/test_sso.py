@@ -21,7 +21,9 @@ from playwright.sync_api import Page, Request, expect
 from sqlalchemy import select
 
 from franchise.accounts import sso
+from franchise.accounts.lifecycle import deactivate_staff
 from franchise.accounts.models import SignInEvent
+from franchise.accounts.service import get_staff
 from franchise.db import Database
 from franchise.settings import Settings
 from tests.web.conftest import LiveServer, Member
@@ -123,6 +125,18 @@ def test_an_unknown_email_is_not_signed_in(page: Page, provider: Provider, db: D
     )
     assert not any(c["name"] == "franchise_session" for c in page.context.cookies())
     assert _log(db) == [("stranger@example.com", "sso", "failure")]
+
+
+def test_a_deactivated_account_is_not_signed_in(
+    page: Page, provider: Provider, make_staff: Callable[..., Member], db: Database
+) -> None:
+    tess = make_staff("Tess Tech")
+    with db.unit_of_work() as session:
+        deactivate_staff(session, get_staff(session, tess.id), by=None)
+    _sign_in_at_provider(page, tess.email)
+    expect(page.get_by_role("alert")).to_contain_text(f"the account of {tess.email} is deactivated")
+    assert not any(c["name"] == "franchise_session" for c in page.context.cookies())
+    assert _log(db) == [(tess.email, "sso", "failure")]
 
 
 def test_an_answer_for_another_browser_is_refused(live: LiveServer, provider: Provider) -> None:

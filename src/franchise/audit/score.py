@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from franchise.wording import plural
+
 WEIGHTS = {
     "interruptions": 30,
     "runbook_coverage": 20,
@@ -189,7 +191,7 @@ def _level_below(level: str | None) -> str:
 def bottleneck_actions(name: str, facts: AuditFacts) -> tuple[str, list[str]]:
     reason = next(r for r, n in BOTTLENECKS if n == name)
     count = facts.interruptions_by_reason.get(reason, 0)
-    detail = f"{count} {reason.replace('_', ' ')} interruption(s) in the last 28 days"
+    detail = f"{plural(count, reason.replace('_', ' ') + ' interruption')} in the last 28 days"
     if name == "approvals":
         if not facts.approval_kinds:
             return detail, [
@@ -199,7 +201,7 @@ def bottleneck_actions(name: str, facts: AuditFacts) -> tuple[str, list[str]]:
         top = facts.approval_kinds[0]
         kind = top.kind or "actions with no kind"
         return detail, [
-            f"raise the {_level_below(top.level)} cost limit for {kind}: {top.count} request(s) "
+            f"raise the {_level_below(top.level)} cost limit for {kind}: {plural(top.count, 'request')} "
             f"waited on {top.level or 'a person'} in 28 days, the largest {top.max_cost:g}",
             f"review boundaries: {count} approval interruptions, top action kind {kind}",
         ]
@@ -207,7 +209,7 @@ def bottleneck_actions(name: str, facts: AuditFacts) -> tuple[str, list[str]]:
         if facts.escalation_rules:
             rule, n = facts.escalation_rules[0]
             return detail, [
-                f"tighten rule {rule}: {n} escalation(s) through it reached the owner",
+                f"tighten rule {rule}: {plural(n, 'escalation')} through it reached the owner",
                 "close each escalation interruption in the weekly review with a rule change",
             ]
         return detail, [
@@ -219,14 +221,16 @@ def bottleneck_actions(name: str, facts: AuditFacts) -> tuple[str, list[str]]:
             status, n = facts.communication_statuses[0]
             stage = STAGE_OF_STATUS.get(status, "update")
             return detail, [
-                f"add a template for stage {stage}: {n} interruption(s) on tickets in {status}"
+                f"add a template for stage {stage}: {plural(n, 'interruption')} on tickets in "
+                f"{status}"
             ]
         return detail, ["add client message templates for what technicians ask the owner to say"]
     if facts.technical_categories:
         category, n = facts.technical_categories[0]
         key = facts.runbook_of.get(category)
         verb = f"extend runbook {key}" if key else "write a runbook"
-        return detail, [f"{verb} for category {category}: {n} technical-decision interruption(s)"]
+        what = plural(n, "technical-decision interruption")
+        return detail, [f"{verb} for category {category}: {what}"]
     return detail, ["write runbook steps for the decisions technicians bring to the owner"]
 
 
@@ -242,7 +246,7 @@ def write_next(facts: AuditFacts) -> dict[str, Any] | None:
         category, n = facts.owner_categories[0]
         return {
             "category": category,
-            "reason": f"its tickets reached the owner most: {n} interruption(s) in 56 days",
+            "reason": f"its tickets reached the owner most: {plural(n, 'interruption')} in 56 days",
             "runbook": facts.runbook_of.get(category),
         }
     return None
@@ -273,7 +277,7 @@ def _component_actions(parts: list[dict[str, Any]], facts: AuditFacts) -> list[s
     points = {c["name"]: c["points"] for c in parts}
     out = []
     if facts.lessons_overdue:
-        out.append(f"fold {facts.lessons_overdue} overdue lesson(s) into their runbooks")
+        out.append(f"fold {plural(facts.lessons_overdue, 'overdue lesson')} into their runbooks")
     if facts.review_due:
         out.append("review runbook(s) past their review date: " + ", ".join(facts.review_due))
     if points["drill"] < WEIGHTS["drill"]:

@@ -28,6 +28,7 @@ from franchise.policydocs import service as policydocs
 from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.models import Runbook
 from franchise.tickets.models import Ticket, TicketEvent
+from franchise.wording import plural
 
 RECENT = timedelta(days=56)
 BOTTLENECK_WINDOW = timedelta(days=28)
@@ -222,7 +223,11 @@ def _drill(session: Session, now: datetime) -> tuple[bool, bool, str]:
     left = max(int(open_items or 0), int(undisposed or 0))
     when = end.date().isoformat()
     if left:
-        return True, False, f"drill {drill_id} ended {when}; {left} review item(s) still open"
+        return (
+            True,
+            False,
+            f"drill {drill_id} ended {when}; {plural(left, 'review item')} still open",
+        )
     return True, True, f"drill {drill_id} ended {when} and its review is complete"
 
 

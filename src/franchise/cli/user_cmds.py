@@ -1,4 +1,5 @@
-"""franchise user add|list and franchise token create|list|revoke."""
+"""franchise user add|list|edit|deactivate|reactivate|reassign|reset-link|set-password ...
+and franchise token create|list|revoke."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
+from franchise.wording import plural
 
 user_app = typer.Typer(no_args_is_help=True)
 token_app = typer.Typer(no_args_is_help=True)
@@ -66,7 +68,7 @@ def list_(ctx: typer.Context, json_out: Json = False) -> None:
     if json_out:
         print_json(rows)
         return
-    table = Table("id", "name", "email", "role", "level")
+    table = Table("id", "name", "email", "role", "level", "status")
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -74,6 +76,7 @@ def list_(ctx: typer.Context, json_out: Json = False) -> None:
             escape(str(r["email"])),
             escape(str(r["role"])),
             escape(str(r["level"])),
+            "active" if r["active"] else "deactivated",
         )
     console.print(table)
 
@@ -124,7 +127,7 @@ def revoke_sessions_cmd(
         staff = get_staff(session, email)
         count = revoke_sessions(session, staff.id)
         who = staff.email
-    console.print(f"Ended {count} session(s) of {who}.", markup=False, highlight=False)
+    console.print(f"Ended {plural(count, 'session')} of {who}.", markup=False, highlight=False)
 
 
 @user_app.command("set-password")
@@ -150,6 +153,133 @@ def set_password_cmd(
         set_password(session, staff, secret)
         who = staff.email
     console.print(f"Password of {who} changed; their sessions ended.", markup=False)
+
+
+@user_app.command("edit")
+def edit(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(help="Staff e-mail, name or id.")],
+    name: Annotated[str | None, typer.Option(help="New full name.")] = None,
+    role: Annotated[
+        str | None, typer.Option(help="technician, service_manager, owner or admin.")
+    ] = None,
+    level: Annotated[str | None, typer.Option(help="L1, L2 or owner.")] = None,
+    json_out: Json = False,
+) -> None:
+    """Change someone's name, role or level."""
+    from franchise.accounts.lifecycle import update_staff
+    from franchise.accounts.schemas import StaffRead
+    from franchise.accounts.service import get_staff
+
+    if name is None and role is None and level is None:
+        console.print("[red]error:[/] give --name, --role or --level")
+        raise typer.Exit(2)
+    with get_context(ctx).database().unit_of_work() as session:
+        staff = update_staff(session, get_staff(session, who), name=name, role=role, level=level)
+        data = StaffRead.model_validate(staff).model_dump()
+    if json_out:
+        print_json(data)
+    else:
+        console.print(
+            f"{data['name']} <{data['email']}> is {data['role']} ({data['level']})", markup=False
+        )
+
+
+@user_app.command("deactivate")
+def deactivate(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(help="Staff e-mail, name or id.")],
+    json_out: Json = False,
+) -> None:
+    """Someone leaves: sign-in stops, their sessions end and API tokens are revoked at once;
+    their open tickets are listed for `franchise user reassign`."""
+    from franchise.accounts.lifecycle import deactivate_staff
+    from franchise.accounts.service import get_staff
+
+    with get_context(ctx).database().unit_of_work() as session:
+        staff = get_staff(session, who)
+        result = deactivate_staff(session, staff, by=None)
+        who_email = staff.email
+    data = {
+        "staff": who_email,
+        "sessions_ended": result.sessions_ended,
+        "tokens_revoked": result.tokens_revoked,
+        "open_ticket_ids": result.open_ticket_ids,
+    }
+    if json_out:
+        print_json(data)
+        return
+    console.print(
+        f"{who_email} deactivated: {plural(result.sessions_ended, 'session')} ended, "
+        f"{plural(result.tokens_revoked, 'API token')} revoked.",
+        markup=False,
+    )
+    if result.open_ticket_ids:
+        tickets = ", ".join(f"#{i}" for i in result.open_ticket_ids)
+        console.print(
+            f"Open tickets still assigned to them: {tickets}. "
+            f"Hand them on with: franchise user reassign {who_email} --to SOMEONE",
+            markup=False,
+        )
+
+
+@user_app.command("reactivate")
+def reactivate(
+    ctx: typer.Context, who: Annotated[str, typer.Argument(help="Staff e-mail, name or id.")]
+) -> None:
+    """Let a deactivated staff member sign in again (their old API tokens stay revoked)."""
+    from franchise.accounts.lifecycle import reactivate_staff
+    from franchise.accounts.service import get_staff
+
+    with get_context(ctx).database().unit_of_work() as session:
+        email = reactivate_staff(session, get_staff(session, who)).email
+    console.print(f"{email} can sign in again.", markup=False)
+
+
+@user_app.command("reassign")
+def reassign(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(help="Whose open tickets: e-mail, name or id.")],
+    to: Annotated[str, typer.Option(help="Who takes them: e-mail, name or id.")],
+    ticket: Annotated[
+        list[int] | None, typer.Option(help="Only this ticket (repeat for more); all if left out.")
+    ] = None,
+) -> None:
+    """Hand someone's open tickets to an active colleague."""
+    from franchise.accounts.lifecycle import reassign_open_tickets
+    from franchise.accounts.service import get_staff
+
+    with get_context(ctx).database().unit_of_work() as session:
+        target = get_staff(session, to)
+        moved = reassign_open_tickets(
+            session, get_staff(session, who), target, by=None, ticket_ids=ticket or None
+        )
+        name = target.name
+    console.print(f"{plural(len(moved), 'ticket')} reassigned to {name}.", markup=False)
+
+
+@user_app.command("reset-link")
+def reset_link(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(help="Staff e-mail, name or id.")],
+    json_out: Json = False,
+) -> None:
+    """Create a one-time password-reset link to hand over (also e-mailed when SMTP is set up)."""
+    from franchise.accounts.lifecycle import issue_reset_link
+    from franchise.accounts.service import get_staff
+    from franchise.orgsettings.secrets import effective_settings
+
+    context = get_context(ctx)
+    with context.database().unit_of_work() as session:
+        settings = effective_settings(session, context.settings)
+        link = issue_reset_link(session, settings, get_staff(session, who))
+    data = {"url": link.url, "expires_at": link.expires_at.isoformat(), "emailed": link.emailed}
+    if json_out:
+        print_json(data)
+        return
+    console.print(link.url, markup=False, highlight=False)
+    sent = " It was also e-mailed." if link.emailed else ""
+    console.print(f"Works once, until {link.expires_at:%Y-%m-%d %H:%M} UTC.{sent}", markup=False)
 
 
 @user_app.command("reset-mfa")

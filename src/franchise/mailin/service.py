@@ -14,6 +14,7 @@ from franchise.mailin.parse import MAX_TITLE, Attachment, IncomingMail, strip_qu
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note
 from franchise.tickets.workflow import open_ticket
+from franchise.wording import plural
 
 SOURCE = "email"
 REPLY_KIND = "email-reply"
@@ -144,7 +145,9 @@ def _keep_attachments(session: Session, ticket: Ticket, mail: IncomingMail, max_
                 "(FRANCHISE_IMAP_MAX_ATTACHMENT_BYTES). It is still in the mailbox."
             ),
         )
-    return f"; {len(skipped)} attachment(s) over the size limit not stored" if skipped else ""
+    return (
+        f"; {plural(len(skipped), 'attachment')} over the size limit not stored" if skipped else ""
+    )
 
 
 def _attachment_row(

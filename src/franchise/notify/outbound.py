@@ -14,6 +14,7 @@ from franchise.outbox.service import Outcome, SendFailed
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note
+from franchise.wording import plural
 
 KIND = "owner_notify"
 
@@ -29,7 +30,7 @@ class NotifyChannel:
         if not delivery.sent:
             # With no URL configured there is nobody to retry for.
             raise SendFailed(delivery.error or "not sent", permanent=delivery.targets == 0)
-        return f"{delivery.targets} notification service(s)"
+        return plural(delivery.targets, "notification service")
 
     def record(self, session: Session, item: OutboxItem, outcome: Outcome) -> None:
         if outcome.state == "delivered":

@@ -154,29 +154,47 @@ def layout(runbook: Runbook) -> Layout:
         for label, target in step.options.items()
         if target in nodes
     ]
-    return Layout(nodes=nodes, edges=_spread_labels(edges), width=width, height=chart_height)
+    # Labels pushed apart may need more room than the columns give: the chart grows to hold
+    # them, so nothing is cut at its frame.
+    spread, chart_width = _spread_labels(edges, width)
+    right = max((e.label_x + label_width(e) / 2 for e in spread), default=0.0)
+    return Layout(nodes=nodes, edges=spread, width=max(chart_width, right + 8), height=chart_height)
 
 
 def label_width(edge: Edge) -> float:
     return max(len(line) for line in edge.label_lines) * LABEL_CHAR_PX + 10
 
 
-def _spread_labels(edges: list[Edge]) -> tuple[Edge, ...]:
-    """Push apart labels that would overlap in the same gap (several answers to one step)."""
+def _spread_labels(edges: list[Edge], chart_width: float) -> tuple[tuple[Edge, ...], float]:
+    """Push apart labels that would overlap in the same gap (several answers to one step),
+    keeping them inside the chart: a row pushed past the right edge slides back left. A gap
+    with more labels than the chart is wide widens the chart. Returns the labels moved and
+    the chart's width."""
     by_gap: dict[int, list[int]] = {}
     for index, edge in enumerate(edges):
         if not edge.upward:
             by_gap.setdefault(round(edge.label_y), []).append(index)
+    for indexes in by_gap.values():
+        needed = sum(label_width(edges[i]) + 4 for i in indexes) + 8
+        chart_width = max(chart_width, needed)
     moved = list(edges)
     for indexes in by_gap.values():
         indexes.sort(key=lambda i: edges[i].label_x)
+        xs: list[float] = []
         right_edge = float("-inf")
         for i in indexes:
             half = label_width(edges[i]) / 2
-            x = max(edges[i].label_x, right_edge + half + 4)
-            moved[i] = replace(edges[i], label_x=x)
+            x = max(edges[i].label_x, right_edge + half + 4, half + 4)
+            xs.append(x)
             right_edge = x + half
-    return tuple(moved)
+        left_edge = chart_width - 4
+        for pos in range(len(indexes) - 1, -1, -1):
+            half = label_width(edges[indexes[pos]]) / 2
+            xs[pos] = max(min(xs[pos], left_edge - half), half + 4)
+            left_edge = xs[pos] - half - 4
+        for pos, i in enumerate(indexes):
+            moved[i] = replace(edges[i], label_x=xs[pos])
+    return tuple(moved), chart_width
 
 
 def _edge(source: Node, target: Node, label: str, chart_width: float) -> Edge:
@@ -231,10 +249,13 @@ def render_svg(runbook: Runbook, *, title: str | None = None, link_steps: bool =
     chart = layout(runbook)
     e = _attr
     caption = title if title is not None else f"Decision graph of {runbook.title}"
+    # An image may hold no links (axe: nested-interactive); with step links it is a figure
+    # (not "group": the stylesheet lays out role=group as a full-width control group).
+    role = "figure" if link_steps else "img"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="flowchart" '
         f'width="{chart.width:.0f}" height="{chart.height:.0f}" '
-        f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" role="img" '
+        f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" role="{role}" '
         f'aria-label="{e(caption)}" font-family="system-ui, sans-serif" font-size="12">',
         f"<title>{e(caption)}</title>",
         "<defs>"
@@ -262,6 +283,7 @@ def render_svg(runbook: Runbook, *, title: str | None = None, link_steps: bool =
 def _node_svg(node: Node, runbook: Runbook, link: bool) -> str:
     e = _attr
     start = " start" if node.id == runbook.start else ""
+    step_id, kind = _header(node)
     text_lines = "".join(
         f'<tspan x="{PADDING}" dy="{0 if i == 0 else LINE}">{e(line)}</tspan>'
         for i, line in enumerate(node.lines)
@@ -270,9 +292,9 @@ def _node_svg(node: Node, runbook: Runbook, link: bool) -> str:
         f"<title>{e(node.id)} ({e(_kind_label(node).lower())}): {e(node.text)}</title>"
         f'<rect class="node-box" width="{node.width:.0f}" height="{node.height:.0f}" rx="7"/>'
         f'<text class="node-id" x="{PADDING}" y="{HEADER - 6}" font-weight="600">'
-        f"{e(_short(node.id, _id_room(node)))}</text>"
+        f"{e(step_id)}</text>"
         f'<text class="node-kind" x="{node.width - PADDING:.0f}" y="{HEADER - 6}" '
-        f'text-anchor="end" font-size="10">{e(_kind_label(node))}</text>'
+        f'text-anchor="end" font-size="10">{e(kind)}</text>'
         f'<text class="node-text" x="{PADDING}" y="{HEADER + PADDING + 4}">{text_lines}</text>'
     )
     if link:
@@ -302,10 +324,20 @@ def _label_svg(edge: Edge) -> str:
     )
 
 
-def _id_room(node: Node) -> int:
+def _id_room(node: Node, kind_label: str) -> int:
     """How many characters of the step id fit beside the kind label in the header."""
-    free = node.width - 2 * PADDING - len(_kind_label(node)) * KIND_CHAR_PX - 8
+    free = node.width - 2 * PADDING - len(kind_label) * KIND_CHAR_PX - (8 if kind_label else 0)
     return max(6, int(free / ID_CHAR_PX))
+
+
+def _header(node: Node) -> tuple[str, str]:
+    """The step id and kind label for the node's header. The id is what people look for, so
+    it is shown whole where it can be: the kind label shrinks first ('ESCALATE → L2' to
+    '→ L2'), then goes (the box's colour and the legend still tell the kind)."""
+    for kind in dict.fromkeys((_kind_label(node), f"→ {node.to}" if node.to else "", "")):
+        if len(node.id) <= _id_room(node, kind):
+            return node.id, kind
+    return _short(node.id, _id_room(node, "")), ""
 
 
 def _short(text: str, limit: int) -> str:

@@ -27,6 +27,10 @@ Handler = Callable[[Request, Any], Any]
 
 
 def is_page_request(request: Request) -> bool:
+    """A browser page wants an error page; the API, and the pages' own scripts posting JSON
+    (passkeys), want the JSON error they can show."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        return False
     return not request.url.path.startswith(MACHINE_PREFIXES)
 
 

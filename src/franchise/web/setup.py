@@ -15,6 +15,7 @@ from franchise.web import (
     login,
     new_ticket,
     passkey_pages,
+    password_pages,
     people_pages,
     policy_pages,
     queue,
@@ -54,6 +55,7 @@ def install_web(app: FastAPI) -> None:
         settings_page,
         duty_page,
         people_pages,
+        password_pages,
     ):
         add_pages(app, module.router)
     app.include_router(people_pages.links, include_in_schema=False)

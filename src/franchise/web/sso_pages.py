@@ -77,10 +77,12 @@ def sso_callback(
             nonce=flow.nonce,
         )
         staff = session.scalar(select(Staff).where(Staff.email == email))
-        if staff is None or not staff.active:
+        if staff is None:
             raise sso.SsoRefused(
                 f"{email} is not on the staff list here; an owner or admin adds staff first"
             )
+        if not staff.active:
+            raise sso.SsoRefused(f"the account of {email} is deactivated")
     except sso.SsoRefused as exc:
         record_sign_in(
             session, email=email, method="sso", outcome="failure",

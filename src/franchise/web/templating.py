@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from franchise.orgsettings.values import OrgConfig
 from franchise.web.sessions import SignedIn
+from franchise.wording import label, plural
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE / "templates"
@@ -87,14 +88,6 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={digest}"
 
 
-def label(value: str | None) -> str:
-    """'waiting_on_client' -> 'Waiting on client'."""
-    if not value:
-        return ""
-    text = value.replace("_", " ").replace("-", " ")
-    return text[:1].upper() + text[1:]
-
-
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -106,6 +99,7 @@ def make_environment() -> Environment:
     )
     env.globals["static_url"] = static_url
     env.filters["label"] = label
+    env.filters["plural"] = lambda count, noun, many="": plural(int(count), noun, many)
     return env
 
 

@@ -493,7 +493,9 @@ def ask(
         "refused": ("warn", "Refused: the owner is offline for a drill"),
         "interruption": ("info", "Sent to the owner"),
     }[result.outcome]
-    text = f"{headline[1]}. {result.answer.text}"
+    # The answer often opens with the headline itself ("Sent to the owner: ..."): say it once.
+    said = result.answer.text
+    text = said if said.startswith(headline[1]) else f"{headline[1]}. {said}"
 
     def answer(session: Session, ticket: Ticket) -> Response:
         lines = result.answer.guidance

@@ -295,7 +295,7 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
             "message_skipped": "did not e-mail the client",
             "owner_ask": "asked the owner",
             "escalation_override": "overrode the escalation map",
-            "approval": "approval",
+            "approval": "updated an approval request",
             "run-back": "stepped back in the runbook",
             "fact-saved": "saved an answer to the client profile",
             "fact-not-saved": "did not save an answer to the client profile",
