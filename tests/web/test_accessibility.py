@@ -3,8 +3,8 @@ for the owner and for a technician, at laptop width.
 
 axe-core is vendored under tests/web/vendor/axe-core (MPL-2.0) and injected by this test
 only; the app never serves it. To cover a new page, add its path to OWNER_PAGES or
-TECH_PAGES (use "{ticket}" for the ticket with a runbook run under way, "{staff}" for a staff
-member's page).
+TECH_PAGES (use "{ticket}" for the ticket with a runbook run under way, "{client}" for its client,
+"{staff}" for a staff member's page).
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ OWNER_PAGES = [
     "/templates",
     "/approvals",
     "/settings",
+    "/settings/duty",
+    "/clients",
+    "/clients/{client}",
+    "/tickets/new",
     "/staff",
     "/staff/{staff}",
     "/account",
@@ -99,7 +103,8 @@ def test_every_page_passes_axe_for_owner_and_technician(
             actor=get_staff(session, tess.id),
             inputs={"affected_user": "dana.lee@acme-dental.example", "device": "ACME-LT-014"},
         )
-    values = {"ticket": ticket_id, "staff": tess.id}
+        client_id = ticket.client_id
+    values = {"ticket": ticket_id, "client": client_id, "staff": tess.id}
 
     page.goto("/login")
     failures = {"/login": found} if (found := _violations(page)) else {}
