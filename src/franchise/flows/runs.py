@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
-from franchise.approvals.models import ApprovalRequest
-from franchise.approvals.service import request_for_action_step
+from franchise.approvals.service import latest_step_approval, request_for_action_step
 from franchise.clients.facts import facts_of, set_fact
 from franchise.clients.models import Client
 from franchise.db import utcnow
@@ -208,7 +206,7 @@ def _offer(session: Session, run: RunbookRun, state: RunState) -> dict[str, Any]
 
 def blocked_by(session: Session, run: RunbookRun, step: str) -> dict[str, Any] | None:
     """The approval a step waits on (pending) or was refused (denied), if any."""
-    latest = _latest_approval(session, run, step)
+    latest = latest_step_approval(session, run.id, step)
     if latest is None or latest.status not in ("pending", "denied"):
         return None
     return {
@@ -337,17 +335,8 @@ def _ask_approval_if_action(
         request_for_action_step(session, run=run, step=state.step, actor=actor)
 
 
-def _latest_approval(session: Session, run: RunbookRun, step: str) -> ApprovalRequest | None:
-    return session.scalar(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.run_id == run.id, ApprovalRequest.step_id == step)
-        .order_by(ApprovalRequest.id.desc())
-        .limit(1)
-    )
-
-
 def _require_approval(session: Session, run: RunbookRun, step: str) -> None:
-    latest = _latest_approval(session, run, step)
+    latest = latest_step_approval(session, run.id, step)
     if latest is not None and latest.status in ("pending", "denied"):
         waiting = (
             f"waits for {latest.approver_level}" if latest.status == "pending" else "was denied"

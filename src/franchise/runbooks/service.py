@@ -400,6 +400,15 @@ def current_run(session: Session, ticket: Ticket) -> RunbookRun | None:
     return run if row is not None and row.key == ticket.runbook_key else None
 
 
+def action_step_of(session: Session, ticket: Ticket) -> tuple[int | None, str | None]:
+    """The (run, step) when the ticket's run under way stands at an action step."""
+    run = latest_run(session, ticket)
+    if run is None or run.outcome is not None or run.current_step is None:
+        return None, None
+    state = run_state(session, run)
+    return (run.id, state.current) if state.step.kind == "action" else (None, None)
+
+
 def use_counts(session: Session) -> dict[int, int]:
     rows = session.execute(
         select(RunbookRun.runbook_id, func.count()).group_by(RunbookRun.runbook_id)
