@@ -16,7 +16,7 @@ from franchise.approvals.service import latest_step_approval, request_for_action
 from franchise.clients.facts import facts_of, set_fact
 from franchise.clients.models import Client
 from franchise.db import utcnow
-from franchise.errors import Conflict, InvalidInput, Refused
+from franchise.errors import Conflict, InvalidInput, NotFound, Refused
 from franchise.escalation.service import refresh_escalation
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.definition import is_way_out
@@ -156,10 +156,9 @@ def step_back_to(session: Session, ticket: Ticket, step: str, *, actor: Staff | 
         raise InvalidInput(f"step '{step}' has no answer in this run to change")
     # The latest answer to it: a step met twice (a retry loop) is changed where it was last.
     times = answered[::-1].index(step) + 1
-    state: RunState | None = None
-    for _ in range(times):
+    state = step_back(session, ticket, actor=actor)
+    for _ in range(times - 1):
         state = step_back(session, ticket, actor=actor)
-    assert state is not None
     return state
 
 
@@ -242,7 +241,8 @@ def _after_move(session: Session, run: RunbookRun, state: RunState, actor: Staff
     if run.ticket_id is None:
         return
     ticket = session.get(Ticket, run.ticket_id)
-    assert ticket is not None
+    if ticket is None:
+        raise NotFound(f"runbook run {run.id} refers to ticket #{run.ticket_id}, which is gone")
     ending = f"runbook '{state.runbook.key}' reached '{state.current}'"
     if state.emergency and ticket.priority != "critical":
         change_ticket(

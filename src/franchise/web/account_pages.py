@@ -20,7 +20,7 @@ from franchise.accounts.mfa import (
 from franchise.accounts.models import Staff
 from franchise.accounts.passkeys import list_passkeys
 from franchise.api.deps import DbSession
-from franchise.errors import InvalidInput
+from franchise.errors import InvalidInput, NotAuthenticated
 from franchise.orgsettings.service import get_setting
 from franchise.web.auth import SESSION_COOKIE, CurrentUser, check_csrf, clear_session_cookie
 from franchise.web.sessions import find_web_session, list_sessions, revoke_sessions
@@ -69,7 +69,8 @@ def account_page(request: Request, session: DbSession, user: CurrentUser) -> Res
 @router.post("/account/totp/start")
 def totp_start(request: Request, session: DbSession, user: CurrentUser) -> Response:
     staff = session.get(Staff, user.staff_id)
-    assert staff is not None
+    if staff is None:
+        raise NotAuthenticated("your account no longer exists; sign in again")
     try:
         start_totp(session, request.app.state.settings, staff)
     except InvalidInput as exc:
@@ -82,7 +83,8 @@ def totp_confirm(
     request: Request, session: DbSession, user: CurrentUser, code: Annotated[str, Form()] = ""
 ) -> Response:
     staff = session.get(Staff, user.staff_id)
-    assert staff is not None
+    if staff is None:
+        raise NotAuthenticated("your account no longer exists; sign in again")
     try:
         codes = confirm_totp(session, request.app.state.settings, staff, code[:64])
     except InvalidInput as exc:
