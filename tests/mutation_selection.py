@@ -40,9 +40,13 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
     ),
     "franchise.contacts.kpi": _KPI,
     "franchise.contacts.hours": _KPI,
+    # Grouping, outages and batches are parts of processing.py no other test file reaches.
     "franchise.alerts.processing": (
         "tests/alerts/test_processing.py",
         "tests/alerts/test_event_order.py",
+        "tests/alerts/test_grouping.py",
+        "tests/alerts/test_outages.py",
+        "tests/alerts/test_batches.py",
     ),
     "franchise.suggest.index": (
         "tests/suggest/test_suggest.py",
