@@ -419,12 +419,11 @@ def test_follow_accepts_exactly_max_steps_answers(runbook: Runbook) -> None:
         engine.follow(runbook, answers, max_steps=2)
 
 
-def test_follow_with_exactly_max_steps_answers_is_not_a_loop(runbook: Runbook) -> None:
+def test_follow_out_of_replies_after_exactly_max_steps_is_not_a_loop(runbook: Runbook) -> None:
+    # Unfinished, with no reply left for the step it reached: stopped, not looping.
     answers = {"check-space": ["Yes"], "clean-temp": ["Done"], "recheck": ["Yes, try again"]}
     state = engine.follow(runbook, answers, max_steps=3)
     assert (state.current, len(state.path), state.outcome) == ("clean-temp", 3, "incomplete")
-    with pytest.raises(InvalidInput, match="more than 2 steps"):
-        engine.follow(runbook, answers, max_steps=2)
 
 
 def test_the_next_step_lists_its_edge_cases_numbered_across_the_runbook(runbook: Runbook) -> None:
