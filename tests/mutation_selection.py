@@ -34,8 +34,10 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
     "franchise.runbooks.engine": _RUNBOOKS,
     "franchise.runbooks.graph": _RUNBOOKS,
     "franchise.escalation.evaluate": ("tests/escalation/test_evaluate.py",),
+    # test_kinds: the action kinds a request's text implies (decide_by_boundaries).
     "franchise.approvals.policy": (
         "tests/approvals/test_policy.py",
+        "tests/approvals/test_kinds.py",
         "tests/approvals/test_service.py",
     ),
     "franchise.contacts.kpi": _KPI,
