@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.alerts.models import AlertGroup, Integration
-from franchise.alerts.normalized import NormalizedAlert
 from franchise.alerts.processing import apply_alert
 from franchise.alerts.service import add_integration
+from franchise.integrations.normalized import NormalizedAlert
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import change_ticket, history
 

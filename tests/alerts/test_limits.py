@@ -14,10 +14,10 @@ from sqlalchemy import select
 from franchise.alerts import api as alerts_api
 from franchise.alerts.limits import RateLimited, RateLimiter
 from franchise.alerts.models import InboxItem, Integration
-from franchise.alerts.normalized import MalformedPayload
 from franchise.app import create_app
 from franchise.db import Database
 from franchise.integrations import MAX_DEPTH, load_json, too_deep
+from franchise.integrations.normalized import MalformedPayload
 from franchise.settings import Settings
 
 MakeIntegration = Callable[..., tuple[Integration, str]]

@@ -94,3 +94,33 @@ def test_steps_without_an_estimate_or_runner_ask_nothing(
     )
     assert request is not None
     assert request.requester_id == team["l2"].id
+
+
+def test_the_latest_approval_for_a_step_is_the_newest_of_that_run_and_step_only(
+    session: Session, team: dict[str, Staff], ticket: Ticket
+) -> None:
+    initialise(session)
+    row = runbooks.get_runbook(session, "vpn-auth-failure")
+    run = runbooks.start_run(session, row, ticket=ticket, actor=team["l1"])
+    assert service.latest_step_approval(session, run.id, "renew-certificate") is None
+
+    def ask(step: str, action: str) -> int:
+        return service.request_approval(
+            session,
+            ticket=ticket,
+            action=action,
+            cost=0,
+            minutes=5,
+            impact="low",
+            requester=team["l1"],
+            run_id=run.id,
+            step_id=step,
+            now=NOW,
+        ).id
+
+    first = ask("renew-certificate", "renew it")
+    second = ask("renew-certificate", "renew it again")
+    ask("other-step", "something else")
+    latest = service.latest_step_approval(session, run.id, "renew-certificate")
+    assert latest is not None and latest.id == second != first
+    assert service.latest_step_approval(session, run.id + 1, "renew-certificate") is None

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from franchise.alerts.normalized import MalformedPayload, NormalizedAlert
 from franchise.integrations import KINDS, load_json, parse_payload
+from franchise.integrations.normalized import MalformedPayload, NormalizedAlert
 from franchise.integrations.pagerduty.parser import routing_key
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "webhooks"

@@ -18,11 +18,11 @@ from franchise.ask.service import ask_owner
 from franchise.bootstrap import initialise
 from franchise.db import Database
 from franchise.duty.service import set_shift
+from franchise.flows.action_links import apply_link
 from franchise.flows.approvals import decide_request
 from franchise.flows.escalations import escalate
 from franchise.flows.runs import begin_run
 from franchise.outbox.models import OutboxItem
-from franchise.people.actions import apply_link
 from franchise.people.service import check_link, set_channel
 from franchise.runbooks import service as runbooks
 from franchise.settings import Settings

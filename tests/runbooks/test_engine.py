@@ -417,3 +417,32 @@ def test_follow_accepts_exactly_max_steps_answers(runbook: Runbook) -> None:
     assert engine.follow(runbook, answers, max_steps=3).current == "done"
     with pytest.raises(InvalidInput, match="more than 2 steps"):
         engine.follow(runbook, answers, max_steps=2)
+
+
+def test_follow_out_of_replies_after_exactly_max_steps_is_not_a_loop(runbook: Runbook) -> None:
+    # Unfinished, with no reply left for the step it reached: stopped, not looping.
+    answers = {"check-space": ["Yes"], "clean-temp": ["Done"], "recheck": ["Yes, try again"]}
+    state = engine.follow(runbook, answers, max_steps=3)
+    assert (state.current, len(state.path), state.outcome) == ("clean-temp", 3, "incomplete")
+
+
+def test_the_next_step_lists_its_edge_cases_numbered_across_the_runbook(runbook: Runbook) -> None:
+    from franchise.runbooks.definition import EdgeCase
+
+    cases = (
+        EdgeCase("Temp is locked", "Reboot first", steps=("clean-temp",), switch="disk-cleanup"),
+        EdgeCase("Recheck hangs", "Wait a minute", steps=("recheck",)),
+        EdgeCase("Server disk", "Ask L2", escalate="L2"),
+    )
+    with_cases = dataclasses.replace(runbook, edge_cases=cases)
+    shown = engine.next_dict(with_cases, with_cases.step("clean-temp"))["edge_cases"]
+    assert shown == [
+        {
+            "number": 1,
+            "when": "Temp is locked",
+            "do": "Reboot first",
+            "switch": "disk-cleanup",
+            "escalate": None,
+        },
+        {"number": 3, "when": "Server disk", "do": "Ask L2", "switch": None, "escalate": "L2"},
+    ]

@@ -211,3 +211,18 @@ def test_latest_run_is_the_newest_run_of_that_ticket(
     runbooks.start_run(session, vpn, ticket=other)
     runbooks.start_run(session, vpn)
     assert runbooks.latest_run(session, ticket) is second
+
+
+def test_a_stored_revision_that_no_longer_passes_is_refused_by_name(
+    session: Session, vpn: Runbook
+) -> None:
+    # Runbooks read stored revisions through the one policy-document cache: a revision a
+    # stricter release refuses is InvalidInput naming it, never an assert (gone under -O).
+    rev = runbooks.revision(session, vpn)
+    assert runbooks.definition(session, vpn).key == "vpn-mini"
+    rev.source = VPN.replace("start: scope", "start: nowhere")
+    session.flush()
+    with pytest.raises(InvalidInput, match=rf"stored runbook \(revision {rev.number}\)"):
+        runbooks.definition(session, vpn)
+    with pytest.raises(InvalidInput, match="no longer passes"):
+        runbooks.all_definitions(session)

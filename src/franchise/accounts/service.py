@@ -53,16 +53,6 @@ def add_staff(
     return staff
 
 
-def set_password(session: Session, staff: Staff, password: str) -> None:
-    """A new password (a reset): checked by the one policy; every session of theirs ends."""
-    from franchise.web.sessions import revoke_sessions
-
-    check_password(password)
-    staff.password_hash = hash_password(password)
-    revoke_sessions(session, staff.id)
-    session.flush()
-
-
 def get_staff(session: Session, ref: str | int) -> Staff:
     """Find staff by id, e-mail or (unique, case-insensitive) name."""
     staff: Staff | None = None

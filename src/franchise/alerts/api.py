@@ -20,12 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from franchise.alerts.inbox import Accepted, Received, receive, store
 from franchise.alerts.intake import IntakeWriter
 from franchise.alerts.limits import RateLimiter, check_alert_count
-from franchise.alerts.normalized import MalformedPayload
 from franchise.alerts.service import TokenCache, check_kind
 from franchise.alerts.worker import Drainer, IntakeGate
 from franchise.db import Database
 from franchise.errors import NotAuthenticated, error_body
 from franchise.integrations import load_json
+from franchise.integrations.normalized import MalformedPayload
 from franchise.integrations.pagerduty.parser import routing_key
 from franchise.ops.heartbeat import warn_if_both_drain
 

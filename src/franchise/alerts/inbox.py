@@ -15,10 +15,10 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from franchise.alerts.models import INBOX_STATES, InboxItem
-from franchise.alerts.normalized import MalformedPayload, NormalizedAlert
 from franchise.db import utcnow
 from franchise.errors import InvalidInput
 from franchise.integrations import load_json, parse_payload
+from franchise.integrations.normalized import MalformedPayload, NormalizedAlert
 
 # Only these request headers are kept with a body: enough to trace a sender, no secrets.
 KEPT_HEADERS = ("content-type", "user-agent", "x-forwarded-for", "x-real-ip", "content-length")

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from franchise.alerts import outages
 from franchise.alerts.models import AlertGroup, AlertOutage, Integration
-from franchise.alerts.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
 from franchise.alerts.routing import Route, route_alert
 from franchise.db import utcnow
+from franchise.errors import NotFound
 from franchise.escalation.definition import EscalationMap
 from franchise.escalation.service import current_map, refresh_escalation
+from franchise.integrations.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
 from franchise.suggest.service import match as suggest_match
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket, create_ticket
@@ -54,7 +55,8 @@ class Batch:
         found = self.integrations.get(integration_id)
         if found is None:
             found = session.get(Integration, integration_id)
-            assert found is not None  # inbox rows reference their integration
+            if found is None:  # inbox rows reference their integration; never deleted under one
+                raise NotFound(f"integration {integration_id} of an inbox item no longer exists")
             self.integrations[integration_id] = found
         return found
 

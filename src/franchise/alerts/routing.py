@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from franchise.alerts.models import ClientMapping, Integration
-from franchise.alerts.normalized import NormalizedAlert
 from franchise.clients.models import Client, Endpoint
+from franchise.integrations.normalized import NormalizedAlert
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from franchise.alerts.inbox import claim, parse_body
 from franchise.alerts.models import InboxItem, Integration
-from franchise.alerts.normalized import NormalizedAlert
 from franchise.alerts.processing import Batch, apply_alert
 from franchise.db import Database, is_unstorable, utcnow
 from franchise.errors import UNSTORABLE, FranchiseError
+from franchise.integrations.normalized import NormalizedAlert
 from franchise.ops.heartbeat import SERVE_AUTO, SERVE_ON, RollCall
 from franchise.suggest.service import warm_up
 

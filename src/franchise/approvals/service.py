@@ -20,6 +20,7 @@ from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from franchise.policydocs.document import PolicyDocument
 from franchise.policydocs.models import PolicyRevision
+from franchise.runbooks import service as runbooks
 from franchise.runbooks.definition import Step
 from franchise.runbooks.models import Runbook, RunbookRun
 from franchise.tickets.models import Ticket
@@ -120,7 +121,7 @@ def request_approval(
     if ticket is not None and run_id is None:
         # Asked on a ticket whose run stands at an action step: the request is that step's,
         # so the run cannot pass the step until it is decided.
-        run_id, step_id = _action_step_of(session, ticket)
+        run_id, step_id = runbooks.action_step_of(session, ticket)
     ask = make_ask(
         action=action,
         cost=cost,
@@ -177,6 +178,21 @@ def request_approval(
 
         approval_pending(session, request)
     return request
+
+
+# Built once: statement construction costs more than this indexed lookup, which escalation
+# facts make for every ticket with a run.
+_LATEST_FOR_STEP = (
+    select(ApprovalRequest)
+    .where(ApprovalRequest.run_id == bindparam("run"), ApprovalRequest.step_id == bindparam("step"))
+    .order_by(ApprovalRequest.id.desc())
+    .limit(1)
+)
+
+
+def latest_step_approval(session: Session, run_id: int, step_id: str) -> ApprovalRequest | None:
+    """The latest approval asked for a run's step (pending, decided or expired), if any."""
+    return session.scalars(_LATEST_FOR_STEP, {"run": run_id, "step": step_id}).first()
 
 
 def get_request(session: Session, request_id: int) -> ApprovalRequest:
@@ -329,17 +345,6 @@ def request_for_action_step(
     )
 
 
-def _action_step_of(session: Session, ticket: Ticket) -> tuple[int | None, str | None]:
-    """The (run, step) when the ticket's run under way stands at an action step."""
-    from franchise.runbooks import service as runbooks
-
-    run = runbooks.latest_run(session, ticket)
-    if run is None or run.outcome is not None or run.current_step is None:
-        return None, None
-    state = runbooks.run_state(session, run)
-    return (run.id, state.current) if state.step.kind == "action" else (None, None)
-
-
 def ask_of(session: Session, request: ApprovalRequest) -> Ask:
     requester = session.get(Staff, request.requester_id)
     return Ask(
@@ -435,17 +440,3 @@ def _log(
     )
     if not events:
         add_note(session, ticket, actor=actor, kind="approval", note=note)
-
-
-# Built once: the escalation check reads it for every ticket it evaluates.
-_LATEST_FOR_STEP = (
-    select(ApprovalRequest)
-    .where(ApprovalRequest.run_id == bindparam("run"), ApprovalRequest.step_id == bindparam("step"))
-    .order_by(ApprovalRequest.id.desc())
-    .limit(1)
-)
-
-
-def latest_for_step(session: Session, run_id: int, step: str) -> ApprovalRequest | None:
-    """The latest approval asked for a run's step: what the step waits on, or was refused."""
-    return session.scalars(_LATEST_FOR_STEP, {"run": run_id, "step": step}).first()

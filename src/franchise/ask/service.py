@@ -210,7 +210,8 @@ def ask_owner(
         escalation=situation.escalation.to_dict(),
         template=situation.template.key if situation.template else None,
     )
-    if situation.approval is not None and answer.outcome != "refused":
+    # An approval route is only worked out from an estimate.
+    if situation.approval is not None and estimate is not None and answer.outcome != "refused":
         _record_approval(session, ticket, by, estimate, situation.approval, result, when)
     contact = log_contact(
         session,
@@ -362,13 +363,12 @@ def _record_approval(
     session: Session,
     ticket: Ticket,
     by: Staff,
-    estimate: ActionEstimate | None,
+    estimate: ActionEstimate,
     route: ApprovalRoute,
     result: AskResult,
     when: datetime,
 ) -> None:
     """The ask becomes an approval request: approved by boundary, or waiting on its level."""
-    assert estimate is not None
     request = request_approval(
         session,
         ticket=ticket,

@@ -140,7 +140,8 @@ def set_password_cmd(
     ] = None,
 ) -> None:
     """Reset a password (at least 12 characters, not a common one); their sessions end."""
-    from franchise.accounts.service import get_staff, set_password
+    from franchise.accounts.service import get_staff
+    from franchise.flows.passwords import set_password
 
     secret = password or os.environ.get("FRANCHISE_NEW_PASSWORD")
     if secret is None and sys.stdin.isatty():

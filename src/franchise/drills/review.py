@@ -147,8 +147,7 @@ def dispose_item(
     if improve_runbook is not None:
         item.runbook_revision_id = _runbook_revision(session, improve_runbook, since, what).id
         item.disposition = "improve_runbook"
-    else:
-        assert tighten_rule is not None
+    elif tighten_rule is not None:  # exactly one of the two was given (checked above)
         item.policy_revision_id = _rule_revision(session, tighten_rule, since, what).id
         item.disposition = "tighten_rule"
         text = f"[rule {tighten_rule}] {text}"
@@ -164,7 +163,10 @@ def _reference_time(session: Session, item: ReviewItem) -> tuple[datetime, str]:
         drill = get_drill(session, item.drill_id)
         return drill.starts_at, f"drill #{drill.id} started ({drill.starts_at.isoformat()})"
     contact = session.get(OwnerContact, item.contact_id)
-    assert contact is not None
+    if contact is None:
+        raise NotFound(
+            f"review item #{item.id} refers to contact #{item.contact_id}, which is gone"
+        )
     return contact.occurred_at, f"contact #{contact.id} ({contact.occurred_at.isoformat()})"
 
 

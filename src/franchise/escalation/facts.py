@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from franchise.approvals.service import latest_for_step
+from franchise.approvals.service import latest_step_approval
 from franchise.clients.models import Client
 from franchise.db import utcnow
+from franchise.errors import NotFound
 from franchise.escalation.evaluate import TicketFacts
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
@@ -38,9 +39,10 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
         # The run is what was actually done, so its runbook counts (it is the attached one
         # unless the ticket predates attachments being tracked).
         row = session.get(Runbook, run.runbook_id)
-        assert row is not None
+        if row is None:
+            raise NotFound(f"runbook run {run.id} refers to a runbook that no longer exists")
         state = runbooks.run_state(session, run)
-        blocked = None if state.finished else latest_for_step(session, run.id, state.current)
+        blocked = None if state.finished else latest_step_approval(session, run.id, state.current)
         return replace(
             facts,
             runbook_key=row.key,

@@ -1,4 +1,6 @@
-"""What happens between domains, one module per event: a run moves (runs.py) ...
+"""What happens between domains, one module per event: a run moves (runs.py), an approval
+is decided (approvals.py), a ticket is escalated (escalations.py), a signed link is used
+(action_links.py), a password is reset (passwords.py).
 
 Domains do not import each other in circles; when one event touches several of them (an
 answer moves a run, asks for approval, saves a client fact and changes whether the ticket

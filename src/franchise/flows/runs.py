@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
-from franchise.approvals.service import latest_for_step, request_for_action_step
+from franchise.approvals.service import latest_step_approval, request_for_action_step
 from franchise.clients.contacts import phones
 from franchise.clients.facts import facts_of, set_fact
 from franchise.clients.models import Client, ClientContact
 from franchise.db import utcnow
-from franchise.errors import Conflict, InvalidInput, Refused
+from franchise.errors import Conflict, InvalidInput, NotFound, Refused
 from franchise.escalation.service import refresh_escalation
 from franchise.psa.connectors import outbound as psa_push
 from franchise.runbooks import service as runbooks
@@ -159,10 +159,9 @@ def step_back_to(session: Session, ticket: Ticket, step: str, *, actor: Staff | 
         raise InvalidInput(f"step '{step}' has no answer in this run to change")
     # The latest answer to it: a step met twice (a retry loop) is changed where it was last.
     times = answered[::-1].index(step) + 1
-    state: RunState | None = None
-    for _ in range(times):
+    state = step_back(session, ticket, actor=actor)
+    for _ in range(times - 1):
         state = step_back(session, ticket, actor=actor)
-    assert state is not None
     return state
 
 
@@ -234,7 +233,7 @@ def _offer(session: Session, run: RunbookRun, state: RunState) -> dict[str, Any]
 
 def blocked_by(session: Session, run: RunbookRun, step: str) -> dict[str, Any] | None:
     """The approval a step waits on (pending) or was refused (denied), if any."""
-    latest = latest_for_step(session, run.id, step)
+    latest = latest_step_approval(session, run.id, step)
     if latest is None or latest.status not in ("pending", "denied"):
         return None
     return {
@@ -287,7 +286,8 @@ def _after_move(session: Session, run: RunbookRun, state: RunState, actor: Staff
     if run.ticket_id is None:
         return
     ticket = session.get(Ticket, run.ticket_id)
-    assert ticket is not None
+    if ticket is None:
+        raise NotFound(f"runbook run {run.id} refers to ticket #{run.ticket_id}, which is gone")
     ending = f"runbook '{state.runbook.key}' reached '{state.current}'"
     if state.emergency and ticket.priority != "critical":
         change_ticket(
@@ -381,7 +381,7 @@ def _ask_approval_if_action(
 
 
 def _require_approval(session: Session, run: RunbookRun, step: str) -> None:
-    latest = latest_for_step(session, run.id, step)
+    latest = latest_step_approval(session, run.id, step)
     if latest is not None and latest.status in ("pending", "denied"):
         waiting = (
             f"waits for {latest.approver_level}" if latest.status == "pending" else "was denied"

@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from franchise.alerts.normalized import MalformedPayload, NormalizedAlert
 from franchise.integrations.alertmanager.parser import parse as parse_alertmanager
 from franchise.integrations.generic.parser import parse as parse_generic
 from franchise.integrations.grafana.parser import parse as parse_grafana
+from franchise.integrations.normalized import MalformedPayload, NormalizedAlert
 from franchise.integrations.pagerduty.parser import parse as parse_pagerduty
 from franchise.integrations.uptimerobot.parser import parse as parse_uptimerobot
 from franchise.integrations.zabbix.parser import parse as parse_zabbix

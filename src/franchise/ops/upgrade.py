@@ -25,7 +25,8 @@ def upgrade_database(db: Database, *, backup_dir: Path | None) -> dict[str, Any]
     """Upgrade `db` in place. `backup_dir` None skips the backup (the caller said so)."""
     from franchise.bootstrap import initialise
 
-    assert isinstance(db.bind, Engine), "upgrade runs against a real database"
+    if not isinstance(db.bind, Engine):
+        raise FranchiseError("upgrade runs against a real database, not a connection")
     before = schema_status(db.bind)
     refuse_newer(before)
     backup: dict[str, Any] | None = None

@@ -20,9 +20,9 @@ from franchise.errors import (
     NotAuthenticated,
     PermissionDenied,
 )
+from franchise.flows.action_links import apply_link
 from franchise.orgsettings.secrets import effective_settings
 from franchise.people import service
-from franchise.people.actions import apply_link
 from franchise.people.signing import slack_request_problem
 from franchise.settings import Settings
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from franchise.accounts.models import Staff
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotFound
+from franchise.policydocs.document import VersionCache, checked
 from franchise.runbooks import engine
 from franchise.runbooks.definition import Runbook as RunbookDef
 from franchise.runbooks.lint import LintContext, lint_source
@@ -31,12 +32,11 @@ class ImportResult:
     action: str  # created | revised | unchanged
 
 
-@lru_cache(maxsize=512)
-def _parse_cached(source: str) -> RunbookDef:
-    # Stored sources passed lint when saved, so parsing cannot fail here.
-    parsed, _ = lint_source(source, "<stored>")
-    assert parsed is not None
-    return parsed
+# Stored revisions, parsed once per process; a revision that a stricter release refuses
+# raises InvalidInput naming it (no assert: those vanish under `python -O`).
+_VERSIONS: VersionCache[RunbookDef] = VersionCache(
+    "runbook", lambda source, number: lint_source(source, "<stored>"), size=512
+)
 
 
 def validate(source: str, file: str, context: LintContext | None = None) -> RunbookDef:
@@ -44,12 +44,7 @@ def validate(source: str, file: str, context: LintContext | None = None) -> Runb
     parsed, problems = (
         _lint_cached(source, file) if context is None else lint_source(source, file, context)
     )
-    errors = [p for p in problems if p.is_error]
-    if errors or parsed is None:
-        raise InvalidInput(
-            f"{file}: {len(errors)} problem(s)", errors=[p.to_dict() for p in errors]
-        )
-    return parsed
+    return checked(parsed, problems, file)
 
 
 @lru_cache(maxsize=256)
@@ -200,32 +195,33 @@ def current_source(session: Session, row: Runbook) -> str:
 
 
 def definition(session: Session, row: Runbook, number: int | None = None) -> RunbookDef:
-    return _parse_cached(revision(session, row, number).source)
+    rev = revision(session, row, number)
+    return definition_of(rev.number, rev.source)
 
 
 def all_definitions(session: Session, *, include_archived: bool = False) -> list[RunbookDef]:
     return [
-        definition_of(source)
-        for source in current_sources(session, include_archived=include_archived)
+        definition_of(number, source)
+        for number, source in current_sources(session, include_archived=include_archived)
     ]
 
 
-def current_sources(session: Session, *, include_archived: bool = False) -> list[str]:
-    """The YAML of every runbook's current revision, by key: read now, parse later."""
+def current_sources(session: Session, *, include_archived: bool = False) -> list[tuple[int, str]]:
+    """(revision, YAML) of every runbook's current revision, by key: read now, parse later."""
     query = (
-        select(RunbookRevision.source)
+        select(RunbookRevision.number, RunbookRevision.source)
         .join(Runbook, Runbook.id == RunbookRevision.runbook_id)
         .where(RunbookRevision.number == Runbook.current_revision)
         .order_by(Runbook.key)
     )
     if not include_archived:
         query = query.where(Runbook.status != "archived")
-    return list(session.scalars(query))
+    return [(number, source) for number, source in session.execute(query)]
 
 
-def definition_of(source: str) -> RunbookDef:
-    """The definition of a stored source (cached: the same text parses once per process)."""
-    return _parse_cached(source)
+def definition_of(revision_number: int, source: str) -> RunbookDef:
+    """The definition of a stored revision (cached: each version parses once per process)."""
+    return _VERSIONS.get(revision_number, source)
 
 
 def export_runbooks(session: Session, folder: Path) -> list[Path]:
@@ -363,7 +359,8 @@ def run_steps(
 
 def run_state(session: Session, run: RunbookRun) -> engine.RunState:
     row = session.get(Runbook, run.runbook_id)
-    assert row is not None
+    if row is None:
+        raise NotFound(f"runbook run {run.id} refers to a runbook that no longer exists")
     parsed = definition(session, row, run.revision_number)
     return engine.replay(parsed, [(s.step_id, s.answer) for s in run_steps(session, run)])
 
@@ -447,6 +444,15 @@ def current_run(session: Session, ticket: Ticket) -> RunbookRun | None:
         return None
     row = session.get(Runbook, run.runbook_id)
     return run if row is not None and row.key == ticket.runbook_key else None
+
+
+def action_step_of(session: Session, ticket: Ticket) -> tuple[int | None, str | None]:
+    """The (run, step) when the ticket's run under way stands at an action step."""
+    run = latest_run(session, ticket)
+    if run is None or run.outcome is not None or run.current_step is None:
+        return None, None
+    state = run_state(session, run)
+    return (run.id, state.current) if state.step.kind == "action" else (None, None)
 
 
 def use_counts(session: Session) -> dict[int, int]:

@@ -75,7 +75,10 @@ def prepare_index(db: Database) -> None:
                 return
             sources = runbooks.current_sources(session)
         # Parsing (YAML with line numbers) is most of a cold build: outside the transaction too.
-        _store(version, SuggestIndex([runbooks.definition_of(source) for source in sources]))
+        _store(
+            version,
+            SuggestIndex([runbooks.definition_of(number, source) for number, source in sources]),
+        )
 
 
 def _store(version: LibraryVersion, index: SuggestIndex) -> SuggestIndex:

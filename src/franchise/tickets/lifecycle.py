@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.db import utcnow
-from franchise.errors import InvalidInput, PermissionDenied, Refused
+from franchise.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
 from franchise.tickets.models import Ticket
@@ -49,7 +49,8 @@ def done_list(session: Session, ticket: Ticket) -> DoneList:
     if run is None:
         return DoneList(None, (), checked)
     row = session.get(Runbook, run.runbook_id)
-    assert row is not None
+    if row is None:
+        raise NotFound(f"runbook run {run.id} refers to a runbook that no longer exists")
     parsed = runbooks.definition(session, row, run.revision_number)
     # The ending the run reached brings its own items; under way, the runbook-wide ones.
     ending = run.outcome_step if run.outcome == "resolved" else None

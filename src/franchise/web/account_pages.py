@@ -22,7 +22,7 @@ from franchise.accounts.models import Staff
 from franchise.accounts.passkeys import list_passkeys
 from franchise.accounts.password_policy import MIN_LENGTH
 from franchise.api.deps import DbSession
-from franchise.errors import InvalidInput
+from franchise.errors import InvalidInput, NotAuthenticated
 from franchise.orgsettings.service import get_setting
 from franchise.web.auth import (
     SESSION_COOKIE,
@@ -85,7 +85,8 @@ def account_page(request: Request, session: DbSession, user: CurrentUser) -> Res
 @router.post("/account/totp/start")
 def totp_start(request: Request, session: DbSession, user: CurrentUser) -> Response:
     staff = session.get(Staff, user.staff_id)
-    assert staff is not None
+    if staff is None:
+        raise NotAuthenticated("your account no longer exists; sign in again")
     try:
         start_totp(session, request.app.state.settings, staff)
     except InvalidInput as exc:
@@ -98,7 +99,8 @@ def totp_confirm(
     request: Request, session: DbSession, user: CurrentUser, code: Annotated[str, Form()] = ""
 ) -> Response:
     staff = session.get(Staff, user.staff_id)
-    assert staff is not None
+    if staff is None:
+        raise NotAuthenticated("your account no longer exists; sign in again")
     try:
         codes = confirm_totp(session, request.app.state.settings, staff, code[:64])
     except InvalidInput as exc:

@@ -16,7 +16,7 @@ from franchise.accounts import passkeys
 from franchise.accounts.models import Staff
 from franchise.accounts.signins import record_sign_in
 from franchise.api.deps import DbSession
-from franchise.errors import InvalidInput
+from franchise.errors import InvalidInput, NotAuthenticated
 from franchise.orgsettings.sealing import Unsealable, seal, unseal
 from franchise.orgsettings.service import get_setting
 from franchise.web.auth import (
@@ -84,7 +84,8 @@ def _options_response(request: Request, options: str, purpose: str, challenge: b
 def add_options(request: Request, session: DbSession, user: CurrentUser) -> Response:
     _check_header_csrf(request, user.csrf_token)
     staff = session.get(Staff, user.staff_id)
-    assert staff is not None
+    if staff is None:
+        raise NotAuthenticated("your account no longer exists; sign in again")
     rp_id, _origin = _relying_party(request)
     org = str(get_setting(session, "org_name"))
     options, challenge = passkeys.registration_options(
@@ -98,7 +99,8 @@ async def add_passkey(request: Request, session: DbSession, user: CurrentUser) -
     _check_header_csrf(request, user.csrf_token)
     credential = passkeys.parse_credential(await request.body())
     staff = session.get(Staff, user.staff_id)
-    assert staff is not None
+    if staff is None:
+        raise NotAuthenticated("your account no longer exists; sign in again")
     rp_id, origin = _relying_party(request)
     passkeys.register(
         session,

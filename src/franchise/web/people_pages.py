@@ -20,9 +20,9 @@ from franchise.accounts.models import Staff
 from franchise.accounts.service import list_staff
 from franchise.api.deps import DbSession
 from franchise.errors import Conflict, FranchiseError, NotFound
+from franchise.flows.action_links import apply_link, preview
 from franchise.orgsettings.secrets import effective_settings
 from franchise.people import service
-from franchise.people.actions import apply_link, preview
 from franchise.people.notices import smtp_ready
 from franchise.settings import Settings
 from franchise.web.auth import CurrentUser, ManagerUser, check_csrf, get_signed_in

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from franchise.alerts.normalized import (
+from franchise.integrations.normalized import (
     MalformedPayload,
     NormalizedAlert,
     as_list,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from franchise.alerts.normalized import (
+from franchise.integrations.normalized import (
     MalformedPayload,
     NormalizedAlert,
     as_list,

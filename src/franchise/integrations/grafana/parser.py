@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from franchise.alerts.normalized import (
+from franchise.integrations.alertmanager.parser import in_group, parse_alert
+from franchise.integrations.normalized import (
     MalformedPayload,
     NormalizedAlert,
     as_list,
@@ -19,7 +20,6 @@ from franchise.alerts.normalized import (
     optional_text,
     string_map,
 )
-from franchise.integrations.alertmanager.parser import in_group, parse_alert
 
 # Legacy rule states; paused and pending rules are not alerts yet, so they are skipped.
 LEGACY_STATUS = {"alerting": "firing", "no_data": "firing", "ok": "resolved"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from franchise.alerts.normalized import (
+from franchise.integrations.normalized import (
     MalformedPayload,
     NormalizedAlert,
     as_object,

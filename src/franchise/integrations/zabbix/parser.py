@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from franchise.alerts.normalized import (
+from franchise.integrations.normalized import (
     MalformedPayload,
     NormalizedAlert,
     as_object,

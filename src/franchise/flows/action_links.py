@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from franchise.accounts.models import Staff
 from franchise.approvals.service import get_request
 from franchise.ask.models import AskReply
+from franchise.ask.reply import reply_to_ask
 from franchise.contacts.models import OwnerContact
 from franchise.errors import Conflict, InvalidInput, NotFound
+from franchise.flows.approvals import decide_request
 from franchise.people.models import ActionLink
 from franchise.people.service import use_link
 
@@ -74,8 +76,6 @@ def apply_link(
     if staff is None or not staff.active:
         raise Conflict("the person this link was sent to is no longer active")
     if link.target_kind == "approval":
-        from franchise.flows.approvals import decide_request
-
         request = get_request(session, link.target_id)
         approve = link.action == "approve"
         reason = text.strip() or f"{'approved' if approve else 'denied'} from {via}"
@@ -83,8 +83,6 @@ def apply_link(
         use_link(session, link, now)
         return f"Approval #{request.id} {request.status}. The technician's runner has it."
     if link.target_kind == "ask":
-        from franchise.ask.reply import reply_to_ask
-
         if not text.strip():
             raise InvalidInput("write the answer")
         reply_to_ask(session, link.target_id, by=staff, text=text, now=now)

@@ -1,0 +1,79 @@
+"""pytest plugin for `make mutate`: each mutated module is tried against its own tests only.
+
+mutmut runs, for a mutant, every selected test that reached the mutated function; the slow
+database scenarios reach nearly everything and, for a mutant that survives, all of them run.
+With `-p tests.mutation_selection` (set in `[tool.mutmut]`), a mutant of a module below runs
+only the tests listed for it: the fast tests written for that module. Without a mutant under
+test (mutmut's clean run and its coverage run) nothing is deselected.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Module -> the tests that own it. Their union is `pytest_add_cli_args_test_selection`
+# (tests/test_mutation_selection.py keeps the two in step).
+_RUNBOOKS = (
+    "tests/runbooks/test_engine.py",
+    "tests/runbooks/test_format_v2.py",
+    "tests/runbooks/test_lint.py",
+    "tests/runbooks/test_flowchart.py",
+    "tests/runbooks/test_properties.py",
+    "tests/runbooks/test_starter_library.py",
+    "tests/runbooks/test_account_safety.py",
+)
+_KPI = (
+    "tests/contacts/test_kpi.py",
+    "tests/contacts/test_hours.py",
+    "tests/contacts/test_counts.py",
+    "tests/contacts/test_owner_waits.py",
+)
+TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
+    "franchise.runbooks.engine": _RUNBOOKS,
+    "franchise.runbooks.graph": _RUNBOOKS,
+    "franchise.escalation.evaluate": ("tests/escalation/test_evaluate.py",),
+    # test_kinds: the action kinds a request's text implies (decide_by_boundaries).
+    "franchise.approvals.policy": (
+        "tests/approvals/test_policy.py",
+        "tests/approvals/test_kinds.py",
+        "tests/approvals/test_service.py",
+    ),
+    "franchise.contacts.kpi": _KPI,
+    "franchise.contacts.hours": _KPI,
+    # Grouping, outages and batches are parts of processing.py no other test file reaches.
+    "franchise.alerts.processing": (
+        "tests/alerts/test_processing.py",
+        "tests/alerts/test_event_order.py",
+        "tests/alerts/test_grouping.py",
+        "tests/alerts/test_outages.py",
+        "tests/alerts/test_batches.py",
+    ),
+    "franchise.suggest.index": (
+        "tests/suggest/test_suggest.py",
+        "tests/suggest/test_calibration.py",
+    ),
+}
+
+
+def module_of(mutant: str) -> str | None:
+    """The mutated module of a mutant name such as `franchise.runbooks.engine.x_replay__mutmut_3`."""
+    for module in TESTS_BY_MODULE:
+        if mutant.startswith(module + "."):
+            return module
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    module = module_of(os.environ.get("MUTANT_UNDER_TEST", ""))
+    if module is None:
+        return
+    paths = TESTS_BY_MODULE[module]
+    keep, dropped = [], []
+    for item in items:
+        path = item.nodeid.split("::", 1)[0].removeprefix("mutants/")
+        (keep if path in paths else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
