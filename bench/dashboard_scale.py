@@ -29,6 +29,7 @@ from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import add_staff
+from franchise.accounts.sessions import start_session
 from franchise.app import create_app
 from franchise.bootstrap import initialise
 from franchise.clients.models import Client
@@ -42,7 +43,6 @@ from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.models import Runbook
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket, TicketEvent
-from franchise.web.sessions import start_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import wait_warm

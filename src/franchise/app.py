@@ -83,7 +83,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # A Connection-bound database (the tests' rolled-back transaction) cannot be shared with
     # a thread; there the request's own attempt is the only one.
     if not isinstance(app.state.db.bind, Connection):
-        from franchise.outbox.worker import Sender
+        from franchise.flows.sender import Sender
 
         sender = Sender(app.state.db, app.state.settings)
         sender.start()

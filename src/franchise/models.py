@@ -9,6 +9,7 @@ from franchise.accounts.models import (
     Staff,
     TotpFactor,
 )
+from franchise.accounts.session_models import WebSession
 from franchise.alerts.models import AlertGroup, ClientMapping, InboxItem, Integration
 from franchise.approvals.models import ApprovalRequest
 from franchise.ask.models import AskReply
@@ -29,7 +30,6 @@ from franchise.policydocs.models import PolicyRevision
 from franchise.psa.models import ImportState, WebhookEvent
 from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
 from franchise.tickets.models import Ticket, TicketEvent
-from franchise.web.models import WebSession
 
 __all__ = [
     "ActionLink",

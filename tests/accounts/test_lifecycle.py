@@ -11,17 +11,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from franchise.accounts import lifecycle, reset_links
+from franchise.accounts import reset_links
 from franchise.accounts.models import Staff
 from franchise.accounts.passwords import verify_password
 from franchise.accounts.service import add_staff, authenticate_token, create_token, get_staff
+from franchise.accounts.sessions import find_session, start_session
 from franchise.app import create_app
 from franchise.db import Database, utcnow
 from franchise.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, Refused
+from franchise.flows import staff as lifecycle
 from franchise.settings import Settings
 from franchise.tickets import lifecycle as tickets
 from franchise.tickets.service import create_ticket
-from franchise.web.sessions import find_session, start_session
 from tests.support import CliInvoker
 
 PASSWORD = "correct horse battery staple"

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from franchise.accounts.service import add_staff
+from franchise.accounts.sessions import start_session
 from franchise.app import create_app
 from franchise.bootstrap import initialise
 from franchise.clients.contacts import ContactFields, add_contact, list_contacts
@@ -20,7 +21,6 @@ from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets.service import create_ticket
 from franchise.web.auth import SESSION_COOKIE
-from franchise.web.sessions import start_session
 
 
 @pytest.fixture

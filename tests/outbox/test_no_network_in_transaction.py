@@ -21,10 +21,10 @@ from franchise.app import create_app
 from franchise.clients.models import ClientContact
 from franchise.clients.service import add_client
 from franchise.db import Database, utcnow
+from franchise.flows.sender import Sender
 from franchise.messages import service
 from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
-from franchise.outbox.worker import Sender
 from franchise.settings import Settings
 from franchise.tickets.lifecycle import set_status
 from franchise.tickets.service import create_ticket, get_ticket

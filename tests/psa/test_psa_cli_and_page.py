@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from franchise.accounts.service import add_staff
+from franchise.accounts.sessions import start_session
 from franchise.app import create_app
 from franchise.cli.context import CliContext
 from franchise.db import Database
@@ -19,7 +20,6 @@ from franchise.errors import InvalidInput
 from franchise.psa.connectors.store import check_vendor
 from franchise.settings import Settings
 from franchise.web.auth import SESSION_COOKIE
-from franchise.web.sessions import start_session
 from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, FakeHalo, serve
 from tests.support import CliInvoker
 
@@ -167,8 +167,8 @@ def test_the_worker_runs_the_sync(psa_cli: CliInvoker, halo: FakeHalo) -> None:
 def test_serve_s_background_sender_runs_the_sync_on_sqlite(tmp_path: Path, halo: FakeHalo) -> None:
     import time
 
+    from franchise.flows.sender import Sender
     from franchise.migrate import upgrade
-    from franchise.outbox.worker import Sender
     from franchise.psa.connectors.store import read_state, save_connection
 
     settings = Settings(home=tmp_path)

@@ -22,13 +22,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from franchise.accounts.service import add_staff, create_token, revoke_token
+from franchise.accounts.sessions import start_session
 from franchise.app import create_app
 from franchise.bootstrap import initialise
 from franchise.db import Database
 from franchise.settings import Settings
 from franchise.tickets.service import create_ticket
 from franchise.web.auth import SESSION_COOKIE
-from franchise.web.sessions import start_session
 
 ROLES = ("anonymous", "L1", "L2", "owner", "admin", "revoked")
 
@@ -303,7 +303,7 @@ def setup(db: Database, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, 
 
 
 def _end_web_session(session: Session, web_id: int) -> None:
-    from franchise.web.models import WebSession
+    from franchise.accounts.session_models import WebSession
 
     row = session.get(WebSession, web_id)
     assert row is not None

@@ -17,14 +17,13 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import LoginThrottleEntry, SignInEvent
 from franchise.accounts.password_policy import check_password, common_passwords
-from franchise.accounts.service import add_staff, get_staff
+from franchise.accounts.service import add_staff, get_staff, set_password
+from franchise.accounts.sessions import find_session, start_session
 from franchise.app import create_app
 from franchise.db import Database, utcnow
 from franchise.errors import InvalidInput
-from franchise.flows.passwords import set_password
 from franchise.orgsettings.service import set_setting
 from franchise.settings import Settings
-from franchise.web.sessions import find_session, start_session
 from franchise.web.throttle import Limit, LoginThrottle, throttle_key
 from tests.support import CliInvoker
 

@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from franchise.accounts.service import add_staff
+from franchise.accounts.sessions import start_session
 from franchise.app import create_app
 from franchise.db import Database
 from franchise.orgsettings.secrets import effective_settings, set_delivery_setting
 from franchise.settings import Settings
 from franchise.web.auth import SESSION_COOKIE
-from franchise.web.sessions import start_session
 
 SAVED = {
     "smtp_host": "smtp.acme.example",

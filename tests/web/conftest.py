@@ -35,13 +35,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from franchise.accounts.passwords import hash_password
 from franchise.accounts.service import add_staff, get_staff
+from franchise.accounts.sessions import start_session
 from franchise.app import create_app
 from franchise.clients.service import add_client
 from franchise.db import Database
 from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.service import change_ticket, create_ticket
-from franchise.web.sessions import start_session
 from franchise.web.setup import install_web
 from franchise.web.throttle import LoginThrottle
 

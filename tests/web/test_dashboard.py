@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import event
 
 from franchise.accounts.service import get_staff, list_staff
+from franchise.accounts.sessions import SignedIn
 from franchise.audit.service import audit
 from franchise.bootstrap import initialise
 from franchise.clients.service import add_client
@@ -26,7 +27,6 @@ from franchise.orgsettings.service import get_config
 from franchise.runbooks import service as runbooks
 from franchise.tickets.service import create_ticket
 from franchise.web.dashboard import dashboard_context
-from franchise.web.sessions import SignedIn
 from franchise.wording import label
 from tests.web.conftest import SCREENSHOTS, BrowserLog, LiveServer, Member
 

@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from franchise.accounts.lifecycle import deactivate_staff
 from franchise.accounts.models import PasskeyCredential, SignInEvent
 from franchise.accounts.service import get_staff
 from franchise.db import Database
+from franchise.flows.staff import deactivate_staff
 from tests.web.conftest import LiveServer, Member
 
 

@@ -9,9 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.service import get_staff
-from franchise.db import utcnow
-from franchise.web.models import WebSession
-from franchise.web.sessions import (
+from franchise.accounts.session_models import WebSession
+from franchise.accounts.sessions import (
     LIFETIME,
     MAX_AGE,
     end_session,
@@ -20,6 +19,7 @@ from franchise.web.sessions import (
     revoke_sessions,
     start_session,
 )
+from franchise.db import utcnow
 from tests.web.conftest import Member
 
 

@@ -21,10 +21,10 @@ from playwright.sync_api import Page, Request, expect
 from sqlalchemy import select
 
 from franchise.accounts import sso
-from franchise.accounts.lifecycle import deactivate_staff
 from franchise.accounts.models import SignInEvent
 from franchise.accounts.service import get_staff
 from franchise.db import Database
+from franchise.flows.staff import deactivate_staff
 from franchise.settings import Settings
 from tests.web.conftest import LiveServer, Member
 

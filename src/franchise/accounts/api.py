@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from franchise.accounts import lifecycle
 from franchise.accounts.schemas import StaffRead
 from franchise.accounts.service import get_staff, list_staff
 from franchise.api.deps import CurrentStaff, DbSession, Manager
+from franchise.flows import staff as lifecycle
 from franchise.orgsettings.secrets import effective_settings
 
 router = APIRouter(tags=["staff"])

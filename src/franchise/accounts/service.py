@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from franchise.accounts.models import LEVELS, ROLES, ApiToken, Staff
 from franchise.accounts.password_policy import check_password
 from franchise.accounts.passwords import hash_password
+from franchise.accounts.sessions import revoke_sessions
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 
@@ -118,3 +119,11 @@ def authenticate_token(session: Session, plain: str) -> Staff:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
         token.last_used_at = now
     return staff
+
+
+def set_password(session: Session, staff: Staff, password: str) -> None:
+    """A new password (a reset): checked by the one policy; every session of theirs ends."""
+    check_password(password)
+    staff.password_hash = hash_password(password)
+    revoke_sessions(session, staff.id)
+    session.flush()

@@ -312,9 +312,9 @@ def worker(
     """Process the alert inbox into tickets, send (and retry) the e-mails, notifications and
     PSA webhook events in the outbox, and run the PSA sync; run several in parallel on PostgreSQL."""
     from franchise.alerts.worker import Report, process_pending, worker_name
+    from franchise.flows.sender import send_due
     from franchise.ops.heartbeat import WORKER, RollCall, serve_drainers_on
     from franchise.ops.logs import configure_logging
-    from franchise.outbox.worker import send_due
     from franchise.psa.connectors.sync import sync_if_due
     from franchise.suggest.service import warm_up
 

@@ -220,7 +220,7 @@ def sync(
     --interval seconds until stopped (exit 1 when a --once sync failed)."""
     import time
 
-    from franchise.outbox.worker import send_due
+    from franchise.flows.sender import send_due
     from franchise.psa.connectors.sync import sync_once
 
     cli = get_context(ctx)

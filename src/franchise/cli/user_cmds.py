@@ -89,7 +89,7 @@ def sessions(
 ) -> None:
     """List where someone is signed in (browser sessions still alive)."""
     from franchise.accounts.service import get_staff
-    from franchise.web.sessions import list_sessions
+    from franchise.accounts.sessions import list_sessions
 
     with get_context(ctx).database().unit_of_work() as session:
         staff = get_staff(session, email)
@@ -121,7 +121,7 @@ def revoke_sessions_cmd(
 ) -> None:
     """Sign someone out everywhere (a lost laptop, someone leaving)."""
     from franchise.accounts.service import get_staff
-    from franchise.web.sessions import revoke_sessions
+    from franchise.accounts.sessions import revoke_sessions
 
     with get_context(ctx).database().unit_of_work() as session:
         staff = get_staff(session, email)
@@ -140,8 +140,7 @@ def set_password_cmd(
     ] = None,
 ) -> None:
     """Reset a password (at least 12 characters, not a common one); their sessions end."""
-    from franchise.accounts.service import get_staff
-    from franchise.flows.passwords import set_password
+    from franchise.accounts.service import get_staff, set_password
 
     secret = password or os.environ.get("FRANCHISE_NEW_PASSWORD")
     if secret is None and sys.stdin.isatty():
@@ -168,9 +167,9 @@ def edit(
     json_out: Json = False,
 ) -> None:
     """Change someone's name, role or level."""
-    from franchise.accounts.lifecycle import update_staff
     from franchise.accounts.schemas import StaffRead
     from franchise.accounts.service import get_staff
+    from franchise.flows.staff import update_staff
 
     if name is None and role is None and level is None:
         console.print("[red]error:[/] give --name, --role or --level")
@@ -194,8 +193,8 @@ def deactivate(
 ) -> None:
     """Someone leaves: sign-in stops, their sessions end and API tokens are revoked at once;
     their open tickets are listed for `franchise user reassign`."""
-    from franchise.accounts.lifecycle import deactivate_staff
     from franchise.accounts.service import get_staff
+    from franchise.flows.staff import deactivate_staff
 
     with get_context(ctx).database().unit_of_work() as session:
         staff = get_staff(session, who)
@@ -229,8 +228,8 @@ def reactivate(
     ctx: typer.Context, who: Annotated[str, typer.Argument(help="Staff e-mail, name or id.")]
 ) -> None:
     """Let a deactivated staff member sign in again (their old API tokens stay revoked)."""
-    from franchise.accounts.lifecycle import reactivate_staff
     from franchise.accounts.service import get_staff
+    from franchise.flows.staff import reactivate_staff
 
     with get_context(ctx).database().unit_of_work() as session:
         email = reactivate_staff(session, get_staff(session, who)).email
@@ -247,8 +246,8 @@ def reassign(
     ] = None,
 ) -> None:
     """Hand someone's open tickets to an active colleague."""
-    from franchise.accounts.lifecycle import reassign_open_tickets
     from franchise.accounts.service import get_staff
+    from franchise.flows.staff import reassign_open_tickets
 
     with get_context(ctx).database().unit_of_work() as session:
         target = get_staff(session, to)
@@ -266,8 +265,8 @@ def reset_link(
     json_out: Json = False,
 ) -> None:
     """Create a one-time password-reset link to hand over (also e-mailed when SMTP is set up)."""
-    from franchise.accounts.lifecycle import issue_reset_link
     from franchise.accounts.service import get_staff
+    from franchise.flows.staff import issue_reset_link
     from franchise.orgsettings.secrets import effective_settings
 
     context = get_context(ctx)
@@ -291,7 +290,7 @@ def reset_mfa(
     again at next sign-in if the organisation requires it."""
     from franchise.accounts.mfa import remove_mfa
     from franchise.accounts.service import get_staff
-    from franchise.web.sessions import revoke_sessions
+    from franchise.accounts.sessions import revoke_sessions
 
     with get_context(ctx).database().unit_of_work() as session:
         staff = get_staff(session, email)

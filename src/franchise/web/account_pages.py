@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from franchise.accounts.lifecycle import change_own_password
 from franchise.accounts.mfa import (
     confirm_totp,
     has_totp,
@@ -21,8 +20,15 @@ from franchise.accounts.mfa import (
 from franchise.accounts.models import Staff
 from franchise.accounts.passkeys import list_passkeys
 from franchise.accounts.password_policy import MIN_LENGTH
+from franchise.accounts.sessions import (
+    find_web_session,
+    list_sessions,
+    revoke_sessions,
+    start_session,
+)
 from franchise.api.deps import DbSession
 from franchise.errors import InvalidInput, NotAuthenticated
+from franchise.flows.staff import change_own_password
 from franchise.orgsettings.service import get_setting
 from franchise.web.auth import (
     SESSION_COOKIE,
@@ -32,7 +38,6 @@ from franchise.web.auth import (
     set_session_cookie,
 )
 from franchise.web.login import client_ip, user_agent
-from franchise.web.sessions import find_web_session, list_sessions, revoke_sessions, start_session
 from franchise.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])

@@ -10,12 +10,12 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from franchise.accounts.sessions import SignedIn, find_session
 from franchise.api.deps import DbSession
 from franchise.approvals.inbox import waiting_count
 from franchise.errors import InvalidInput, PermissionDenied
 from franchise.orgsettings.service import get_config
 from franchise.orgsettings.values import OrgConfig
-from franchise.web.sessions import SignedIn, find_session
 
 SESSION_COOKIE = "franchise_session"
 # Before sign-in there is no session to hold a CSRF token, so the login form uses a

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import list_staff
+from franchise.accounts.sessions import SignedIn
 from franchise.api.deps import DbSession
 from franchise.clients import contacts, facts
 from franchise.clients.models import TIERS, Client, ClientContact, Endpoint
@@ -35,7 +36,6 @@ from franchise.flows.client_contacts import remove_contact
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import CLOSED, client_tickets
 from franchise.web.auth import CurrentUser, ManagerUser, check_csrf
-from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 from franchise.web.ticket_view import staff_row
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
+from franchise.accounts.sessions import SignedIn
 from franchise.api.deps import DbSession
 from franchise.ask.reply import open_asks, reply_to_ask
 from franchise.audit.score import build_audit
@@ -30,7 +31,6 @@ from franchise.lessons.service import list_lessons
 from franchise.orgsettings.service import get_config
 from franchise.runbooks.service import list_runbooks
 from franchise.web.auth import CurrentUser, check_csrf
-from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])

@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from franchise.accounts.sessions import find_session
 from franchise.api.deps import get_db
 from franchise.errors import FranchiseError, error_body
 from franchise.web.auth import SESSION_COOKIE, EnrolmentRequired, LoginRequired
-from franchise.web.sessions import find_session
 from franchise.web.templating import render
 
 MACHINE_PREFIXES = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/")

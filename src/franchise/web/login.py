@@ -17,6 +17,16 @@ from franchise.accounts.passkeys import has_passkey
 from franchise.accounts.password_policy import MAX_LENGTH
 from franchise.accounts.passwords import hash_password, verify_password
 from franchise.accounts.service import get_staff
+from franchise.accounts.sessions import (
+    ENROL_DUE,
+    FULL,
+    MFA_DUE,
+    SignedIn,
+    complete_session,
+    end_session,
+    find_web_session,
+    start_session,
+)
 from franchise.accounts.signins import record_sign_in
 from franchise.accounts.sso import password_allowed, sso_enabled
 from franchise.api.deps import DbSession
@@ -32,16 +42,6 @@ from franchise.web.auth import (
     is_https,
     max_age,
     set_session_cookie,
-)
-from franchise.web.sessions import (
-    ENROL_DUE,
-    FULL,
-    MFA_DUE,
-    SignedIn,
-    complete_session,
-    end_session,
-    find_web_session,
-    start_session,
 )
 from franchise.web.templating import render
 from franchise.web.throttle import LoginThrottle

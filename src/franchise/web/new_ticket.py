@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from franchise.accounts.sessions import SignedIn
 from franchise.api.deps import DbSession
 from franchise.clients.contacts import list_contacts
 from franchise.clients.models import ClientContact
@@ -19,7 +20,6 @@ from franchise.suggest.service import match
 from franchise.tickets.models import PRIORITIES
 from franchise.tickets.workflow import open_ticket
 from franchise.web.auth import CurrentUser, check_csrf
-from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 from franchise.web.ticket_view import staff_row
 

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from franchise.accounts import passkeys
 from franchise.accounts.models import Staff
+from franchise.accounts.sessions import MFA_DUE, complete_session, find_web_session, start_session
 from franchise.accounts.signins import record_sign_in
 from franchise.api.deps import DbSession
 from franchise.errors import InvalidInput, NotAuthenticated
@@ -29,7 +30,6 @@ from franchise.web.auth import (
     set_session_cookie,
 )
 from franchise.web.login import client_ip, safe_next, user_agent
-from franchise.web.sessions import MFA_DUE, complete_session, find_web_session, start_session
 
 router = APIRouter()
 CHALLENGE_COOKIE = "franchise_passkey"

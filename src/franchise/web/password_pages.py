@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from franchise.accounts.lifecycle import reset_with_link, staff_for_reset
 from franchise.accounts.password_policy import MIN_LENGTH
 from franchise.api.deps import DbSession
 from franchise.errors import FranchiseError, InvalidInput
+from franchise.flows.staff import reset_with_link, staff_for_reset
 from franchise.orgsettings.secrets import effective_settings
 from franchise.web.templating import render
 

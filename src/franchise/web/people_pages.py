@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import list_staff
+from franchise.accounts.sessions import SignedIn
 from franchise.api.deps import DbSession
 from franchise.errors import Conflict, FranchiseError, NotFound
 from franchise.flows.action_links import apply_link, preview
@@ -26,7 +27,6 @@ from franchise.people import service
 from franchise.people.notices import smtp_ready
 from franchise.settings import Settings
 from franchise.web.auth import CurrentUser, ManagerUser, check_csrf, get_signed_in
-from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
+from franchise.accounts.sessions import SignedIn
 from franchise.api.deps import DbSession
 from franchise.errors import Conflict, FranchiseError, PermissionDenied
 from franchise.lessons import service as lessons
@@ -40,7 +41,6 @@ from franchise.web.editor import (
     normalise,
     staff_names,
 )
-from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 from franchise.yamldoc.problems import Problem
 

@@ -11,7 +11,14 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from franchise.accounts.lifecycle import (
+from franchise.accounts.models import LEVELS, ROLES, Staff
+from franchise.accounts.password_policy import MIN_LENGTH
+from franchise.accounts.service import add_staff, list_staff, list_tokens
+from franchise.accounts.sessions import SignedIn
+from franchise.accounts.signins import recent_sign_ins
+from franchise.api.deps import DbSession
+from franchise.errors import FranchiseError, InvalidInput, NotFound
+from franchise.flows.staff import (
     ResetLink,
     deactivate_staff,
     issue_reset_link,
@@ -20,16 +27,9 @@ from franchise.accounts.lifecycle import (
     reassign_open_tickets,
     update_staff,
 )
-from franchise.accounts.models import LEVELS, ROLES, Staff
-from franchise.accounts.password_policy import MIN_LENGTH
-from franchise.accounts.service import add_staff, list_staff, list_tokens
-from franchise.accounts.signins import recent_sign_ins
-from franchise.api.deps import DbSession
-from franchise.errors import FranchiseError, InvalidInput, NotFound
 from franchise.orgsettings.secrets import effective_settings
 from franchise.web.auth import ManagerUser, check_csrf
 from franchise.web.people_pages import channel_rows
-from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 from franchise.wording import label, plural
 

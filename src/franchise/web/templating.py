@@ -13,8 +13,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from franchise.accounts.sessions import SignedIn
 from franchise.orgsettings.values import OrgConfig
-from franchise.web.sessions import SignedIn
 from franchise.wording import label, plural
 
 PACKAGE = Path(__file__).resolve().parent.parent

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff
+from franchise.accounts.sessions import SignedIn
 from franchise.api.after_commit import AfterCommit
 from franchise.api.deps import DbSession, get_db
 from franchise.approvals.models import ApprovalRequest
@@ -38,7 +39,6 @@ from franchise.tickets import lifecycle, workflow
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import get_ticket
 from franchise.web.auth import CurrentUser, check_csrf
-from franchise.web.sessions import SignedIn
 from franchise.web.templating import render
 from franchise.web.ticket_view import Notice, page_context, preview, staff_row
 

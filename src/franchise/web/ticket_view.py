@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff, list_staff
+from franchise.accounts.sessions import SignedIn
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import list_requests
 from franchise.ask.answer import STAGE_FOR_STATUS
@@ -39,7 +40,6 @@ from franchise.suggest.service import suggest
 from franchise.tickets import lifecycle
 from franchise.tickets.models import STATUSES, Ticket, TicketEvent
 from franchise.tickets.service import history
-from franchise.web.sessions import SignedIn
 
 # Statuses a technician sets by hand; resolving goes through the done checklist.
 MANUAL_STATUSES = tuple(s for s in STATUSES if s not in ("resolved", "closed"))

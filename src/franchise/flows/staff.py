@@ -108,7 +108,7 @@ def deactivate_staff(session: Session, staff: Staff, *, by: Staff | None) -> Dea
     """Someone leaves: they can no longer sign in, every browser session of theirs ends and
     every API token of theirs is revoked, now. Their open tickets stay assigned to them, to be
     handed on (reassign_open_tickets); the list is returned."""
-    from franchise.web.sessions import revoke_sessions
+    from franchise.accounts.sessions import revoke_sessions
 
     if by is not None and by.id == staff.id:
         raise Refused("you cannot deactivate your own account; ask another owner or admin")

@@ -16,8 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
+from franchise.accounts.session_models import WebSession
 from franchise.db import utcnow
-from franchise.web.models import WebSession
 
 LIFETIME = timedelta(hours=12)
 MAX_AGE = timedelta(days=7)
