@@ -24,6 +24,7 @@ from franchise.alerts.routing import Route, route_alert
 from franchise.db import utcnow
 from franchise.escalation.definition import EscalationMap
 from franchise.escalation.service import current_map, refresh_escalation
+from franchise.flows.outages import outage_opened
 from franchise.suggest.service import match as suggest_match
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket, create_ticket
@@ -48,6 +49,8 @@ class Batch:
     opened: list[Ticket] = field(default_factory=list)
     # Outages whose children changed: their tickets' summaries are rewritten once, at the end.
     changed: list[AlertOutage] = field(default_factory=list)
+    # Outage tickets opened in the batch: the client is told once their summary is written.
+    announce: list[Ticket] = field(default_factory=list)
     _escalation: EscalationMap | None = None
 
     def integration(self, session: Session, integration_id: int) -> Integration:
@@ -72,19 +75,24 @@ class Batch:
     def past_deadline(self) -> bool:
         return time.monotonic() >= self.deadline
 
-    def mark(self) -> tuple[int, int]:
-        return len(self.opened), len(self.changed)
+    def mark(self) -> tuple[int, int, int]:
+        return len(self.opened), len(self.changed), len(self.announce)
 
-    def undo(self, mark: tuple[int, int]) -> None:
+    def undo(self, mark: tuple[int, int, int]) -> None:
         del self.opened[mark[0] :]
         del self.changed[mark[1] :]
+        del self.announce[mark[2] :]
 
     def finish(self, session: Session) -> None:
         """Rewrite the summary of each outage changed in the batch and refresh the
-        escalation decision of each ticket opened in it, once each."""
+        escalation decision of each ticket opened in it, once each; then tell the clients
+        of the outages opened in it."""
         for outage in {o.id: o for o in self.changed}.values():
             outages.refresh(session, outage)
         self.changed.clear()
+        for ticket in {t.id: t for t in self.announce}.values():
+            outage_opened(session, ticket)
+        self.announce.clear()
         seen: set[int] = set()
         for ticket in self.opened:
             if ticket.id not in seen:
@@ -237,8 +245,10 @@ def _fire(
             if opened and parent is not None:
                 if batch is None:
                     refresh_escalation(session, parent)
+                    outage_opened(session, parent)
                 else:
                     batch.opened.append(parent)
+                    batch.announce.append(parent)
             return "outage-opened" if opened else "outage-joined"
         previous = ticket
         ticket = _open_ticket(session, integration, alert, route, batch)

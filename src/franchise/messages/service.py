@@ -303,12 +303,14 @@ def send_message(
     ticket: Ticket,
     *,
     template: str,
-    by: Staff,
+    by: Staff | None,
     settings: Settings,
     to: str | None = None,
     next_update: datetime | None = None,
 ) -> TicketMessage:
     """Render the message, record it on the ticket as "queued" and queue the e-mail.
+    `by` None: sent by Franchise itself (the outage message), signed by the assignee or
+    the service desk.
 
     Nothing is sent here: the e-mail goes after the caller's transaction commits, so a
     rolled-back request e-mails nobody and no transaction waits on the SMTP server.
@@ -327,7 +329,7 @@ def send_message(
         to_address=rendered.to,
         subject=rendered.subject,
         body=rendered.body,
-        author_id=by.id,
+        author_id=by.id if by is not None else None,
         status="queued",
     )
     session.add(message)
