@@ -33,16 +33,28 @@ class Thresholds:
     window: timedelta
 
 
-def thresholds(session: Session, client_id: int | None) -> Thresholds:
+def thresholds(
+    session: Session, client_id: int | None, *, defaults: Thresholds | None = None
+) -> Thresholds:
+    """The client's thresholds: its own values, else the organisation's (`defaults`, when
+    the caller has read them already)."""
     # Keyed reads (the session's identity map answers again within a transaction), not the
     # whole configuration: this runs for every new alert group.
     client = session.get(Client, client_id) if client_id is not None else None
-    if client is not None:
-        own = outage_settings(session, client)
-        return Thresholds(own.alert_groups, timedelta(minutes=own.window_minutes))
-    groups = int(get_setting(session, "outage_alert_groups"))
-    minutes = int(get_setting(session, "outage_window_minutes"))
-    return Thresholds(groups, timedelta(minutes=minutes))
+    if defaults is None:
+        if client is not None:
+            own = outage_settings(session, client)
+            return Thresholds(own.alert_groups, timedelta(minutes=own.window_minutes))
+        groups = int(get_setting(session, "outage_alert_groups"))
+        minutes = int(get_setting(session, "outage_window_minutes"))
+        return Thresholds(groups, timedelta(minutes=minutes))
+    if client is None:
+        return defaults
+    own_groups, own_minutes = client.outage_alert_groups, client.outage_window_minutes
+    return Thresholds(
+        defaults.groups if own_groups is None else own_groups,
+        defaults.window if own_minutes is None else timedelta(minutes=own_minutes),
+    )
 
 
 def scope_of(client_id: int | None, site: str | None) -> str | None:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from franchise.alerts.inbox import claim, parse_body
 from franchise.alerts.models import InboxItem, Integration
 from franchise.alerts.normalized import NormalizedAlert
-from franchise.alerts.processing import Batch, apply_alert
+from franchise.alerts.processing import Batch, Lookups, apply_alert, read_ahead
 from franchise.db import Database, is_unstorable, utcnow
 from franchise.errors import UNSTORABLE, FranchiseError
 from franchise.ops.heartbeat import SERVE_AUTO, SERVE_ON, RollCall
@@ -112,12 +112,13 @@ def process_pending(
             break
         report.claimed += len(ids)
         waiting = ids
+        lookups = Lookups()  # read again for each claim
         while waiting:
             if stop is not None and stop.is_set():
                 break  # the rest of the claim expires and is taken again
             if gate is not None:
                 gate.wait_quiet()
-            waiting = _transaction(db, waiting, worker, report, budget, parsed)
+            waiting = _transaction(db, waiting, worker, report, budget, parsed, lookups)
         parsed.clear()
     return report
 
@@ -129,6 +130,7 @@ def _transaction(
     report: Report,
     budget: float,
     parsed: dict[int, list[tuple[int, NormalizedAlert]]],
+    lookups: Lookups,
 ) -> list[int]:
     """Process claimed items in one transaction for about `budget` seconds, each under its
     own savepoint; returns the ids left for the next transaction (an item whose alerts
@@ -144,7 +146,7 @@ def _transaction(
     left: list[int] = []
     try:
         with db.unit_of_work() as session:
-            shared = Batch(deadline=deadline, parsed=parsed)
+            shared = Batch(deadline=deadline, parsed=parsed, lookups=lookups)
             for position, item_id in enumerate(ids):
                 if taken and time.monotonic() >= deadline:
                     left = ids[position:]
@@ -295,6 +297,19 @@ def _apply(
 ) -> int:
     """Apply alerts from `start` until the end or the deadline (one at least); the end."""
     position = start
+    # The groups of the alerts this part may reach, in one query rather than one each. In
+    # a storm most alerts are new or repeat a group, so the whole rest of the item is read.
+    read_ahead(
+        session,
+        integration,
+        [
+            alert.dedup_key
+            if integration.group_by != "group" or not alert.group_key
+            else alert.group_key
+            for _, alert in ordered[start:]
+        ],
+        batch,
+    )
     while position < len(ordered):
         if position > start and batch.past_deadline():
             break
