@@ -479,6 +479,15 @@ def run_franchise(
     }
 
 
+def _applied(engine: Any, item_id: int) -> int:
+    """How many alerts of the large body (inbox item `item_id`) have been applied so far."""
+    with engine.connect() as conn:
+        state, progress, body = conn.execute(
+            text("SELECT state, progress, body FROM alert_inbox WHERE id = :id"), {"id": item_id}
+        ).one()
+    return len(json.loads(body)["alerts"]) if state == "done" else int(progress)
+
+
 def run_large_body(url: str, home: Path, args: argparse.Namespace) -> list[str]:
     """One body of --large-body alerts, and other requests' response times meanwhile."""
     from franchise.accounts.service import add_staff, create_token
@@ -544,17 +553,29 @@ def run_large_body(url: str, home: Path, args: argparse.Namespace) -> list[str]:
             assert response.status_code == 202, response.text
             busy_w: list[float] = []
             busy_r: list[float] = []
+            # Other requests for --probe-seconds (or until the body is applied), then the
+            # body is left to drain alone.
+            probing = time.monotonic() + args.probe_seconds
             deadline = time.monotonic() + args.drain_timeout
             checked = 0.0
             drained = None
+            applied = 0
             while time.monotonic() < deadline:
-                one_round(client, busy_w, busy_r)
-                time.sleep(0.02)
+                if time.monotonic() < probing:
+                    one_round(client, busy_w, busy_r)
+                    time.sleep(args.probe_gap)
+                    if time.monotonic() >= probing:
+                        applied = _applied(engine, len(idle_w) + 1)
+                        probed_for = time.perf_counter() - started
+                else:
+                    time.sleep(0.2)
                 if time.monotonic() - checked > 0.5:
                     checked = time.monotonic()
                     states = inbox_states(engine)
                     if not states.get("pending") and not states.get("processing"):
                         drained = time.perf_counter() - started
+                        if not applied:
+                            applied, probed_for = n, drained
                         break
     finally:
         server.stop()
@@ -571,6 +592,11 @@ def run_large_body(url: str, home: Path, args: argparse.Namespace) -> list[str]:
     print(
         f"\none body of {n} alerts ({len(big) / 1e6:.1f} MB) accepted in {accepted:.2f} s; "
         + (f"drained {drained:.1f} s after it was sent" if drained else "NOT drained in time")
+    )
+    print(
+        f"  while probed ({probed_for:.0f} s): {applied} of its alerts applied "
+        f"({applied / probed_for:,.0f} alerts/s with other requests every "
+        f"{args.probe_gap * 1000:.0f} ms)"
     )
     print(row("idle server", idle_w, idle_r))
     print(row("while it drains", busy_w, busy_r))
@@ -859,6 +885,10 @@ def main() -> None:
         default=0,
         help="instead of the storm: one webhook of N alerts, and other requests' response "
         "times while it is applied",
+    )
+    parser.add_argument("--probe-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--probe-gap", type=float, default=0.1, help="seconds between rounds of other requests"
     )
     args = parser.parse_args()
     if args.database_url:
