@@ -3,6 +3,7 @@
     .venv/bin/python bench/alert_storm.py [--alerts 20000] [--sizes 1,50] [--senders 8]
         [--repeat 0.25] [--database-url postgresql://postgres@127.0.0.1:5432/SCRATCH --reset]
         [--workers N] [--drain-timeout 480] [--no-peer] [--group-by alert|group] [--sites N]
+    .venv/bin/python bench/alert_storm.py --large-body 10000 [--database-url ...]
 
 For each payload size (alerts per Alertmanager webhook), the same alerts (a quarter of them
 repeats of an earlier alert: same labels, same fingerprint) are sent by --senders concurrent
@@ -20,6 +21,13 @@ keep-alive HTTP/1.1 connections to:
                  limit), and one INSERT + COMMIT per row (what a durable 202 must cost at least).
   (c) peer       the real Prometheus Alertmanager on loopback, the same alerts POSTed to its own
                  /api/v2/alerts (a receiver with no notifier, so it sends nothing anywhere).
+
+--large-body N instead posts one webhook of N alerts (FRANCHISE_ALERTS_MAX_PER_BODY raised
+to N) to `franchise serve` and, while the drainer applies it, keeps making other requests
+one after another: a 1-alert webhook (a write, which needs SQLite's one write lock) and a
+ticket list over the API (a read). Reported: their p50/p99/max response times against the
+same requests on the idle server just before, and the time the large body took to drain.
+Aim: p99 < 100 ms meanwhile (a large body is applied in parts of ~100 ms each).
 
 Every server is started, then left until it is idle (`franchise serve` loads scikit-learn in
 the background after it starts answering), then stormed.
@@ -471,6 +479,138 @@ def run_franchise(
     }
 
 
+def _applied(engine: Any, item_id: int) -> int:
+    """How many alerts of the large body (inbox item `item_id`) have been applied so far."""
+    with engine.connect() as conn:
+        state, progress, body = conn.execute(
+            text("SELECT state, progress, body FROM alert_inbox WHERE id = :id"), {"id": item_id}
+        ).one()
+    return len(json.loads(body)["alerts"]) if state == "done" else int(progress)
+
+
+def run_large_body(url: str, home: Path, args: argparse.Namespace) -> list[str]:
+    """One body of --large-body alerts, and other requests' response times meanwhile."""
+    from franchise.accounts.service import add_staff, create_token
+    from franchise.db import Database
+
+    hosts = hostnames(args.clients, args.endpoints)
+    n = args.large_body
+    token = seed(url, args.clients, hosts, args.group_by, args.sites)
+    db = Database.from_url(normalise_url(url))
+    with db.unit_of_work() as session:
+        staff = add_staff(
+            session, name="Bench", email="bench@example.com", role="owner", level="owner"
+        )
+        api_token = create_token(session, staff=staff, name="bench")[1]
+    db.dispose()
+    big = make_storm(n, n, 0.0, hosts, sites=args.sites).franchise_bodies[0]
+    # Probe alerts: other hosts' alerts in 1-alert bodies (a different seed, so mostly new).
+    probes = make_storm(4000, 1, 0.0, hosts, seed=11).franchise_bodies
+    port = free_port()
+    env = {
+        "FRANCHISE_HOME": str(home),
+        "FRANCHISE_DATABASE_URL": url,
+        "FRANCHISE_ALERTS_INLINE_WORKER": "true",
+        "FRANCHISE_ALERTS_MAX_PER_BODY": str(n),
+        "FRANCHISE_MAX_BODY_BYTES": str(len(big) + 1_000_000),
+    }
+    server = Proc(
+        [str(BIN / "franchise"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        home / "serve-large.log",
+        env,
+    )
+    engine = create_engine(normalise_url(url))
+    base = f"http://127.0.0.1:{port}"
+    hook = f"{base}/api/v1/hooks/alertmanager/{token}"
+    auth = {"Authorization": f"Bearer {api_token}"}
+    probe = iter(probes)
+
+    def one_round(client: httpx.Client, writes: list[float], reads: list[float]) -> None:
+        started = time.perf_counter()
+        response = client.post(hook, content=next(probe), headers=HEADERS)
+        writes.append(time.perf_counter() - started)
+        assert response.status_code == 202, response.text
+        started = time.perf_counter()
+        response = client.get(f"{base}/api/v1/tickets?limit=20", headers=auth)
+        reads.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.text
+
+    try:
+        wait_http(server, f"{base}/api/v1/health", "franchise serve")
+        with httpx.Client(timeout=60) as client:
+            idle_w: list[float] = []
+            idle_r: list[float] = []
+            for _ in range(100):
+                one_round(client, idle_w, idle_r)
+            while True:  # the probes' own alerts drained before the large body goes in
+                states = inbox_states(engine)
+                if not states.get("pending") and not states.get("processing"):
+                    break
+                time.sleep(0.1)
+            started = time.perf_counter()
+            response = client.post(hook, content=big, headers=HEADERS)
+            accepted = time.perf_counter() - started
+            assert response.status_code == 202, response.text
+            busy_w: list[float] = []
+            busy_r: list[float] = []
+            # Other requests for --probe-seconds (or until the body is applied), then the
+            # body is left to drain alone.
+            probing = time.monotonic() + args.probe_seconds
+            deadline = time.monotonic() + args.drain_timeout
+            checked = 0.0
+            drained = None
+            applied = 0
+            while time.monotonic() < deadline:
+                if time.monotonic() < probing:
+                    one_round(client, busy_w, busy_r)
+                    time.sleep(args.probe_gap)
+                    if time.monotonic() >= probing:
+                        applied = _applied(engine, len(idle_w) + 1)
+                        probed_for = time.perf_counter() - started
+                else:
+                    time.sleep(0.2)
+                if time.monotonic() - checked > 0.5:
+                    checked = time.monotonic()
+                    states = inbox_states(engine)
+                    if not states.get("pending") and not states.get("processing"):
+                        drained = time.perf_counter() - started
+                        if not applied:
+                            applied, probed_for = n, drained
+                        break
+    finally:
+        server.stop()
+    engine.dispose()
+    ms = 1000.0
+
+    def row(name: str, w: list[float], r: list[float]) -> str:
+        return (
+            f"  {name:<22} webhook p50 {p50(w) * ms:6.1f} p99 {p99(w) * ms:6.1f} "
+            f"max {max(w) * ms:7.1f} ms | ticket list p50 {p50(r) * ms:6.1f} "
+            f"p99 {p99(r) * ms:6.1f} max {max(r) * ms:7.1f} ms ({len(w)} rounds)"
+        )
+
+    print(
+        f"\none body of {n} alerts ({len(big) / 1e6:.1f} MB) accepted in {accepted:.2f} s; "
+        + (f"drained {drained:.1f} s after it was sent" if drained else "NOT drained in time")
+    )
+    print(
+        f"  while probed ({probed_for:.0f} s): {applied} of its alerts applied "
+        f"({applied / probed_for:,.0f} alerts/s with other requests every "
+        f"{args.probe_gap * 1000:.0f} ms)"
+    )
+    print(row("idle server", idle_w, idle_r))
+    print(row("while it drains", busy_w, busy_r))
+    worst = max(p99(busy_w), p99(busy_r)) * ms
+    print(
+        f"  p99 while it drains x{worst / (max(p99(idle_w), p99(idle_r)) * ms):.1f} the idle "
+        f"p99; aim < 100 ms: {'met' if worst < 100 else 'MISSED'}"
+    )
+    failures = [] if worst < 100 else [f"p99 during a {n}-alert body {worst:.0f} ms"]
+    if drained is None:
+        failures.append(f"the {n}-alert body did not drain in {args.drain_timeout:.0f} s")
+    return failures
+
+
 def run_bare(home: Path, s: Storm, senders: int) -> tuple[Result, float | None]:
     port = free_port()
     server = Proc(
@@ -739,6 +879,17 @@ def main() -> None:
         help="label each client's alerts with one of N sites and turn outage correlation on "
         "(default 5 groups in 10 minutes): one outage ticket per site is expected",
     )
+    parser.add_argument(
+        "--large-body",
+        type=int,
+        default=0,
+        help="instead of the storm: one webhook of N alerts, and other requests' response "
+        "times while it is applied",
+    )
+    parser.add_argument("--probe-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--probe-gap", type=float, default=0.1, help="seconds between rounds of other requests"
+    )
     args = parser.parse_args()
     if args.database_url:
         if not is_postgres(args.database_url):
@@ -755,6 +906,13 @@ def main() -> None:
         + f"; load average {os.getloadavg()[0]:.1f} at start"
     )
     failures = []
+    if args.large_body:
+        print(f"(--large-body: one body of {args.large_body} alerts instead of the storm)")
+        with tempfile.TemporaryDirectory() as tmp:
+            url = args.database_url or f"sqlite:///{Path(tmp) / 'large.sqlite3'}"
+            failures = run_large_body(url, Path(tmp), args)
+        print("\n" + ("every aim met" if not failures else "missed: " + "; ".join(failures)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         for size in sizes:

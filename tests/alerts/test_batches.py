@@ -181,3 +181,38 @@ def test_report_counts_every_part(db: Database) -> None:
     report.add(Report(done=1, alerts=2, outcomes={"opened": 2}))
     report.add(Report(alerts=1, outcomes={"opened": 1}))
     assert report.to_dict()["outcomes"] == {"opened": 3}
+
+
+def test_a_batch_decides_escalation_as_each_ticket_alone_would(
+    db: Database, starter: None, make_integration: MakeIntegration, post: Post
+) -> None:
+    """The batch reads each covering runbook once for many tickets and skips the run lookup
+    of tickets it just opened; the decisions are those of a fresh check of each ticket."""
+    from franchise.escalation.service import check_escalation
+
+    integration, _ = make_integration()
+    post(
+        integration,
+        [
+            # Claimed by a starter runbook (its checks come first), twice for the cache...
+            alert("off1", alert_type="rmm.device_offline", host="pc1"),
+            alert("off2", alert_type="rmm.device_offline", host="pc2"),
+            # ... another runbook's, and one no runbook covers (the map's default).
+            alert("bk1", alert_type="backup.job_failed", title="Nightly backup job failed"),
+            alert("cpu", title="CPU above 95% for 15 minutes"),
+        ],
+    )
+    assert process_pending(db, worker="w", budget=60.0).outcomes == {"opened": 4}
+    with db.unit_of_work() as session:
+        opened = list(session.scalars(select(Ticket).where(Ticket.source == "alert")))
+        assert len(opened) == 4
+        decisions = set()
+        for ticket in opened:
+            fresh = check_escalation(session, ticket)
+            stored = [t for t in ticket.tags if t.startswith("escalate:")]
+            expected = [f"escalate:{fresh.to}"] if fresh.allowed and fresh.to else []
+            assert stored == expected, ticket.title
+            assert ticket.custom_fields["escalation_allowed"] == ("yes" if fresh.allowed else "no")
+            decisions.add((fresh.allowed, fresh.rule))
+        # Both kinds occurred: a runbook holding tickets back, and one allowed by the map.
+        assert {allowed for allowed, _ in decisions} == {True, False}

@@ -4,21 +4,28 @@ escalation map."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from franchise.alerts.models import AlertGroup, AlertOutage, Integration
 from franchise.alerts.worker import Report
+from franchise.clients.models import ClientContact
 from franchise.clients.service import add_client
 from franchise.db import Database
 from franchise.escalation.evaluate import TicketFacts, evaluate
 from franchise.escalation.parse import parse_map
+from franchise.escalation.service import save_map
+from franchise.messages.models import TicketMessage
 from franchise.orgsettings.service import set_setting
-from franchise.tickets.models import Ticket
+from franchise.settings import Settings
+from franchise.tickets.models import Ticket, TicketEvent
+from tests.messages.conftest import Collector, free_port
 
 MakeIntegration = Callable[..., tuple[Integration, str]]
 Post = Callable[..., int]
@@ -165,3 +172,142 @@ default: {to: L2, reason: the rest}
     assert evaluate(esc_map, TicketFacts(outage=False)).to == "L2"
     _, problems = parse_map(source.replace("outage: true", "outage: sometimes"))
     assert [p.message for p in problems] == ["rule 'outages to L3': 'outage' must be true or false"]
+
+
+@pytest.fixture
+def mail(db: Database, tmp_path: Path) -> Iterator[Collector]:
+    """A loopback SMTP server, set up as the worker's mail server."""
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    db.session_info["franchise_settings"] = Settings(
+        home=tmp_path,
+        smtp_host="127.0.0.1",
+        smtp_port=controller.port,
+        smtp_tls="none",
+        smtp_from="Northwind IT <help@northwind-it.example>",
+    )
+    try:
+        yield collector
+    finally:
+        controller.stop()
+
+
+def events(db: Database, ticket_id: int, kind: str) -> list[str]:
+    with db.unit_of_work() as session:
+        return list(
+            session.scalars(
+                select(TicketEvent.note)
+                .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == kind)
+                .order_by(TicketEvent.id)
+            )
+        )
+
+
+def test_the_client_gets_the_outage_message_once_when_the_outage_opens(
+    db: Database,
+    make_integration: MakeIntegration,
+    post: Post,
+    drain: Drain,
+    acme: int,
+    mail: Collector,
+) -> None:
+    with db.unit_of_work() as session:
+        session.add_all(
+            [
+                ClientContact(client_id=acme, name="Front Desk", email="front@acme.example"),
+                ClientContact(
+                    client_id=acme, name="Dana Boss", email="dana@acme.example", is_primary=True
+                ),
+            ]
+        )
+        set_setting(session, "outage_alert_groups", 3)
+    integration, _ = make_integration("alertmanager", client="Acme", group_by="alert")
+    post(integration, body(*(down(f"hq{n}", site="HQ") for n in range(2))))
+    assert drain().outcomes == {"opened": 2}
+    assert mail.envelopes == []  # no outage yet: no outage message
+    post(integration, body(down("hq2", site="HQ")))
+    assert drain().outcomes == {"outage-opened": 1}
+    [outage] = outages(db)
+    parent = outage.ticket_id or 0
+    # Sent after the commit, to the primary contact, with the summary the batch wrote.
+    [envelope] = mail.envelopes
+    assert envelope.rcpt_tos == ["dana@acme.example"]
+    text = bytes(envelope.content or b"").decode()
+    assert f"Subject: [#{parent}] Service disruption: Outage at site HQ: 3 hosts" in text
+    assert "We are aware of a problem affecting Acme" in text
+    with db.unit_of_work() as session:
+        [message] = session.scalars(select(TicketMessage))
+        assert (message.ticket_id, message.stage, message.template_key) == (
+            parent,
+            "outage",
+            "service-outage",
+        )
+        assert (message.status, message.author_id) == ("sent", None)
+    assert events(db, parent, "message_queued") == [
+        f"Outage message queued for dana@acme.example: "
+        f"[#{parent}] Service disruption: Outage at site HQ: 3 hosts"
+    ]
+    assert events(db, parent, "message") == [
+        f"e-mailed dana@acme.example: [#{parent}] Service disruption: Outage at site HQ: 3 hosts"
+    ]
+    # A group joining the open outage tells the client nothing new.
+    post(integration, body(down("hq3", site="HQ")))
+    assert drain().outcomes == {"outage-joined": 1}
+    assert len(mail.envelopes) == 1
+
+
+def test_an_outage_message_that_cannot_go_is_noted_and_the_outage_still_opens(
+    db: Database,
+    make_integration: MakeIntegration,
+    post: Post,
+    drain: Drain,
+    acme: int,
+    mail: Collector,
+) -> None:
+    with db.unit_of_work() as session:
+        set_setting(session, "outage_alert_groups", 2)
+    integration, _ = make_integration("alertmanager", client="Acme", group_by="alert")
+    post(integration, body(down("a1", site="HQ"), down("a2", site="HQ")))
+    assert drain().outcomes == {"opened": 1, "outage-opened": 1}
+    [outage] = outages(db)
+    assert events(db, outage.ticket_id or 0, "message_skipped") == [
+        "Outage message not sent: client 'Acme' has no contact with an e-mail address; "
+        "add one or give a recipient address"
+    ]
+    assert mail.envelopes == []
+    with db.unit_of_work() as session:
+        assert list(session.scalars(select(TicketMessage))) == []
+
+
+def test_the_escalation_maps_outage_condition_decides_for_outage_tickets(
+    db: Database, make_integration: MakeIntegration, post: Post, drain: Drain, acme: int
+) -> None:
+    with db.unit_of_work() as session:
+        save_map(
+            session,
+            """
+levels: [L1, L2, L3]
+rules:
+  - name: outages to L3
+    when: {outage: true}
+    to: L3
+    emergency: true
+    reason: an outage touches many hosts
+default: {to: L2, reason: the rest}
+""",
+        )
+        set_setting(session, "outage_alert_groups", 3)
+    integration, _ = make_integration("alertmanager", client="Acme", group_by="alert")
+    post(integration, body(down("b0", site="Branch")))
+    post(integration, body(down("h0", site="HQ"), down("h1", site="HQ"), down("h2", site="HQ")))
+    assert drain().outcomes == {"opened": 3, "outage-opened": 1}
+    [outage] = outages(db)
+    by_id = {t.id: t for t in tickets(db)}
+    parent = by_id[outage.ticket_id or 0]
+    assert "escalate:L3" in parent.tags
+    assert parent.custom_fields["escalation_allowed"] == "yes"
+    assert "escalation check: outages to L3" in events(db, parent.id, "changed")
+    # A ticket of its own (the branch's one group) is not an outage: the default decides.
+    [branch] = [t for t in by_id.values() if t.title.startswith("Host down on b0")]
+    assert "escalate:L2" in branch.tags and "escalate:L3" not in branch.tags

@@ -111,6 +111,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/clients/{client}/facts"): STAFF,
     ("PUT", "/api/v1/clients/{client}/facts/{key}"): STAFF,
     ("DELETE", "/api/v1/clients/{client}/facts/{key}"): MANAGER,
+    ("GET", "/api/v1/clients/{client}/outage"): STAFF,
+    ("PUT", "/api/v1/clients/{client}/outage"): MANAGER,
     ("GET", "/api/v1/settings"): STAFF,
     ("PUT", "/api/v1/settings/{key}"): MANAGER,
     ("POST", "/api/v1/suggest"): STAFF,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from franchise.alerts.models import AlertGroup, AlertOutage, Integration
 from franchise.clients.models import Client
+from franchise.clients.outage import outage_settings
 from franchise.db import utcnow
 from franchise.escalation.facts import OUTAGE_TAG
 from franchise.orgsettings.service import get_setting
@@ -32,18 +33,28 @@ class Thresholds:
     window: timedelta
 
 
-def thresholds(session: Session, client_id: int | None) -> Thresholds:
-    # Two keyed reads (the session's identity map answers again within a transaction),
-    # not the whole configuration: this runs for every new alert group.
-    groups = int(get_setting(session, "outage_alert_groups"))
-    minutes = int(get_setting(session, "outage_window_minutes"))
+def thresholds(
+    session: Session, client_id: int | None, *, defaults: Thresholds | None = None
+) -> Thresholds:
+    """The client's thresholds: its own values, else the organisation's (`defaults`, when
+    the caller has read them already)."""
+    # Keyed reads (the session's identity map answers again within a transaction), not the
+    # whole configuration: this runs for every new alert group.
     client = session.get(Client, client_id) if client_id is not None else None
-    if client is not None:
-        if client.outage_alert_groups is not None:
-            groups = client.outage_alert_groups
-        if client.outage_window_minutes is not None:
-            minutes = client.outage_window_minutes
-    return Thresholds(groups, timedelta(minutes=minutes))
+    if defaults is None:
+        if client is not None:
+            own = outage_settings(session, client)
+            return Thresholds(own.alert_groups, timedelta(minutes=own.window_minutes))
+        groups = int(get_setting(session, "outage_alert_groups"))
+        minutes = int(get_setting(session, "outage_window_minutes"))
+        return Thresholds(groups, timedelta(minutes=minutes))
+    if client is None:
+        return defaults
+    own_groups, own_minutes = client.outage_alert_groups, client.outage_window_minutes
+    return Thresholds(
+        defaults.groups if own_groups is None else own_groups,
+        defaults.window if own_minutes is None else timedelta(minutes=own_minutes),
+    )
 
 
 def scope_of(client_id: int | None, site: str | None) -> str | None:

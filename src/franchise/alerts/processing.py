@@ -19,18 +19,37 @@ from sqlalchemy.orm import Session
 
 from franchise.alerts import outages
 from franchise.alerts.models import AlertGroup, AlertOutage, Integration
-from franchise.alerts.routing import Route, route_alert
+from franchise.alerts.routing import Mapping, Route, mappings_for, route_alert
+from franchise.clients.models import Client
 from franchise.db import utcnow
 from franchise.errors import NotFound
 from franchise.escalation.definition import EscalationMap
+from franchise.escalation.facts import FactsCache
 from franchise.escalation.service import current_map, refresh_escalation
+from franchise.flows.outages import outage_opened
 from franchise.integrations.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
+from franchise.suggest.index import SuggestIndex
+from franchise.suggest.service import index_for
 from franchise.suggest.service import match as suggest_match
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket, create_ticket
 
 CLOSED = ("resolved", "closed")
 TRIAGE_TAG = "triage"
+
+
+@dataclass
+class Lookups:
+    """What one drain reads once per claim (at most a few seconds of work) instead of once
+    per transaction or per alert: the escalation map, the suggest index and the
+    organisation's outage defaults. A change saved meanwhile applies from the next claim.
+    Plain values only: they outlive the sessions of the transactions that use them."""
+
+    escalation: EscalationMap | None = None
+    index: SuggestIndex | None = None
+    outage_defaults: outages.Thresholds | None = None
+    mappings: dict[int, list[Mapping]] = field(default_factory=dict)
+    facts: FactsCache = field(default_factory=FactsCache)
 
 
 @dataclass
@@ -44,12 +63,20 @@ class Batch:
     # Bodies already parsed, by inbox item id, kept across the transactions of one drain: a
     # large item applied in parts is parsed once, not once per part.
     parsed: dict[int, list[tuple[int, NormalizedAlert]]] = field(default_factory=dict)
+    lookups: Lookups = field(default_factory=Lookups)
     integrations: dict[int, Integration] = field(default_factory=dict)
     limits: dict[int | None, outages.Thresholds] = field(default_factory=dict)
     opened: list[Ticket] = field(default_factory=list)
     # Outages whose children changed: their tickets' summaries are rewritten once, at the end.
     changed: list[AlertOutage] = field(default_factory=list)
-    _escalation: EscalationMap | None = None
+    # Outage tickets opened in the batch: the client is told once their summary is written.
+    announce: list[Ticket] = field(default_factory=list)
+    # The clients read in this transaction, held so the session's (weak) identity map keeps
+    # them: the thresholds, the new ticket and its escalation facts read each one once.
+    clients: dict[int, Client | None] = field(default_factory=dict)
+    # The groups of the current item's dedup keys, read ahead (integration id, key -> group
+    # or None for no group yet); dropped when a savepoint rolls back.
+    ahead: tuple[int, dict[str, AlertGroup | None]] | None = None
 
     def integration(self, session: Session, integration_id: int) -> Integration:
         found = self.integrations.get(integration_id)
@@ -60,39 +87,67 @@ class Batch:
             self.integrations[integration_id] = found
         return found
 
+    def route(self, session: Session, integration: Integration, alert: NormalizedAlert) -> Route:
+        mappings = self.lookups.mappings.get(integration.id)
+        if mappings is None:
+            mappings = self.lookups.mappings[integration.id] = mappings_for(session, integration.id)
+        route = route_alert(session, integration, alert, mappings=mappings)
+        if route.client_id is not None and route.client_id not in self.clients:
+            self.clients[route.client_id] = session.get(Client, route.client_id)
+        return route
+
     def thresholds(self, session: Session, client_id: int | None) -> outages.Thresholds:
         found = self.limits.get(client_id)
         if found is None:
-            found = self.limits[client_id] = outages.thresholds(session, client_id)
+            if self.lookups.outage_defaults is None:
+                self.lookups.outage_defaults = outages.thresholds(session, None)
+            found = self.limits[client_id] = outages.thresholds(
+                session, client_id, defaults=self.lookups.outage_defaults
+            )
         return found
 
     def escalation(self, session: Session) -> EscalationMap:
-        if self._escalation is None:
-            self._escalation = current_map(session).map
-        return self._escalation
+        if self.lookups.escalation is None:
+            self.lookups.escalation = current_map(session).map
+        return self.lookups.escalation
+
+    def suggest_index(self, session: Session) -> SuggestIndex:
+        if self.lookups.index is None:
+            self.lookups.index = index_for(session)
+        return self.lookups.index
 
     def past_deadline(self) -> bool:
         return time.monotonic() >= self.deadline
 
-    def mark(self) -> tuple[int, int]:
-        return len(self.opened), len(self.changed)
+    def mark(self) -> tuple[int, int, int]:
+        return len(self.opened), len(self.changed), len(self.announce)
 
-    def undo(self, mark: tuple[int, int]) -> None:
+    def undo(self, mark: tuple[int, int, int]) -> None:
+        self.ahead = None
         del self.opened[mark[0] :]
         del self.changed[mark[1] :]
+        del self.announce[mark[2] :]
 
     def finish(self, session: Session) -> None:
         """Rewrite the summary of each outage changed in the batch and refresh the
-        escalation decision of each ticket opened in it, once each."""
+        escalation decision of each ticket opened in it, once each; then tell the clients
+        of the outages opened in it."""
         for outage in {o.id: o for o in self.changed}.values():
             outages.refresh(session, outage)
         self.changed.clear()
-        seen: set[int] = set()
-        for ticket in self.opened:
-            if ticket.id not in seen:
-                seen.add(ticket.id)
-                refresh_escalation(session, ticket, escalation=self.escalation(session))
+        for ticket in {t.id: t for t in self.announce}.values():
+            outage_opened(session, ticket)
+        self.announce.clear()
+        tickets = list({t.id: t for t in self.opened}.values())
+        # Opened in this transaction: no runbook run yet, and the covering runbooks of
+        # their categories are looked up once for all of them.
+        cache = self.lookups.facts
+        cache.fresh = {t.id for t in tickets}
+        for ticket in tickets:
+            refresh_escalation(session, ticket, escalation=self.escalation(session), cache=cache)
+        cache.fresh = set()
         self.opened.clear()
+        session.flush()
 
 
 def apply_alert(
@@ -109,14 +164,7 @@ def apply_alert(
     batch's end (`Batch.finish`)."""
     if integration.group_by == "group" and alert.group_key:
         return _apply_member(session, integration, alert, received_at, batch)
-    group = session.scalar(
-        select(AlertGroup)
-        .where(
-            AlertGroup.integration_id == integration.id,
-            AlertGroup.dedup_key == alert.dedup_key,
-        )
-        .with_for_update()
-    )
+    group = _find_group(session, integration, alert.dedup_key, batch)
     # Received before the event that last changed the group's status (parallel workers
     # finish items out of order): it may add to the count but never change the status back.
     stale = group is not None and group.status_at > received_at
@@ -128,7 +176,7 @@ def apply_alert(
     if alert.status == "resolved":
         if stale:
             return "stale"
-        return _resolve(session, integration, alert, group, received_at)
+        return _resolve(session, integration, alert, group, received_at, batch)
     return _acknowledge(session, alert, group, received_at)
 
 
@@ -143,14 +191,7 @@ def _apply_member(
     alert's fingerprint) say which alerts fire. The group resolves when none fires."""
     assert alert.group_key is not None
     as_group = replace(alert, dedup_key=alert.group_key, title=alert.group_title or alert.title)
-    group = session.scalar(
-        select(AlertGroup)
-        .where(
-            AlertGroup.integration_id == integration.id,
-            AlertGroup.dedup_key == as_group.dedup_key,
-        )
-        .with_for_update()
-    )
+    group = _find_group(session, integration, as_group.dedup_key, batch)
     members: dict[str, Any] = dict(group.members or {}) if group is not None else {}
     known = members.get(alert.dedup_key)
     # Received before the event that last set this alert's status (parallel workers finish
@@ -175,13 +216,49 @@ def _apply_member(
         group.last_seen = max(group.last_seen, at)
         outcome = "member-resolved"
     else:
-        outcome = _resolve(session, integration, as_group, group, at)
+        outcome = _resolve(session, integration, as_group, group, at, batch)
         group = _group(session, integration, as_group.dedup_key)
     group.members = members
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
     if ticket is not None and group.outage_id is None:  # an outage shows its own summary
         _mirror_count(ticket, group)
     return outcome
+
+
+def _find_group(
+    session: Session, integration: Integration, key: str, batch: Batch | None
+) -> AlertGroup | None:
+    """The group of a dedup key, locked: from the batch's read-ahead of the item's keys
+    when it covers this one, else read now."""
+    if batch is not None and batch.ahead is not None and batch.ahead[0] == integration.id:
+        known = batch.ahead[1]
+        if key in known:
+            return known[key]
+    return session.scalar(
+        select(AlertGroup)
+        .where(AlertGroup.integration_id == integration.id, AlertGroup.dedup_key == key)
+        .with_for_update()
+    )
+
+
+def read_ahead(session: Session, integration: Integration, keys: list[str], batch: Batch) -> None:
+    """Read (and lock) the groups of many dedup keys in one query, in key order: the alerts
+    of an item then find theirs without a query each. A key without a group is remembered
+    as such; `_new_group` records the group it inserts."""
+    wanted = sorted(set(keys))
+    found: dict[str, AlertGroup | None] = dict.fromkeys(wanted)
+    for start in range(0, len(wanted), 500):
+        for group in session.scalars(
+            select(AlertGroup)
+            .where(
+                AlertGroup.integration_id == integration.id,
+                AlertGroup.dedup_key.in_(wanted[start : start + 500]),
+            )
+            .order_by(AlertGroup.dedup_key)
+            .with_for_update()
+        ):
+            found[group.dedup_key] = group
+    batch.ahead = (integration.id, found)
 
 
 def _group(session: Session, integration: Integration, key: str) -> AlertGroup:
@@ -203,8 +280,15 @@ def _fire(
     at: datetime,
     batch: Batch | None,
 ) -> str:
+    route: Route | None = None
     if group is None:
         group = _new_group(integration, alert, "firing", at)
+        _remember(batch, integration, group)
+        # A new group opens a ticket (or joins an outage): routed now, so that it is
+        # inserted with its client.
+        route = _route(session, integration, alert, batch)
+        group.client_id = route.client_id
+        group.site = clip(alert.labels.get("site") or "", 255) or None
         session.add(group)
         # Flushed before the ticket exists: a concurrent worker inserting the same key fails
         # here (and retries the whole item), before either opened a ticket.
@@ -221,9 +305,10 @@ def _fire(
         group.ticket_id = None
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
     if ticket is None or ticket.status in CLOSED:
-        route = route_alert(session, integration, alert)
-        group.client_id = route.client_id
-        group.site = clip(alert.labels.get("site") or "", 255) or None
+        if route is None:
+            route = _route(session, integration, alert, batch)
+            group.client_id = route.client_id
+            group.site = clip(alert.labels.get("site") or "", 255) or None
         limits = (
             batch.thresholds(session, route.client_id)
             if batch is not None
@@ -239,8 +324,10 @@ def _fire(
             if opened and parent is not None:
                 if batch is None:
                     refresh_escalation(session, parent)
+                    outage_opened(session, parent)
                 else:
                     batch.opened.append(parent)
+                    batch.announce.append(parent)
             return "outage-opened" if opened else "outage-joined"
         previous = ticket
         ticket = _open_ticket(session, integration, alert, route, batch)
@@ -266,6 +353,14 @@ def _fire(
     return outcome
 
 
+def _route(
+    session: Session, integration: Integration, alert: NormalizedAlert, batch: Batch | None
+) -> Route:
+    if batch is None:
+        return route_alert(session, integration, alert)
+    return batch.route(session, integration, alert)
+
+
 def _changed(session: Session, outage: AlertOutage, batch: Batch | None) -> Ticket | None:
     """An outage's children changed: its summary now, or at the end of the batch."""
     if batch is not None:
@@ -273,6 +368,11 @@ def _changed(session: Session, outage: AlertOutage, batch: Batch | None) -> Tick
     else:
         outages.refresh(session, outage)
     return session.get(Ticket, outage.ticket_id) if outage.ticket_id else None
+
+
+def _remember(batch: Batch | None, integration: Integration, group: AlertGroup) -> None:
+    if batch is not None and batch.ahead is not None and batch.ahead[0] == integration.id:
+        batch.ahead[1][group.dedup_key] = group
 
 
 def _set_firing(group: AlertGroup, at: datetime) -> None:
@@ -307,11 +407,14 @@ def _resolve(
     alert: NormalizedAlert,
     group: AlertGroup | None,
     at: datetime,
+    batch: Batch | None = None,
 ) -> str:
     if group is None:
         # Remembered, so that a firing event for the same alert received earlier but
         # processed later (by a parallel worker) does not open a ticket for a resolved alert.
-        session.add(_new_group(integration, alert, "resolved", at))
+        group = _new_group(integration, alert, "resolved", at)
+        _remember(batch, integration, group)
+        session.add(group)
         session.flush()
         return "ignored"
     group.last_seen = max(group.last_seen, at)
@@ -374,7 +477,10 @@ def _open_ticket(
     text = f"{alert.title}\n{alert.body}"
     # A runbook whose match.alert_types names this alert type wins outright; else the text.
     # Below the confidence threshold the runbook is only offered, as for any new ticket.
-    match = suggest_match(session, text, alert_type=alert.alert_type, limit=1)
+    if batch is None:
+        match = suggest_match(session, text, alert_type=alert.alert_type, limit=1)
+    else:
+        match = batch.suggest_index(session).match(text, alert_type=alert.alert_type, limit=1)
     best = match.best if match.fits else None
     tags = ["alert", f"alert:{integration.kind}"]
     if route.client_id is None:

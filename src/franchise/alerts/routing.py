@@ -20,14 +20,42 @@ class Route:
     why: str
 
 
-def route_alert(session: Session, integration: Integration, alert: NormalizedAlert) -> Route:
+@dataclass(frozen=True)
+class Mapping:
+    """A client mapping as plain values, in the order they are tried."""
+
+    id: int
+    label_key: str | None
+    label_value: str | None
+    host_pattern: str | None
+    client_id: int
+
+
+def mappings_for(session: Session, integration_id: int) -> list[Mapping]:
+    """The integration's own mappings before global ones; label mappings before host
+    patterns."""
+    rows = session.scalars(_MAPPINGS, {"integration": integration_id})
+    ordered = sorted(rows, key=lambda m: (m.integration_id is None, m.label_key is None, m.id))
+    return [Mapping(m.id, m.label_key, m.label_value, m.host_pattern, m.client_id) for m in ordered]
+
+
+def route_alert(
+    session: Session,
+    integration: Integration,
+    alert: NormalizedAlert,
+    *,
+    mappings: list[Mapping] | None = None,
+) -> Route:
+    """`mappings`: the integration's, when the caller has read them already."""
     notes = []
     if alert.client:
         client_id = session.scalar(_CLIENT_BY_NAME, {"name": alert.client.lower()})
         if client_id is not None:
             return Route(client_id, f"client '{alert.client}' named in the alert")
         notes.append(f"client '{alert.client}' named in the alert is not a known client")
-    mapped = _by_mapping(session, integration, alert)
+    if mappings is None:
+        mappings = mappings_for(session, integration.id)
+    mapped = _by_mapping(mappings, alert)
     if mapped is not None:
         return mapped
     if integration.client_id is not None:
@@ -39,12 +67,9 @@ def route_alert(session: Session, integration: Integration, alert: NormalizedAle
     return Route(None, "; ".join(notes))
 
 
-def _by_mapping(session: Session, integration: Integration, alert: NormalizedAlert) -> Route | None:
-    rows = session.scalars(_MAPPINGS, {"integration": integration.id})
-    # The integration's own mappings before global ones; label mappings before host patterns.
-    ordered = sorted(rows, key=lambda m: (m.integration_id is None, m.label_key is None, m.id))
+def _by_mapping(mappings: list[Mapping], alert: NormalizedAlert) -> Route | None:
     host = (alert.host or "").lower()
-    for mapping in ordered:
+    for mapping in mappings:
         if mapping.label_key is not None:
             if alert.labels.get(mapping.label_key) == mapping.label_value:
                 return Route(

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from franchise.alerts.inbox import claim, parse_body
 from franchise.alerts.models import InboxItem, Integration
-from franchise.alerts.processing import Batch, apply_alert
+from franchise.alerts.processing import Batch, Lookups, apply_alert, read_ahead
 from franchise.db import Database, is_unstorable, utcnow
 from franchise.errors import UNSTORABLE, FranchiseError
 from franchise.integrations.normalized import NormalizedAlert
@@ -47,6 +47,8 @@ CONFLICTS = (IntegrityError, OperationalError)
 # writer) and the API wait at most about this long for the drainer. An item whose alerts
 # take longer is applied in parts, one transaction each.
 TRANSACTION_BUDGET = 0.1
+# Alerts whose groups are read in one query (see `read_ahead`).
+READ_AHEAD = 50
 # Test hook only: the path of a file to write the item id into before sleeping inside the
 # processing transaction, so a test can kill the worker there. Unset in real deployments.
 TEST_HOLD_ENV = "FRANCHISE_TEST_ALERT_HOLD"
@@ -108,16 +110,32 @@ def process_pending(
             gate.wait_quiet()
         with db.unit_of_work() as session:
             ids = claim(session, worker=worker, batch=batch, lease_seconds=lease_seconds)
+            bodies = list(
+                session.execute(
+                    select(InboxItem.id, InboxItem.kind, InboxItem.body).where(
+                        InboxItem.id.in_(ids)
+                    )
+                )
+            )
         if not ids:
             break
+        # Parsed here, outside any transaction: a body of thousands of alerts takes a while
+        # to parse, and on SQLite a transaction holds the one write lock throughout. A body
+        # that does not parse is parsed again in its item's transaction, which records why.
+        for item_id, kind, body in bodies:
+            try:
+                parsed[item_id] = _ordered(kind, body)
+            except Exception:  # noqa: S112 - recorded by the item's own processing
+                continue
         report.claimed += len(ids)
         waiting = ids
+        lookups = Lookups()  # read again for each claim
         while waiting:
             if stop is not None and stop.is_set():
                 break  # the rest of the claim expires and is taken again
             if gate is not None:
                 gate.wait_quiet()
-            waiting = _transaction(db, waiting, worker, report, budget, parsed)
+            waiting = _transaction(db, waiting, worker, report, budget, parsed, lookups)
         parsed.clear()
     return report
 
@@ -129,6 +147,7 @@ def _transaction(
     report: Report,
     budget: float,
     parsed: dict[int, list[tuple[int, NormalizedAlert]]],
+    lookups: Lookups,
 ) -> list[int]:
     """Process claimed items in one transaction for about `budget` seconds, each under its
     own savepoint; returns the ids left for the next transaction (an item whose alerts
@@ -144,7 +163,7 @@ def _transaction(
     left: list[int] = []
     try:
         with db.unit_of_work() as session:
-            shared = Batch(deadline=deadline, parsed=parsed)
+            shared = Batch(deadline=deadline, parsed=parsed, lookups=lookups)
             for position, item_id in enumerate(ids):
                 if taken and time.monotonic() >= deadline:
                     left = ids[position:]
@@ -220,6 +239,13 @@ def _process_with_retries(db: Database, item_id: int, worker: str, report: Repor
             return
 
 
+def _ordered(kind: str, body: str) -> list[tuple[int, NormalizedAlert]]:
+    """The body's alerts with their positions, sorted by key so parallel workers lock alert
+    groups in the same order (no deadlocks); the sort is stable, so events for one key keep
+    their payload order."""
+    return sorted(enumerate(parse_body(kind, body)), key=lambda pair: pair[1].dedup_key)
+
+
 @dataclass(frozen=True)
 class Applied:
     outcomes: list[str]
@@ -243,10 +269,7 @@ def process_item(
     integration = shared.integration(session, item.integration_id)
     ordered = shared.parsed.get(item.id)
     if ordered is None:
-        # Sorted by key so parallel workers lock alert groups in the same order (no
-        # deadlocks); the sort is stable, so events for one key keep their payload order.
-        alerts = parse_body(item.kind, item.body)
-        ordered = sorted(enumerate(alerts), key=lambda pair: pair[1].dedup_key)
+        ordered = _ordered(item.kind, item.body)
     start = item.progress
     outcomes: list[str] = []
     errors: list[dict[str, Any]] = []
@@ -295,9 +318,25 @@ def _apply(
 ) -> int:
     """Apply alerts from `start` until the end or the deadline (one at least); the end."""
     position = start
+    window = start
     while position < len(ordered):
         if position > start and batch.past_deadline():
             break
+        if position >= window:
+            # The groups of the next alerts in one query rather than one each; a window, not
+            # the rest of the item: a part of a large body reaches only what its time allows.
+            window = min(position + READ_AHEAD, len(ordered))
+            read_ahead(
+                session,
+                integration,
+                [
+                    alert.group_key
+                    if integration.group_by == "group" and alert.group_key
+                    else alert.dedup_key
+                    for _, alert in ordered[position:window]
+                ],
+                batch,
+            )
         alert = ordered[position][1]
         outcomes.append(
             apply_alert(session, integration, alert, received_at=item.received_at, batch=batch)

@@ -1,5 +1,6 @@
-"""franchise client add|list|show|edit|archive, client contact ... and client fact ...:
-the client list, its contacts and the profile that answers runbook checks."""
+"""franchise client add|list|show|edit|archive, client contact ..., client fact ... and
+client outage show|set: the client list, its contacts, the profile that answers runbook
+checks, and the client's outage correlation."""
 
 from __future__ import annotations
 
@@ -316,6 +317,15 @@ def contact_remove(
         console.print(f"Tickets that named them as requester: {listed}", highlight=False)
 
 
+outage_app = typer.Typer(no_args_is_help=True)
+app.add_typer(
+    outage_app,
+    name="outage",
+    help="Outage correlation per client: N new alert groups within M minutes, or off.",
+)
+DEFAULT_WORD = "default"
+
+
 @fact_app.command("set")
 def fact_set(
     ctx: typer.Context,
@@ -379,3 +389,81 @@ def fact_unset(
     with get_context(ctx).database().unit_of_work() as session:
         unset_fact(session, get_client(session, client), key)
     console.print(f"Removed {escape(key)}.")
+
+
+def _outage_value(raw: str | None) -> Any:
+    """An option as set_outage takes it: not given, 'default' (None) or the text."""
+    from franchise.clients.outage import UNCHANGED
+
+    if raw is None:
+        return UNCHANGED
+    return None if raw.strip().lower() == DEFAULT_WORD else raw
+
+
+def _print_outage(values: dict[str, object]) -> None:
+    if not values["enabled"]:
+        state = f"off ({values['alert_groups_from']})"
+    else:
+        state = (
+            f"{values['alert_groups']} new alert groups ({values['alert_groups_from']}) "
+            f"within {values['window_minutes']} minutes ({values['window_minutes_from']})"
+        )
+    console.print(f"{escape(str(values['client']))}: outage correlation {state}", highlight=False)
+
+
+@outage_app.command("show")
+def outage_show(
+    ctx: typer.Context,
+    client: Annotated[str, typer.Argument(help="Client name or id.")],
+    json_out: Json = False,
+) -> None:
+    """The client's outage correlation in effect, and whether each value is the client's
+    own or the organisation's."""
+    from franchise.clients.outage import outage_settings
+    from franchise.clients.service import get_client
+
+    with get_context(ctx).database().unit_of_work() as session:
+        values = outage_settings(session, get_client(session, client)).to_dict()
+    if json_out:
+        print_json(values)
+        return
+    _print_outage(values)
+
+
+@outage_app.command("set")
+def outage_set(
+    ctx: typer.Context,
+    client: Annotated[str, typer.Argument(help="Client name or id.")],
+    groups: Annotated[
+        str | None,
+        typer.Option(help="New alert groups that open an outage (0: off; 'default': the org's)."),
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option(help="Window in minutes (1-1440; 'default': the org's).")
+    ] = None,
+    off: Annotated[
+        bool, typer.Option("--off", help="Turn correlation off for the client.")
+    ] = False,
+    json_out: Json = False,
+) -> None:
+    """Set the client's own outage correlation values (unnamed ones stay as they are)."""
+    from franchise.clients.outage import set_outage
+    from franchise.clients.service import get_client
+    from franchise.errors import InvalidInput
+
+    if off and groups is not None:
+        raise InvalidInput("give --off or --groups, not both")
+    if not off and groups is None and window is None:
+        raise InvalidInput("nothing to set: give --groups, --window or --off")
+    with get_context(ctx).database().unit_of_work() as session:
+        row = get_client(session, client)
+        values = set_outage(
+            session,
+            row,
+            alert_groups=0 if off else _outage_value(groups),
+            window_minutes=_outage_value(window),
+        ).to_dict()
+    if json_out:
+        print_json(values)
+        return
+    _print_outage(values)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from franchise.api.deps import ClientWriter, CurrentStaff, DbSession, Manager
-from franchise.clients import contacts, facts
+from franchise.clients import contacts, facts, outage
 from franchise.clients.schemas import ClientCreate, ClientUpdate, ContactBody
 from franchise.clients.service import (
     add_client,
@@ -124,3 +124,28 @@ def set_fact(
 @router.delete("/{client}/facts/{key}", status_code=204)
 def unset_fact(client: str, key: str, session: DbSession, _staff: Manager) -> None:
     facts.unset_fact(session, get_client(session, client), key)
+
+
+class OutageBody(BaseModel):
+    """The client's own values; null returns one to the organisation's setting."""
+
+    alert_groups: int | None = Field(default=None, ge=0, le=10_000)
+    window_minutes: int | None = Field(default=None, ge=1, le=1440)
+
+
+@router.get("/{client}/outage")
+def show_outage(client: str, session: DbSession, _staff: CurrentStaff) -> dict[str, Any]:
+    """Outage correlation for the client: the values in effect and where each comes from."""
+    return outage.outage_settings(session, get_client(session, client)).to_dict()
+
+
+@router.put("/{client}/outage")
+def set_outage(
+    client: str, body: OutageBody, session: DbSession, _staff: Manager
+) -> dict[str, Any]:
+    """Set both of the client's values (alert_groups 0: correlation off for the client;
+    null: the organisation's value)."""
+    row = get_client(session, client)
+    return outage.set_outage(
+        session, row, alert_groups=body.alert_groups, window_minutes=body.window_minutes
+    ).to_dict()

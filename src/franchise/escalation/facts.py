@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -14,6 +14,7 @@ from franchise.db import utcnow
 from franchise.errors import NotFound
 from franchise.escalation.evaluate import TicketFacts
 from franchise.runbooks import service as runbooks
+from franchise.runbooks.definition import Runbook as RunbookDef
 from franchise.runbooks.models import Runbook
 from franchise.tickets.models import Ticket
 
@@ -21,7 +22,25 @@ from franchise.tickets.models import Ticket
 OUTAGE_TAG = "outage"
 
 
-def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = None) -> TicketFacts:
+@dataclass
+class FactsCache:
+    """Lookups shared by the facts of many tickets (the alert batches of one drain): the
+    covering runbook of each (attachment, category), as its key and parsed definition.
+    `fresh`: tickets opened in the current transaction, which cannot have a run yet."""
+
+    fresh: set[int] = field(default_factory=set)
+    covering: dict[tuple[str | None, str | None, str | None], tuple[str, RunbookDef] | None] = (
+        field(default_factory=dict)
+    )
+
+
+def ticket_facts(
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    cache: FactsCache | None = None,
+) -> TicketFacts:
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
     age = (now or utcnow()) - ticket.created_at
     facts = TicketFacts(
@@ -34,7 +53,8 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
         age_hours=max(age.total_seconds(), 0.0) / 3600,
         outage=OUTAGE_TAG in (ticket.tags or ()),
     )
-    run = runbooks.current_run(session, ticket)
+    fresh = cache is not None and ticket.id in cache.fresh
+    run = None if fresh else runbooks.current_run(session, ticket)
     if run is not None:
         # The run is what was actually done, so its runbook counts (it is the attached one
         # unless the ticket predates attachments being tracked).
@@ -55,13 +75,23 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: datetime | None = Non
             else None,
             blocked_status=blocked.status if blocked else None,
         )
-    covering = covering_runbook(session, ticket)
+    if cache is None:
+        row = covering_runbook(session, ticket)
+        covering = (row.key, runbooks.definition(session, row)) if row is not None else None
+    else:
+        key = (ticket.runbook_source, ticket.runbook_key, ticket.category)
+        if key not in cache.covering:
+            row = covering_runbook(session, ticket)
+            cache.covering[key] = (
+                (row.key, runbooks.definition(session, row)) if row is not None else None
+            )
+        covering = cache.covering[key]
     if covering is None:
         return facts
-    parsed = runbooks.definition(session, covering)
+    covering_key, parsed = covering
     return replace(
         facts,
-        runbook_key=covering.key,
+        runbook_key=covering_key,
         run_step=parsed.start,
         run_step_text=parsed.steps[parsed.start].text,
     )

@@ -12,7 +12,7 @@ from franchise.accounts.models import Staff
 from franchise.errors import FranchiseError, InvalidInput, PermissionDenied, Refused
 from franchise.escalation.definition import EscalationMap
 from franchise.escalation.evaluate import OWN_TAG_PREFIX, EscalationDecision, evaluate
-from franchise.escalation.facts import ticket_facts
+from franchise.escalation.facts import FactsCache, ticket_facts
 from franchise.escalation.lint import lint_escalation
 from franchise.policydocs.document import PolicyDocument
 from franchise.runbooks.definition import EdgeCase
@@ -74,11 +74,13 @@ def check_escalation(
     *,
     now: datetime | None = None,
     escalation: EscalationMap | None = None,
+    cache: FactsCache | None = None,
 ) -> EscalationDecision:
     """The decision for a ticket; `escalation`: the map already read in this transaction
-    (a batch of alerts reads it once, not once per ticket)."""
+    (a batch of alerts reads it once, not once per ticket); `cache`: lookups shared by the
+    tickets of the batch."""
     rules = escalation if escalation is not None else current_map(session).map
-    return evaluate(rules, ticket_facts(session, ticket, now=now))
+    return evaluate(rules, ticket_facts(session, ticket, now=now, cache=cache))
 
 
 def refresh_escalation(
@@ -88,10 +90,13 @@ def refresh_escalation(
     actor: Staff | None = None,
     now: datetime | None = None,
     escalation: EscalationMap | None = None,
+    cache: FactsCache | None = None,
 ) -> EscalationDecision:
     """Store the decision on the ticket: custom field `escalation_allowed` and an
-    `escalate:<level>` tag, so queues, filters and a PSA can see it without asking."""
-    decision = check_escalation(session, ticket, now=now, escalation=escalation)
+    `escalate:<level>` tag, so queues, filters and a PSA can see it without asking.
+    With a `cache` (a batch refreshing many tickets) the change is flushed with the rest
+    of the batch, not at once."""
+    decision = check_escalation(session, ticket, now=now, escalation=escalation, cache=cache)
     # JSON columns: assign new objects so SQLAlchemy sees the change.
     fields = dict(ticket.custom_fields or {})
     fields[FIELD] = "yes" if decision.allowed else "no"
@@ -107,7 +112,8 @@ def refresh_escalation(
         custom_fields=fields,
         tags=tags,
     )
-    session.flush()
+    if cache is None:
+        session.flush()
     return decision
 
 

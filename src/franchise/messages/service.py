@@ -333,7 +333,7 @@ def send_message(
     ticket: Ticket,
     *,
     template: str,
-    by: Staff,
+    by: Staff | None,
     settings: Settings,
     to: str | None = None,
     next_update: datetime | None = None,
@@ -341,6 +341,8 @@ def send_message(
     body: str | None = None,
 ) -> TicketMessage:
     """Render the message, record it on the ticket as "queued" and queue the e-mail.
+    `by` None: sent by Franchise itself (the outage message), signed by the assignee or
+    the service desk.
 
     It goes to the requester unless `to` names someone; `cc_primary` copies the client's
     primary contact. A `body` given replaces the rendered text (the technician edited it):
@@ -374,7 +376,7 @@ def send_message(
         subject=rendered.subject,
         body=text,
         edited=edited,
-        author_id=by.id,
+        author_id=by.id if by is not None else None,
         status="queued",
     )
     session.add(message)
