@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from franchise.alerts import outages
 from franchise.alerts.models import AlertGroup, AlertOutage, Integration
+from franchise.alerts.outage_message import outage_opened
 from franchise.alerts.routing import Mapping, Route, mappings_for, route_alert
 from franchise.clients.models import Client
 from franchise.db import utcnow
@@ -26,7 +27,6 @@ from franchise.errors import NotFound
 from franchise.escalation.definition import EscalationMap
 from franchise.escalation.facts import FactsCache
 from franchise.escalation.service import current_map, refresh_escalation
-from franchise.flows.outages import outage_opened
 from franchise.integrations.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
 from franchise.suggest.index import SuggestIndex
 from franchise.suggest.service import index_for

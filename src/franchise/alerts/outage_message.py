@@ -1,6 +1,6 @@
 """An alert storm opens an outage ticket: the client hears of it at once.
 
-Alert correlation (franchise.alerts.outages) opens the ticket; this sends the client the
+Alert correlation (alerts.outages) opens the ticket; this sends the client the
 template of the `outage` stage (a runbook's override first), through the outbox, so the
 e-mail goes only once the ticket is committed. A message that cannot be sent (no contact
 with an address, SMTP not set up, a template that does not render) never fails the alerts:
