@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -336,20 +337,60 @@ def assign(
 def note(
     ctx: typer.Context,
     ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
-    text: Annotated[str, typer.Argument(help="The note: root cause, what was tried ...")],
+    text: Annotated[str, typer.Argument(help="The note: root cause, what was tried ...")] = "",
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option("--attach", help="A file to attach (repeat for more); checked by content."),
+    ] = None,
+    minutes: Annotated[
+        int | None, typer.Option(help="Minutes worked, summed on the ticket.")
+    ] = None,
     by: Annotated[str | None, typer.Option(help="Who writes it (staff e-mail or name).")] = None,
     json_out: Json = False,
 ) -> None:
-    """Add an internal note to a ticket (never sent to the client)."""
+    """Add an internal note to a ticket (never sent to the client), with files and time."""
     from franchise.accounts.service import get_staff
-    from franchise.tickets.lifecycle import add_internal_note
+    from franchise.errors import InvalidInput
+    from franchise.tickets import notes
     from franchise.tickets.service import get_ticket
 
-    with get_context(ctx).database().unit_of_work() as session:
+    context = get_context(ctx)
+    store = notes.AttachmentStore.from_settings(context.settings)
+    uploads = []
+    for path in attach or []:
+        if not path.is_file():
+            raise InvalidInput(f"--attach {path}: no such file")
+        if path.stat().st_size > store.max_bytes:
+            raise InvalidInput(
+                f"attachment '{path.name}' is {path.stat().st_size:,} bytes; the limit is "
+                f"{store.max_bytes:,} (FRANCHISE_ATTACHMENT_MAX_BYTES)"
+            )
+        uploads.append(notes.Upload(path.name, path.read_bytes()))
+    with context.database().unit_of_work() as session:
         actor = get_staff(session, by) if by else None
-        event = add_internal_note(session, get_ticket(session, ticket_id), text, by=actor)
-        result = {"ticket_id": ticket_id, "id": event.id, "note": event.note}
+        ticket = get_ticket(session, ticket_id)
+        event = notes.add_internal_note(
+            session, ticket, text, by=actor, minutes=minutes, uploads=uploads, store=store
+        )
+        files = [
+            notes.attachment_dict(a)
+            for a in notes.attachments(session, ticket)
+            if a.event_id == event.id
+        ]
+        result = {
+            "ticket_id": ticket_id,
+            "id": event.id,
+            "note": event.note,
+            "minutes": event.minutes,
+            "attachments": files,
+            "minutes_worked": notes.minutes_worked(session, ticket),
+        }
     if json_out:
         print_json(result)
         return
-    console.print(f"Note added to ticket #{ticket_id}.")
+    attached = f" with {len(files)} file(s)" if files else ""
+    console.print(
+        f"Note added to ticket #{ticket_id}{attached}; "
+        f"{result['minutes_worked']} minutes worked on it so far.",
+        highlight=False,
+    )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import ValidationError
 
 from franchise.accounts.service import get_staff
 from franchise.api.after_commit import AfterCommit
 from franchise.api.deps import CurrentStaff, DbSession, get_db
+from franchise.api.files import download, read_uploads
 from franchise.errors import InvalidInput
 from franchise.escalation.service import refresh_escalation
 from franchise.flows.runs import begin_run, record_answer, runner_view, step_back, switch_run
@@ -18,7 +21,8 @@ from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
 from franchise.runbooks.schemas import RunAnswer, RunStart, RunSwitch
 from franchise.settings import Settings
-from franchise.tickets import lifecycle, workflow
+from franchise.tickets import lifecycle, notes, workflow
+from franchise.tickets.notes import MAX_FILES, AttachmentStore, Upload
 from franchise.tickets.present import ticket_dict
 from franchise.tickets.schemas import (
     DoneCheck,
@@ -193,11 +197,77 @@ def switch(run_id: int, body: RunSwitch, session: DbSession, staff: CurrentStaff
     return _run_dict(session, new.id)
 
 
+@dataclass(frozen=True)
+class NoteInput:
+    text: str
+    minutes: int | None
+    uploads: list[Upload]
+
+
+async def note_input(request: Request) -> NoteInput:
+    """A note as JSON ({"text", "minutes"}) or as a multipart form (text, minutes and any
+    number of `file` parts)."""
+    settings = request.app.state.settings
+    assert isinstance(settings, Settings)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=MAX_FILES + 1)
+        text = form.get("text")
+        minutes = form.get("minutes")
+        if minutes is not None and not (isinstance(minutes, str) and minutes.strip().isdigit()):
+            raise InvalidInput("minutes must be a whole number of minutes")
+        uploads = read_uploads(form.getlist("file"), settings.attachment_max_bytes)
+        return NoteInput(
+            text if isinstance(text, str) else "",
+            int(minutes) if isinstance(minutes, str) and minutes.strip() else None,
+            uploads,
+        )
+    try:
+        body = NoteCreate.model_validate_json(await request.body())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidInput(f"{where}: {first['msg']}") from None
+    return NoteInput(body.text, body.minutes, [])
+
+
 @router.post("/tickets/{ticket_id}/notes", status_code=201)
 def add_ticket_note(
-    ticket_id: int, body: NoteCreate, session: DbSession, staff: CurrentStaff
+    ticket_id: int,
+    request: Request,
+    note: Annotated[NoteInput, Depends(note_input)],
+    session: DbSession,
+    staff: CurrentStaff,
 ) -> dict[str, Any]:
-    """An internal note (root cause, what was tried); never sent to the client."""
+    """An internal note (root cause, what was tried, minutes worked, files); never sent to the
+    client. JSON, or multipart/form-data with `file` parts for attachments."""
     ticket = get_ticket(session, ticket_id)
-    event = lifecycle.add_internal_note(session, ticket, body.text, by=staff)
-    return {"ticket_id": ticket.id, "id": event.id, "note": event.note, "kind": event.kind}
+    store = AttachmentStore.from_settings(request.app.state.settings)
+    event = notes.add_internal_note(
+        session,
+        ticket,
+        note.text,
+        by=staff,
+        minutes=note.minutes,
+        uploads=note.uploads,
+        store=store,
+    )
+    files = [notes.attachment_dict(a) for a in notes.attachments(session, ticket)]
+    return {
+        "ticket_id": ticket.id,
+        "id": event.id,
+        "note": event.note,
+        "kind": event.kind,
+        "minutes": event.minutes,
+        "attachments": [f for f in files if f["note_id"] == event.id],
+        "minutes_worked": notes.minutes_worked(session, ticket),
+    }
+
+
+@router.get("/tickets/{ticket_id}/attachments/{attachment_id}", response_model=None)
+def download_attachment(
+    ticket_id: int, attachment_id: int, request: Request, session: DbSession, _staff: CurrentStaff
+) -> FileResponse:
+    """The file, as a download (never shown inline)."""
+    row = notes.get_attachment(session, get_ticket(session, ticket_id), attachment_id)
+    store = AttachmentStore.from_settings(request.app.state.settings)
+    return download(store.path(row.stored_name), row.filename, row.content_type)

@@ -87,21 +87,6 @@ def _match_item(items: tuple[str, ...], ref: str) -> str:
     raise InvalidInput(f"'{ref}' is not one of the done items: {listed}")
 
 
-MAX_NOTE = 10_000
-
-
-def add_internal_note(session: Session, ticket: Ticket, text: str, *, by: Staff | None) -> Any:
-    """An internal note on the ticket (root cause, what was tried); never sent to the client."""
-    body = text.strip()
-    if not body:
-        raise InvalidInput("the note is empty")
-    if len(body) > MAX_NOTE:
-        raise InvalidInput(f"the note is {len(body)} characters; the limit is {MAX_NOTE}")
-    event = add_note(session, ticket, actor=by, kind="note", note=body)
-    session.flush()
-    return event
-
-
 def set_status(
     session: Session, ticket: Ticket, status: str, *, by: Staff | None, note: str | None = None
 ) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from franchise.clients.models import Client
 from franchise.tickets.models import Ticket
+from franchise.tickets.notes import attachment_dict, attachments, minutes_worked
 from franchise.tickets.schemas import TicketEventRead, TicketRead
 from franchise.tickets.service import history
 
@@ -16,7 +17,9 @@ def ticket_dict(session: Session, ticket: Ticket, *, with_history: bool = False)
     data = TicketRead.model_validate(ticket).model_dump(mode="json")
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
     data["client"] = client.name if client else None
+    data["minutes_worked"] = minutes_worked(session, ticket)
     if with_history:
+        data["attachments"] = [attachment_dict(a) for a in attachments(session, ticket)]
         data["history"] = [
             TicketEventRead.model_validate(e).model_dump(mode="json")
             for e in history(session, ticket)

@@ -55,6 +55,7 @@ class TicketEventRead(BaseModel):
     old_value: str | None
     new_value: str | None
     note: str | None
+    minutes: int | None = None
 
 
 class TicketUpdate(BaseModel):
@@ -76,3 +77,4 @@ class ResolveRequest(BaseModel):
 
 class NoteCreate(BaseModel):
     text: str = Field(min_length=1, max_length=10_000)
+    minutes: int | None = Field(default=None, ge=0, le=1440, description="minutes worked")

@@ -19,6 +19,7 @@ from franchise.web import (
     settings_page,
     sso_pages,
     staff,
+    ticket_notes,
     ticket_page,
     ticket_runbook,
 )
@@ -41,6 +42,7 @@ def install_web(app: FastAPI) -> None:
         ticket_page,
         approvals_page,
         ticket_runbook,
+        ticket_notes,
         staff,
         dashboard,
         runbook_pages,

@@ -33,8 +33,8 @@ from franchise.runbooks import service as runbooks
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import RunbookRun
 from franchise.suggest.service import suggest
-from franchise.tickets import lifecycle
-from franchise.tickets.models import STATUSES, Ticket, TicketEvent
+from franchise.tickets import lifecycle, notes
+from franchise.tickets.models import STATUSES, NoteAttachment, Ticket, TicketEvent
 from franchise.tickets.service import history
 from franchise.web.sessions import SignedIn
 
@@ -323,6 +323,24 @@ def _escalation(session: Session, ticket: Ticket, user: SignedIn) -> dict[str, A
     }
 
 
+def _notes(session: Session, ticket: Ticket, names: dict[int, str]) -> list[dict[str, Any]]:
+    """Internal notes, newest first, each with its minutes and files."""
+    files: dict[int, list[NoteAttachment]] = {}
+    for row in notes.attachments(session, ticket):
+        files.setdefault(row.event_id, []).append(row)
+    return [
+        {
+            "at": e.at,
+            "who": names.get(e.actor_id, "Someone") if e.actor_id else "System",
+            "text": e.note or "",
+            "minutes": e.minutes,
+            "files": files.get(e.id, []),
+        }
+        for e in reversed(history(session, ticket))
+        if e.kind == "note"
+    ]
+
+
 def page_context(
     session: Session, ticket: Ticket, user: SignedIn, notice: Notice | None = None
 ) -> dict[str, Any]:
@@ -348,6 +366,13 @@ def page_context(
         "runbook_keys": [r.key for r in runbooks.list_runbooks(session, include_archived=False)],
         "lesson_runbook": runner.state.runbook.key if runner else ticket.runbook_key or "",
         "events": _history(session, ticket, names, runner),
+        "notes": _notes(session, ticket, names),
+        "minutes_worked": notes.minutes_worked(session, ticket),
+        "attachment_max_bytes": session.info["franchise_settings"].attachment_max_bytes
+        if "franchise_settings" in session.info
+        else notes.DEFAULT_MAX_BYTES,
+        "note_draft": "",
+        "minutes_draft": "",
         "statuses": MANUAL_STATUSES,
         "closed": ticket.status in ("resolved", "closed"),
         "notice": notice,
