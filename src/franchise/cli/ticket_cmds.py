@@ -1,4 +1,4 @@
-"""franchise ticket new|list|show|runbook|check|done|resolve|status|assign|note."""
+"""franchise ticket new|list|show|runbook|category|check|done|resolve|status|assign|note."""
 
 from __future__ import annotations
 
@@ -188,6 +188,38 @@ def runbook(
             f"Ticket #{ticket_id} has no runbook: the escalation map's default applies.",
             highlight=False,
         )
+
+
+@app.command()
+def category(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    name: Annotated[str, typer.Argument(help="Category id; 'none' clears it.")],
+    reason: Annotated[str, typer.Option(help="Why; kept in the ticket's history.")] = "",
+    by: Annotated[str | None, typer.Option(help="Who changes it (staff e-mail or name).")] = None,
+    json_out: Json = False,
+) -> None:
+    """Change a ticket's category by hand, with a reason."""
+    from franchise.accounts.service import get_staff
+    from franchise.tickets.attachment import change_category
+    from franchise.tickets.present import ticket_dict
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        actor = get_staff(session, by) if by else None
+        ticket = get_ticket(session, ticket_id)
+        chosen = None if name.strip().lower() == "none" else name.strip()
+        change_category(session, ticket, chosen, actor=actor, reason=reason)
+        data = ticket_dict(session, ticket)
+    if json_out:
+        print_json(data)
+        return
+    console.print(
+        f"Ticket #{ticket_id}: category {data['category'] or '-'}, "
+        f"runbook {data['runbook_key'] or '-'}.",
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command()

@@ -30,6 +30,7 @@ from franchise.lessons.service import list_lessons
 from franchise.messages.definition import STAGES
 from franchise.messages.service import choose_template, load_templates, render_for_ticket
 from franchise.runbooks import service as runbooks
+from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import RunbookRun
 from franchise.suggest.service import suggest
@@ -367,6 +368,7 @@ def page_context(
         "lesson_runbook": runner.state.runbook.key if runner else ticket.runbook_key or "",
         "events": _history(session, ticket, names, runner),
         "notes": _notes(session, ticket, names),
+        "categories": CATEGORIES,
         "minutes_worked": notes.minutes_worked(session, ticket),
         "attachment_max_bytes": session.info["franchise_settings"].attachment_max_bytes
         if "franchise_settings" in session.info
