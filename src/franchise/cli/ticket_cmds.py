@@ -281,6 +281,10 @@ def resolve(
         str | None,
         typer.Option(help="L2/owner/admin: resolve with the done list unticked, because..."),
     ] = None,
+    skip_reason: Annotated[
+        str | None,
+        typer.Option(help="Why the attached runbook was never run (needed when it was not)."),
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Resolve a ticket once its done checklist is ticked (and e-mail the client, if set)."""
@@ -299,6 +303,7 @@ def resolve(
             by=get_staff(session, by),
             settings=context.settings,
             override_reason=override_reason,
+            skip_reason=skip_reason,
         )
     # The resolve is committed; the message went (or not) after it.
     sent = settle_auto_send(db, sent)

@@ -121,7 +121,12 @@ def resolve(
     assert isinstance(settings, Settings)
     ticket = get_ticket(session, ticket_id)
     _done, sent = workflow.resolve(
-        session, ticket, by=staff, settings=settings, override_reason=body.override_reason
+        session,
+        ticket,
+        by=staff,
+        settings=settings,
+        override_reason=body.override_reason,
+        skip_reason=body.skip_reason,
     )
     data = ticket_dict(session, ticket)
     db = get_db(request)

@@ -73,6 +73,11 @@ class DoneCheck(BaseModel):
 
 class ResolveRequest(BaseModel):
     override_reason: str | None = Field(default=None, max_length=5000)
+    skip_reason: str | None = Field(
+        default=None,
+        max_length=5000,
+        description="why the attached runbook was never run (needed when it was not)",
+    )
 
 
 class NoteCreate(BaseModel):

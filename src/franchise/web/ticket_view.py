@@ -359,6 +359,7 @@ def page_context(
         "suggestions": _suggestions(session, ticket) if runner is None else [],
         "esc": _escalation(session, ticket, user),
         "done": done,
+        "never_run": lifecycle.never_run(session, ticket),
         "can_override_done": me.level in lifecycle.OVERRIDE_LEVELS or me.is_manager,
         "composer": _composer(session, ticket, me, runner),
         "reasons": REASONS,
