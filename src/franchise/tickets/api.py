@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
+from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
 from franchise.api.after_commit import AfterCommit
@@ -24,6 +25,7 @@ from franchise.settings import Settings
 from franchise.tickets import lifecycle, notes, workflow
 from franchise.tickets.notes import MAX_FILES, AttachmentStore, Upload
 from franchise.tickets.present import ticket_dict
+from franchise.tickets.queue import DEFAULT_SORT, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.tickets.schemas import (
     DoneCheck,
     NoteCreate,
@@ -31,7 +33,7 @@ from franchise.tickets.schemas import (
     TicketCreate,
     TicketUpdate,
 )
-from franchise.tickets.service import change_ticket, get_ticket, list_tickets
+from franchise.tickets.service import change_ticket, get_ticket
 from franchise.tickets.workflow import open_ticket
 
 router = APIRouter(tags=["tickets"])
@@ -39,18 +41,51 @@ router = APIRouter(tags=["tickets"])
 
 @router.get("/tickets")
 def tickets(
+    request: Request,
+    response: Response,
     session: DbSession,
-    _staff: CurrentStaff,
+    staff: CurrentStaff,
     status: str | None = None,
     category: str | None = None,
-    search: str | None = None,
+    search: Annotated[str | None, Query(max_length=MAX_SEARCH)] = None,
+    client: int | None = None,
+    assignee: Annotated[
+        str | None, Query(max_length=20, description="staff id, or 'none' for unassigned")
+    ] = None,
+    level: Annotated[str | None, Query(max_length=32)] = None,
+    priority: str | None = None,
+    view: Annotated[str, Query(max_length=20)] = "all",
+    sort: Annotated[
+        str, Query(max_length=20, description="created, updated or id; '-' for descending")
+    ] = DEFAULT_SORT,
+    cursor: Annotated[
+        str | None, Query(max_length=400, description="X-Next-Cursor of the previous page")
+    ] = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
-    rows = list_tickets(
-        session, status=status, category=category, search=search, limit=limit, offset=offset
+    """Tickets matching the filters (any status unless `status` says; `status=open` for the
+    open ones). Search covers title, body, ticket number, external id and client name. The
+    next page's cursor comes in the X-Next-Cursor header (and a Link rel="next")."""
+    query = QueueQuery(
+        view=view,
+        status=status or "",
+        q=search or "",
+        client=client,
+        assignee=(assignee or "").strip(),
+        level=(level or "").strip(),
+        category=category or "",
+        priority=priority or "",
+        sort=sort,
     )
-    return [ticket_dict(session, t) for t in rows]
+    page = find_tickets(
+        session, query, staff_id=staff.id, cursor=cursor or None, limit=limit, offset=offset
+    )
+    if page.next_cursor:
+        response.headers["X-Next-Cursor"] = page.next_cursor
+        following = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return [ticket_dict(session, t) for t in page.tickets]
 
 
 @router.post("/tickets", status_code=201)
