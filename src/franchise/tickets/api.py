@@ -244,9 +244,9 @@ class NoteInput:
     uploads: list[Upload]
 
 
-async def note_input(request: Request) -> NoteInput:
+async def note_input(request: Request, _staff: CurrentStaff) -> NoteInput:
     """A note as JSON ({"text", "minutes"}) or as a multipart form (text, minutes and any
-    number of `file` parts)."""
+    number of `file` parts); read only once the caller is known."""
     settings = request.app.state.settings
     assert isinstance(settings, Settings)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
