@@ -118,6 +118,9 @@ def search_matches(text: str) -> list[ColumnElement[bool]]:
     """What a search term matches: title, body, the ticket number (#123), the external id and
     the client's name. Each is one condition on the ticket row (names through a sub-select),
     so further names (such as a requester's) join the list the same way."""
+    if text.startswith("#") and text[1:].isdigit() and len(text) < 11:
+        # "#123" names a ticket: found by its number alone, not by scanning the text.
+        return [Ticket.id == int(text[1:])]
     like = f"%{_escape_like(text.lower())}%"
     matches: list[ColumnElement[bool]] = [
         Ticket.title.ilike(like, escape="\\"),
@@ -125,9 +128,8 @@ def search_matches(text: str) -> list[ColumnElement[bool]]:
         Ticket.external_id.ilike(like, escape="\\"),
         Ticket.client_id.in_(select(Client.id).where(Client.name.ilike(like, escape="\\"))),
     ]
-    number = text.removeprefix("#")
-    if number.isdigit() and len(number) < 10:
-        matches.append(Ticket.id == int(number))
+    if text.isdigit() and len(text) < 10:
+        matches.append(Ticket.id == int(text))
     return matches
 
 
