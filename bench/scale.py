@@ -588,7 +588,12 @@ QUEUES: list[tuple[str, dict[str, Any], str, str]] = [
         f"WHERE {OPEN} AND assignee_id = ASSIGNEE",
         "created_at DESC, id DESC",
     ),
-    ("level owner", {"level": "owner"}, f"WHERE {OPEN} AND level = 'owner'", "created_at DESC, id DESC"),
+    (
+        "level owner",
+        {"level": "owner"},
+        f"WHERE {OPEN} AND level = 'owner'",
+        "created_at DESC, id DESC",
+    ),
     (
         "priority critical",
         {"priority": "critical"},
@@ -677,9 +682,7 @@ def main() -> None:
             f"in {meta['seconds']:.1f} s ({parts})"
         )
     now = datetime.fromisoformat(meta["now"])
-    user = SimpleNamespace(
-        is_manager=True, role="owner", level="owner", staff_id=meta["owner_id"]
-    )
+    user = SimpleNamespace(is_manager=True, role="owner", level="owner", staff_id=meta["owner_id"])
     with db.unit_of_work() as session:
         since = kpi_report(session, weeks=8, now=now)["weeks"][0]["week_start"]
     params = {
@@ -706,9 +709,7 @@ def main() -> None:
         ("audit", service(db, lambda s: audit(s, now=now)), bare(db, audit_base, params), None),
     ]
     with db.unit_of_work() as session:
-        assignee = session.scalar(
-            select(Ticket.assignee_id).where(Ticket.status == "new").limit(1)
-        )
+        assignee = session.scalar(select(Ticket.assignee_id).where(Ticket.status == "new").limit(1))
         # A page deep in the year: the cursor of the 200,000th newest ticket.
         deep = session.scalars(
             select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc()).offset(200_000)

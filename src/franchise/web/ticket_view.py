@@ -279,6 +279,9 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
             "run-back": "stepped back in the runbook",
             "fact-saved": "saved an answer to the client profile",
             "fact-not-saved": "did not save an answer to the client profile",
+            "note": "added an internal note",
+            "runbook_skipped": "resolved without running the runbook",
+            "category_kept": "kept the category by hand",
         }.get(event.kind, event.kind.replace("_", " ").replace("-", " "))
         return HistoryRow(event.at, who, action, note, event.kind)
     if event.field == "assignee_id":
