@@ -62,6 +62,20 @@ def test_a_note_with_an_attachment_is_added_refused_when_bad_and_downloaded(
     assert response.headers["content-disposition"].startswith("attachment;")
     assert response.headers["x-content-type-options"] == "nosniff"
     screenshot(page, "ticket-notes.png")
+
+    # The category changes by hand with a reason, kept in the history.
+    panel = page.locator("#runbook")
+    panel.get_by_text("Change the category").click()
+    panel.get_by_label("Category").select_option("endpoint-offline")
+    panel.locator("details.tp-category-change").get_by_label("Reason").fill(
+        "The printer's network card died"
+    )
+    panel.get_by_role("button", name="Change category").click()
+    expect(page.locator("#runbook")).to_contain_text("Category: endpoint-offline (set by hand")
+    expect(page.locator("#history")).to_contain_text(
+        "changed category from printer to endpoint-offline"
+    )
+    expect(page.locator("#history")).to_contain_text("The printer's network card died")
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate(FITS)
     page.set_viewport_size({"width": 1400, "height": 900})

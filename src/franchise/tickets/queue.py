@@ -69,7 +69,7 @@ def find_tickets(
     column, descending = _sort(query.sort)
     if cursor:
         stmt = stmt.where(_after(column, descending, decode_cursor(cursor, column)))
-    order = (column.desc(), Ticket.id.desc()) if descending else (column.asc(), Ticket.id.asc())
+    order = [column.desc(), Ticket.id.desc()] if descending else [column.asc(), Ticket.id.asc()]
     if column is Ticket.id:
         order = order[1:]
     rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1).offset(offset)))
