@@ -61,6 +61,7 @@ def test_a_note_with_an_attachment_is_added_refused_when_bad_and_downloaded(
     response = page.request.get(link.get_attribute("href") or "")
     assert response.headers["content-disposition"].startswith("attachment;")
     assert response.headers["x-content-type-options"] == "nosniff"
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "ticket-notes.png")
 
     # The category changes by hand with a reason, kept in the history.
