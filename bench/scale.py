@@ -21,10 +21,12 @@ Timed (wall time in this process, fresh session each call, --repeat runs after 2
               (kpi_report, gather_facts + build_audit, drills, reviews, lessons), no HTML
   kpi         kpi_report(weeks=8), what `franchise kpi --json` prints
   audit       audit(), what `franchise audit --json` prints
-  queue       list_tickets: first page; status filter; status + category; a common word;
-              a host name (rare: the search scans most of the table)
+  queue       tickets.queue.find_tickets, a page of 100 as the web queue shows: the default
+              (open, newest first), each filter, both sort orders, a page 2,001 pages deep
+              (keyset cursor), searches: a common word, a ticket number, a host name (rare:
+              the search scans most of the table). Aim: under 100 ms at p95.
 Baselines: the minimal SQL (GROUP BY) each needs, written by hand and run bare. Aim: the
-dashboard under 300 ms at p95.
+dashboard under 300 ms at p95, each queue page under 100 ms.
 """
 
 from __future__ import annotations
@@ -68,10 +70,12 @@ from franchise.migrate import upgrade
 from franchise.orgsettings.service import get_config
 from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.models import Runbook
-from franchise.tickets.service import list_tickets
+from franchise.tickets.models import Ticket
+from franchise.tickets.queue import QueueQuery, encode_cursor, find_tickets
 from franchise.web.dashboard import dashboard_context
 
 AIM_MS = 300.0
+QUEUE_AIM_MS = 100.0
 VERSION = 1  # bump when the generator changes, so cached files are not reused
 DAY = 86400.0
 REASONS = ("approval", "escalation", "customer_communication", "technical_decision", "other")
@@ -563,38 +567,77 @@ def audit_sql() -> list[str]:
     ]
 
 
-QUEUE_COLUMNS = "id, client_id, title, category, priority, status, level, assignee_id, created_at"
-QUEUES: list[tuple[str, dict[str, Any], str]] = [
-    ("first page", {}, ""),
-    ("status filter", {"status": "new"}, "WHERE status = 'new'"),
+QUEUE_LIMIT = 100  # the web queue's page
+OPEN = "status NOT IN ('resolved', 'closed')"
+# (name, QueueQuery fields, WHERE of the bare query, ORDER BY of the bare query). The web
+# queue's default is open tickets, newest first.
+QUEUES: list[tuple[str, dict[str, Any], str, str]] = [
+    ("first page (open)", {}, f"WHERE {OPEN}", "created_at DESC, id DESC"),
+    ("any status", {"status": "any"}, "", "created_at DESC, id DESC"),
+    ("status filter", {"status": "new"}, "WHERE status = 'new'", "created_at DESC, id DESC"),
     (
         "status + category",
         {"status": "in_progress", "category": "printer"},
         "WHERE status = 'in_progress' AND category = 'printer'",
+        "created_at DESC, id DESC",
+    ),
+    ("client", {"client": 7}, f"WHERE {OPEN} AND client_id = 7", "created_at DESC, id DESC"),
+    (
+        "assignee",
+        {"assignee": "ASSIGNEE"},
+        f"WHERE {OPEN} AND assignee_id = ASSIGNEE",
+        "created_at DESC, id DESC",
     ),
     (
+        "level owner",
+        {"level": "owner"},
+        f"WHERE {OPEN} AND level = 'owner'",
+        "created_at DESC, id DESC",
+    ),
+    (
+        "priority critical",
+        {"priority": "critical"},
+        f"WHERE {OPEN} AND priority = 'critical'",
+        "created_at DESC, id DESC",
+    ),
+    ("oldest open first", {"sort": "created"}, f"WHERE {OPEN}", "created_at, id"),
+    ("recently updated", {"sort": "-updated", "status": "any"}, "", "updated_at DESC, id DESC"),
+    (
         "search 'quarantine'",
-        {"search": "quarantine"},
+        {"q": "quarantine", "status": "any"},
         "WHERE lower(title) LIKE '%quarantine%' OR lower(body) LIKE '%quarantine%'",
+        "created_at DESC, id DESC",
+    ),
+    (
+        "search a ticket number",
+        {"q": "#123456", "status": "any"},
+        "WHERE id = 123456",
+        "created_at DESC, id DESC",
     ),
     (
         # A host name: about 100 matching tickets scattered over the year.
         "search a host name",
-        {"search": "c007-srv0000"},
+        {"q": "c007-srv0000", "status": "any"},
         "WHERE lower(title) LIKE '%c007-srv0000%' OR lower(body) LIKE '%c007-srv0000%'",
+        "created_at DESC, id DESC",
     ),
 ]
+QUEUE_COLUMNS = "id, client_id, title, category, priority, status, level, assignee_id, created_at"
 
 
 def bare(db: Database, queries: list[str], params: dict[str, Any]) -> Callable[[], None]:
-    names = ("now", "since", "since4w", "since28", "since56")
+    names = ("now", "since", "since4w", "since28", "since56", "deep_at")
 
     def run() -> None:
         with db.bind.connect() as conn:  # type: ignore[union-attr]
             for sql in queries:
                 used = [n for n in names if re.search(f":{n}\\b", sql)]
                 stmt = text(sql).bindparams(*(bindparam(n, type_=UTCDateTime()) for n in used))
-                conn.execute(stmt, {n: params[n] for n in used}).all()
+                values = {n: params[n] for n in used}
+                if re.search(r":deep_id\b", sql):
+                    stmt = stmt.bindparams(bindparam("deep_id"))
+                    values["deep_id"] = params["deep_id"]
+                conn.execute(stmt, values).all()
 
     return run
 
@@ -639,7 +682,7 @@ def main() -> None:
             f"in {meta['seconds']:.1f} s ({parts})"
         )
     now = datetime.fromisoformat(meta["now"])
-    user = SimpleNamespace(is_manager=True, role="owner", staff_id=meta["owner_id"])
+    user = SimpleNamespace(is_manager=True, role="owner", level="owner", staff_id=meta["owner_id"])
     with db.unit_of_work() as session:
         since = kpi_report(session, weeks=8, now=now)["weeks"][0]["week_start"]
     params = {
@@ -665,14 +708,49 @@ def main() -> None:
         ),
         ("audit", service(db, lambda s: audit(s, now=now)), bare(db, audit_base, params), None),
     ]
-    for name, filters, where in QUEUES:
-        sql = f"SELECT {QUEUE_COLUMNS} FROM tickets {where} ORDER BY created_at DESC, id DESC LIMIT 50"
+    with db.unit_of_work() as session:
+        assignee = session.scalar(select(Ticket.assignee_id).where(Ticket.status == "new").limit(1))
+        # A page deep in the year: the cursor of the 200,000th newest ticket.
+        deep = session.scalars(
+            select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc()).offset(200_000)
+        ).first()
+        assert deep is not None
+        deep_cursor = encode_cursor(Ticket.created_at, deep)
+        deep_at, deep_id = deep.created_at, deep.id
+    queues = [
+        (
+            name,
+            {k: str(assignee) if v == "ASSIGNEE" else v for k, v in fields.items()},
+            where.replace("ASSIGNEE", str(assignee)),
+            order,
+            None,
+        )
+        for name, fields, where, order in QUEUES
+    ]
+    queues.append(
+        (
+            "page 2001 (any status)",
+            {"status": "any"},
+            "WHERE created_at <= :deep_at AND (created_at < :deep_at OR id < :deep_id)",
+            "created_at DESC, id DESC",
+            deep_cursor,
+        )
+    )
+    params["deep_at"] = deep_at
+    params["deep_id"] = deep_id
+    for name, fields, where, order, cursor in queues:
+        sql = f"SELECT {QUEUE_COLUMNS} FROM tickets {where} ORDER BY {order} LIMIT {QUEUE_LIMIT}"
         cases.append(
             (
                 f"queue: {name}",
-                service(db, lambda s, f=filters: list_tickets(s, **f)),  # type: ignore[misc]
+                service(
+                    db,
+                    lambda s, f=fields, c=cursor: find_tickets(  # type: ignore[misc]
+                        s, QueueQuery(**{"status": "open", **f}), cursor=c, limit=QUEUE_LIMIT
+                    ),
+                ),
                 bare(db, [sql], params),
-                None,
+                QUEUE_AIM_MS,
             )
         )
     print(
@@ -694,7 +772,7 @@ def main() -> None:
         )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     db.dispose()
-    print("dashboard under the aim" if not missed else "missed: " + ", ".join(missed))
+    print("every aim met" if not missed else "missed: " + ", ".join(missed))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,20 +27,28 @@ from franchise.web.setup import install_web
 log = logging.getLogger(__name__)
 
 
+UPLOAD_PATH = re.compile(r"(/api/v1)?/tickets/\d+/notes")
+
+
 class BodyLimit:
     """Refuse bodies over the limit with 413 before anything reads them into memory."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int = 0) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max = max_bytes
+        # Note uploads carry files up to the attachment limit, plus the form around them.
+        self.upload_max = max(max_bytes, upload_max_bytes + 65_536)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = (
+            self.upload_max if UPLOAD_PATH.fullmatch(scope.get("path", "")) else self.default_max
+        )
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         if declared is not None:
             await self.app(scope, receive, send)
@@ -54,8 +63,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                await self._refuse(send)
+            if received > limit:
+                await self._refuse(send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -65,8 +74,8 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        response = JSONResponse(error_body(413, f"request body over {self.max_bytes} bytes"), 413)
+    async def _refuse(self, send: Send, limit: int) -> None:
+        response = JSONResponse(error_body(413, f"request body over {limit} bytes"), 413)
         await response({"type": "http"}, _empty_receive, send)
 
 
@@ -128,7 +137,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     _install_error_handlers(app)
     _install_routes(app)
     install_web(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.attachment_max_bytes,
+    )
     # Outermost, so a refused body (413) is timed too.
     app.state.latency = LatencyHistogram()
     app.add_middleware(LatencyMiddleware, histogram=app.state.latency)

@@ -29,7 +29,7 @@ from franchise.people.models import ActionLink, StaffChannel
 from franchise.policydocs.models import PolicyRevision
 from franchise.psa.models import ImportState, WebhookEvent
 from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
-from franchise.tickets.models import Ticket, TicketEvent
+from franchise.tickets.models import NoteAttachment, Ticket, TicketEvent
 
 __all__ = [
     "ActionLink",
@@ -52,6 +52,7 @@ __all__ = [
     "Lesson",
     "LoginThrottleEntry",
     "MailMessage",
+    "NoteAttachment",
     "OrgSetting",
     "OutboxItem",
     "OwnerContact",

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     imap_tls: str = "ssl"
     # Attachments larger than this are not stored; the ticket gets a note instead.
     imap_max_attachment_bytes: int = 10_485_760
+    # Files on internal notes larger than this are refused (stored under home/attachments).
+    attachment_max_bytes: int = 10_485_760
     # Seconds between polls when `franchise mail poll` runs without --once.
     imap_poll_seconds: int = 60
 

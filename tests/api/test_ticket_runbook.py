@@ -59,3 +59,30 @@ def test_a_reason_and_an_explicit_choice_are_required(
         "/api/v1/tickets/999999/runbook", json={"runbook": None, "reason": "x"}, headers=l1
     )
     assert missing.status_code == 404
+
+
+def test_put_category_records_the_reason_and_refuses_without_one(
+    app_client: TestClient, l1: dict[str, str]
+) -> None:
+    ticket = app_client.post(
+        "/api/v1/tickets", json={"title": "Printer on floor 2 jams"}, headers=l1
+    ).json()
+    url = f"/api/v1/tickets/{ticket['id']}/category"
+    missing = app_client.put(url, json={"category": "mfa", "reason": ""}, headers=l1)
+    assert missing.status_code == 422
+    answer = app_client.put(
+        url, json={"category": "mfa", "reason": "The jam was the MFA card reader"}, headers=l1
+    )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert (data["category"], data["category_by_hand"]) == ("mfa", True)
+    history = app_client.get(f"/api/v1/tickets/{ticket['id']}", headers=l1).json()["history"]
+    assert any(
+        e["field"] == "category"
+        and e["new_value"] == "mfa"
+        and e["note"] == "The jam was the MFA card reader"
+        for e in history
+    )
+    bad = app_client.put(url, json={"category": "hr", "reason": "x"}, headers=l1)
+    assert bad.status_code == 422
+    assert "unknown category 'hr'" in bad.json()["error"]

@@ -280,3 +280,39 @@ def test_backup_keep_without_a_folder_backup_is_refused(tmp_path: Path) -> None:
     refused = run(url, tmp_path, "backup", str(tmp_path / "one.sqlite3"), "--keep", "2")
     assert refused.exit_code == 2
     assert "leave out FILE" in refused.output
+
+
+def test_backup_carries_the_note_attachments_and_restore_brings_them_back(
+    url: str, tmp_path: Path
+) -> None:
+    assert run(url, tmp_path, "init").exit_code == 0
+    assert run(url, tmp_path, "ticket", "new", "Printer offline").exit_code == 0
+    shot = tmp_path / "shot.png"
+    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x01" * 64)
+    noted = run(url, tmp_path, "ticket", "note", "1", "screen", "--attach", str(shot), "--json")
+    assert noted.exit_code == 0, noted.output
+    [attached] = json.loads(noted.stdout)["attachments"]
+    made = run(url, tmp_path, "backup", str(tmp_path / "b.backup"), "--json")
+    assert made.exit_code == 0, made.output
+    report = json.loads(made.stdout)
+    assert (report["files"], report["files_archive"]) == (1, str(tmp_path / "b.backup.files.tar"))
+    verified = run(url, tmp_path, "backup", "verify", str(tmp_path / "b.backup"), "--json")
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.stdout)["files"] == 1
+
+    # The machine is lost: a new home, the database restored with its files.
+    (tmp_path / "attachments").rename(tmp_path / "lost")
+    restored = run(url, tmp_path, "restore", str(tmp_path / "b.backup"), "--yes", "--json")
+    assert restored.exit_code == 0, restored.output
+    assert json.loads(restored.stdout)["files"] == 1
+    [stored] = list((tmp_path / "attachments").iterdir())
+    assert stored.read_bytes() == shot.read_bytes()
+    shown = run(url, tmp_path, "ticket", "show", "1", "--json")
+    assert attached["filename"] in shown.output
+
+    # A damaged files archive fails verification, naming it.
+    archive = tmp_path / "b.backup.files.tar"
+    archive.write_bytes(archive.read_bytes()[:700])
+    caught = run(url, tmp_path, "backup", "verify", str(tmp_path / "b.backup"))
+    assert caught.exit_code != 0
+    assert "b.backup.files.tar" in caught.output

@@ -133,6 +133,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/tickets/{ticket_id}/messages/preview"): STAFF,
     ("POST", "/api/v1/tickets/{ticket_id}/resolve"): STAFF,
     ("PUT", "/api/v1/tickets/{ticket_id}/runbook"): STAFF,
+    ("PUT", "/api/v1/tickets/{ticket_id}/category"): STAFF,
+    ("GET", "/api/v1/tickets/{ticket_id}/attachments/{attachment_id}"): STAFF,
     # --- pages ----------------------------------------------------------------------------
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -185,6 +187,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/tickets/{ticket_id}/run/back"): STAFF,
     ("POST", "/tickets/{ticket_id}/runbook"): STAFF,
     ("POST", "/tickets/{ticket_id}/status"): STAFF,
+    ("POST", "/tickets/{ticket_id}/notes"): STAFF,
+    ("GET", "/tickets/{ticket_id}/attachments/{attachment_id}"): STAFF,
     ("GET", "/runbooks"): STAFF,
     ("GET", "/runbooks/{key}"): STAFF,
     ("GET", "/runbooks/{key}/diff"): STAFF,

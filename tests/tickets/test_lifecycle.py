@@ -98,3 +98,34 @@ def test_status_cannot_skip_the_resolve_gate(session: Session, l1: Staff) -> Non
         lifecycle.set_status(session, ticket, "resolved", by=l1)
     lifecycle.assign(session, ticket, l1, by=l1)
     assert (ticket.assignee_id, ticket.status) == (l1.id, "in_progress")
+
+
+def test_a_runbook_never_started_needs_the_reason_it_was_not_run(
+    session: Session, l1: Staff
+) -> None:
+    initialise(session)
+    ticket = create_ticket(
+        session, title="VPN cert", category="vpn", runbook_key="vpn-auth-failure"
+    )
+    assert lifecycle.never_run(session, ticket) == "vpn-auth-failure"
+    with pytest.raises(
+        Refused, match="follows runbook 'vpn-auth-failure', which was never started"
+    ):
+        lifecycle.resolve_ticket(session, ticket, by=l1)
+    with pytest.raises(Refused, match="never started"):
+        lifecycle.resolve_ticket(session, ticket, by=l1, skip_reason="   ")
+    assert ticket.status == "new"
+    lifecycle.resolve_ticket(session, ticket, by=l1, skip_reason="Client fixed it before we called")
+    assert ticket.status == "resolved"
+    [note] = [e for e in history(session, ticket) if e.kind == "runbook_skipped"]
+    assert (
+        note.note == "resolved without running vpn-auth-failure: Client fixed it before we called"
+    )
+    assert note.actor_id == l1.id
+
+
+def test_a_ticket_without_a_runbook_resolves_without_a_reason(session: Session, l1: Staff) -> None:
+    ticket = create_ticket(session, title="Question about invoices")
+    assert lifecycle.never_run(session, ticket) is None
+    lifecycle.resolve_ticket(session, ticket, by=l1)
+    assert ticket.status == "resolved"

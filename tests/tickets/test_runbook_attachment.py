@@ -4,6 +4,8 @@ runbook attaches it. The escalation gate and the client messages follow the atta
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,7 @@ from franchise.accounts.models import Staff
 from franchise.accounts.service import add_staff
 from franchise.ask.service import pending_step
 from franchise.bootstrap import initialise
+from franchise.db import Database
 from franchise.errors import InvalidInput
 from franchise.escalation.service import check_escalation
 from franchise.flows.runs import begin_run
@@ -21,6 +24,7 @@ from franchise.tickets.attachment import attach_for_run, attach_runbook, detach_
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.tickets.service import history
 from franchise.tickets.workflow import open_ticket
+from tests.support import CliInvoker
 
 TEAMS = "Teams crashes every time I share my screen in a meeting"
 VPN_TITLE = "VPN won't connect for Dana: certificate error"
@@ -231,3 +235,62 @@ def test_attaching_needs_a_reason_and_a_current_runbook(session: Session, tech: 
     with pytest.raises(InvalidInput, match="archived"):
         attach_runbook(session, ticket, "printer-problem", actor=tech, reason="the MFP")
     assert ticket.runbook_key == "account-lockout"
+
+
+def test_changing_the_category_by_hand_is_recorded_and_brings_its_runbook(
+    session: Session, tech: Staff
+) -> None:
+    from franchise.tickets.attachment import change_category
+
+    ticket, _ = open_ticket(session, title=VPN_TITLE, body=VPN_BODY, actor=tech)
+    assert (ticket.category, ticket.runbook_key) == ("vpn", "vpn-auth-failure")
+    with pytest.raises(InvalidInput, match="say why"):
+        change_category(session, ticket, "mfa", actor=tech, reason=" ")
+    with pytest.raises(InvalidInput, match="unknown category 'hr'"):
+        change_category(session, ticket, "hr", actor=tech, reason="x")
+    change_category(session, ticket, "mfa", actor=tech, reason="It is the MFA prompt, not VPN")
+    assert (ticket.category, ticket.category_by_hand) == ("mfa", True)
+    # The runbook came with the suggestion: the new category's runbook takes its place.
+    assert (ticket.runbook_key, ticket.runbook_source) == ("mfa-problem", "category")
+    [event] = changes(session, ticket, "category")
+    assert (event.old_value, event.new_value, event.note) == (
+        "vpn",
+        "mfa",
+        "It is the MFA prompt, not VPN",
+    )
+    assert changes(session, ticket, "runbook_key")[-1].new_value == "mfa-problem"
+    with pytest.raises(InvalidInput, match="already in category 'mfa'"):
+        change_category(session, ticket, "mfa", actor=tech, reason="again")
+
+
+def test_a_category_change_keeps_the_runbook_a_technician_chose(
+    session: Session, tech: Staff
+) -> None:
+    from franchise.tickets.attachment import change_category
+
+    ticket, _ = open_ticket(session, title=TEAMS, actor=tech)
+    attach_runbook(session, ticket, "endpoint-offline", actor=tech, reason="Laptop drops off")
+    change_category(session, ticket, "printer", actor=tech, reason="Filed under printers")
+    assert (ticket.category, ticket.runbook_key, ticket.runbook_source) == (
+        "printer",
+        "endpoint-offline",
+        "technician",
+    )
+    change_category(session, ticket, None, actor=tech, reason="Let the runbook decide")
+    assert (ticket.category, ticket.category_by_hand) == (None, False)
+
+
+def test_cli_ticket_category(cli: CliInvoker, db: Database) -> None:
+    with db.unit_of_work() as session:
+        initialise(session)
+        ticket, _ = open_ticket(session, title=VPN_TITLE, body=VPN_BODY)
+        ticket_id = ticket.id
+    refused = cli("ticket", "category", str(ticket_id), "mfa")
+    assert refused.exit_code != 0
+    assert "say why" in refused.output
+    result = cli(
+        "ticket", "category", str(ticket_id), "mfa", "--reason", "MFA prompt loop", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["category"], data["runbook_key"]) == ("mfa", "mfa-problem")

@@ -167,6 +167,8 @@ def test_resolving_e_mails_the_client_when_the_organisation_sends_it_on_resolve(
     panel = page.locator("#escalation")
     expect(panel.locator(".verdict")).to_have_text("Escalation allowed: No")
     done = page.locator("#done")
+    # The VPN runbook was never started on this ticket: resolving says why.
+    done.get_by_label("was never started").fill("The client's certificate renewed itself")
     done.get_by_role("button", name="Resolve ticket").click()
     expect(done.get_by_role("status")).to_contain_text(f"Resolved message sent to {CONTACT}")
     expect(page.locator("#ticket-head .badges")).to_contain_text("Resolved")
@@ -193,6 +195,8 @@ def test_resolving_without_smtp_still_resolves_and_says_why_no_e_mail_went(
     sign_in_as(page, make_staff())
     page.goto(f"/tickets/{make_vpn_ticket()}")
     done = page.locator("#done")
+    # The VPN runbook was never started on this ticket: resolving says why.
+    done.get_by_label("was never started").fill("The client's certificate renewed itself")
     done.get_by_role("button", name="Resolve ticket").click()
     expect(done.get_by_role("alert")).to_contain_text("Resolved message not sent")
     expect(done.get_by_role("alert")).to_contain_text("FRANCHISE_SMTP_HOST")

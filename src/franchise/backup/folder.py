@@ -32,6 +32,8 @@ def prune(folder: Path, keep: int) -> list[Path]:
     doomed = scheduled[:-keep]
     for path in doomed:
         path.unlink()
+        # The backup's files archive (franchise.backup.service.files_archive) goes with it.
+        path.with_name(path.name + ".files.tar").unlink(missing_ok=True)
     return doomed
 
 

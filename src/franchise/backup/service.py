@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tarfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,20 @@ from franchise.db import Database, make_engine
 from franchise.errors import Conflict, FranchiseError, InvalidInput, Refused
 from franchise.migrate import upgrade
 
+FILES_SUFFIX = ".files.tar"
 
-def backup_database(url: str, dest: Path, *, overwrite: bool = False) -> dict[str, Any]:
-    """Write a consistent copy of the database to `dest`, atomically: never half a file."""
+
+def files_archive(backup: Path) -> Path:
+    """Where the files stored beside the database (note attachments) go with a backup."""
+    return backup.with_name(backup.name + FILES_SUFFIX)
+
+
+def backup_database(
+    url: str, dest: Path, *, overwrite: bool = False, files: Path | None = None
+) -> dict[str, Any]:
+    """Write a consistent copy of the database to `dest`, atomically: never half a file.
+    With `files` (the attachments folder), its files go to `dest` + ".files.tar", taken
+    after the database so every file a row names is in it."""
     kind = backend_of(url)
     if dest.is_dir():
         raise InvalidInput(f"{dest} is a folder; give a file name")
@@ -36,12 +48,54 @@ def backup_database(url: str, dest: Path, *, overwrite: bool = False) -> dict[st
         os.replace(partial, dest)
     finally:
         partial.unlink(missing_ok=True)
-    return {
+    report: dict[str, Any] = {
         "backend": kind,
         "database": safe_url(url),
         "file": str(dest),
         "bytes": dest.stat().st_size,
     }
+    if files is not None:
+        report.update(_archive_files(files, files_archive(dest)))
+    return report
+
+
+def _archive_files(folder: Path, archive: Path) -> dict[str, Any]:
+    """Tar the folder's stored files (not half-written ones) into `archive`, atomically."""
+    stored = (
+        sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        if folder.is_dir()
+        else []
+    )
+    if not stored:
+        # An older archive under this name belongs to the backup just overwritten.
+        archive.unlink(missing_ok=True)
+        return {"files": 0, "files_archive": None}
+    partial = archive.with_name(f".{archive.name}.partial")
+    try:
+        with tarfile.open(partial, "w") as tar:
+            for path in stored:
+                tar.add(path, arcname=path.name, recursive=False)
+        os.replace(partial, archive)
+    finally:
+        partial.unlink(missing_ok=True)
+    return {"files": len(stored), "files_archive": str(archive)}
+
+
+def restore_files(source: Path, folder: Path) -> int:
+    """Put the files of the backup's archive (if it has one) back into `folder`. Files
+    already there stay; a name in both is the same file (names are random, never reused)."""
+    archive = files_archive(source)
+    if not archive.is_file():
+        return 0
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(archive, "r") as tar:
+            members = [m for m in tar.getmembers() if m.isfile() and "/" not in m.name]
+            # The "data" filter refuses links, devices and paths leaving the folder.
+            tar.extractall(folder, members=members, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise InvalidInput(f"{archive} cannot be read as the backup's files: {exc}") from None
+    return len(members)
 
 
 def backup_to_folder(
@@ -51,18 +105,22 @@ def backup_to_folder(
     label: str = "",
     keep: int | None = None,
     now: datetime | None = None,
+    files: Path | None = None,
 ) -> dict[str, Any]:
     """Back up into `folder` under a time-stamped name; with `keep`, prune older ones."""
     from franchise.backup.folder import backup_name, prune, with_pruned
 
     folder.mkdir(parents=True, exist_ok=True)
-    report = backup_database(url, folder / backup_name(url, label=label, now=now))
+    report = backup_database(url, folder / backup_name(url, label=label, now=now), files=files)
     return with_pruned(report, prune(folder, keep) if keep is not None else [])
 
 
-def restore_database(url: str, source: Path, *, replace: bool = False) -> dict[str, Any]:
+def restore_database(
+    url: str, source: Path, *, replace: bool = False, files: Path | None = None
+) -> dict[str, Any]:
     """Replace the database's contents with the backup in `source`, then bring its schema
-    up to date. Refused when the database holds data, unless `replace`."""
+    up to date. Refused when the database holds data, unless `replace`. With `files`, the
+    backup's files archive (if any) is unpacked there."""
     kind = check_restore(url, source)
     before = stored_rows(url)
     if before and not replace:
@@ -88,6 +146,7 @@ def restore_database(url: str, source: Path, *, replace: bool = False) -> dict[s
         "replaced_rows": before,
         "tables": len(counts),
         "rows": sum(counts.values()),
+        "files": restore_files(source, files) if files is not None else 0,
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import uuid
 from collections import Counter
@@ -20,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from franchise.backup import postgres, sqlite
 from franchise.backup.formats import SQLITE, backend_of, detect_format
-from franchise.backup.service import table_counts
+from franchise.backup.service import files_archive, table_counts
 from franchise.db import make_engine, normalise_url
 from franchise.errors import FranchiseError, InvalidInput
 
@@ -73,6 +74,7 @@ def verify_backup(url: str, path: Path) -> dict[str, Any]:
     if not restored:
         raise VerifyFailed(f"{path} restored no Franchise tables")
     return {
+        "files": _check_files(path),
         "file": str(path),
         "backend": kind,
         "schema_revision": revision,
@@ -152,3 +154,22 @@ def scratch_postgres(url: str) -> Iterator[str]:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def _check_files(path: Path) -> int:
+    """Read the backup's files archive (note attachments) to the end, if it has one."""
+    archive = files_archive(path)
+    if not archive.is_file():
+        return 0
+    try:
+        with tarfile.open(archive, "r") as tar:
+            count = 0
+            for member in tar:
+                if member.isfile():
+                    handle = tar.extractfile(member)
+                    if handle is None or len(handle.read()) != member.size:
+                        raise tarfile.ReadError(f"{member.name} is cut short")
+                    count += 1
+    except (tarfile.TarError, OSError) as exc:
+        raise VerifyFailed(f"{archive}: the backup's files are damaged ({exc})") from None
+    return count

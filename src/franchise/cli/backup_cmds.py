@@ -53,22 +53,29 @@ def backup(
     from franchise.backup.service import backup_database, backup_to_folder
     from franchise.errors import InvalidInput
     from franchise.orgsettings.sealing import key_source
+    from franchise.tickets.notes import AttachmentStore
 
     settings = get_context(ctx).settings
     url = settings.resolved_database_url
+    files = AttachmentStore.from_settings(settings).folder
     report: dict[str, Any]
     if file is None:
-        report = backup_to_folder(url, settings.resolved_backup_dir, keep=keep)
+        report = backup_to_folder(url, settings.resolved_backup_dir, keep=keep, files=files)
     elif keep is not None:
         raise InvalidInput("--keep prunes dated backups in a folder: leave out FILE to use it")
     else:
-        report = backup_database(url, file.expanduser(), overwrite=force)
+        report = backup_database(url, file.expanduser(), overwrite=force, files=files)
     if json_out:
         print_json(report)
         return
     pruned = len(report.get("pruned", []))
     console.print(
         f"Backed up {report['database']} to {report['file']} ({report['bytes']:,} bytes)"
+        + (
+            f", and {report['files']} attached file(s) to {report['files_archive']}"
+            if report.get("files")
+            else ""
+        )
         + (f"; {pruned} older backup(s) deleted" if pruned else "")
         + f"\nSecrets saved on the Settings page are sealed with {key_source(settings)}, "
         "which is not in the backup: keep a copy of it with your backups.",
@@ -109,8 +116,10 @@ def restore(
 ) -> None:
     """Replace the database's contents with the backup in FILE."""
     from franchise.backup.service import check_restore, restore_database, safe_url, stored_rows
+    from franchise.tickets.notes import AttachmentStore
 
-    url = get_context(ctx).settings.resolved_database_url
+    settings = get_context(ctx).settings
+    url = settings.resolved_database_url
     path = file.expanduser()
     check_restore(url, path)
     if not yes and sys.stdin.isatty():
@@ -120,13 +129,15 @@ def restore(
                 f"{safe_url(url)} holds {rows} rows; replace them all with {path}?", abort=True
             )
             yes = True
-    report = restore_database(url, path, replace=yes)
+    files = AttachmentStore.from_settings(settings).folder
+    report = restore_database(url, path, replace=yes, files=files)
     if json_out:
         print_json(report)
         return
     console.print(
         f"Restored {report['file']} into {report['database']}: "
-        f"{report['rows']:,} rows in {report['tables']} tables",
+        f"{report['rows']:,} rows in {report['tables']} tables"
+        + (f", and {report['files']} attached file(s) into {files}" if report["files"] else ""),
         highlight=False,
         markup=False,
     )

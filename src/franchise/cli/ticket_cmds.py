@@ -1,7 +1,8 @@
-"""franchise ticket new|list|show|runbook|check|done|resolve|status|assign|note."""
+"""franchise ticket new|list|show|runbook|category|check|done|resolve|status|assign|note."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -203,6 +204,38 @@ def runbook(
 
 
 @app.command()
+def category(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    name: Annotated[str, typer.Argument(help="Category id; 'none' clears it.")],
+    reason: Annotated[str, typer.Option(help="Why; kept in the ticket's history.")] = "",
+    by: Annotated[str | None, typer.Option(help="Who changes it (staff e-mail or name).")] = None,
+    json_out: Json = False,
+) -> None:
+    """Change a ticket's category by hand, with a reason."""
+    from franchise.accounts.service import get_staff
+    from franchise.tickets.attachment import change_category
+    from franchise.tickets.present import ticket_dict
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        actor = get_staff(session, by) if by else None
+        ticket = get_ticket(session, ticket_id)
+        chosen = None if name.strip().lower() == "none" else name.strip()
+        change_category(session, ticket, chosen, actor=actor, reason=reason)
+        data = ticket_dict(session, ticket)
+    if json_out:
+        print_json(data)
+        return
+    console.print(
+        f"Ticket #{ticket_id}: category {data['category'] or '-'}, "
+        f"runbook {data['runbook_key'] or '-'}.",
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command()
 def check(
     ctx: typer.Context,
     ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
@@ -261,6 +294,10 @@ def resolve(
         str | None,
         typer.Option(help="L2/owner/admin: resolve with the done list unticked, because..."),
     ] = None,
+    skip_reason: Annotated[
+        str | None,
+        typer.Option(help="Why the attached runbook was never run (needed when it was not)."),
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Resolve a ticket once its done checklist is ticked (and e-mail the client, if set)."""
@@ -279,6 +316,7 @@ def resolve(
             by=get_staff(session, by),
             settings=context.settings,
             override_reason=override_reason,
+            skip_reason=skip_reason,
         )
     # The resolve is committed; the message went (or not) after it.
     sent = settle_auto_send(db, sent)
@@ -349,20 +387,60 @@ def assign(
 def note(
     ctx: typer.Context,
     ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
-    text: Annotated[str, typer.Argument(help="The note: root cause, what was tried ...")],
+    text: Annotated[str, typer.Argument(help="The note: root cause, what was tried ...")] = "",
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option("--attach", help="A file to attach (repeat for more); checked by content."),
+    ] = None,
+    minutes: Annotated[
+        int | None, typer.Option(help="Minutes worked, summed on the ticket.")
+    ] = None,
     by: Annotated[str | None, typer.Option(help="Who writes it (staff e-mail or name).")] = None,
     json_out: Json = False,
 ) -> None:
-    """Add an internal note to a ticket (never sent to the client)."""
+    """Add an internal note to a ticket (never sent to the client), with files and time."""
     from franchise.accounts.service import get_staff
-    from franchise.tickets.lifecycle import add_internal_note
+    from franchise.errors import InvalidInput
+    from franchise.tickets import notes
     from franchise.tickets.service import get_ticket
 
-    with get_context(ctx).database().unit_of_work() as session:
+    context = get_context(ctx)
+    store = notes.AttachmentStore.from_settings(context.settings)
+    uploads = []
+    for path in attach or []:
+        if not path.is_file():
+            raise InvalidInput(f"--attach {path}: no such file")
+        if path.stat().st_size > store.max_bytes:
+            raise InvalidInput(
+                f"attachment '{path.name}' is {path.stat().st_size:,} bytes; the limit is "
+                f"{store.max_bytes:,} (FRANCHISE_ATTACHMENT_MAX_BYTES)"
+            )
+        uploads.append(notes.Upload(path.name, path.read_bytes()))
+    with context.database().unit_of_work() as session:
         actor = get_staff(session, by) if by else None
-        event = add_internal_note(session, get_ticket(session, ticket_id), text, by=actor)
-        result = {"ticket_id": ticket_id, "id": event.id, "note": event.note}
+        ticket = get_ticket(session, ticket_id)
+        event = notes.add_internal_note(
+            session, ticket, text, by=actor, minutes=minutes, uploads=uploads, store=store
+        )
+        files = [
+            notes.attachment_dict(a)
+            for a in notes.attachments(session, ticket)
+            if a.event_id == event.id
+        ]
+        result = {
+            "ticket_id": ticket_id,
+            "id": event.id,
+            "note": event.note,
+            "minutes": event.minutes,
+            "attachments": files,
+            "minutes_worked": notes.minutes_worked(session, ticket),
+        }
     if json_out:
         print_json(result)
         return
-    console.print(f"Note added to ticket #{ticket_id}.")
+    attached = f" with {len(files)} file(s)" if files else ""
+    console.print(
+        f"Note added to ticket #{ticket_id}{attached}; "
+        f"{result['minutes_worked']} minutes worked on it so far.",
+        highlight=False,
+    )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import ValidationError
+from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
 from franchise.api.after_commit import AfterCommit
 from franchise.api.deps import CurrentStaff, DbSession, get_db
+from franchise.api.files import download, read_uploads
 from franchise.errors import InvalidInput
 from franchise.escalation.service import refresh_escalation
 from franchise.flows.runs import begin_run, record_answer, runner_view, step_back, switch_run
@@ -18,8 +22,10 @@ from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
 from franchise.runbooks.schemas import RunAnswer, RunStart, RunSwitch
 from franchise.settings import Settings
-from franchise.tickets import lifecycle, workflow
+from franchise.tickets import lifecycle, notes, workflow
+from franchise.tickets.notes import MAX_FILES, AttachmentStore, Upload
 from franchise.tickets.present import ticket_dict
+from franchise.tickets.queue import DEFAULT_SORT, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.tickets.schemas import (
     DoneCheck,
     NoteCreate,
@@ -35,18 +41,51 @@ router = APIRouter(tags=["tickets"])
 
 @router.get("/tickets")
 def tickets(
+    request: Request,
+    response: Response,
     session: DbSession,
-    _staff: CurrentStaff,
+    staff: CurrentStaff,
     status: str | None = None,
     category: str | None = None,
-    search: str | None = None,
+    search: Annotated[str | None, Query(max_length=MAX_SEARCH)] = None,
+    client: int | None = None,
+    assignee: Annotated[
+        str | None, Query(max_length=20, description="staff id, or 'none' for unassigned")
+    ] = None,
+    level: Annotated[str | None, Query(max_length=32)] = None,
+    priority: str | None = None,
+    view: Annotated[str, Query(max_length=20)] = "all",
+    sort: Annotated[
+        str, Query(max_length=20, description="created, updated or id; '-' for descending")
+    ] = DEFAULT_SORT,
+    cursor: Annotated[
+        str | None, Query(max_length=400, description="X-Next-Cursor of the previous page")
+    ] = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
-    rows = list_tickets(
-        session, status=status, category=category, search=search, limit=limit, offset=offset
+    """Tickets matching the filters (any status unless `status` says; `status=open` for the
+    open ones). Search covers title, body, ticket number, external id and client name. The
+    next page's cursor comes in the X-Next-Cursor header (and a Link rel="next")."""
+    query = QueueQuery(
+        view=view,
+        status=status or "",
+        q=search or "",
+        client=client,
+        assignee=(assignee or "").strip(),
+        level=(level or "").strip(),
+        category=category or "",
+        priority=priority or "",
+        sort=sort,
     )
-    return [ticket_dict(session, t) for t in rows]
+    page = find_tickets(
+        session, query, staff_id=staff.id, cursor=cursor or None, limit=limit, offset=offset
+    )
+    if page.next_cursor:
+        response.headers["X-Next-Cursor"] = page.next_cursor
+        following = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return [ticket_dict(session, t) for t in page.tickets]
 
 
 @router.post("/tickets", status_code=201)
@@ -121,7 +160,12 @@ def resolve(
     assert isinstance(settings, Settings)
     ticket = get_ticket(session, ticket_id)
     _done, sent = workflow.resolve(
-        session, ticket, by=staff, settings=settings, override_reason=body.override_reason
+        session,
+        ticket,
+        by=staff,
+        settings=settings,
+        override_reason=body.override_reason,
+        skip_reason=body.skip_reason,
     )
     data = ticket_dict(session, ticket)
     db = get_db(request)
@@ -197,11 +241,77 @@ def switch(run_id: int, body: RunSwitch, session: DbSession, staff: CurrentStaff
     return _run_dict(session, new.id)
 
 
+@dataclass(frozen=True)
+class NoteInput:
+    text: str
+    minutes: int | None
+    uploads: list[Upload]
+
+
+async def note_input(request: Request, _staff: CurrentStaff) -> NoteInput:
+    """A note as JSON ({"text", "minutes"}) or as a multipart form (text, minutes and any
+    number of `file` parts); read only once the caller is known."""
+    settings = request.app.state.settings
+    assert isinstance(settings, Settings)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=MAX_FILES + 1)
+        text = form.get("text")
+        minutes = form.get("minutes")
+        if minutes is not None and not (isinstance(minutes, str) and minutes.strip().isdigit()):
+            raise InvalidInput("minutes must be a whole number of minutes")
+        uploads = read_uploads(form.getlist("file"), settings.attachment_max_bytes)
+        return NoteInput(
+            text if isinstance(text, str) else "",
+            int(minutes) if isinstance(minutes, str) and minutes.strip() else None,
+            uploads,
+        )
+    try:
+        body = NoteCreate.model_validate_json(await request.body())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidInput(f"{where}: {first['msg']}") from None
+    return NoteInput(body.text, body.minutes, [])
+
+
 @router.post("/tickets/{ticket_id}/notes", status_code=201)
 def add_ticket_note(
-    ticket_id: int, body: NoteCreate, session: DbSession, staff: CurrentStaff
+    ticket_id: int,
+    request: Request,
+    note: Annotated[NoteInput, Depends(note_input)],
+    session: DbSession,
+    staff: CurrentStaff,
 ) -> dict[str, Any]:
-    """An internal note (root cause, what was tried); never sent to the client."""
+    """An internal note (root cause, what was tried, minutes worked, files); never sent to the
+    client. JSON, or multipart/form-data with `file` parts for attachments."""
     ticket = get_ticket(session, ticket_id)
-    event = lifecycle.add_internal_note(session, ticket, body.text, by=staff)
-    return {"ticket_id": ticket.id, "id": event.id, "note": event.note, "kind": event.kind}
+    store = AttachmentStore.from_settings(request.app.state.settings)
+    event = notes.add_internal_note(
+        session,
+        ticket,
+        note.text,
+        by=staff,
+        minutes=note.minutes,
+        uploads=note.uploads,
+        store=store,
+    )
+    files = [notes.attachment_dict(a) for a in notes.attachments(session, ticket)]
+    return {
+        "ticket_id": ticket.id,
+        "id": event.id,
+        "note": event.note,
+        "kind": event.kind,
+        "minutes": event.minutes,
+        "attachments": [f for f in files if f["note_id"] == event.id],
+        "minutes_worked": notes.minutes_worked(session, ticket),
+    }
+
+
+@router.get("/tickets/{ticket_id}/attachments/{attachment_id}", response_model=None)
+def download_attachment(
+    ticket_id: int, attachment_id: int, request: Request, session: DbSession, _staff: CurrentStaff
+) -> FileResponse:
+    """The file, as a download (never shown inline)."""
+    row = notes.get_attachment(session, get_ticket(session, ticket_id), attachment_id)
+    store = AttachmentStore.from_settings(request.app.state.settings)
+    return download(store.path(row.stored_name), row.filename, row.content_type)

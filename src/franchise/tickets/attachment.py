@@ -17,7 +17,9 @@ from franchise.accounts.models import Staff
 from franchise.errors import InvalidInput
 from franchise.escalation.service import refresh_escalation
 from franchise.runbooks import service as runbooks
+from franchise.runbooks.definition import CATEGORIES
 from franchise.suggest.index import Match
+from franchise.suggest.service import match as suggest_match
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
 
@@ -108,6 +110,51 @@ def detach_runbook(session: Session, ticket: Ticket, *, actor: Staff | None, rea
     ticket.runbook_source = "detached"
     refresh_escalation(session, ticket, actor=actor)
     return ticket
+
+
+def change_category(
+    session: Session,
+    ticket: Ticket,
+    category: str | None,
+    *,
+    actor: Staff | None,
+    reason: str,
+) -> Ticket:
+    """Set the category by hand (None: no category; it follows the runbook again), with a
+    reason. A runbook a technician chose stays; one that came with the old category or the
+    opening suggestion gives way to the new category's best-ranked runbook (none if it has
+    none), so the runbook-first gate judges the ticket by what it now is."""
+    reason = _reason(reason)
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(f"unknown category '{category}' (use {', '.join(CATEGORIES)})")
+    if category == ticket.category and category is not None and ticket.category_by_hand:
+        raise InvalidInput(f"ticket #{ticket.id} is already in category '{category}'")
+    changes: dict[str, Any] = {"category": category}
+    follows = ticket.runbook_source in (None, "suggestion", "category")
+    source = ticket.runbook_source
+    if category is not None and follows and ticket.runbook_key is not None:
+        current = runbooks.get_runbook(session, ticket.runbook_key)
+        if current.category != category:
+            changes["runbook_key"] = _best_of(session, ticket, category)
+            source = "category" if changes["runbook_key"] else None
+    elif category is not None and follows and ticket.runbook_key is None:
+        changes["runbook_key"] = _best_of(session, ticket, category)
+        source = "category" if changes["runbook_key"] else ticket.runbook_source
+    if not change_ticket(session, ticket, actor=actor, note=reason, **changes):
+        if category is None or ticket.category_by_hand:
+            raise InvalidInput(f"ticket #{ticket.id} already has that category")
+        # The category the runbook gave is now kept by hand: still worth a line in history.
+        add_note(session, ticket, actor=actor, kind="category_kept", note=f"{category}: {reason}")
+    ticket.category_by_hand = category is not None
+    ticket.runbook_source = source
+    refresh_escalation(session, ticket, actor=actor)
+    return ticket
+
+
+def _best_of(session: Session, ticket: Ticket, category: str) -> str | None:
+    """The category's runbook that best matches the ticket's text, if it has any."""
+    found = suggest_match(session, f"{ticket.title}\n{ticket.body}", limit=1000).suggestions
+    return next((s.key for s in found if s.category == category), None)
 
 
 def _reason(reason: str) -> str:

@@ -88,21 +88,6 @@ def _match_item(items: tuple[str, ...], ref: str) -> str:
     raise InvalidInput(f"'{ref}' is not one of the done items: {listed}")
 
 
-MAX_NOTE = 10_000
-
-
-def add_internal_note(session: Session, ticket: Ticket, text: str, *, by: Staff | None) -> Any:
-    """An internal note on the ticket (root cause, what was tried); never sent to the client."""
-    body = text.strip()
-    if not body:
-        raise InvalidInput("the note is empty")
-    if len(body) > MAX_NOTE:
-        raise InvalidInput(f"the note is {len(body)} characters; the limit is {MAX_NOTE}")
-    event = add_note(session, ticket, actor=by, kind="note", note=body)
-    session.flush()
-    return event
-
-
 def set_status(
     session: Session, ticket: Ticket, status: str, *, by: Staff | None, note: str | None = None
 ) -> None:
@@ -118,12 +103,42 @@ def assign(session: Session, ticket: Ticket, assignee: Staff | None, *, by: Staf
     change_ticket(session, ticket, actor=by, **changes)
 
 
+def never_run(session: Session, ticket: Ticket) -> str | None:
+    """The attached runbook's key when no run of any runbook was started on the ticket."""
+    if ticket.runbook_key is None or runbooks.latest_run(session, ticket) is not None:
+        return None
+    return ticket.runbook_key
+
+
 def resolve_ticket(
-    session: Session, ticket: Ticket, *, by: Staff, override_reason: str | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    by: Staff,
+    override_reason: str | None = None,
+    skip_reason: str | None = None,
 ) -> DoneList:
-    """Resolve when the done checklist is complete; L2, owner or admin may override with a reason."""
+    """Resolve when the done checklist is complete; L2, owner or admin may override with a reason.
+    A ticket whose attached runbook was never started needs the reason it was not run."""
     if ticket.status in ("resolved", "closed"):
         raise InvalidInput(f"ticket #{ticket.id} is already {ticket.status}")
+    skipped = never_run(session, ticket)
+    skip_reason = (skip_reason or "").strip() or None
+    if skipped is not None:
+        if skip_reason is None:
+            raise Refused(
+                f"ticket #{ticket.id} follows runbook '{skipped}', which was never started: "
+                "run it, or give the reason it was not needed (skip reason)"
+            )
+        if len(skip_reason) > 5000:
+            raise InvalidInput("the skip reason is longer than 5000 characters")
+        add_note(
+            session,
+            ticket,
+            actor=by,
+            kind="runbook_skipped",
+            note=f"resolved without running {skipped}: {skip_reason}",
+        )
     done = done_list(session, ticket)
     if not done.complete:
         if not override_reason:

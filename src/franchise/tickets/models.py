@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from franchise.db import Base, utcnow
@@ -38,6 +48,14 @@ class Ticket(Base):
         # Also serves lookups by category alone; the audit counts each category's recent
         # tickets on it.
         Index("ix_tickets_category_created", "category", "created_at"),
+        # The queue pages newest first by (created_at, id) and by (updated_at, id), and
+        # narrows by client, assignee or level on the way.
+        Index("ix_tickets_created_id", "created_at", "id"),
+        Index("ix_tickets_updated_id", "updated_at", "id"),
+        Index("ix_tickets_client_created", "client_id", "created_at", "id"),
+        Index("ix_tickets_assignee_created", "assignee_id", "created_at", "id"),
+        Index("ix_tickets_level_created", "level", "created_at", "id"),
+        Index("ix_tickets_priority_created", "priority", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,3 +112,24 @@ class TicketEvent(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    # Minutes worked, on internal notes; the ticket's time is their sum.
+    minutes: Mapped[int | None] = mapped_column(Integer)
+
+
+class NoteAttachment(Base):
+    """A file on an internal note. The bytes live under FRANCHISE_HOME/attachments, named by
+    `stored_name` (never by the uploader's file name); the row says what it is."""
+
+    __tablename__ = "note_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket_events.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

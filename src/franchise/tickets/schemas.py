@@ -61,6 +61,7 @@ class TicketEventRead(BaseModel):
     old_value: str | None
     new_value: str | None
     note: str | None
+    minutes: int | None = None
 
 
 class TicketUpdate(BaseModel):
@@ -83,7 +84,13 @@ class DoneCheck(BaseModel):
 
 class ResolveRequest(BaseModel):
     override_reason: str | None = Field(default=None, max_length=5000)
+    skip_reason: str | None = Field(
+        default=None,
+        max_length=5000,
+        description="why the attached runbook was never run (needed when it was not)",
+    )
 
 
 class NoteCreate(BaseModel):
     text: str = Field(min_length=1, max_length=10_000)
+    minutes: int | None = Field(default=None, ge=0, le=1440, description="minutes worked")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -170,46 +170,13 @@ def list_tickets(
     offset: int = 0,
 ) -> list[Ticket]:
     """Tickets, newest first. `status` may also be "open" (not resolved or closed) or "any";
-    `search` matches title or body, or the ticket number ("#123"); `view` narrows to the
-    tickets of `staff_id` ("mine"), unassigned ones, those waiting on approval, or escalated."""
-    query = select(Ticket)
-    if status == "open":
-        query = query.where(Ticket.status.not_in(CLOSED))
-    elif status not in (None, "", "any"):
-        if status not in STATUSES:
-            raise InvalidInput(f"unknown status '{status}' (use open, any, {', '.join(STATUSES)})")
-        query = query.where(Ticket.status == status)
-    if category:
-        query = query.where(Ticket.category == category)
-    query = _view_filter(query, view, staff_id)
-    text = (search or "").strip()
-    if text:
-        like = f"%{text.lower()}%"
-        matches: list[ColumnElement[bool]] = [Ticket.title.ilike(like), Ticket.body.ilike(like)]
-        number = text.removeprefix("#")
-        if number.isdigit() and len(number) < 10:
-            matches.append(Ticket.id == int(number))
-        query = query.where(or_(*matches))
-    query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
-    return list(session.scalars(query))
+    `search` matches title, body, ticket number ("#123"), external id or client name; `view`
+    narrows to the tickets of `staff_id` ("mine"), unassigned ones, those waiting on
+    approval, or escalated. The queue's full set of filters is tickets.queue.find_tickets."""
+    from franchise.tickets.queue import QueueQuery, find_tickets
 
-
-def _view_filter(query: Select[Ticket], view: str, staff_id: int | None) -> Select[Ticket]:
-    if view not in VIEWS:
-        raise InvalidInput(f"unknown view '{view}' (use {', '.join(VIEWS)})")
-    if view == "mine":
-        if staff_id is None:
-            raise InvalidInput("the 'mine' view needs to know whose tickets to show")
-        return query.where(Ticket.assignee_id == staff_id)
-    if view == "unassigned":
-        return query.where(Ticket.assignee_id.is_(None))
-    if view == "approval":
-        # The status says so while a request waits; the pending request is the truth.
-        pending = select(ApprovalRequest.ticket_id).where(ApprovalRequest.status == "pending")
-        return query.where(or_(Ticket.status == "waiting_on_approval", Ticket.id.in_(pending)))
-    if view == "escalated":
-        return query.where(Ticket.status == "escalated")
-    return query
+    query = QueueQuery(view=view, status=status or "", q=search or "", category=category or "")
+    return find_tickets(session, query, staff_id=staff_id, limit=limit, offset=offset).tickets
 
 
 def change_ticket(

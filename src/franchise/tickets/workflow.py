@@ -66,8 +66,11 @@ def resolve(
     by: Staff,
     settings: Settings,
     override_reason: str | None = None,
+    skip_reason: str | None = None,
 ) -> tuple[DoneList, AutoSend]:
     """Resolve the ticket, then send the client the resolved message if the organisation
     sends it on resolve. The message cannot undo the resolve: `AutoSend` says what happened."""
-    done = resolve_ticket(session, ticket, by=by, override_reason=override_reason)
+    done = resolve_ticket(
+        session, ticket, by=by, override_reason=override_reason, skip_reason=skip_reason
+    )
     return done, send_resolved_message(session, ticket, by=by, settings=settings)

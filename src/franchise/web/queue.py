@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
@@ -12,8 +13,11 @@ from starlette.responses import Response
 from franchise.accounts.service import list_staff
 from franchise.api.deps import DbSession
 from franchise.clients.service import list_clients
-from franchise.tickets.models import STATUSES
-from franchise.tickets.service import list_tickets
+from franchise.errors import InvalidInput
+from franchise.escalation.service import current_map
+from franchise.runbooks.definition import CATEGORIES
+from franchise.tickets.models import PRIORITIES, STATUSES
+from franchise.tickets.queue import DEFAULT_SORT, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render, route_exists
 
@@ -43,27 +47,81 @@ def _names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
     return clients, staff
 
 
+Param = Annotated[str, Query(max_length=40)]
+SORT_COLUMNS = (("id", "#"), ("created", "Opened"), ("updated", "Updated"))
+
+
 @router.get("/queue")
 def queue_page(
     request: Request,
     session: DbSession,
     user: CurrentUser,
     view: View = "all",
-    status: str = "open",
-    q: Annotated[str, Query(max_length=200)] = "",
+    status: Param = "open",
+    q: Annotated[str, Query(max_length=MAX_SEARCH)] = "",
+    client: Param = "",
+    assignee: Param = "",
+    level: Param = "",
+    category: Param = "",
+    priority: Param = "",
+    sort: Param = DEFAULT_SORT,
+    cursor: Annotated[str, Query(max_length=400)] = "",
 ) -> Response:
-    tickets = list_tickets(
-        session, view=view, staff_id=user.staff_id, status=status, search=q, limit=QUEUE_LIMIT
+    if client.strip() and not client.strip().isdigit():
+        raise InvalidInput(f"client '{client}' is not a client id")
+    query = QueueQuery(
+        view=view,
+        status=status,
+        q=q,
+        client=int(client) if client.strip() else None,
+        assignee=assignee.strip(),
+        level=level.strip(),
+        category=category.strip(),
+        priority=priority.strip(),
+        sort=sort.strip() or DEFAULT_SORT,
+    )
+    found = find_tickets(
+        session, query, staff_id=user.staff_id, cursor=cursor or None, limit=QUEUE_LIMIT
     )
     clients, staff = _names(session)
+    # The view's own address without the cursor: sort links and "first page" start over.
+    params = {
+        k: v
+        for k, v in {
+            "view": view,
+            "status": status,
+            "q": q,
+            "client": client,
+            "assignee": assignee,
+            "level": level,
+            "category": category,
+            "priority": priority,
+            "sort": query.sort,
+        }.items()
+        if v and (k, v) not in (("view", "all"), ("sort", DEFAULT_SORT))
+    }
+
+    def url(**changes: str) -> str:
+        merged = {**params, **changes}
+        shown = {k: v for k, v in merged.items() if v}
+        return "/queue" + ("?" + urlencode(shown) if shown else "")
+
     context = {
-        "tickets": tickets,
+        "tickets": found.tickets,
+        "next_cursor": found.next_cursor,
+        "cursor": cursor,
+        "url": url,
+        "query": query,
+        "sort_columns": SORT_COLUMNS,
         "clients": clients,
         "staff": staff,
         "view": view,
         "views": VIEWS,
         "status": status,
         "statuses": STATUSES,
+        "categories": CATEGORIES,
+        "priorities": PRIORITIES,
+        "levels": current_map(session).map.levels,
         "q": q,
         "limit": QUEUE_LIMIT,
     }

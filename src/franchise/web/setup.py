@@ -23,6 +23,7 @@ from franchise.web import (
     settings_page,
     sso_pages,
     staff,
+    ticket_notes,
     ticket_page,
     ticket_runbook,
 )
@@ -48,6 +49,7 @@ def install_web(app: FastAPI) -> None:
         client_pages,
         approvals_page,
         ticket_runbook,
+        ticket_notes,
         staff,
         dashboard,
         runbook_pages,

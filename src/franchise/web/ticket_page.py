@@ -427,6 +427,7 @@ def resolve(
     user: CurrentUser,
     ticket_id: int,
     override_reason: Text = "",
+    skip_reason: Text = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
@@ -434,7 +435,14 @@ def resolve(
     settings = request.app.state.settings
     result, error = _act(
         session,
-        lambda: workflow.resolve(session, ticket, by=me, settings=settings, override_reason=reason),
+        lambda: workflow.resolve(
+            session,
+            ticket,
+            by=me,
+            settings=settings,
+            override_reason=reason,
+            skip_reason=skip_reason,
+        ),
     )
     if error is not None:
         return _finish(request, session, ticket, user, "done", error)

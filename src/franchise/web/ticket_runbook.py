@@ -1,4 +1,5 @@
-"""The ticket page's runbook panel: attach the offered runbook, replace it, or detach it.
+"""The ticket page's runbook panel: attach the offered runbook, replace it, or detach it;
+change the ticket's category.
 
 Plain form posts (the panel has a reason to type, so it is not swapped by other actions): a
 change redirects back to the panel, a refusal shows the page with it in the panel.
@@ -14,7 +15,12 @@ from starlette.responses import Response
 
 from franchise.api.deps import DbSession
 from franchise.errors import FranchiseError, InvalidInput
-from franchise.tickets.attachment import MAX_REASON, attach_runbook, detach_runbook
+from franchise.tickets.attachment import (
+    MAX_REASON,
+    attach_runbook,
+    change_category,
+    detach_runbook,
+)
 from franchise.tickets.service import get_ticket
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render
@@ -33,6 +39,7 @@ def change_runbook(
     action: Annotated[str, Form(max_length=16)],
     reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
     runbook: Annotated[str, Form(max_length=100)] = "",
+    category: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
@@ -45,8 +52,11 @@ def change_runbook(
                 if not runbook.strip():
                     raise InvalidInput("choose a runbook to attach")
                 attach_runbook(session, ticket, runbook.strip(), actor=me, reason=reason)
+            elif action == "category":
+                chosen = category.strip() or None
+                change_category(session, ticket, chosen, actor=me, reason=reason)
             else:
-                raise InvalidInput(f"unknown action '{action}' (use attach or detach)")
+                raise InvalidInput(f"unknown action '{action}' (use attach, detach or category)")
     except FranchiseError as exc:
         session.refresh(ticket)
         notice = Notice(PANEL, "error", exc.message)

@@ -34,11 +34,12 @@ from franchise.lessons.service import list_lessons
 from franchise.messages.definition import STAGES
 from franchise.messages.service import choose_template, load_templates, render_for_ticket
 from franchise.runbooks import service as runbooks
+from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import RunbookRun
 from franchise.suggest.service import suggest
-from franchise.tickets import lifecycle
-from franchise.tickets.models import STATUSES, Ticket, TicketEvent
+from franchise.tickets import lifecycle, notes
+from franchise.tickets.models import STATUSES, NoteAttachment, Ticket, TicketEvent
 from franchise.tickets.service import history
 
 # Statuses a technician sets by hand; resolving goes through the done checklist.
@@ -299,6 +300,9 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
             "run-back": "stepped back in the runbook",
             "fact-saved": "saved an answer to the client profile",
             "fact-not-saved": "did not save an answer to the client profile",
+            "note": "added an internal note",
+            "runbook_skipped": "resolved without running the runbook",
+            "category_kept": "kept the category by hand",
         }.get(event.kind, event.kind.replace("_", " ").replace("-", " "))
         return HistoryRow(event.at, who, action, note, event.kind)
     if event.field == "assignee_id":
@@ -364,6 +368,24 @@ def _requester(session: Session, ticket: Ticket) -> dict[str, Any] | None:
     }
 
 
+def _notes(session: Session, ticket: Ticket, names: dict[int, str]) -> list[dict[str, Any]]:
+    """Internal notes, newest first, each with its minutes and files."""
+    files: dict[int, list[NoteAttachment]] = {}
+    for row in notes.attachments(session, ticket):
+        files.setdefault(row.event_id, []).append(row)
+    return [
+        {
+            "at": e.at,
+            "who": names.get(e.actor_id, "Someone") if e.actor_id else "System",
+            "text": e.note or "",
+            "minutes": e.minutes,
+            "files": files.get(e.id, []),
+        }
+        for e in reversed(history(session, ticket))
+        if e.kind == "note"
+    ]
+
+
 def page_context(
     session: Session, ticket: Ticket, user: SignedIn, notice: Notice | None = None
 ) -> dict[str, Any]:
@@ -382,6 +404,7 @@ def page_context(
         "suggestions": _suggestions(session, ticket) if runner is None else [],
         "esc": _escalation(session, ticket, user, names),
         "done": done,
+        "never_run": lifecycle.never_run(session, ticket),
         "can_override_done": me.level in lifecycle.OVERRIDE_LEVELS or me.is_manager,
         "composer": _composer(session, ticket, me, runner),
         "reasons": REASONS,
@@ -392,6 +415,14 @@ def page_context(
         "runbook_keys": [r.key for r in runbooks.list_runbooks(session, include_archived=False)],
         "lesson_runbook": runner.state.runbook.key if runner else ticket.runbook_key or "",
         "events": _history(session, ticket, names, runner),
+        "notes": _notes(session, ticket, names),
+        "categories": CATEGORIES,
+        "minutes_worked": notes.minutes_worked(session, ticket),
+        "attachment_max_bytes": session.info["franchise_settings"].attachment_max_bytes
+        if "franchise_settings" in session.info
+        else notes.DEFAULT_MAX_BYTES,
+        "note_draft": "",
+        "minutes_draft": "",
         "statuses": MANUAL_STATUSES,
         "closed": ticket.status in ("resolved", "closed"),
         "notice": notice,

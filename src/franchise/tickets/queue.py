@@ -1,0 +1,204 @@
+"""The ticket queue: search, filters, a sort order and keyset paging.
+
+Everything a view needs fits in its URL (QueueQuery's fields and the cursor), so a view can
+be bookmarked. Paging is by keyset: the cursor holds the sort value and id of the last ticket
+shown, and the next page starts after it; deep pages cost what the first one does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from franchise.approvals.models import ApprovalRequest
+from franchise.clients.models import Client
+from franchise.errors import InvalidInput
+from franchise.runbooks.definition import CATEGORIES
+from franchise.tickets.models import PRIORITIES, STATUSES, Ticket
+from franchise.tickets.service import CLOSED, VIEWS
+
+# Sort keys, a leading "-" for descending. Each pages by (column, id) on an index.
+SORTS: dict[str, InstrumentedAttribute[Any]] = {
+    "created": Ticket.created_at,
+    "updated": Ticket.updated_at,
+    "id": Ticket.id,
+}
+DEFAULT_SORT = "-created"
+MAX_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    view: str = "all"
+    status: str = "open"
+    q: str = ""
+    client: int | None = None
+    # A staff id, or "none" for unassigned tickets.
+    assignee: str = ""
+    level: str = ""
+    category: str = ""
+    priority: str = ""
+    sort: str = DEFAULT_SORT
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    tickets: list[Ticket]
+    # The cursor of the next page, None on the last page.
+    next_cursor: str | None
+
+
+def find_tickets(
+    session: Session,
+    query: QueueQuery,
+    *,
+    staff_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> QueuePage:
+    """One page of the queue (`staff_id` is whose "mine" view it is)."""
+    stmt = _filtered(select(Ticket), query, staff_id)
+    column, descending = _sort(query.sort)
+    if cursor:
+        stmt = stmt.where(_after(column, descending, decode_cursor(cursor, column)))
+    order = [column.desc(), Ticket.id.desc()] if descending else [column.asc(), Ticket.id.asc()]
+    if column is Ticket.id:
+        order = order[1:]
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1).offset(offset)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(column, rows[-1]) if more and rows else None
+    return QueuePage(rows, next_cursor)
+
+
+def _filtered(stmt: Select[Any], query: QueueQuery, staff_id: int | None) -> Select[Any]:
+    status = query.status
+    if status == "open":
+        stmt = stmt.where(Ticket.status.not_in(CLOSED))
+    elif status not in ("", "any"):
+        if status not in STATUSES:
+            raise InvalidInput(f"unknown status '{status}' (use open, any, {', '.join(STATUSES)})")
+        stmt = stmt.where(Ticket.status == status)
+    if query.category:
+        if query.category not in CATEGORIES:
+            raise InvalidInput(f"unknown category '{query.category}' (use {', '.join(CATEGORIES)})")
+        stmt = stmt.where(Ticket.category == query.category)
+    if query.priority:
+        if query.priority not in PRIORITIES:
+            raise InvalidInput(f"unknown priority '{query.priority}' (use {', '.join(PRIORITIES)})")
+        stmt = stmt.where(Ticket.priority == query.priority)
+    if query.level:
+        stmt = stmt.where(Ticket.level == query.level)
+    if query.client is not None:
+        stmt = stmt.where(Ticket.client_id == query.client)
+    if query.assignee == "none":
+        stmt = stmt.where(Ticket.assignee_id.is_(None))
+    elif query.assignee:
+        if not query.assignee.isdigit():
+            raise InvalidInput(f"assignee '{query.assignee}' is not a staff id (or 'none')")
+        stmt = stmt.where(Ticket.assignee_id == int(query.assignee))
+    stmt = _view(stmt, query.view, staff_id)
+    text = query.q.strip()
+    if len(text) > MAX_SEARCH:
+        raise InvalidInput(f"the search is longer than {MAX_SEARCH} characters")
+    if text:
+        stmt = stmt.where(or_(*search_matches(text)))
+    return stmt
+
+
+def search_matches(text: str) -> list[ColumnElement[bool]]:
+    """What a search term matches: title, body, the ticket number (#123), the external id and
+    the client's name. Each is one condition on the ticket row (names through a sub-select),
+    so further names (such as a requester's) join the list the same way."""
+    if text.startswith("#") and text[1:].isdigit() and len(text) < 11:
+        # "#123" names a ticket: found by its number alone, not by scanning the text.
+        return [Ticket.id == int(text[1:])]
+    like = f"%{_escape_like(text.lower())}%"
+    matches: list[ColumnElement[bool]] = [
+        Ticket.title.ilike(like, escape="\\"),
+        Ticket.body.ilike(like, escape="\\"),
+        Ticket.external_id.ilike(like, escape="\\"),
+        Ticket.client_id.in_(select(Client.id).where(Client.name.ilike(like, escape="\\"))),
+    ]
+    if text.isdigit() and len(text) < 10:
+        matches.append(Ticket.id == int(text))
+    return matches
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _view(stmt: Select[Any], view: str, staff_id: int | None) -> Select[Any]:
+    if view not in VIEWS:
+        raise InvalidInput(f"unknown view '{view}' (use {', '.join(VIEWS)})")
+    if view == "mine":
+        if staff_id is None:
+            raise InvalidInput("the 'mine' view needs to know whose tickets to show")
+        return stmt.where(Ticket.assignee_id == staff_id)
+    if view == "unassigned":
+        return stmt.where(Ticket.assignee_id.is_(None))
+    if view == "approval":
+        # The status says so while a request waits; the pending request is the truth.
+        pending = select(ApprovalRequest.ticket_id).where(ApprovalRequest.status == "pending")
+        return stmt.where(or_(Ticket.status == "waiting_on_approval", Ticket.id.in_(pending)))
+    if view == "escalated":
+        return stmt.where(Ticket.status == "escalated")
+    return stmt
+
+
+def _sort(sort: str) -> tuple[InstrumentedAttribute[Any], bool]:
+    key = sort.removeprefix("-")
+    if key not in SORTS:
+        choices = ", ".join(f"{k}, -{k}" for k in SORTS)
+        raise InvalidInput(f"unknown sort '{sort}' (use {choices})")
+    return SORTS[key], sort.startswith("-")
+
+
+def _after(
+    column: InstrumentedAttribute[Any], descending: bool, last: tuple[Any, int]
+) -> ColumnElement[bool]:
+    """Rows after (value, id) in the sort order. The first condition is a plain range on the
+    sort column, so the index does the work."""
+    value, last_id = last
+    if column is Ticket.id:
+        return Ticket.id < last_id if descending else Ticket.id > last_id
+    if descending:
+        return and_(column <= value, or_(column < value, Ticket.id < last_id))
+    return and_(column >= value, or_(column > value, Ticket.id > last_id))
+
+
+def encode_cursor(column: InstrumentedAttribute[Any], ticket: Ticket) -> str:
+    value = getattr(ticket, column.key)
+    shown = value.isoformat() if isinstance(value, datetime) else value
+    raw = json.dumps([column.key, shown, ticket.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, column: InstrumentedAttribute[Any]) -> tuple[Any, int]:
+    """The (value, id) a cursor holds; refused if it is not one of this sort's cursors."""
+    problem = InvalidInput(
+        f"cursor '{cursor[:40]}' is not a page of this queue's sort order; start from the "
+        "first page"
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key, value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError, binascii.Error):
+        raise problem from None
+    if key != column.key or not isinstance(last_id, int) or isinstance(last_id, bool):
+        raise problem
+    if column is Ticket.id:
+        return last_id, last_id
+    try:
+        return datetime.fromisoformat(str(value)), last_id
+    except ValueError:
+        raise problem from None
