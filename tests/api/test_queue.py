@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from franchise.accounts.service import add_staff
+from franchise.clients.contacts import ContactFields, add_contact
 from franchise.clients.service import add_client
 from franchise.db import Database
 from franchise.errors import InvalidInput
@@ -37,6 +38,21 @@ def test_search_covers_title_body_number_external_id_and_client_name(session: Se
     # LIKE's wildcards are taken literally.
     assert ids(session, q="cert_exp") == [b.id]
     assert ids(session, q="cert%exp") == []
+
+
+def test_search_finds_the_requester_by_name_or_e_mail(session: Session) -> None:
+    client = add_client(session, name="Harbour Dental", tier="premium")
+    dana = add_contact(
+        session, client, ContactFields(name="Dana Whitfield", email="dana@harbour.example")
+    )
+    add_contact(session, client, ContactFields(name="Sam Ortiz", email="sam@harbour.example"))
+    asked = create_ticket(
+        session, title="Outlook keeps asking", client=client.id, requester=dana.id
+    )
+    create_ticket(session, title="Printer jam", client=client.id)
+    assert ids(session, q="whitfield") == [asked.id]
+    assert ids(session, q="DANA@HARBOUR") == [asked.id]
+    assert ids(session, q="ortiz") == []
 
 
 def test_every_filter_narrows(session: Session) -> None:

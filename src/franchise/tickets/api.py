@@ -33,7 +33,7 @@ from franchise.tickets.schemas import (
     TicketCreate,
     TicketUpdate,
 )
-from franchise.tickets.service import change_ticket, get_ticket, list_tickets, set_requester
+from franchise.tickets.service import change_ticket, get_ticket, set_requester
 from franchise.tickets.workflow import open_ticket
 
 router = APIRouter(tags=["tickets"])

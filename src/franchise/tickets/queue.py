@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from franchise.approvals.models import ApprovalRequest
-from franchise.clients.models import Client
+from franchise.clients.models import Client, ClientContact
 from franchise.errors import InvalidInput
 from franchise.runbooks.definition import CATEGORIES
 from franchise.tickets.models import PRIORITIES, STATUSES, Ticket
@@ -115,9 +115,9 @@ def _filtered(stmt: Select[Any], query: QueueQuery, staff_id: int | None) -> Sel
 
 
 def search_matches(text: str) -> list[ColumnElement[bool]]:
-    """What a search term matches: title, body, the ticket number (#123), the external id and
-    the client's name. Each is one condition on the ticket row (names through a sub-select),
-    so further names (such as a requester's) join the list the same way."""
+    """What a search term matches: title, body, the ticket number (#123), the external id, the
+    client's name and the requester's name or e-mail. Each is one condition on the ticket row
+    (names through a sub-select)."""
     if text.startswith("#") and text[1:].isdigit() and len(text) < 11:
         # "#123" names a ticket: found by its number alone, not by scanning the text.
         return [Ticket.id == int(text[1:])]
@@ -127,6 +127,14 @@ def search_matches(text: str) -> list[ColumnElement[bool]]:
         Ticket.body.ilike(like, escape="\\"),
         Ticket.external_id.ilike(like, escape="\\"),
         Ticket.client_id.in_(select(Client.id).where(Client.name.ilike(like, escape="\\"))),
+        Ticket.requester_id.in_(
+            select(ClientContact.id).where(
+                or_(
+                    ClientContact.name.ilike(like, escape="\\"),
+                    ClientContact.email.ilike(like, escape="\\"),
+                )
+            )
+        ),
     ]
     if text.isdigit() and len(text) < 10:
         matches.append(Ticket.id == int(text))

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
-from franchise.approvals.models import ApprovalRequest
 from franchise.clients.contacts import contact_by_id, get_contact
 from franchise.clients.models import ClientContact
 from franchise.clients.service import get_client
