@@ -129,6 +129,9 @@ def test_reset_tokens_are_only_ours() -> None:
     assert reset_links.parse("nope") is None
     assert reset_links.parse("1.2") is None
     assert reset_links.parse("x.123.abcdefghijklmnopqrstuvwxyz") is None
+    # An expiry past datetime's range, or digits that are not decimal, are not ours either.
+    assert reset_links.parse("1.999999999999.abcdefghijklmnopqrstuvwxyz") is None
+    assert reset_links.parse("1.²³.abcdefghijklmnopqrstuvwxyz") is None
     key = b"k" * 32
     token = reset_links.sign(key, 7, utcnow(), "hash")
     parsed = reset_links.parse(token)

@@ -147,3 +147,13 @@ def test_api_filters_and_pages_with_a_cursor_header(
     bad = app_client.get("/api/v1/tickets", params={"cursor": "zzz"}, headers=l1)
     assert bad.status_code == 422
     assert "not a page of this queue" in bad.json()["error"]
+
+
+def test_digits_that_are_not_decimal_are_searched_as_text(session: Session) -> None:
+    """"²" passes str.isdigit() but is no number: it is searched as text, not a crash."""
+    squared = create_ticket(session, title="Room 2² projector")
+    assert ids(session, q="²") == [squared.id]
+    with pytest.raises(InvalidInput, match="is not a staff id"):
+        ids(session, assignee="²")
+    with pytest.raises(InvalidInput, match="is not a staff id"):
+        ids(session, assignee="99999999999999999999")

@@ -82,6 +82,45 @@ def test_a_psa_export_with_a_contact_column_sets_the_requester(
         assert by_number["103"] is None
 
 
+def test_a_ticket_moved_to_another_client_in_the_psa_takes_that_clients_requester(
+    db: Database, tmp_path: Path
+) -> None:
+    """The requester is who client messages go to first: after a move in the PSA it is never
+    the old client's contact."""
+    with db.unit_of_work() as session:
+        initialise(session)
+        add_client(session, name="Harbor Dental Group")
+        add_client(session, name="Oak Legal")
+    export = tmp_path / "tickets.csv"
+    export.write_text(
+        "Ticket #,Summary,Company,Contact\n"
+        "101,VPN down,Harbor Dental Group,maria@harbor.example\n"
+        "102,Printer jam,Harbor Dental Group,ken@harbor.example\n",
+        encoding="utf-8",
+    )
+    assert import_tickets(db, export, format="connectwise").imported == 2
+    export.write_text(
+        "Ticket #,Summary,Company,Contact\n"
+        "101,VPN down,Oak Legal,jo@oak.example\n"
+        "102,Printer jam,Oak Legal,\n",
+        encoding="utf-8",
+    )
+    report = import_tickets(db, export, format="connectwise")
+    assert (report.updated, report.errors) == (2, [])
+    with db.unit_of_work() as session:
+        oak = get_client(session, "Oak Legal")
+        tickets = {
+            t.external_id: t
+            for t in session.scalars(select(Ticket).where(Ticket.source == "import"))
+        }
+        moved, emptied = tickets["101"], tickets["102"]
+        assert moved.client_id == emptied.client_id == oak.id
+        jo = [c for c in list_contacts(session, oak) if c.email == "jo@oak.example"]
+        assert moved.requester_id == jo[0].id
+        # No requester named in the PSA: the old client's contact is dropped, not kept.
+        assert emptied.requester_id is None
+
+
 def test_the_identity_check_shows_the_requesters_number_on_file(session: Session) -> None:
     initialise(session)
     client = add_client(session, name="Harbour")

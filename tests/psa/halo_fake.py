@@ -44,6 +44,7 @@ class Failure:
     path: str
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None  # what to answer instead of the error body (an unexpected shape)
 
 
 class FakeHalo:
@@ -101,7 +102,8 @@ class FakeHalo:
         for failure in list(self.failures):
             if seen.path.startswith(failure.path):
                 self.failures.remove(failure)
-                return failure.status, failure.headers, {"error": "scripted failure"}
+                body = {"error": "scripted failure"} if failure.body is None else failure.body
+                return failure.status, failure.headers, body
         if seen.path == "/auth/token" and seen.method == "POST":
             form = seen.form()
             if (

@@ -227,3 +227,17 @@ def test_webhooks_are_accepted_only_with_the_hmac_signature(
     assert accepted.status_code == 202
     with db.unit_of_work() as session:
         assert read_state(session).requested_at is not None
+
+
+def test_the_credentials_go_only_to_the_configured_service() -> None:
+    from franchise.psa.connectors.autotask import _same_service
+
+    base = "https://webservices.autotask.net/atservicesrest"
+    assert _same_service(base, "https://webservices15.autotask.net/atservicesrest/")
+    assert _same_service(base, "https://webservices.autotask.net/other")
+    assert not _same_service(base, "http://webservices15.autotask.net/atservicesrest/")
+    assert not _same_service(base, "https://autotask.net.evil.example/atservicesrest/")
+    assert not _same_service(base, "https://169.254.169.254/latest/")
+    loopback = "http://127.0.0.1:8080/atservicesrest"
+    assert _same_service(loopback, "http://127.0.0.1:8080/zone2/atservicesrest/")
+    assert not _same_service(loopback, "http://127.0.0.2:8080/zone2/")

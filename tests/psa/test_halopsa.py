@@ -173,6 +173,21 @@ def test_a_429_is_waited_out_as_halo_says_and_nothing_is_lost(
     assert (later.ok, later.imported) == (True, 3)
 
 
+def test_an_answer_of_an_unexpected_shape_is_a_failure_not_a_stuck_sync(
+    db: Database, settings: Settings, connected: FakeHalo
+) -> None:
+    connected.failures.append(Failure("/api/Tickets", 200, body=["not", "an", "object"]))
+    now = utcnow()
+    report = sync_once(db, settings, now=now)
+    assert not report.ok and "could not read" in (report.error or "")
+    with db.unit_of_work() as session:
+        state = read_state(session)
+    assert (state.failures, state.running_until, state.cursor) == (1, None, None)
+    assert state.last_error == report.error
+    later = sync_once(db, settings, now=now + timedelta(seconds=31))
+    assert (later.ok, later.imported) == (True, 3)
+
+
 def test_a_5xx_during_sync_backs_off_and_an_expired_token_is_renewed(
     db: Database, settings: Settings, connected: FakeHalo
 ) -> None:
@@ -386,3 +401,33 @@ def test_a_sync_under_way_is_not_run_twice_at_once(
     # A sync whose process died is taken over once its lease has run out.
     later = sync_once(db, settings, now=now + timedelta(minutes=1, seconds=1))
     assert later.skipped is None and later.imported == 3
+
+
+def test_an_older_escalation_answer_waiting_for_a_retry_never_overwrites_a_newer_one(
+    db: Database, settings: Settings, connected: FakeHalo
+) -> None:
+    from franchise.psa.connectors.outbound import _same_as_last_fields, _supersede_waiting_fields
+
+    sync_once(db, settings)
+    imported = ticket_for(db, "4102")
+    answer = {"op": "fields", "allowed": True, "to": "L2", "level": "L1", "number": "4102"}
+    with db.unit_of_work() as session:
+        later = utcnow() + timedelta(minutes=10)
+        waiting = OutboxItem(
+            kind="psa_push", ticket_id=imported.id, payload=answer, next_attempt_at=later
+        )
+        gave_up = OutboxItem(
+            kind="psa_push", ticket_id=imported.id, payload={**answer, "level": "L2"}
+        )
+        gave_up.state = "failed"
+        session.add_all([waiting, gave_up])
+        session.flush()
+        ticket = session.get(Ticket, imported.id)
+        assert ticket is not None
+        # A push that failed for good proves nothing: the answer is compared with the last
+        # one still on its way.
+        assert not _same_as_last_fields(session, ticket, {**answer, "level": "L2"})
+        assert _same_as_last_fields(session, ticket, answer)
+        _supersede_waiting_fields(session, ticket)
+        assert waiting.state == "failed"
+        assert "superseded" in (waiting.last_error or "")

@@ -66,7 +66,7 @@ def pending_secret(session: Session, settings: Settings, staff_id: int) -> str |
 
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     code = "".join(code.split())
-    if not (len(code) == 6 and code.isdigit()):
+    if not (len(code) == 6 and code.isdecimal()):
         return None
     totp = pyotp.TOTP(secret)
     step = int(now.timestamp()) // STEP_SECONDS

@@ -38,9 +38,10 @@ def sign(key: bytes, staff_id: int, expires_at: datetime, password_hash: str | N
 def parse(token: str) -> ResetToken | None:
     """The token's parts, or None when it is not shaped like one of ours."""
     parts = token.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3 or not parts[0].isdecimal() or not parts[1].isdecimal():
         return None
-    if not 20 <= len(parts[2]) <= 64 or len(parts[0]) > 12 or len(parts[1]) > 12:
+    # Ten digits of seconds reach the year 2286; more would overflow datetime.
+    if not 20 <= len(parts[2]) <= 64 or len(parts[0]) > 10 or len(parts[1]) > 10:
         return None
     expires = datetime.fromtimestamp(int(parts[1]), UTC)
     return ResetToken(int(parts[0]), expires, parts[2])

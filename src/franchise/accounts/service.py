@@ -58,7 +58,7 @@ def get_staff(session: Session, ref: str | int) -> Staff:
     """Find staff by id, e-mail or (unique, case-insensitive) name."""
     staff: Staff | None = None
     text = str(ref).strip()
-    if text.isdigit():
+    if text.isdecimal():
         staff = session.get(Staff, int(text))
     elif "@" in text:
         staff = session.scalar(select(Staff).where(Staff.email == text.lower()))

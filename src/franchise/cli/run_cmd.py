@@ -147,7 +147,7 @@ def _ask(view: dict[str, object]) -> str:
     labels = [str(o) for o in nxt["options"]]
     while True:
         reply = str(typer.prompt("Answer (number or text)"))
-        if reply.isdigit() and 1 <= int(reply) <= len(labels):
+        if reply.isdecimal() and 1 <= int(reply) <= len(labels):
             return labels[int(reply) - 1]
         if any(reply.strip().casefold() == label.casefold() for label in labels):
             return reply

@@ -148,7 +148,7 @@ def get_contact(session: Session, client: Client, ref: str | int) -> ClientConta
     """A contact of this client by id, e-mail address or name (any case)."""
     text = str(ref).strip()
     query = select(ClientContact).where(ClientContact.client_id == client.id)
-    if text.isdigit() and len(text) < 10:
+    if text.isdecimal() and len(text) < 10:
         found = session.scalar(query.where(ClientContact.id == int(text)))
     elif "@" in text:
         found = session.scalar(query.where(func.lower(ClientContact.email) == text.lower()))

@@ -65,7 +65,7 @@ def get_client(session: Session, ref: str | int) -> Client:
     text = str(ref).strip()
     client = (
         session.get(Client, int(text))
-        if text.isdigit() and len(text) < 10
+        if text.isdecimal() and len(text) < 10
         else session.scalar(select(Client).where(func.lower(Client.name) == text.lower()))
     )
     if client is None:

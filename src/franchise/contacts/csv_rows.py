@@ -103,7 +103,7 @@ def _choice(value: str, allowed: tuple[str, ...], column: str) -> str:
 def _minutes(value: str) -> int:
     if value == "":
         return 0
-    if not value.isdigit() or int(value) > MAX_MINUTES:
+    if not value.isdecimal() or int(value) > MAX_MINUTES:
         raise RowError(f"minutes '{value}' is not a whole number from 0 to {MAX_MINUTES}")
     return int(value)
 

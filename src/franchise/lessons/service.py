@@ -222,7 +222,7 @@ def parse_ids(text: str) -> list[int]:
     """'12,13 14' -> [12, 13, 14]; anything else is named."""
     ids = []
     for part in text.replace(",", " ").split():
-        if not part.lstrip("#").isdigit():
+        if not part.lstrip("#").isdecimal():
             raise InvalidInput(f"'{part}' is not a lesson id (use numbers like 12,13)")
         ids.append(int(part.lstrip("#")))
     return ids

@@ -64,7 +64,7 @@ def _host(raw: str) -> str:
 
 def _port(raw: str) -> int:
     text = raw.strip()
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not text.isdecimal() or not 0 < int(text) < 65536:
         raise _fail("smtp_port", "a port number from 1 to 65535 (587 for STARTTLS, 465 for SSL)")
     return int(text)
 

@@ -183,7 +183,7 @@ def _int_parser(
             value = raw
         elif isinstance(raw, str) and raw.strip().lower() in (words or {}):
             value = (words or {})[raw.strip().lower()]
-        elif isinstance(raw, str) and raw.strip().isdigit():
+        elif isinstance(raw, str) and raw.strip().isdecimal():
             value = int(raw.strip())
         else:
             raise _fail(key, form, raw)

@@ -62,7 +62,7 @@ def slack_request_problem(
     """Why a Slack callback must be refused, or None when it is genuine and fresh."""
     if not timestamp or not signature:
         return "missing X-Slack-Request-Timestamp or X-Slack-Signature"
-    if not timestamp.isdigit():
+    if not timestamp.isdecimal():
         return "X-Slack-Request-Timestamp is not a number of seconds"
     if abs(now - int(timestamp)) > SLACK_WINDOW_SECONDS:
         return "the request is more than five minutes old (or from the future): a replay"

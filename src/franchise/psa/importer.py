@@ -31,7 +31,7 @@ from franchise.psa.mapping import load_mapping
 from franchise.psa.models import ImportState
 from franchise.psa.rows import RowProblem, TicketRow, read_rows
 from franchise.tickets.models import Ticket
-from franchise.tickets.service import change_ticket
+from franchise.tickets.service import change_ticket, set_requester
 from franchise.tickets.workflow import open_ticket
 
 SOURCE = "import"
@@ -177,10 +177,22 @@ def _import_row(
         session.add(ImportState(ticket_id=ticket.id, format=fmt, values=values))
     elif state.values != values:
         state.values, state.imported_at, state.format = values, utcnow(), fmt
+    note = f"re-imported from the {fmt} export, line {row.line}"
+    if changes:
+        change_ticket(session, ticket, actor=None, note=note, **changes)
+    # The PSA's requester, when it changed there since the last import (or the ticket moved
+    # to another client, which drops a requester of the old one).
+    requester_changed = previous is None or previous.get("requester") != values["requester"]
+    if row.requester is not None and (requester_changed or "client_id" in changes):
+        wanted = _requester_id(session, row, ticket.client_id)
+        if (
+            wanted is not None
+            and wanted != ticket.requester_id
+            and set_requester(session, ticket, wanted, actor=None, note=note)
+        ):
+            changes["requester"] = wanted
     if not changes:
         return "unchanged"
-    note = f"re-imported from the {fmt} export, line {row.line}"
-    change_ticket(session, ticket, actor=None, note=note, **changes)
     refresh_escalation(session, ticket)
     return "updated"
 
@@ -238,6 +250,7 @@ def _values(row: TicketRow, client_id: int | None) -> dict[str, Any]:
         "category": row.category,
         "priority": row.priority,
         "status": row.status,
+        "requester": row.requester,
     }
 
 

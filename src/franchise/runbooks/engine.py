@@ -95,7 +95,7 @@ def resolve_option(step: Step, answer: str) -> str:
     if answer in step.options:
         return answer
     labels = list(step.options)
-    if answer.strip().isdigit() and 1 <= int(answer) <= len(labels):
+    if answer.strip().isdecimal() and 1 <= int(answer) <= len(labels):
         return labels[int(answer) - 1]
     wanted = answer.strip().casefold()
     for label in step.options:

@@ -257,7 +257,7 @@ async def note_input(request: Request, _staff: CurrentStaff) -> NoteInput:
         form = await request.form(max_files=MAX_FILES + 1)
         text = form.get("text")
         minutes = form.get("minutes")
-        if minutes is not None and not (isinstance(minutes, str) and minutes.strip().isdigit()):
+        if minutes is not None and not (isinstance(minutes, str) and minutes.strip().isdecimal()):
             raise InvalidInput("minutes must be a whole number of minutes")
         uploads = read_uploads(form.getlist("file"), settings.attachment_max_bytes)
         return NoteInput(

@@ -76,7 +76,7 @@ def check_item(session: Session, ticket: Ticket, item: str, *, by: Staff | None)
 
 def _match_item(items: tuple[str, ...], ref: str) -> str:
     text = ref.strip()
-    if text.isdigit() and 1 <= int(text) <= len(items):
+    if text.isdecimal() and 1 <= int(text) <= len(items):
         return items[int(text) - 1]
     for candidate in items:
         if candidate.casefold() == text.casefold():

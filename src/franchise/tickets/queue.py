@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from franchise.approvals.models import ApprovalRequest
 from franchise.clients.models import Client, ClientContact
+from franchise.db import MAX_ID
 from franchise.errors import InvalidInput
 from franchise.runbooks.definition import CATEGORIES
 from franchise.tickets.models import PRIORITIES, STATUSES, Ticket
@@ -102,7 +103,7 @@ def _filtered(stmt: Select[Any], query: QueueQuery, staff_id: int | None) -> Sel
     if query.assignee == "none":
         stmt = stmt.where(Ticket.assignee_id.is_(None))
     elif query.assignee:
-        if not query.assignee.isdigit():
+        if not query.assignee.isdecimal() or int(query.assignee) > MAX_ID:
             raise InvalidInput(f"assignee '{query.assignee}' is not a staff id (or 'none')")
         stmt = stmt.where(Ticket.assignee_id == int(query.assignee))
     stmt = _view(stmt, query.view, staff_id)
@@ -118,7 +119,7 @@ def search_matches(text: str) -> list[ColumnElement[bool]]:
     """What a search term matches: title, body, the ticket number (#123), the external id, the
     client's name and the requester's name or e-mail. Each is one condition on the ticket row
     (names through a sub-select)."""
-    if text.startswith("#") and text[1:].isdigit() and len(text) < 11:
+    if text.startswith("#") and text[1:].isdecimal() and len(text) < 11:
         # "#123" names a ticket: found by its number alone, not by scanning the text.
         return [Ticket.id == int(text[1:])]
     like = f"%{_escape_like(text.lower())}%"
@@ -136,7 +137,7 @@ def search_matches(text: str) -> list[ColumnElement[bool]]:
             )
         ),
     ]
-    if text.isdigit() and len(text) < 10:
+    if text.isdecimal() and len(text) < 10:
         matches.append(Ticket.id == int(text))
     return matches
 

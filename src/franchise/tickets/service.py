@@ -105,7 +105,7 @@ def find_requester(
         return None
     if client_id is not None:
         return get_contact(session, get_client(session, client_id), text)
-    if text.isdigit():
+    if text.isdecimal():
         return contact_by_id(session, int(text))
     raise InvalidInput(f"requester '{text}' needs the ticket's client (or give the contact's id)")
 
@@ -144,7 +144,7 @@ def set_requester(
 
 def get_ticket(session: Session, ticket_id: int | str) -> Ticket:
     text = str(ticket_id).strip().lstrip("#")
-    if not text.isdigit():
+    if not text.isdecimal():
         raise InvalidInput(f"ticket '{ticket_id}' is not a ticket number")
     ticket = session.get(Ticket, int(text)) if int(text) <= MAX_ID else None
     if ticket is None:
@@ -212,12 +212,39 @@ def change_ticket(
         )
         session.add(event)
         events.append(event)
+    if any(e.field == "client_id" for e in events):
+        events.extend(_drop_foreign_requester(session, ticket, actor, when))
     if events:
         ticket.updated_at = when
         changed = [e.field for e in events if e.field]
         record_ticket_change(session, ticket, changed)
         psa_push.ticket_changed(session, ticket, changed, note)
     return events
+
+
+def _drop_foreign_requester(
+    session: Session, ticket: Ticket, actor: Staff | None, when: datetime
+) -> list[TicketEvent]:
+    """A ticket moved to another client keeps no requester of the old one: messages go to
+    the requester first, and another company's contact must never receive them."""
+    if ticket.requester_id is None:
+        return []
+    contact = session.get(ClientContact, ticket.requester_id)
+    if contact is not None and contact.client_id == ticket.client_id:
+        return []
+    ticket.requester_id = None
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=when,
+        actor_id=actor.id if actor else None,
+        kind="changed",
+        field="requester",
+        old_value=contact.name if contact is not None else None,
+        new_value=None,
+        note="the requester is a contact of the previous client",
+    )
+    session.add(event)
+    return [event]
 
 
 def add_note(

@@ -64,7 +64,7 @@ def _act(session: Session, action: Callable[[], T]) -> tuple[T | None, Franchise
 
 def _endpoints(text: str) -> int:
     text = text.strip() or "0"
-    if not text.isdigit() or len(text) > 9:
+    if not text.isdecimal() or len(text) > 9:
         raise InvalidInput(f"endpoints must be a whole number, not '{text}'")
     return int(text)
 

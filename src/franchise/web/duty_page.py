@@ -71,7 +71,7 @@ def add_shift(
     form = {"level": level, "staff_id": staff_id, "days": days, "start": start, "end": end}
     try:
         with session.begin_nested():
-            if not staff_id.strip().isdigit():
+            if not staff_id.strip().isdecimal():
                 raise InvalidInput("Person: choose who is on duty")
             if not days:
                 raise InvalidInput("Days: tick at least one day")

@@ -30,7 +30,7 @@ MIN_SUGGEST_CHARS = 4
 
 def _requesters(session: Session, client_ref: str) -> list[ClientContact]:
     """The chosen client's contacts (none when no client, or an unknown one, is chosen)."""
-    if not client_ref.strip().isdigit():
+    if not client_ref.strip().isdecimal():
         return []
     try:
         return list_contacts(session, get_client(session, client_ref))

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from franchise.accounts.service import list_staff
 from franchise.api.deps import DbSession
 from franchise.clients.service import list_clients
+from franchise.db import MAX_ID
 from franchise.errors import InvalidInput
 from franchise.escalation.service import current_map
 from franchise.runbooks.definition import CATEGORIES
@@ -67,7 +68,7 @@ def queue_page(
     sort: Param = DEFAULT_SORT,
     cursor: Annotated[str, Query(max_length=400)] = "",
 ) -> Response:
-    if client.strip() and not client.strip().isdigit():
+    if client.strip() and (not client.strip().isdecimal() or int(client) > MAX_ID):
         raise InvalidInput(f"client '{client}' is not a client id")
     query = QueueQuery(
         view=view,

@@ -122,7 +122,7 @@ def _history(session: Session, row: Runbook) -> list[dict[str, Any]]:
             "rev": r,
             "author": names.get(r.author_id or 0, ""),
             "lessons": applied.get(r.id, []),
-            "tickets": [int(t) for t in r.ticket_ids or [] if str(t).isdigit()],
+            "tickets": [int(t) for t in r.ticket_ids or [] if str(t).isdecimal()],
         }
         for r in reversed(revs)
     ]

@@ -22,7 +22,8 @@ from franchise.accounts.service import (
     list_tokens,
     revoke_token,
 )
-from franchise.api.deps import DbSession
+from franchise.api.after_commit import AfterCommit
+from franchise.api.deps import DbSession, get_db
 from franchise.errors import FranchiseError, InvalidInput
 from franchise.notify.addresses import is_private
 from franchise.orgsettings.secrets import (
@@ -166,14 +167,22 @@ def _psa_status(session: Session, settings: Settings) -> dict[str, Any]:
 
 
 @router.post("/settings/psa/test")
-def check_psa(request: Request, session: DbSession, _user: ManagerUser) -> Response:
-    """Sign in to the PSA and read one thing; the answer says what was reached or what failed."""
-    db = request.app.state.db
-    try:
-        result = {"ok": True, "text": check_connection(db, _settings(request))}
-    except FranchiseError as exc:
-        result = {"ok": False, "text": exc.message}
-    return _page(request, session, psa_test=result, status=200 if result["ok"] else 422)
+def check_psa(request: Request, _user: ManagerUser) -> Response:
+    """Sign in to the PSA and read one thing; the answer says what was reached or what failed.
+
+    The PSA is called once the request's transaction has committed (on SQLite it holds the
+    write lock), so a slow PSA never holds up alert intake or anyone's save."""
+    db = get_db(request)
+
+    def build() -> Response:
+        try:
+            result = {"ok": True, "text": check_connection(db, _settings(request))}
+        except FranchiseError as exc:
+            result = {"ok": False, "text": exc.message}
+        with db.unit_of_work() as session:
+            return _page(request, session, psa_test=result, status=200 if result["ok"] else 422)
+
+    return AfterCommit(build)
 
 
 @router.get("/settings")
@@ -303,7 +312,7 @@ def add_token(
         label = name.strip()
         if not label or len(label) > 200:
             raise InvalidInput("name the token (what it is for, e.g. 'phone system'), 1-200 chars")
-        if not staff_id.isdigit():
+        if not staff_id.isdecimal():
             raise InvalidInput("choose the staff member the token acts as")
         staff = get_staff(session, int(staff_id))
         if not staff.active:

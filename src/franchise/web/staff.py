@@ -17,6 +17,7 @@ from franchise.accounts.service import add_staff, list_staff, list_tokens
 from franchise.accounts.sessions import SignedIn
 from franchise.accounts.signins import recent_sign_ins
 from franchise.api.deps import DbSession
+from franchise.db import MAX_ID
 from franchise.errors import FranchiseError, InvalidInput, NotFound
 from franchise.flows.staff import (
     ResetLink,
@@ -194,10 +195,12 @@ def member_reassign(
     staff = _member(session, staff_id)
     by = session.get(Staff, user.staff_id)
     try:
-        if not to.strip().isdigit():
+        if not to.strip().isdecimal() or int(to) > MAX_ID:
             raise InvalidInput("choose who takes the tickets")
         target = _member(session, int(to))
-        only = [int(ticket_id)] if ticket_id.strip().isdigit() else None
+        only = (
+            [int(ticket_id)] if ticket_id.strip().isdecimal() and int(ticket_id) <= MAX_ID else None
+        )
         moved = reassign_open_tickets(session, staff, target, by=by, ticket_ids=only)
     except FranchiseError as exc:
         return _member_page(request, session, user, staff, error=exc.message, status=exc.status)

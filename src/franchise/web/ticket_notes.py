@@ -43,7 +43,7 @@ def add_note(
     try:
         # A savepoint: a refused note leaves nothing behind, and no file is written for it.
         with session.begin_nested():
-            if minutes.strip() and not minutes.strip().isdigit():
+            if minutes.strip() and not minutes.strip().isdecimal():
                 raise InvalidInput(f"minutes worked must be a whole number, got '{minutes}'")
             notes.add_internal_note(
                 session,

@@ -30,6 +30,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -104,13 +105,27 @@ class AutotaskConnector:
         url = _json(response, "Autotask zone lookup").get("url")
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise PsaError("Autotask zone lookup: the answer has no zone url", permanent=True)
+        if not _same_service(self.base, url):
+            # The credentials go with every call to the zone: never to another service.
+            raise PsaError(
+                f"Autotask zone lookup: the zone url {url[:80]!r} is not on the same service "
+                f"as {self.base}",
+                permanent=True,
+            )
         api = url.rstrip("/") + "/v1.0"
         with _zones_lock:
             _zones[key] = api
         return api
 
     def _call(self, method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
-        url = path if path.startswith(("https://", "http://")) else f"{self._api()}/{path}"
+        api = self._api()
+        if path.startswith(("https://", "http://")):
+            # A next-page link from the answer: followed only within the zone's API.
+            if not path.startswith(api + "/"):
+                raise PsaError(f"{what}: the link {path[:80]!r} leaves {api}", permanent=True)
+            url = path
+        else:
+            url = f"{api}/{path}"
         return send(self.http, method, url, what, headers=self._headers(), **kwargs)
 
     def test(self) -> str:
@@ -140,8 +155,13 @@ class AutotaskConnector:
                 raise PsaError("Autotask ticket query: the answer has no 'items' list")
             items.extend(t for t in found if isinstance(t, dict))
             next_url = (data.get("pageDetails") or {}).get("nextPageUrl")
-            if not next_url or pages >= MAX_PAGES:
+            if not next_url:
                 break
+            if pages >= MAX_PAGES:
+                raise PsaError(
+                    f"Autotask ticket query: more than {MAX_PAGES} pages changed in one "
+                    "window; the cursor stays where it was"
+                )
             response = self._call("GET", str(next_url), "Autotask ticket query (next page)")
         companies = self._companies({t.get("companyID") for t in items})
         return Pull([_remote(t, labels, companies) for t in items], until, pages)
@@ -207,7 +227,7 @@ class AutotaskConnector:
         )
         if resolve:
             status = self.config.options.get("resolved_status") or COMPLETE_STATUS
-            body = {"id": ticket_id, "status": int(status) if status.isdigit() else status}
+            body = {"id": ticket_id, "status": int(status) if status.isdecimal() else status}
             self._call("PATCH", "Tickets", f"Autotask ticket {number} status", json=body)
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
@@ -248,3 +268,18 @@ def _remote(
         created_at=parse_time(ticket.get("createDate")),
         updated_at=parse_time(ticket.get("lastActivityDate")),
     )
+
+
+def _same_service(base: str, url: str) -> bool:
+    """Whether a zone url belongs to the configured service: the same scheme, and the same
+    host or a sibling under its domain (webservices15.autotask.net beside
+    webservices.autotask.net)."""
+    a, b = urlsplit(base), urlsplit(url)
+    if a.scheme != b.scheme or not a.hostname or not b.hostname:
+        return False
+    if a.hostname == b.hostname:
+        return True
+    labels = a.hostname.split(".")
+    if len(labels) < 3 or labels[-1].isdecimal():
+        return False  # an IP address or a bare domain: only itself
+    return b.hostname.endswith("." + ".".join(labels[1:]))

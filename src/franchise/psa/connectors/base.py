@@ -142,7 +142,7 @@ def retry_after(value: str | None, now: datetime | None = None) -> timedelta | N
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isdecimal():
         wait = timedelta(seconds=int(text))
     else:
         try:
@@ -197,9 +197,15 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def iter_pages(fetch: Any, page_size: int, limit: int = 1000) -> Iterator[list[dict[str, Any]]]:
-    """Pages from `fetch(page_no)` (1-based) until one comes back short."""
+    """Pages from `fetch(page_no)` (1-based) until one comes back short. More than `limit`
+    full pages is an error, never a silent stop: the cursor must not move past tickets
+    that were not read."""
     for page_no in range(1, limit + 1):
         items: list[dict[str, Any]] = fetch(page_no)
         yield items
         if len(items) < page_size:
             return
+    raise PsaError(
+        f"more than {limit} pages of {page_size} tickets changed in one window; "
+        "the cursor stays where it was"
+    )

@@ -122,7 +122,7 @@ class ConnectWiseConnector:
 
     def push_fields(self, number: str, value: str) -> None:
         field = self.config.options.get("field_id", "")
-        if not field.isdigit():
+        if not field.isdecimal():
             raise PsaError(
                 "ConnectWise custom field id is not set (franchise psa connect connectwise --field-id N)",
                 permanent=True,
@@ -196,7 +196,7 @@ def _array(response: httpx.Response, what: str) -> list[dict[str, Any]]:
 
 
 def _ticket_id(number: str) -> int:
-    if not number.isdigit():
+    if not number.isdecimal():
         raise PsaError(f"ConnectWise ticket number '{number}' is not a number", permanent=True)
     return int(number)
 

@@ -183,11 +183,14 @@ class HaloConnector:
         """The configured resolution status, else Halo's status that reads as resolved
         (so the next pull finds the ticket as we left it), else Closed (9)."""
         configured = self.config.options.get("resolved_status_id", "")
-        if configured.isdigit():
+        if configured.isdecimal():
             return int(configured)
         for status_id, name in self._statuses().items():
             try:
-                if status_id.isdigit() and read_status(name, self.config.status_map) == "resolved":
+                if (
+                    status_id.isdecimal()
+                    and read_status(name, self.config.status_map) == "resolved"
+                ):
                     return int(status_id)
             except BadValue:
                 continue
@@ -215,13 +218,13 @@ def _json(response: httpx.Response, what: str) -> Any:
 
 
 def _ticket_id(number: str) -> int:
-    if not number.isdigit():
+    if not number.isdecimal():
         raise PsaError(f"HaloPSA ticket number '{number}' is not a number", permanent=True)
     return int(number)
 
 
 def _field_id(field: str) -> int:
-    if not field.isdigit():
+    if not field.isdecimal():
         raise PsaError(
             "HaloPSA custom field id is not set (franchise psa connect halopsa --field-id N)",
             permanent=True,

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from franchise.db import utcnow
 from franchise.errors import InvalidInput
 from franchise.outbox import service as outbox
 from franchise.outbox.models import OutboxItem
@@ -64,6 +65,7 @@ def ticket_changed(
     if changed.intersection({"custom_fields", "tags", "level"}):
         payload = {"op": "fields", **escalation_answer(ticket)}
         if payload["allowed"] is not None and not _same_as_last_fields(session, ticket, payload):
+            _supersede_waiting_fields(session, ticket)
             _enqueue(session, ticket, payload)
     inbound = bool(session.info.get(INBOUND))
     if "status" in changed and ticket.status == "resolved" and not inbound:
@@ -106,10 +108,24 @@ def _same_as_last_fields(session: Session, ticket: Ticket, payload: dict[str, An
     with session.no_autoflush:  # the caller may be half-way through changing the ticket
         items = outbox.list_items(session, ticket_id=ticket.id, limit=50)
     for item in items:
-        if item.kind == KIND and item.payload.get("op") == "fields":
+        # A push that failed for good (say, before the field was configured) proves nothing.
+        if item.kind == KIND and item.payload.get("op") == "fields" and item.state != "failed":
             keys = ("allowed", "to", "level")
             return all(item.payload.get(k) == payload[k] for k in keys)
     return False
+
+
+def _supersede_waiting_fields(session: Session, ticket: Ticket) -> None:
+    """An older escalation answer still waiting (say, for a retry after a 429) must never
+    reach the PSA after the newer one: it is dropped, not retried."""
+    now = utcnow()
+    with session.no_autoflush:
+        waiting = outbox.list_items(session, state="pending", ticket_id=ticket.id, limit=50)
+    for item in waiting:
+        claimed = item.claimed_until is not None and item.claimed_until > now
+        if item.kind == KIND and item.payload.get("op") == "fields" and not claimed:
+            item.state, item.next_attempt_at = "failed", None
+            item.last_error = "superseded by a newer escalation answer"
 
 
 class PsaChannel:
@@ -143,6 +159,8 @@ class PsaChannel:
             raise SendFailed(
                 exc.reason, permanent=exc.permanent, retry_after=exc.retry_after
             ) from None
+        finally:
+            connector.close()
         return f"{config.vendor} ticket {number}: note added"
 
     def record(self, session: Session, item: OutboxItem, outcome: Outcome) -> None:

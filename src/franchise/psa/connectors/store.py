@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.db import utcnow
@@ -147,8 +148,18 @@ class SyncState:
         return elapsed >= interval_seconds
 
 
-def read_state(session: Session) -> SyncState:
-    row = session.get(OrgSetting, STATE_KEY)
+def read_state(session: Session, *, lock: bool = False) -> SyncState:
+    """The sync's state. `lock` (for a read-modify-write) takes the row lock first, so the
+    sync, its failure path and webhooks never write back a state another has replaced."""
+    if lock:
+        row = session.scalar(
+            select(OrgSetting)
+            .where(OrgSetting.key == STATE_KEY)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    else:
+        row = session.get(OrgSetting, STATE_KEY)
     value: dict[str, Any] = dict((row.value.get("value") or {}) if row is not None else {})
     known = {k: v for k, v in value.items() if k in SyncState.__dataclass_fields__}
     return SyncState(**known)
@@ -160,7 +171,7 @@ def write_state(session: Session, state: SyncState) -> None:
 
 def request_sync(session: Session) -> None:
     """A webhook said a ticket changed: sync at the next tick instead of the next interval."""
-    state = read_state(session)
+    state = read_state(session, lock=True)
     state.requested_at = utcnow().isoformat()
     write_state(session, state)
 

@@ -13,12 +13,12 @@ Changes made while importing carry the INBOUND mark in the session, so the outbo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.db import Database, utcnow
@@ -26,7 +26,6 @@ from franchise.errors import InvalidInput
 from franchise.orgsettings.models import OrgSetting
 from franchise.psa.connectors.base import INBOUND, PsaError, to_row
 from franchise.psa.connectors.store import (
-    STATE_KEY,
     SyncState,
     connector_for,
     load_connection,
@@ -44,6 +43,8 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(minutes=30)
 # A sync that died half-way (the process was killed) is taken again after this.
 LEASE = timedelta(minutes=10)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,6 +99,12 @@ def sync_once(
     except PsaError as exc:
         _failed(db, now, exc, report)
         return report
+    except Exception as exc:
+        # Recorded like any failure (backoff, `psa status`), never a lease left to expire.
+        log.exception("PSA pull failed")
+        reason = f"{config.vendor} answered in a way Franchise could not read: {exc!r}"[:500]
+        _failed(db, now, PsaError(reason), report)
+        return report
     finally:
         connector.close()
     report.pages, report.received = pulled.pages, len(pulled.tickets)
@@ -118,7 +125,7 @@ def sync_once(
         # What the pushes this import queues (the escalation answer) are sent with.
         session.info.setdefault("franchise_settings", settings)
         import_ticket_rows(session, rows, fmt=config.vendor, report=imported)
-        state = read_state(session)
+        state = read_state(session, lock=True)
         state.cursor, state.last_success_at = cursor, now.isoformat()
         state.failures, state.next_run_at, state.running_until = 0, None, None
         state.imported += imported.imported
@@ -146,8 +153,7 @@ def _claim(session: Session, now: datetime, interval: float | None) -> SyncState
     The row lock (PostgreSQL; SQLite's write lock) makes two workers' claims take turns, so
     only one of them pulls.
     """
-    session.scalar(select(OrgSetting).where(OrgSetting.key == STATE_KEY).with_for_update())
-    state = read_state(session)
+    state = read_state(session, lock=True)
     if state.running_until and datetime.fromisoformat(state.running_until) > now:
         return None  # two imports at once could both create a new ticket
     if interval is not None and not state.due(now, interval):
@@ -159,7 +165,7 @@ def _claim(session: Session, now: datetime, interval: float | None) -> SyncState
 
 def _failed(db: Database, now: datetime, exc: PsaError, report: SyncReport) -> None:
     with db.unit_of_work() as session:
-        state = read_state(session)
+        state = read_state(session, lock=True)
         state.failures += 1
         wait = max(backoff(state.failures), exc.retry_after or timedelta(0))
         state.last_error = exc.reason
