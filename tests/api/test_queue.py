@@ -150,7 +150,7 @@ def test_api_filters_and_pages_with_a_cursor_header(
 
 
 def test_digits_that_are_not_decimal_are_searched_as_text(session: Session) -> None:
-    """"²" passes str.isdigit() but is no number: it is searched as text, not a crash."""
+    """ "²" passes str.isdigit() but is no number: it is searched as text, not a crash."""
     squared = create_ticket(session, title="Room 2² projector")
     assert ids(session, q="²") == [squared.id]
     with pytest.raises(InvalidInput, match="is not a staff id"):

@@ -22,7 +22,9 @@ PREFIX = "/v4_6_release/apis/3.0"
 COMPANY, PUBLIC_KEY, PRIVATE_KEY = "acme", "pUbL1c", "pr1v4te-key"
 CLIENT_ID = "3f2b7c1e-0000-4000-8000-00000000c11d"
 SIGNING_KEY = "cw-signing-key-123"
-_CONDITION = re.compile(r"^(?:lastUpdated > \[([^\]]+)\] and )?lastUpdated <= \[([^\]]+)\]$")
+_CONDITION = re.compile(
+    r"^(?:lastUpdated > \[([^\]]+)\] and )?lastUpdated <= \[([^\]]+)\](?: and id > (\d+))?$"
+)
 
 
 def header(seen: Seen, name: str) -> str | None:
@@ -132,12 +134,13 @@ class FakeConnectWise:
             match = _CONDITION.match(query["conditions"])
             if match is None:
                 return 400, {}, {"code": "InvalidCondition", "message": query["conditions"]}
-            since, until = match.groups()
+            since, until, after = match.groups()
             found = [
                 t
                 for t in sorted(self.tickets.values(), key=lambda t: t["id"])
                 if (since is None or t["_info"]["lastUpdated"] > since)
                 and t["_info"]["lastUpdated"] <= until
+                and t["id"] > int(after or 0)
             ]
         size, page = int(query.get("pageSize", 25)), int(query.get("page", 1))
         return 200, {}, copy.deepcopy(found[(page - 1) * size : page * size])

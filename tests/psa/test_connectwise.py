@@ -97,12 +97,16 @@ def test_sync_sends_basic_auth_client_id_conditions_and_pages(
     calls = connected.calls("GET", "/service/tickets")
     expected = "Basic " + base64.b64encode(f"acme+pUbL1c:{PRIVATE_KEY}".encode()).decode()
     until = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert [c.query["page"] for c in calls] == ["1", "2"]
+    # Keyset paging: the second page asks for ids after the first page's last.
+    assert [c.query["conditions"] for c in calls] == [
+        f"lastUpdated <= [{until}]",
+        f"lastUpdated <= [{until}] and id > 98232",
+    ]
     for call in calls:
         assert header(call, "Authorization") == expected
         assert header(call, "clientId") == CLIENT_ID
-        assert call.query["conditions"] == f"lastUpdated <= [{until}]"
         assert (call.query["pageSize"], call.query["orderBy"]) == ("2", "id asc")
+        assert "page" not in call.query
     lockout = ticket_for(db, "98231")
     assert (lockout.title, lockout.status, lockout.priority) == (
         "Locked out after password change",
@@ -114,7 +118,7 @@ def test_sync_sends_basic_auth_client_id_conditions_and_pages(
 
     second = sync_once(db, settings, now=now + timedelta(minutes=1))
     since = (now - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    last = connected.calls("GET", "/service/tickets")[-1]
+    last = connected.calls("GET", "/service/tickets")[len(calls)]
     assert last.query["conditions"] == (
         f"lastUpdated > [{since}] and lastUpdated <= "
         f"[{(now + timedelta(minutes=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}]"

@@ -39,12 +39,12 @@ from franchise.psa.connectors.base import (
     PsaError,
     Pull,
     RemoteTicket,
-    iter_pages,
     parse_time,
     send,
 )
 
 VENDOR = "connectwise"
+MAX_PAGES = 1000
 PAGE_SIZE = 100
 OPTIONS = ("company", "public_key", "client_id", "field_id", "resolved_status")
 SECRETS = ("private_key",)
@@ -97,28 +97,31 @@ class ConnectWiseConnector:
         return f"signed in to ConnectWise PSA at {self.base}; service tickets readable"
 
     def pull(self, since: datetime | None, until: datetime) -> Pull:
-        condition = f"lastUpdated <= [{_cw_time(until)}]"
+        window = f"lastUpdated <= [{_cw_time(until)}]"
         if since is not None:
-            condition = f"lastUpdated > [{_cw_time(since)}] and {condition}"
-
-        def fetch(page: int) -> list[dict[str, Any]]:
-            params = {
-                "conditions": condition,
-                "orderBy": "id asc",
-                "page": page,
-                "pageSize": PAGE_SIZE,
-            }
+            window = f"lastUpdated > [{_cw_time(since)}] and {window}"
+        # Keyset paging (`id > last`), not page numbers: a ticket edited during the pull
+        # leaves the window, and with page numbers the one after it would be skipped.
+        found: list[RemoteTicket] = []
+        pages, after = 0, 0
+        while True:
+            pages += 1
+            if pages > MAX_PAGES:
+                raise PsaError(
+                    f"ConnectWise ticket list: more than {MAX_PAGES} pages changed in one "
+                    "window; the cursor stays where it was"
+                )
+            condition = f"{window} and id > {after}" if after else window
+            params = {"conditions": condition, "orderBy": "id asc", "pageSize": PAGE_SIZE}
             response = self._call(
                 "GET", "service/tickets", "ConnectWise ticket list", params=params
             )
-            return _array(response, "ConnectWise ticket list")
-
-        found: list[RemoteTicket] = []
-        pages = 0
-        for page in iter_pages(fetch, PAGE_SIZE):
-            pages += 1
+            page = _array(response, "ConnectWise ticket list")
             found.extend(_remote(t) for t in page)
-        return Pull(found, until, pages)
+            ids = [t["id"] for t in page if isinstance(t.get("id"), int)]
+            if len(page) < PAGE_SIZE or not ids:
+                return Pull(found, until, pages)
+            after = max(ids)
 
     def push_fields(self, number: str, value: str) -> None:
         field = self.config.options.get("field_id", "")
