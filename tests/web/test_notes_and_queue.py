@@ -72,7 +72,7 @@ def test_a_note_with_an_attachment_is_added_refused_when_bad_and_downloaded(
         "The printer's network card died"
     )
     panel.get_by_role("button", name="Change category").click()
-    expect(page.locator("#runbook")).to_contain_text("Category: endpoint-offline (set by hand")
+    expect(page.locator("#runbook")).to_contain_text("Category: Endpoint offline (set by hand")
     expect(page.locator("#history")).to_contain_text(
         "changed category from printer to endpoint-offline"
     )

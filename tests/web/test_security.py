@@ -51,10 +51,11 @@ def _csrf_token(html: str) -> str:
 def _page_paths(live: LiveServer) -> list[str]:
     pages: set[str] = live.app.state.web_pages
     return sorted(
-        # The sign-in steps (/login, /login/mfa, /login/sso...) are open before sign-in.
+        # The sign-in steps (/login, /login/mfa, /login/sso...) are open before sign-in, and
+        # a password-reset link is its own credential (a bad one is refused: 403).
         re.sub(r"\{[^}]+\}", "1", p)
         for p in pages
-        if not p.startswith("/login") and p != "/logout"
+        if not p.startswith(("/login", "/reset/")) and p != "/logout"
     )
 
 
@@ -63,6 +64,7 @@ def test_anonymous_visitors_are_sent_to_login_from_every_page(
 ) -> None:
     paths = _page_paths(live)
     assert {"/", "/queue", "/tickets/1", "/staff"} <= set(paths)
+    assert http.get("/reset/1.2.not-a-signature-at-all-000").status_code == 403
     for path in paths:
         response = http.get(path, params={"x": "1"})
         assert response.status_code == 303, path

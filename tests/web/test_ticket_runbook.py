@@ -66,7 +66,8 @@ def test_a_refusal_is_shown_in_the_runbook_panel(
     page.goto(f"/tickets/{ticket_id}")
     panel = page.locator("#runbook")
     panel.get_by_text("Attach a runbook").click()
-    reason = panel.get_by_label("Reason")
+    reason = panel.locator("form", has=page.get_by_role("button", name="Attach", exact=True))
+    reason = reason.last.get_by_label("Reason")
     # What an old browser (no `required`) or a hand-made request would send.
     reason.evaluate("field => field.removeAttribute('required')")
     panel.get_by_role("button", name="Attach", exact=True).last.click()
