@@ -44,15 +44,16 @@ class ResetLink:
 
 
 def _other_active_managers(session: Session, staff: Staff) -> int:
-    return len(
-        list(
-            session.scalars(
-                select(Staff.id).where(
-                    Staff.active.is_(True), Staff.role.in_(MANAGER_ROLES), Staff.id != staff.id
-                )
-            )
-        )
+    """How many other active owners and admins there are. Every active manager row is
+    locked, in id order, so two admins demoting or deactivating each other at the same
+    moment take turns (PostgreSQL re-reads the rows after the wait) and cannot both pass."""
+    managers = session.scalars(
+        select(Staff.id)
+        .where(Staff.active.is_(True), Staff.role.in_(MANAGER_ROLES))
+        .order_by(Staff.id)
+        .with_for_update()
     )
+    return sum(1 for staff_id in managers if staff_id != staff.id)
 
 
 def update_staff(
