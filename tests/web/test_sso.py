@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 from sqlalchemy import select
 
 from franchise.accounts import sso
@@ -91,13 +91,22 @@ def provider(live: LiveServer, provider_process: str) -> Iterator[Provider]:
     live.app.state.settings = before
 
 
+def _offline(route: Route) -> None:
+    route.abort()
+
+
 def _sign_in_at_provider(page: Page, login: str) -> None:
+    # The provider's stock pages link a web font; with no network the browser would wait on
+    # it and the consent button would never settle. Only loopback is reachable in tests.
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), _offline)
     page.goto("/login")
     page.get_by_role("link", name="Sign in with Test IdP").click()
     page.locator("input[name=login]").fill(login)
     page.locator("input[name=password]").fill("anything")
     page.locator("button[type=submit]").click()
-    page.locator("button[type=submit]").click()  # the consent page: Continue
+    consent = page.get_by_role("button", name="Continue")  # the consent page
+    expect(consent).to_be_visible(timeout=15_000)
+    consent.click(timeout=15_000)
 
 
 def _log(db: Database) -> list[tuple[str, str, str]]:
