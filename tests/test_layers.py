@@ -23,11 +23,9 @@ UPPER = INTERFACES | {"flows"}
 ALLOWED_TWO_WAY = {
     ("alerts", "ops"),
     ("api", "web"),
-    ("approvals", "people"),
     ("approvals", "tickets"),
     ("contacts", "drills"),
     ("escalation", "tickets"),
-    ("messages", "orgsettings"),
     ("messages", "tickets"),
     ("psa", "tickets"),
     ("runbooks", "tickets"),

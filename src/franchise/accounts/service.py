@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 
 from sqlalchemy import func, select
@@ -13,11 +12,11 @@ from franchise.accounts.models import LEVELS, ROLES, ApiToken, Staff
 from franchise.accounts.password_policy import check_password
 from franchise.accounts.passwords import hash_password
 from franchise.accounts.sessions import revoke_sessions
+from franchise.addresses import EMAIL
 from franchise.db import utcnow
 from franchise.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 
 TOKEN_PREFIX = "frn_"  # noqa: S105 - a public prefix, not a secret
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def add_staff(

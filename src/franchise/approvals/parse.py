@@ -23,6 +23,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from franchise.addresses import EMAIL
 from franchise.approvals.boundaries import (
     LEVELS,
     TIMEOUT_ACTIONS,
@@ -39,7 +40,6 @@ from franchise.yamldoc.loader import item_line, key_line, load, node_line
 from franchise.yamldoc.problems import Problem, ProblemList
 
 KIND = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOP_KEYS = ("timeout", "kinds", "levels", "people")
 ACTION_KIND_KEYS = ("keywords",)
 MAX_KEYWORD = 64

@@ -173,8 +173,8 @@ def request_approval(
             )
             _log(session, ticket, requester, note, "waiting_on_approval", when)
     if not approved:
-        # Imported here: people.notices reads approvals (who may decide) in turn.
-        from franchise.people.notices import approval_pending
+        # Imported here: the notices ask this module who may decide.
+        from franchise.approvals.notices import approval_pending
 
         approval_pending(session, request)
     return request

@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from franchise.addresses import EMAIL
 from franchise.clients.models import Client, ClientContact
 from franchise.errors import Conflict, InvalidInput, NotFound
 
 MAX_NAME = 200
 MAX_PHONE = 64
 MAX_ROLE = 100
-EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 PHONE = re.compile(r"^[0-9+() .\-/x]+$")
 
 

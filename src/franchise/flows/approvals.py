@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
+from franchise.approvals import notices
 from franchise.approvals import service as approvals
 from franchise.approvals.models import ApprovalRequest
 from franchise.escalation.service import refresh_escalation
-from franchise.people import notices
 from franchise.psa.connectors import outbound as psa_push
 from franchise.runbooks import engine
 from franchise.runbooks import service as runbooks

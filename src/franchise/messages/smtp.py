@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+from franchise.addresses import EMAIL
 from franchise.errors import InvalidInput
 from franchise.settings import Settings
-
-ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
 class DeliveryError(Exception):
@@ -46,7 +44,7 @@ class SmtpConfig:
                 "client e-mail is not set up: set FRANCHISE_SMTP_HOST (and FRANCHISE_SMTP_PORT, "
                 "FRANCHISE_SMTP_TLS, FRANCHISE_SMTP_USER/PASSWORD if your server needs them)"
             )
-        if not settings.smtp_from or not ADDRESS.match(parseaddr(settings.smtp_from)[1]):
+        if not settings.smtp_from or not EMAIL.match(parseaddr(settings.smtp_from)[1]):
             raise InvalidInput(
                 "client e-mail has no valid sender: set FRANCHISE_SMTP_FROM, "
                 "e.g. 'Acme IT Support <help@acme.example>'"
@@ -69,7 +67,7 @@ class SmtpConfig:
 def check_address(address: str) -> str:
     """One bare e-mail address; refuses lists and anything that could smuggle in a header."""
     value = address.strip()
-    if not ADDRESS.match(value):
+    if not EMAIL.match(value):
         raise InvalidInput(f"'{address}' is not a single e-mail address")
     return value
 

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from franchise.addresses import EMAIL
 from franchise.db import utcnow
 from franchise.errors import InvalidInput
-from franchise.messages.smtp import ADDRESS
 from franchise.orgsettings.models import OrgSetting
 from franchise.orgsettings.sealing import Unsealable, key_source, seal, unseal
 from franchise.settings import Settings
@@ -91,7 +91,7 @@ def _tls(raw: str) -> str:
 
 def _sender(raw: str) -> str:
     text = raw.strip()
-    if len(text) > 320 or "\n" in text or not ADDRESS.match(parseaddr(text)[1]):
+    if len(text) > 320 or "\n" in text or not EMAIL.match(parseaddr(text)[1]):
         raise _fail("smtp_from", "a sender such as 'Acme IT Support <help@acme.example>'")
     return text
 

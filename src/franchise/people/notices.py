@@ -1,11 +1,9 @@
 """Who hears of what: each hand-off queues notifications to the people it concerns.
 
-A pending approval goes to those at its approver level who may decide it (the owner and
-admins only when nobody at that level may: every owner notification is an interruption);
-a decision goes back to the requester; an escalation to the person who now holds the
-ticket; an ask that reaches the owner to the owner's own channels; the owner's reply to the
+An escalation goes to the person who now holds the ticket; an ask that reaches the owner to the owner's own channels; the owner's reply to the
 technician who asked. Each person gets e-mail (when SMTP is set up) and their Teams and
 Slack channels, all through the outbox, so nothing is sent for work that rolls back.
+Approval notices build on these in approvals.notices.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
-from franchise.approvals.models import ApprovalRequest
 from franchise.contacts.models import OwnerContact
 from franchise.orgsettings.secrets import effective_settings
 from franchise.outbox import service as outbox
@@ -93,103 +90,16 @@ def notify_person(
     return queued
 
 
-def _ticket_button(settings: Settings, ticket_id: int | None) -> tuple[Button, ...]:
+def ticket_button(settings: Settings, ticket_id: int | None) -> tuple[Button, ...]:
     if ticket_id is None:
         return ()
     # Opening a ticket changes nothing and the page asks for sign-in: a plain link will do.
     return (Button("Open ticket", f"{settings.base_url}/tickets/{ticket_id}", "open"),)
 
 
-def _ticket_fact(session: Session, ticket_id: int | None) -> tuple[tuple[str, str], ...]:
+def ticket_fact(session: Session, ticket_id: int | None) -> tuple[tuple[str, str], ...]:
     ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
     return (("Ticket", f"#{ticket.id} {ticket.title}"),) if ticket is not None else ()
-
-
-def deciders(session: Session, request: ApprovalRequest) -> list[Staff]:
-    from franchise.approvals.service import may_decide
-
-    level = request.approver_level or "owner"
-    people = list(
-        session.scalars(
-            select(Staff).where(Staff.active, Staff.id != request.requester_id).order_by(Staff.id)
-        )
-    )
-    at_level = [p for p in people if p.level == level and may_decide(session, request, p)]
-    if at_level:
-        return at_level
-    return [p for p in people if p.is_manager and may_decide(session, request, p)]
-
-
-def approval_pending(session: Session, request: ApprovalRequest) -> list[Queued]:
-    settings = settings_of(session)
-    requester = session.get(Staff, request.requester_id)
-    who = requester.name if requester else "someone"
-    queued: list[Queued] = []
-    for person in deciders(session, request):
-        buttons = [
-            Button(
-                label,
-                link_url(settings, token),
-                action,
-                token,
-            )
-            for label, action in (("Approve", "approve"), ("Deny", "deny"))
-            for token in [
-                issue_link(
-                    session,
-                    person,
-                    action=action,
-                    target_kind="approval",
-                    target_id=request.id,
-                    settings=settings,
-                )
-            ]
-        ]
-        notice = Notice(
-            title=f"Approval #{request.id} waits for you",
-            text=f"{who} asks to: {request.action}",
-            facts=(
-                *_ticket_fact(session, request.ticket_id),
-                ("Cost", f"{request.cost} ({request.recurring})"),
-                ("Impact", request.impact),
-                ("Decide by", f"{request.timeout_at:%H:%M} UTC" if request.timeout_at else "-"),
-            ),
-            buttons=(*buttons, *_ticket_button(settings, request.ticket_id)),
-        )
-        queued += notify_person(
-            session,
-            person,
-            notice,
-            ticket_id=request.ticket_id,
-            settings=settings,
-            what=f"approval #{request.id} waits for them",
-        )
-    return queued
-
-
-def approval_decided(session: Session, request: ApprovalRequest, by: Staff | None) -> list[Queued]:
-    requester = session.get(Staff, request.requester_id)
-    if requester is None or (by is not None and by.id == requester.id):
-        return []
-    settings = settings_of(session)
-    decider = by.name if by is not None else "the timeout rule"
-    notice = Notice(
-        title=f"Approval #{request.id} {request.status}",
-        text=f"{decider} {request.status} your request: {request.action}",
-        facts=(
-            *_ticket_fact(session, request.ticket_id),
-            ("Reason", request.reason.splitlines()[-1] if request.reason else "-"),
-        ),
-        buttons=_ticket_button(settings, request.ticket_id),
-    )
-    return notify_person(
-        session,
-        requester,
-        notice,
-        ticket_id=request.ticket_id,
-        settings=settings,
-        what=f"approval #{request.id} {request.status}",
-    )
 
 
 def escalated(
@@ -200,7 +110,7 @@ def escalated(
         title=f"Ticket #{ticket.id} escalated to you",
         text=f"{by.name} escalated '{ticket.title}' to {level}; you now hold it.",
         facts=(("Priority", ticket.priority), ("Status", ticket.status)),
-        buttons=_ticket_button(settings, ticket.id),
+        buttons=ticket_button(settings, ticket.id),
     )
     return notify_person(
         session,
@@ -244,10 +154,10 @@ def ask_reached_owner(
         notice = Notice(
             title=title,
             text=body,
-            facts=(("Asked by", f"{by.name} ({by.level})"), *_ticket_fact(session, ticket.id)),
+            facts=(("Asked by", f"{by.name} ({by.level})"), *ticket_fact(session, ticket.id)),
             buttons=(
                 Button("Answer", link_url(settings, token), "answer"),
-                *_ticket_button(settings, ticket.id),
+                *ticket_button(settings, ticket.id),
             ),
         )
         queued += notify_person(
@@ -271,9 +181,9 @@ def owner_replied(session: Session, contact: OwnerContact, by: Staff, text: str)
         text=text,
         facts=(
             ("You asked", (contact.question or "")[:500]),
-            *_ticket_fact(session, contact.ticket_id),
+            *ticket_fact(session, contact.ticket_id),
         ),
-        buttons=_ticket_button(settings, contact.ticket_id),
+        buttons=ticket_button(settings, contact.ticket_id),
     )
     return notify_person(
         session,
