@@ -512,7 +512,10 @@ def test_a_compromise_step_waiting_on_approval_escalates_and_an_emergency_reache
     waiting = olivia_page.locator("#asks")
     expect(waiting).to_contain_text("Attacker confirmed in the CFO's mailbox")
     expect(waiting).to_contain_text("Emergency")
-    olivia_page.goto(f"/tickets/{ticket_id}")
+    # The dashboard's link opens the ticket at the ask itself.
+    waiting.get_by_role("link", name=f"#{ticket_id}").click()
+    expect(olivia_page).to_have_url(re.compile(rf"/tickets/{ticket_id}#ask-\d+$"))
+    expect(olivia_page.locator("#ask-title")).to_have_text("Asks to the owner")
     item = olivia_page.locator("#ask .tp-ask-item")
     expect(item).to_contain_text("Emergency")
     expect(item.get_by_label("Your answer")).to_be_visible()
