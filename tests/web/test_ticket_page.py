@@ -41,7 +41,7 @@ def test_an_action_outside_the_l1_boundary_waits_on_l2_and_the_queue_shows_it(
     answer(page, "print-server", "Spooler stopped or jobs stuck")
     approval = runner(page).locator(".tp-approval")
     expect(approval).to_contain_text(
-        re.compile(r"Waiting for approval #\d+ from L2 \(times out at \d\d:\d\d\)")
+        re.compile(r"Waiting for approval #\d+ from L2 \(times out at \d\d:\d\d( on \d\d \w{3})?\)")
     )
     expect(approval).to_contain_text("impact medium")
     for option in ("Printing again", "Spooler crashes or stops again"):
