@@ -76,7 +76,7 @@ def test_the_assignee_changes_the_requester_and_sees_the_new_number(
     expect(card).not_to_contain_text("0161 555 0101")
     expect(on_file).to_have_text("On file Number on file for Sam Patel: 07700 900456")
     expect(page.locator("#history")).to_contain_text(
-        "Tess Tech changed requester from Dana Lee to Sam Patel"
+        "Tess Tech changed the requester from Dana Lee to Sam Patel"
     )
     # Swapped in place by htmx: the page was not reloaded, and it is still so after a reload.
     assert page.url.endswith(f"/tickets/{ticket_id}")
@@ -110,3 +110,27 @@ def test_an_l1_who_is_not_the_assignee_gets_no_control_and_the_post_is_refused(
     assert "only the ticket&#39;s assignee, L2" in refused.text()
     page.reload()
     expect(page.locator("#ticket-requester")).to_contain_text("Dana Lee")
+
+
+def test_without_javascript_the_form_clears_the_requester_and_comes_back(
+    browser_page_no_js: Page,
+    db: Database,
+    starter: None,  # noqa: F811
+    make_staff: Callable[..., Member],
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    page = browser_page_no_js
+    senior = make_staff("Lee Senior", level="L2")
+    ticket_id = _ticket_at_the_identity_step(db, make_staff())
+    sign_in_as(page, senior)
+    page.goto(f"/tickets/{ticket_id}")
+    facts = page.locator("#facts")
+    facts.get_by_text("Change requester").click()
+    facts.get_by_label("New requester").select_option(label="No requester")
+    facts.get_by_role("button", name="Set requester").click()
+    page.wait_for_url(f"**/tickets/{ticket_id}#facts")
+    expect(page.locator("#ticket-requester")).to_have_text("—")
+    expect(page.locator("#runner-on-file")).to_contain_text("No requester on this ticket")
+    expect(page.locator("#history")).to_contain_text(
+        "Lee Senior cleared the requester (was Dana Lee)"
+    )

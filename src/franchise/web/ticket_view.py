@@ -315,6 +315,13 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
     elif event.field == "tags":
         tags = _literal(event.new_value)
         action = "set the tags to " + (", ".join(map(str, tags)) if tags else "none")
+    elif event.field == "requester":
+        if event.new_value is None:
+            action = f"cleared the requester (was {event.old_value or 'nobody'})"
+        elif event.old_value is None:
+            action = f"set the requester to {event.new_value}"
+        else:
+            action = f"changed the requester from {event.old_value} to {event.new_value}"
     elif event.field.endswith("_at"):
         action = f"recorded the {event.field.removesuffix('_at').replace('_', ' ')} time"
     else:
