@@ -1,4 +1,4 @@
-"""Changing an open ticket's requester by hand, and who may do it.
+"""Changing a ticket's requester by hand, and who may do it.
 
 The requester is who client messages go to first and whose number the identity callback
 reads, so a wrong one sends the client's mail to the wrong person. Changing it is kept to
