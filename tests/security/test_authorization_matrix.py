@@ -134,6 +134,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/tickets/{ticket_id}/resolve"): STAFF,
     ("PUT", "/api/v1/tickets/{ticket_id}/runbook"): STAFF,
     ("PUT", "/api/v1/tickets/{ticket_id}/category"): STAFF,
+    # Any staff gets past the gate; the service then lets only the ticket's assignee, L2 and
+    # managers change it (tests/tickets/test_requester_interfaces.py checks who).
+    ("PUT", "/api/v1/tickets/{ticket_id}/requester"): STAFF,
     ("GET", "/api/v1/tickets/{ticket_id}/attachments/{attachment_id}"): STAFF,
     # --- pages ----------------------------------------------------------------------------
     ("GET", "/login"): PUBLIC,
@@ -187,6 +190,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/tickets/{ticket_id}/run/back"): STAFF,
     ("POST", "/tickets/{ticket_id}/runbook"): STAFF,
     ("POST", "/tickets/{ticket_id}/status"): STAFF,
+    # As its API route: the service decides who, by the ticket's assignee and the level.
+    ("POST", "/tickets/{ticket_id}/requester"): STAFF,
     ("POST", "/tickets/{ticket_id}/notes"): STAFF,
     ("GET", "/tickets/{ticket_id}/attachments/{attachment_id}"): STAFF,
     ("GET", "/runbooks"): STAFF,

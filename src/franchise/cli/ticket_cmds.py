@@ -1,4 +1,5 @@
-"""franchise ticket new|list|show|runbook|category|check|done|resolve|status|assign|note."""
+"""franchise ticket new|list|show|runbook|category|requester|check|done|resolve|status|assign|
+note."""
 
 from __future__ import annotations
 
@@ -233,6 +234,44 @@ def category(
         highlight=False,
         markup=False,
     )
+
+
+@app.command()
+def requester(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket number.")],
+    contact: Annotated[
+        str,
+        typer.Argument(
+            help="A contact of the ticket's client (id, e-mail or name); 'none' clears."
+        ),
+    ],
+    note: Annotated[str | None, typer.Option(help="Why; kept in the ticket's history.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who changes it (staff e-mail or name).")] = None,
+    json_out: Json = False,
+) -> None:
+    """Change a ticket's requester (the affected user) to another contact of its client."""
+    from franchise.accounts.service import get_staff
+    from franchise.tickets.present import ticket_dict
+    from franchise.tickets.requester import change_requester
+    from franchise.tickets.service import get_ticket
+
+    with get_context(ctx).database().unit_of_work() as session:
+        actor = get_staff(session, by) if by else None
+        ticket = get_ticket(session, ticket_id)
+        chosen = None if contact.strip().lower() == "none" else contact
+        event = change_requester(session, ticket, chosen, actor=actor, note=note)
+        data = ticket_dict(session, ticket)
+    if json_out:
+        print_json(data)
+        return
+    who = data["requester"]
+    if who is None:
+        text = f"Ticket #{ticket_id}: no requester"
+    else:
+        on_file = ", ".join(p for p in (who["phone"], who["mobile"]) if p) or "no phone on file"
+        text = f"Ticket #{ticket_id}: requester {who['name']} ({on_file})"
+    console.print(text + (" (unchanged)." if event is None else "."), highlight=False, markup=False)
 
 
 @app.command()

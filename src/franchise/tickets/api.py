@@ -26,14 +26,16 @@ from franchise.tickets import lifecycle, notes, workflow
 from franchise.tickets.notes import MAX_FILES, AttachmentStore, Upload
 from franchise.tickets.present import ticket_dict
 from franchise.tickets.queue import DEFAULT_SORT, MAX_SEARCH, QueueQuery, find_tickets
+from franchise.tickets.requester import change_requester
 from franchise.tickets.schemas import (
     DoneCheck,
     NoteCreate,
+    RequesterChoice,
     ResolveRequest,
     TicketCreate,
     TicketUpdate,
 )
-from franchise.tickets.service import change_ticket, get_ticket, set_requester
+from franchise.tickets.service import change_ticket, get_ticket
 from franchise.tickets.workflow import open_ticket
 
 router = APIRouter(tags=["tickets"])
@@ -126,8 +128,19 @@ def update(
         change_ticket(session, ticket, actor=staff, note=body.note, priority=body.priority)
     if body.requester is not None:
         ref = None if body.requester == "nobody" else body.requester
-        set_requester(session, ticket, ref, actor=staff, note=body.note)
+        change_requester(session, ticket, ref, actor=staff, note=body.note)
     refresh_escalation(session, ticket, actor=staff)
+    return ticket_dict(session, ticket)
+
+
+@router.put("/tickets/{ticket_id}/requester")
+def set_ticket_requester(
+    ticket_id: int, body: RequesterChoice, session: DbSession, staff: CurrentStaff
+) -> dict[str, Any]:
+    """Change the requester to another contact of the ticket's client, or clear it with
+    null. The ticket's assignee, L2, the owner, admins and service managers may."""
+    ticket = get_ticket(session, ticket_id)
+    change_requester(session, ticket, body.requester, actor=staff, note=body.note)
     return ticket_dict(session, ticket)
 
 

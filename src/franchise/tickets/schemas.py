@@ -78,6 +78,14 @@ class TicketUpdate(BaseModel):
     note: str | None = Field(default=None, max_length=5000)
 
 
+class RequesterChoice(BaseModel):
+    requester: str | None = Field(
+        max_length=320,
+        description="a contact of the ticket's client (id, e-mail or name); null clears it",
+    )
+    note: str | None = Field(default=None, max_length=5000, description="kept in the history")
+
+
 class DoneCheck(BaseModel):
     item: str = Field(min_length=1, max_length=500, description="item number (1-based) or text")
 

@@ -37,6 +37,7 @@ from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import RunbookRun
 from franchise.tickets import lifecycle, workflow
 from franchise.tickets.models import Ticket
+from franchise.tickets.requester import change_requester
 from franchise.tickets.service import get_ticket
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render
@@ -624,4 +625,20 @@ def change_status(
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
     _, error = _act(session, lambda: lifecycle.set_status(session, ticket, status, by=me))
+    return _finish(request, session, ticket, user, "facts", error)
+
+
+@router.post("/tickets/{ticket_id}/requester")
+def change_ticket_requester(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    ticket_id: int,
+    requester: Annotated[str, Form(max_length=12)],
+) -> Response:
+    """`requester` is a contact id of the ticket's client, or "none" to clear it."""
+    ticket = get_ticket(session, ticket_id)
+    me = staff_row(session, user)
+    chosen = None if requester == "none" else requester
+    _, error = _act(session, lambda: change_requester(session, ticket, chosen, actor=me))
     return _finish(request, session, ticket, user, "facts", error)

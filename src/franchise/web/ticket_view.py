@@ -22,7 +22,7 @@ from franchise.approvals.service import list_requests
 from franchise.ask.answer import STAGE_FOR_STATUS
 from franchise.ask.reply import may_reply, ticket_asks
 from franchise.ask.service import pending_step
-from franchise.clients.contacts import phones
+from franchise.clients.contacts import list_contacts, phones
 from franchise.clients.models import ClientContact
 from franchise.clients.service import get_client
 from franchise.contacts.models import REASONS
@@ -40,6 +40,7 @@ from franchise.runbooks.models import RunbookRun
 from franchise.suggest.service import suggest
 from franchise.tickets import lifecycle, notes
 from franchise.tickets.models import STATUSES, NoteAttachment, Ticket, TicketEvent
+from franchise.tickets.requester import may_change_requester
 from franchise.tickets.service import history
 
 # Statuses a technician sets by hand; resolving goes through the done checklist.
@@ -314,6 +315,13 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
     elif event.field == "tags":
         tags = _literal(event.new_value)
         action = "set the tags to " + (", ".join(map(str, tags)) if tags else "none")
+    elif event.field == "requester":
+        if event.new_value is None:
+            action = f"cleared the requester (was {event.old_value or 'nobody'})"
+        elif event.old_value is None:
+            action = f"set the requester to {event.new_value}"
+        else:
+            action = f"changed the requester from {event.old_value} to {event.new_value}"
     elif event.field.endswith("_at"):
         action = f"recorded the {event.field.removesuffix('_at').replace('_', ' ')} time"
     else:
@@ -368,6 +376,14 @@ def _requester(session: Session, ticket: Ticket) -> dict[str, Any] | None:
     }
 
 
+def _requester_choices(session: Session, ticket: Ticket, me: Staff) -> list[ClientContact]:
+    """The client's contacts to pick the requester from; none when this person may not
+    change it (the page then offers no control) or the ticket has no client."""
+    if ticket.client_id is None or not may_change_requester(me, ticket):
+        return []
+    return list_contacts(session, ticket.client_id)
+
+
 def _notes(session: Session, ticket: Ticket, names: dict[int, str]) -> list[dict[str, Any]]:
     """Internal notes, newest first, each with its minutes and files."""
     files: dict[int, list[NoteAttachment]] = {}
@@ -399,6 +415,7 @@ def page_context(
         "ticket": ticket,
         "client": get_client(session, ticket.client_id).name if ticket.client_id else None,
         "requester": _requester(session, ticket),
+        "requester_choices": _requester_choices(session, ticket, me),
         "staff": names,
         "runner": runner,
         "suggestions": _suggestions(session, ticket) if runner is None else [],
