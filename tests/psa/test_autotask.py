@@ -31,8 +31,7 @@ from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket
 from tests.psa.at_fake import CODE, SECRET, USERNAME, FakeAutotask, serve
-from tests.psa.cw_fake import header
-from tests.psa.halo_fake import Failure
+from tests.psa.recording import Failure, header
 
 FIELD = "Escalation Allowed"
 HOOK_SECRET = "at-webhook-key"

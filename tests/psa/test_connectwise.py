@@ -40,10 +40,9 @@ from tests.psa.cw_fake import (
     SIGNING_KEY,
     FakeConnectWise,
     fixture,
-    header,
     serve,
 )
-from tests.psa.halo_fake import Failure
+from tests.psa.recording import Failure, header
 
 FIELD_ID = 7
 

@@ -33,7 +33,8 @@ from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.tickets.service import change_ticket
-from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, Failure, FakeHalo, serve
+from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, FakeHalo, serve
+from tests.psa.recording import Failure
 
 FIELD_ID = 142
 WEBHOOK_PASSWORD = "hook-pass-7"
@@ -79,7 +80,9 @@ def test_first_sync_signs_in_and_reads_every_page(
     monkeypatch.setattr(halopsa, "PAGE_SIZE", 2)
     now = utcnow()
     report = sync_once(db, settings, now=now)
-    assert (report.ok, report.received, report.pages, report.imported) == (True, 3, 2, 3)
+    # Three pages: each asks from the newest change the last one brought (less a second),
+    # and the ticket read twice on the way counts once.
+    assert (report.ok, report.received, report.pages, report.imported) == (True, 3, 3, 3)
 
     token = connected.api_calls("POST", "/auth/token")[0]
     assert token.headers["Content-Type"] == "application/x-www-form-urlencoded"
@@ -90,13 +93,19 @@ def test_first_sync_signs_in_and_reads_every_page(
         "scope": "all",
     }
     pages = connected.api_calls("GET", "/api/Tickets")
-    assert [p.query["page_no"] for p in pages] == ["1", "2"]
+    assert [p.query["page_no"] for p in pages] == ["1", "1", "1"]
+    # The first sync has no lower bound; then it moves up with the changes read.
+    assert [p.query.get("lastupdatefromdate") for p in pages] == [
+        None,
+        "2026-12-03T08:40:59",
+        "2026-12-03T09:04:59",
+    ]
     for page in pages:
         assert page.headers["Authorization"] == "Bearer token-1"
         assert page.query["pageinate"] == "true"
         assert page.query["page_size"] == "2"
-        # The first sync has no lower bound; the upper one is the sync's own start.
-        assert "lastupdatefromdate" not in page.query
+        assert (page.query["order"], page.query["orderdesc"]) == ("last_update", "false")
+        # The upper bound is the sync's own start.
         assert page.query["lastupdatetodate"] == now.strftime("%Y-%m-%dT%H:%M:%S")
 
     lockout = ticket_for(db, "4101")
@@ -109,6 +118,41 @@ def test_first_sync_signs_in_and_reads_every_page(
     assert (vpn.status, vpn.priority) == ("in_progress", "high")
     printer = ticket_for(db, "4103")
     assert (printer.status, printer.priority) == ("waiting_on_client", "low")
+
+
+def test_a_ticket_edited_in_halo_during_the_pull_never_makes_another_be_skipped(
+    db: Database, settings: Settings, connected: FakeHalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(halopsa, "PAGE_SIZE", 2)
+
+    def edit_the_first(fake: FakeHalo) -> None:
+        # Edited after the first page was read: it leaves the window (changed after the
+        # sync began), and with page numbers the third ticket would slide onto page one.
+        if len(fake.api_calls("GET", "/api/Tickets")) == 1:
+            fake.touch(fake.tickets[4101])
+
+    connected.after_list = edit_the_first
+    report = sync_once(db, settings, now=utcnow() - timedelta(seconds=5))
+    assert (report.ok, report.received, report.imported) == (True, 3, 3)
+    for number in ("4101", "4102", "4103"):
+        ticket_for(db, number)
+
+
+def test_tickets_changed_in_the_same_second_are_read_by_page_number(
+    db: Database, settings: Settings, connected: FakeHalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(halopsa, "PAGE_SIZE", 2)
+    for ticket in connected.tickets.values():
+        ticket["last_update"] = "2026-12-03T09:05:00"
+    report = sync_once(db, settings, now=utcnow())
+    assert (report.ok, report.received, report.imported) == (True, 3, 3)
+    pages = connected.api_calls("GET", "/api/Tickets")
+    # No headway by time after the second page: the next page number at the same bound.
+    assert [(p.query.get("lastupdatefromdate"), p.query["page_no"]) for p in pages] == [
+        (None, "1"),
+        ("2026-12-03T09:04:59", "1"),
+        ("2026-12-03T09:04:59", "2"),
+    ]
 
 
 def test_next_sync_asks_from_the_cursor_and_imports_nothing_twice(

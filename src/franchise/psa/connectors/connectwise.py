@@ -27,20 +27,21 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from franchise.psa.connectors.base import (
-    TIMEOUT_SECONDS,
-    ConnectionConfig,
+    HttpConnector,
     PsaError,
     Pull,
     RemoteTicket,
     parse_time,
     send,
+    too_many_pages,
+    utc_stamp,
 )
 
 VENDOR = "connectwise"
@@ -51,29 +52,8 @@ SECRETS = ("private_key",)
 SIGNATURE_HEADER = "x-content-signature"
 
 
-def _cw_time(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class ConnectWiseConnector:
+class ConnectWiseConnector(HttpConnector):
     vendor = VENDOR
-
-    def __init__(self, config: ConnectionConfig, client: httpx.Client | None = None) -> None:
-        self.config = config
-        self.base = config.base_url.rstrip("/")
-        self._own = client is None
-        self._client = client
-
-    @property
-    def http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=TIMEOUT_SECONDS)
-        return self._client
-
-    def close(self) -> None:
-        if self._own and self._client is not None:
-            self._client.close()
-            self._client = None
 
     def _headers(self) -> dict[str, str]:
         options = self.config.options
@@ -97,9 +77,9 @@ class ConnectWiseConnector:
         return f"signed in to ConnectWise PSA at {self.base}; service tickets readable"
 
     def pull(self, since: datetime | None, until: datetime) -> Pull:
-        window = f"lastUpdated <= [{_cw_time(until)}]"
+        window = f"lastUpdated <= [{utc_stamp(until)}]"
         if since is not None:
-            window = f"lastUpdated > [{_cw_time(since)}] and {window}"
+            window = f"lastUpdated > [{utc_stamp(since)}] and {window}"
         # Keyset paging (`id > last`), not page numbers: a ticket edited during the pull
         # leaves the window, and with page numbers the one after it would be skipped.
         found: list[RemoteTicket] = []
@@ -107,10 +87,7 @@ class ConnectWiseConnector:
         while True:
             pages += 1
             if pages > MAX_PAGES:
-                raise PsaError(
-                    f"ConnectWise ticket list: more than {MAX_PAGES} pages changed in one "
-                    "window; the cursor stays where it was"
-                )
+                raise too_many_pages("ConnectWise ticket list", MAX_PAGES)
             condition = f"{window} and id > {after}" if after else window
             params = {"conditions": condition, "orderBy": "id asc", "pageSize": PAGE_SIZE}
             response = self._call(
