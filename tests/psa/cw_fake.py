@@ -37,13 +37,18 @@ class FakeConnectWise(RecordingServer):
         pair = f"{COMPANY}+{PUBLIC_KEY}:{PRIVATE_KEY}"
         self.expected_auth = "Basic " + base64.b64encode(pair.encode()).decode()
         self.url = self.root + PREFIX
+        # Callback signing keys by the path of their key_url.
+        self.signing_keys = {"/callback-key": SIGNING_KEY}
 
     def error_body(self) -> Any:
         return {"code": "ScriptedFailure"}
 
     def answer(self, seen: Seen) -> Answer:
-        if seen.path == "/callback-key":
-            return 200, {}, {"signing_key": SIGNING_KEY}
+        if seen.path.startswith("/callback-key"):
+            key = self.signing_keys.get(seen.path)
+            if key is None:
+                return 404, {}, {"code": "NotFound"}
+            return 200, {}, {"signing_key": key}
         if (
             header(seen, "Authorization") != self.expected_auth
             or header(seen, "clientId") != CLIENT_ID
@@ -104,6 +109,9 @@ class FakeConnectWise(RecordingServer):
             if custom["id"] == field_id and "value" in custom:
                 return str(custom["value"])
         return None
+
+    def key_fetches(self) -> int:
+        return sum(1 for r in self.requests if r.path.startswith("/callback-key"))
 
     def calls(self, method: str, path: str) -> list[Seen]:
         return [r for r in self.requests if r.method == method and r.path == PREFIX + path]

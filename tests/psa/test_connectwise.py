@@ -26,6 +26,7 @@ from franchise.flows.runs import begin_run, record_answer
 from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
 from franchise.psa.connectors import connectwise
+from franchise.psa.connectors.base import ConnectionConfig
 from franchise.psa.connectors.store import read_state, save_connection
 from franchise.psa.connectors.sync import sync_once
 from franchise.runbooks import service as runbooks
@@ -253,3 +254,68 @@ def test_callbacks_are_accepted_only_with_a_good_signature_from_our_host(
     assert accepted.status_code == 202
     with db.unit_of_work() as session:
         assert read_state(session).requested_at is not None
+    # The forged callback fetched the key once; the good one found it kept.
+    assert connected.key_fetches() == 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_signing_keys_are_kept_and_a_flood_of_forgeries_cannot_make_us_hammer_connectwise(
+    cw: FakeConnectWise, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    keys = connectwise.SigningKeys(ttl=600, size=8, refetch_after=60, per_minute=5, clock=clock)
+    monkeypatch.setattr(connectwise, "SIGNING_KEYS", keys)
+    connector = connectwise.ConnectWiseConnector(
+        ConnectionConfig(vendor="connectwise", base_url=cw.url)
+    )
+
+    def post(key_path: str, signing_key: str) -> bool:
+        body = _callback(cw, cw.root + key_path)
+        return connector.verify_webhook(body, {"x-content-signature": _sign(body, signing_key)})
+
+    try:
+        # Many callbacks, genuine or forged with the same key URL: one fetch.
+        assert all(post("/callback-key", SIGNING_KEY) for _ in range(20))
+        assert not any(post("/callback-key", "guess") for _ in range(20))
+        assert cw.key_fetches() == 1
+        # A mismatch asks again (the key may have been replaced) at most once a minute.
+        clock.now += 61
+        assert not any(post("/callback-key", "guess") for _ in range(20))
+        assert cw.key_fetches() == 2
+        # ConnectWise replaced the key: the first callback signed with it after a minute
+        # fetches it, and it is kept from then on.
+        cw.signing_keys["/callback-key"] = "replaced-key"
+        clock.now += 61
+        assert post("/callback-key", "replaced-key")
+        assert post("/callback-key", "replaced-key")
+        assert not post("/callback-key", SIGNING_KEY)
+        assert cw.key_fetches() == 3
+        # A kept key is fetched again once ten minutes old.
+        clock.now += 601
+        assert post("/callback-key", "replaced-key")
+        assert cw.key_fetches() == 4
+
+        # Forgeries naming a new key id each: fetches stop at five a minute...
+        clock.now += 61
+        assert not any(post(f"/callback-key/forged-{i}", "guess") for i in range(50))
+        assert cw.key_fetches() == 4 + 5
+        # ...and the ids that gave nothing are not asked again within the minute.
+        assert not any(post(f"/callback-key/forged-{i}", "guess") for i in range(5))
+        assert cw.key_fetches() == 9
+        # A new genuine key id waits for the next minute's allowance (the sync still runs).
+        cw.signing_keys["/callback-key/new"] = "new-key"
+        assert not post("/callback-key/new", "new-key")
+        clock.now += 61
+        assert post("/callback-key/new", "new-key")
+        assert cw.key_fetches() == 10
+        # At most `size` keys are kept.
+        assert len(keys) <= 8
+    finally:
+        connector.close()
