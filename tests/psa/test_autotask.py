@@ -8,9 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,56 +16,36 @@ from sqlalchemy import select
 
 from franchise.accounts.service import add_staff
 from franchise.app import create_app
-from franchise.bootstrap import initialise
 from franchise.db import Database, utcnow
 from franchise.flows.escalations import escalate
 from franchise.flows.runs import begin_run, record_answer
 from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
-from franchise.psa.connectors.store import read_state, save_connection
+from franchise.psa.connectors.store import read_state
 from franchise.psa.connectors.sync import sync_once
 from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket
-from tests.psa.at_fake import CODE, SECRET, USERNAME, FakeAutotask, serve
+from tests.psa.at_fake import CODE, SECRET, USERNAME, FakeAutotask
 from tests.psa.recording import Failure, header
+from tests.psa.support import connect, ticket_for
 
 FIELD = "Escalation Allowed"
 HOOK_SECRET = "at-webhook-key"
 
 
 @pytest.fixture
-def at() -> Iterator[FakeAutotask]:
-    yield from serve()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path)
-
-
-@pytest.fixture
 def connected(db: Database, settings: Settings, at: FakeAutotask) -> FakeAutotask:
-    db.session_info["franchise_settings"] = settings
-    with db.unit_of_work() as session:
-        initialise(session)
-        save_connection(
-            session,
-            settings,
-            vendor="autotask",
-            url=at.url,
-            options={"username": USERNAME, "integration_code": CODE, "field_name": FIELD},
-            secrets={"secret": SECRET, "webhook_secret": HOOK_SECRET},
-        )
+    connect(
+        db,
+        settings,
+        "autotask",
+        at.url,
+        options={"username": USERNAME, "integration_code": CODE, "field_name": FIELD},
+        secrets={"secret": SECRET, "webhook_secret": HOOK_SECRET},
+    )
     return at
-
-
-def ticket_for(db: Database, number: str) -> Ticket:
-    with db.unit_of_work() as session:
-        ticket = session.scalar(select(Ticket).where(Ticket.external_id == number))
-        assert ticket is not None, f"ticket {number} was not imported"
-        return ticket
 
 
 def test_sync_looks_up_the_zone_sends_the_headers_filters_and_follows_pages(

@@ -9,9 +9,7 @@ import copy
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +17,6 @@ from sqlalchemy import select
 
 from franchise.accounts.service import add_staff
 from franchise.app import create_app
-from franchise.bootstrap import initialise
 from franchise.db import Database, utcnow
 from franchise.flows.escalations import escalate
 from franchise.flows.runs import begin_run, record_answer
@@ -27,7 +24,7 @@ from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
 from franchise.psa.connectors import connectwise
 from franchise.psa.connectors.base import ConnectionConfig
-from franchise.psa.connectors.store import read_state, save_connection
+from franchise.psa.connectors.store import read_state
 from franchise.psa.connectors.sync import sync_once
 from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
@@ -41,50 +38,30 @@ from tests.psa.cw_fake import (
     SIGNING_KEY,
     FakeConnectWise,
     fixture,
-    serve,
 )
 from tests.psa.recording import Failure, header
+from tests.psa.support import connect, ticket_for
 
 FIELD_ID = 7
 
 
 @pytest.fixture
-def cw() -> Iterator[FakeConnectWise]:
-    yield from serve()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path)
-
-
-@pytest.fixture
 def connected(db: Database, settings: Settings, cw: FakeConnectWise) -> FakeConnectWise:
-    db.session_info["franchise_settings"] = settings
-    with db.unit_of_work() as session:
-        initialise(session)
-        save_connection(
-            session,
-            settings,
-            vendor="connectwise",
-            url=cw.url,
-            options={
-                "company": COMPANY,
-                "public_key": PUBLIC_KEY,
-                "client_id": CLIENT_ID,
-                "field_id": str(FIELD_ID),
-                "resolved_status": "Completed",
-            },
-            secrets={"private_key": PRIVATE_KEY},
-        )
+    connect(
+        db,
+        settings,
+        "connectwise",
+        cw.url,
+        options={
+            "company": COMPANY,
+            "public_key": PUBLIC_KEY,
+            "client_id": CLIENT_ID,
+            "field_id": str(FIELD_ID),
+            "resolved_status": "Completed",
+        },
+        secrets={"private_key": PRIVATE_KEY},
+    )
     return cw
-
-
-def ticket_for(db: Database, number: str) -> Ticket:
-    with db.unit_of_work() as session:
-        ticket = session.scalar(select(Ticket).where(Ticket.external_id == number))
-        assert ticket is not None, f"ticket {number} was not imported"
-        return ticket
 
 
 def test_sync_sends_basic_auth_client_id_conditions_and_pages(

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +16,6 @@ from sqlalchemy import select
 from franchise.accounts.models import Staff
 from franchise.accounts.service import add_staff
 from franchise.app import create_app
-from franchise.bootstrap import initialise
 from franchise.db import Database, utcnow
 from franchise.flows.escalations import escalate
 from franchise.flows.runs import begin_run, record_answer
@@ -33,45 +30,25 @@ from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.tickets.service import change_ticket
-from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, FakeHalo, serve
+from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, FakeHalo
 from tests.psa.recording import Failure
+from tests.psa.support import connect, ticket_for
 
 FIELD_ID = 142
 WEBHOOK_PASSWORD = "hook-pass-7"
 
 
 @pytest.fixture
-def halo() -> Iterator[FakeHalo]:
-    yield from serve()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path)
-
-
-@pytest.fixture
 def connected(db: Database, settings: Settings, halo: FakeHalo) -> FakeHalo:
-    # As `franchise serve` and the CLI do: what queued pushes are sent with.
-    db.session_info["franchise_settings"] = settings
-    with db.unit_of_work() as session:
-        initialise(session)
-        save_connection(
-            session,
-            settings,
-            vendor="halopsa",
-            url=halo.url,
-            options={"client_id": CLIENT_ID, "field_id": str(FIELD_ID), "webhook_user": "halo"},
-            secrets={"client_secret": CLIENT_SECRET, "webhook_password": WEBHOOK_PASSWORD},
-        )
+    connect(
+        db,
+        settings,
+        "halopsa",
+        halo.url,
+        options={"client_id": CLIENT_ID, "field_id": str(FIELD_ID), "webhook_user": "halo"},
+        secrets={"client_secret": CLIENT_SECRET, "webhook_password": WEBHOOK_PASSWORD},
+    )
     return halo
-
-
-def ticket_for(db: Database, number: str) -> Ticket:
-    with db.unit_of_work() as session:
-        ticket = session.scalar(select(Ticket).where(Ticket.external_id == number))
-        assert ticket is not None, f"ticket {number} was not imported"
-        return ticket
 
 
 def test_first_sync_signs_in_and_reads_every_page(
