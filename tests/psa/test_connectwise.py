@@ -13,20 +13,14 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from franchise.accounts.service import add_staff
 from franchise.app import create_app
 from franchise.db import Database, utcnow
-from franchise.flows.escalations import escalate
-from franchise.flows.runs import begin_run, record_answer
-from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
 from franchise.psa.connectors import connectwise
 from franchise.psa.connectors.base import ConnectionConfig
 from franchise.psa.connectors.store import read_state
 from franchise.psa.connectors.sync import sync_once
-from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket
@@ -40,7 +34,14 @@ from tests.psa.cw_fake import (
     fixture,
 )
 from tests.psa.recording import Failure, header
-from tests.psa.support import connect, ticket_for
+from tests.psa.support import (
+    answer_lockout,
+    connect,
+    escalate_to_l2,
+    pending_push,
+    staff,
+    ticket_for,
+)
 
 FIELD_ID = 7
 
@@ -125,9 +126,7 @@ def test_a_429_waits_as_told_and_a_5xx_backs_off(
 def test_round_trip_with_json_patch_and_internal_notes(
     db: Database, settings: Settings, connected: FakeConnectWise
 ) -> None:
-    with db.unit_of_work() as session:
-        tech = add_staff(session, name="Tess", email="t@msp.example", role="technician", level="L1")
-        owner = add_staff(session, name="Olive", email="o@msp.example", role="owner", level="owner")
+    tech, owner = staff(db)
     sync_once(db, settings)
     imported = ticket_for(db, "98231")
     patches = [p for t, p in connected.patches if t == 98231]
@@ -142,14 +141,11 @@ def test_round_trip_with_json_patch_and_internal_notes(
     assert header(patch_call, "Content-Type") == "application/json"
     assert not connected.notes
 
+    answer_lockout(db, imported.id, tech, "Cloud only (Entra ID)")
+    escalate_to_l2(db, imported.id, owner, "VIP user")
     with db.unit_of_work() as session:
         ticket = session.get(Ticket, imported.id)
         assert ticket is not None
-        run = begin_run(
-            session, runbooks.get_runbook(session, "account-lockout"), ticket=ticket, actor=tech
-        )
-        record_answer(session, run, step="identity", reply="Cloud only (Entra ID)", actor=tech)
-        escalate(session, ticket, to="L2", by=owner, override_reason="VIP user")
         lifecycle.resolve_ticket(session, ticket, by=owner, override_reason="reset by phone")
     texts = [n["text"] for _, n in connected.notes]
     assert any("account-lockout" in t and "Cloud only" in t for t in texts)
@@ -171,21 +167,14 @@ def test_round_trip_with_json_patch_and_internal_notes(
 def test_a_503_on_a_note_is_retried_from_the_outbox(
     db: Database, settings: Settings, connected: FakeConnectWise
 ) -> None:
-    with db.unit_of_work() as session:
-        owner = add_staff(session, name="Olive", email="o@msp.example", role="owner", level="owner")
+    _tech, owner = staff(db)
     sync_once(db, settings)
     imported = ticket_for(db, "98232")
     connected.failures.append(Failure("/service/tickets/98232/notes", 503))
-    with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        escalate(session, ticket, to="L2", by=owner, override_reason="outage")
-    with db.unit_of_work() as session:
-        item = session.scalar(
-            select(OutboxItem).where(OutboxItem.state == "pending", OutboxItem.kind == "psa_push")
-        )
-        assert item is not None and "HTTP 503" in (item.last_error or "")
-        due = item.next_attempt_at
+    escalate_to_l2(db, imported.id, owner, "outage")
+    item = pending_push(db)
+    assert "HTTP 503" in (item.last_error or "")
+    due = item.next_attempt_at
     assert due is not None and not connected.notes
     deliver_due(db, settings, now=due)
     assert [n["text"] for _, n in connected.notes] == [

@@ -13,26 +13,28 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from franchise.accounts.models import Staff
-from franchise.accounts.service import add_staff
 from franchise.app import create_app
 from franchise.db import Database, utcnow
-from franchise.flows.escalations import escalate
-from franchise.flows.runs import begin_run, record_answer
 from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
 from franchise.psa.connectors import halopsa
 from franchise.psa.connectors.service import check_connection, sync_status
 from franchise.psa.connectors.store import load_connection, read_state, save_connection
 from franchise.psa.connectors.sync import sync_once
-from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.tickets.service import change_ticket
 from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, FakeHalo
 from tests.psa.recording import Failure
-from tests.psa.support import connect, ticket_for
+from tests.psa.support import (
+    answer_lockout,
+    connect,
+    escalate_to_l2,
+    pending_push,
+    staff,
+    ticket_for,
+)
 
 FIELD_ID = 142
 WEBHOOK_PASSWORD = "hook-pass-7"
@@ -255,21 +257,10 @@ def test_the_credentials_are_stored_sealed(
     assert status["secrets_set"] == ["client_secret", "webhook_password"]
 
 
-def _staff(db: Database) -> tuple[Staff, Staff]:
-    with db.unit_of_work() as session:
-        tech = add_staff(
-            session, name="Tess Tech", email="tess@msp.example", role="technician", level="L1"
-        )
-        owner = add_staff(
-            session, name="Olive Owner", email="olive@msp.example", role="owner", level="owner"
-        )
-        return tech, owner
-
-
 def test_round_trip_ticket_in_runbook_escalation_resolution_out(
     db: Database, settings: Settings, connected: FakeHalo
 ) -> None:
-    tech, owner = _staff(db)
+    tech, owner = staff(db)
     sync_once(db, settings)
     number = "4101"
     imported = ticket_for(db, number)
@@ -279,29 +270,14 @@ def test_round_trip_ticket_in_runbook_escalation_resolution_out(
     actions_before = len(connected.actions)
     assert actions_before == 0  # an import writes no note back to Halo
 
-    with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        run = begin_run(
-            session, runbooks.get_runbook(session, "account-lockout"), ticket=ticket, actor=tech
-        )
-        record_answer(
-            session,
-            run,
-            step="identity",
-            reply="Hybrid (on-premises AD synced to Entra ID)",
-            actor=tech,
-        )
+    answer_lockout(db, imported.id, tech, "Hybrid (on-premises AD synced to Entra ID)")
     notes = [a for a in connected.actions if a["outcome"] == "Private Note"]
     assert notes, "the runbook answer was not sent to Halo"
     first = notes[0]
     assert first["ticket_id"] == 4101 and first["hiddenfromuser"] is True
     assert "account-lockout" in first["note"] and "Hybrid" in first["note"]
 
-    with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        escalate(session, ticket, to="L2", by=owner, override_reason="client director asked")
+    escalate_to_l2(db, imported.id, owner, "client director asked")
     escalation_notes = [a for a in connected.actions if "Escalated to L2" in a["note"]]
     assert len(escalation_notes) == 1
     assert "client director asked" in escalation_notes[0]["note"]
@@ -338,35 +314,26 @@ def test_round_trip_ticket_in_runbook_escalation_resolution_out(
 def test_a_halo_outage_queues_pushes_and_delivers_them_when_it_is_back(
     db: Database, settings: Settings, connected: FakeHalo
 ) -> None:
-    _tech, owner = _staff(db)
+    _tech, owner = staff(db)
     sync_once(db, settings)
     imported = ticket_for(db, "4102")
     connected.failures.extend(
         [Failure("/api/Actions", 502), Failure("/api/Actions", 429, {"Retry-After": "600"})]
     )
+    escalate_to_l2(db, imported.id, owner, "outage test")
+    item = pending_push(db)
+    assert item.attempts == 1 and "HTTP 502" in (item.last_error or "")
+    first_retry = item.next_attempt_at
+    assert first_retry is not None
     with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        escalate(session, ticket, to="L2", by=owner, override_reason="outage test")
-    with db.unit_of_work() as session:
-        item = session.scalar(
-            select(OutboxItem).where(OutboxItem.kind == "psa_push", OutboxItem.state == "pending")
-        )
-        assert item is not None and item.attempts == 1 and "HTTP 502" in (item.last_error or "")
-        first_retry = item.next_attempt_at
-        assert first_retry is not None
-        status = sync_status(session, settings)
-    assert status["queued"] == 1
+        assert sync_status(session, settings)["queued"] == 1
     # The 5xx backs off (30 s); the retry meets a 429 whose Retry-After (600 s) wins over
     # the next backoff (60 s).
     retry_time = first_retry + timedelta(seconds=1)
     deliver_due(db, settings, now=retry_time)
-    with db.unit_of_work() as session:
-        item = session.scalar(
-            select(OutboxItem).where(OutboxItem.kind == "psa_push", OutboxItem.state == "pending")
-        )
-        assert item is not None and item.attempts == 2
-        assert item.next_attempt_at == retry_time + timedelta(seconds=600)
+    item = pending_push(db)
+    assert item.attempts == 2
+    assert item.next_attempt_at == retry_time + timedelta(seconds=600)
     assert not [a for a in connected.actions if "outage test" in a["note"]]
     deliver_due(db, settings, now=retry_time + timedelta(seconds=601))
     assert len([a for a in connected.actions if "outage test" in a["note"]]) == 1
