@@ -125,6 +125,36 @@ def test_a_reset_link_works_once_and_expires(session: Session, tmp_path: Path) -
         lifecycle.reset_with_link(session, settings, token, "yet another passphrase")
 
 
+def test_deactivation_ends_outstanding_reset_links_for_good(
+    session: Session, tmp_path: Path
+) -> None:
+    owner, tess, _sam = _people(session)
+    settings = Settings(home=tmp_path, public_url="https://franchise.example.com")
+    token = lifecycle.issue_reset_link(session, settings, tess).url.rsplit("/", 1)[1]
+    lifecycle.deactivate_staff(session, tess, by=owner)
+    with pytest.raises(PermissionDenied, match="not valid"):
+        lifecycle.staff_for_reset(session, settings, token)
+    # Back within the link's 24 hours, with the same password: the old link stays dead.
+    lifecycle.reactivate_staff(session, tess)
+    assert tess.active and verify_password(tess.password_hash, PASSWORD)
+    with pytest.raises(PermissionDenied, match="not valid"):
+        lifecycle.staff_for_reset(session, settings, token)
+    with pytest.raises(PermissionDenied, match="not valid"):
+        lifecycle.reset_with_link(session, settings, token, NEW_PASSWORD)
+    assert verify_password(tess.password_hash, PASSWORD)
+    # A second leave and return kills the links of the first return too.
+    again = lifecycle.issue_reset_link(session, settings, tess).url.rsplit("/", 1)[1]
+    assert lifecycle.staff_for_reset(session, settings, again).id == tess.id
+    lifecycle.deactivate_staff(session, tess, by=owner)
+    lifecycle.reactivate_staff(session, tess)
+    with pytest.raises(PermissionDenied, match="not valid"):
+        lifecycle.staff_for_reset(session, settings, again)
+    # A link issued after the return works.
+    fresh = lifecycle.issue_reset_link(session, settings, tess).url.rsplit("/", 1)[1]
+    lifecycle.reset_with_link(session, settings, fresh, NEW_PASSWORD)
+    assert verify_password(tess.password_hash, NEW_PASSWORD)
+
+
 def test_reset_tokens_are_only_ours() -> None:
     assert reset_links.parse("nope") is None
     assert reset_links.parse("1.2") is None
@@ -139,6 +169,11 @@ def test_reset_tokens_are_only_ours() -> None:
     assert reset_links.valid(key, parsed, "hash")
     assert not reset_links.valid(key, parsed, "another hash")
     assert not reset_links.valid(b"j" * 32, parsed, "hash")
+    # The epoch is covered: a link of epoch 0 fails once the account's epoch is 1.
+    assert not reset_links.valid(key, parsed, "hash", 1)
+    later = reset_links.parse(reset_links.sign(key, 7, utcnow(), "hash", 1))
+    assert later is not None and reset_links.valid(key, later, "hash", 1)
+    assert not reset_links.valid(key, later, "hash", 0)
 
 
 def test_a_reset_link_is_emailed_when_smtp_is_set_up(session: Session, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from franchise.db import Database
@@ -33,28 +34,83 @@ def test_sniffing_goes_by_the_bytes_not_the_name() -> None:
     assert notes.clean_filename("a\x00b\n.txt") == "ab.txt"
 
 
-def test_a_note_stores_its_files_and_minutes(session: Session, tmp_path: Path) -> None:
+def test_a_note_stores_its_files_and_minutes(db: Database, tmp_path: Path) -> None:
     store = notes.AttachmentStore(tmp_path / "attachments", 1000)
-    ticket = create_ticket(session, title="Printer offline")
-    notes.add_internal_note(session, ticket, "Rebooted the spooler", by=None, minutes=20)
-    event = notes.add_internal_note(
-        session,
-        ticket,
-        "",
-        by=None,
-        minutes=15,
-        uploads=[notes.Upload("../screen.png", PNG), notes.Upload("log.txt", b"spooler ok\n")],
-        store=store,
-    )
-    assert event.note == "Attached screen.png, log.txt"
-    assert notes.minutes_worked(session, ticket) == 35
-    rows = notes.attachments(session, ticket)
-    assert [(r.filename, r.content_type, r.size) for r in rows] == [
-        ("screen.png", "image/png", len(PNG)),
-        ("log.txt", "text/plain", 11),
-    ]
+    with db.unit_of_work() as session:
+        ticket = create_ticket(session, title="Printer offline")
+        notes.add_internal_note(session, ticket, "Rebooted the spooler", by=None, minutes=20)
+        event = notes.add_internal_note(
+            session,
+            ticket,
+            "",
+            by=None,
+            minutes=15,
+            uploads=[notes.Upload("../screen.png", PNG), notes.Upload("log.txt", b"spooler ok\n")],
+            store=store,
+        )
+        assert event.note == "Attached screen.png, log.txt"
+        assert notes.minutes_worked(session, ticket) == 35
+        rows = notes.attachments(session, ticket)
+        assert [(r.filename, r.content_type, r.size) for r in rows] == [
+            ("screen.png", "image/png", len(PNG)),
+            ("log.txt", "text/plain", 11),
+        ]
+        # Until the commit the files wait under their pending names only.
+        assert not store.path(rows[0].stored_name).exists()
+        assert store.pending(rows[0].stored_name).read_bytes() == PNG
     assert store.path(rows[0].stored_name).read_bytes() == PNG
     assert sorted(p.name for p in store.folder.iterdir()) == sorted(r.stored_name for r in rows)
+
+
+def _note_with_file(session: Session, store: notes.AttachmentStore) -> None:
+    ticket = create_ticket(session, title="Printer offline")
+    notes.add_internal_note(
+        session, ticket, "log", by=None, uploads=[notes.Upload("log.txt", b"ok\n")], store=store
+    )
+    assert [p.name.endswith(".pending") for p in store.folder.iterdir()] == [True]
+
+
+def _commit_fails(db: Database, store: notes.AttachmentStore) -> None:
+    from franchise.accounts.models import Staff
+
+    # A second account with the same address is flushed with the note: the commit fails.
+    with db.unit_of_work() as session:
+        _note_with_file(session, store)
+        session.add(Staff(name="Twin", email="t@example.com", role="technician", level="L1"))
+
+
+def _work_fails(db: Database, store: notes.AttachmentStore) -> None:
+    with db.unit_of_work() as session:
+        _note_with_file(session, store)
+        raise RuntimeError("a later step failed")
+
+
+def _savepoint_fails(session: Session, store: notes.AttachmentStore) -> None:
+    with session.begin_nested():
+        _note_with_file(session, store)
+        raise RuntimeError("refused")
+
+
+def test_a_failed_commit_leaves_no_file(db: Database, tmp_path: Path) -> None:
+    from franchise.accounts.service import add_staff
+
+    store = notes.AttachmentStore(tmp_path / "attachments", 1000)
+    with db.unit_of_work() as session:
+        add_staff(session, name="Tess", email="t@example.com", role="technician", level="L1")
+    with pytest.raises(IntegrityError):
+        _commit_fails(db, store)
+    assert list(store.folder.iterdir()) == []
+    with pytest.raises(RuntimeError):
+        _work_fails(db, store)
+    assert list(store.folder.iterdir()) == []
+    # A savepoint around the note rolls back, the rest of the work commits.
+    with db.unit_of_work() as session:
+        with pytest.raises(RuntimeError):
+            _savepoint_fails(session, store)
+        create_ticket(session, title="Kept")
+    assert list(store.folder.iterdir()) == []
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count(NoteAttachment.id))) == 0
 
 
 def test_one_bad_file_refuses_the_whole_note_and_stores_nothing(

@@ -7,85 +7,39 @@ from __future__ import annotations
 import copy
 import json
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from tests.psa.cw_fake import header
-from tests.psa.halo_fake import Failure, Seen
+from tests.psa import recording
+from tests.psa.recording import Answer, RecordingServer, Seen, header, load_fixture
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "psa" / "autotask"
 USERNAME, CODE, SECRET = "api@msp.example", "INTEGRATION-CODE-1", "at-s3cret"
 ZONE = "/zone2/atservicesrest"
 
 
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_fixture("autotask", name)
 
 
-class FakeAutotask:
+class FakeAutotask(RecordingServer):
     def __init__(self) -> None:
+        super().__init__()
         data = fixture("tickets.json")
         self.tickets = {t["id"]: t for t in copy.deepcopy(data["tickets"])}
         self.companies = {c["id"]: c for c in data["companies"]}
         self.fields = fixture("fields.json")["fields"]
         self.notes: list[tuple[int, dict[str, Any]]] = []
         self.patches: list[dict[str, Any]] = []
-        self.requests: list[Seen] = []
-        self.failures: list[Failure] = []
         self.page_size = 500
-        self.lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                seen = Seen(
-                    self.command,
-                    parts.path,
-                    {k: v[0] for k, v in parse_qs(parts.query).items()},
-                    dict(self.headers.items()),
-                    self.rfile.read(length) if length else b"",
-                )
-                with fake.lock:
-                    fake.requests.append(seen)
-                    status, headers, body = fake.answer(seen)
-                out = json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def do_GET(self) -> None:
-                self._handle()
-
-            def do_POST(self) -> None:
-                self._handle()
-
-            def do_PATCH(self) -> None:
-                self._handle()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.root = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.url = self.root + "/atservicesrest"  # where the zone is looked up
         self.api = self.root + ZONE + "/v1.0"
 
-    def answer(self, seen: Seen) -> tuple[int, dict[str, str], Any]:
-        for failure in list(self.failures):
-            if seen.path.startswith(failure.path):
-                self.failures.remove(failure)
-                return failure.status, failure.headers, {"errors": ["scripted failure"]}
+    def error_body(self) -> Any:
+        return {"errors": ["scripted failure"]}
+
+    def answer(self, seen: Seen) -> Answer:
         if seen.path == "/atservicesrest/v1.0/zoneInformation":
             if seen.query.get("user") != USERNAME:
                 return 404, {}, {"errors": ["Zone information could not be determined"]}
@@ -134,7 +88,7 @@ class FakeAutotask:
             return 200, {}, {"itemId": len(self.notes)}
         return 404, {}, {"errors": [f"no route {seen.method} {seen.path}"]}
 
-    def _query(self, filters: list[dict[str, Any]], offset: int) -> tuple[int, dict[str, str], Any]:
+    def _query(self, filters: list[dict[str, Any]], offset: int) -> Answer:
         found = sorted(self.tickets.values(), key=lambda t: t["id"])
         for flt in filters:
             field, value = flt["field"], flt["value"]
@@ -174,12 +128,4 @@ class FakeAutotask:
 
 
 def serve() -> Iterator[FakeAutotask]:
-    fake = FakeAutotask()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake
-    finally:
-        fake.server.shutdown()
-        fake.server.server_close()
-        thread.join(5)
+    yield from recording.serve(FakeAutotask())

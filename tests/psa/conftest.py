@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from franchise.db import Database
+from franchise.settings import Settings
+from tests.psa import at_fake, cw_fake, halo_fake
 from tests.psa.support import ensure_tables
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "psa"
@@ -19,3 +22,23 @@ def integrated(db: Database) -> bool:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path)
+
+
+@pytest.fixture
+def halo() -> Iterator[halo_fake.FakeHalo]:
+    yield from halo_fake.serve()
+
+
+@pytest.fixture
+def cw() -> Iterator[cw_fake.FakeConnectWise]:
+    yield from cw_fake.serve()
+
+
+@pytest.fixture
+def at() -> Iterator[at_fake.FakeAutotask]:
+    yield from at_fake.serve()

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from tests.psa.halo_fake import Failure, Seen
+from tests.psa import recording
+from tests.psa.recording import Answer, RecordingServer, Seen, header, load_fixture
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "psa" / "connectwise"
 PREFIX = "/v4_6_release/apis/3.0"
 COMPANY, PUBLIC_KEY, PRIVATE_KEY = "acme", "pUbL1c", "pr1v4te-key"
 CLIENT_ID = "3f2b7c1e-0000-4000-8000-00000000c11d"
@@ -27,72 +22,33 @@ _CONDITION = re.compile(
 )
 
 
-def header(seen: Seen, name: str) -> str | None:
-    return next((v for k, v in seen.headers.items() if k.lower() == name.lower()), None)
-
-
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_fixture("connectwise", name)
 
 
-class FakeConnectWise:
+class FakeConnectWise(RecordingServer):
+    failure_prefix = PREFIX
+
     def __init__(self) -> None:
+        super().__init__()
         self.tickets = {t["id"]: t for t in copy.deepcopy(fixture("tickets.json")["tickets"])}
         self.notes: list[tuple[int, dict[str, Any]]] = []
         self.patches: list[tuple[int, list[dict[str, Any]]]] = []
-        self.requests: list[Seen] = []
-        self.failures: list[Failure] = []
-        self.lock = threading.Lock()
-        fake = self
         pair = f"{COMPANY}+{PUBLIC_KEY}:{PRIVATE_KEY}"
         self.expected_auth = "Basic " + base64.b64encode(pair.encode()).decode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                seen = Seen(
-                    self.command,
-                    parts.path,
-                    {k: v[0] for k, v in parse_qs(parts.query).items()},
-                    dict(self.headers.items()),
-                    self.rfile.read(length) if length else b"",
-                )
-                with fake.lock:
-                    fake.requests.append(seen)
-                    status, headers, body = fake.answer(seen)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                self._handle()
-
-            def do_POST(self) -> None:
-                self._handle()
-
-            def do_PATCH(self) -> None:
-                self._handle()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.root = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.url = self.root + PREFIX
+        # Callback signing keys by the path of their key_url.
+        self.signing_keys = {"/callback-key": SIGNING_KEY}
 
-    def answer(self, seen: Seen) -> tuple[int, dict[str, str], Any]:
-        for failure in list(self.failures):
-            if seen.path.startswith(PREFIX + failure.path):
-                self.failures.remove(failure)
-                return failure.status, failure.headers, {"code": "ScriptedFailure"}
-        if seen.path == "/callback-key":
-            return 200, {}, {"signing_key": SIGNING_KEY}
+    def error_body(self) -> Any:
+        return {"code": "ScriptedFailure"}
+
+    def answer(self, seen: Seen) -> Answer:
+        if seen.path.startswith("/callback-key"):
+            key = self.signing_keys.get(seen.path)
+            if key is None:
+                return 404, {}, {"code": "NotFound"}
+            return 200, {}, {"signing_key": key}
         if (
             header(seen, "Authorization") != self.expected_auth
             or header(seen, "clientId") != CLIENT_ID
@@ -127,7 +83,7 @@ class FakeConnectWise:
             return 200, {}, ticket
         return 405, {}, {"code": "MethodNotAllowed"}
 
-    def _list(self, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _list(self, query: dict[str, str]) -> Answer:
         if "conditions" not in query:
             found = sorted(self.tickets.values(), key=lambda t: t["id"])
         else:
@@ -154,17 +110,12 @@ class FakeConnectWise:
                 return str(custom["value"])
         return None
 
+    def key_fetches(self) -> int:
+        return sum(1 for r in self.requests if r.path.startswith("/callback-key"))
+
     def calls(self, method: str, path: str) -> list[Seen]:
         return [r for r in self.requests if r.method == method and r.path == PREFIX + path]
 
 
 def serve() -> Iterator[FakeConnectWise]:
-    fake = FakeConnectWise()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake
-    finally:
-        fake.server.shutdown()
-        fake.server.server_close()
-        thread.join(5)
+    yield from recording.serve(FakeConnectWise())

@@ -4,106 +4,37 @@ tests/fixtures/psa/halopsa/ name their source) and keeping every request it was 
 from __future__ import annotations
 
 import copy
-import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "psa" / "halopsa"
+from tests.psa import recording
+from tests.psa.recording import Answer, RecordingServer, Seen, load_fixture
+
 CLIENT_ID = "franchise-sync"
 CLIENT_SECRET = "s3cret-from-halo"
 
 
-def fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-    return data
+def fixture(name: str) -> Any:
+    return load_fixture("halopsa", name)
 
 
-@dataclass
-class Seen:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def form(self) -> dict[str, str]:
-        return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
-
-
-@dataclass
-class Failure:
-    path: str
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None  # what to answer instead of the error body (an unexpected shape)
-
-
-class FakeHalo:
+class FakeHalo(RecordingServer):
     def __init__(self) -> None:
+        super().__init__()
         self.tickets: dict[int, dict[str, Any]] = {
             t["id"]: t for t in copy.deepcopy(fixture("tickets.json")["tickets"])
         }
         self.statuses = fixture("status.json")["statuses"]
         self.actions: list[dict[str, Any]] = []
-        self.requests: list[Seen] = []
-        self.failures: list[Failure] = []
         self.tokens_issued = 0
         self.valid_tokens: set[str] = set()
-        self.page_size_seen: list[int] = []
-        self.lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                seen = Seen(
-                    self.command,
-                    parts.path,
-                    {k: v[0] for k, v in parse_qs(parts.query).items()},
-                    dict(self.headers.items()),
-                    self.rfile.read(length) if length else b"",
-                )
-                with fake.lock:
-                    fake.requests.append(seen)
-                    status, headers, body = fake.answer(seen)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                self._handle()
-
-            def do_POST(self) -> None:
-                self._handle()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        # Run after each ticket-list page is answered: a change made in Halo mid-pull.
+        self.after_list: Callable[[FakeHalo], None] | None = None
+        self.url = self.root
 
     # -- what Halo answers ------------------------------------------------------------------
-    def answer(self, seen: Seen) -> tuple[int, dict[str, str], Any]:
-        for failure in list(self.failures):
-            if seen.path.startswith(failure.path):
-                self.failures.remove(failure)
-                body = {"error": "scripted failure"} if failure.body is None else failure.body
-                return failure.status, failure.headers, body
+    def answer(self, seen: Seen) -> Answer:
         if seen.path == "/auth/token" and seen.method == "POST":
             form = seen.form()
             if (
@@ -123,7 +54,10 @@ class FakeHalo:
         if seen.path == "/api/Status" and seen.method == "GET":
             return 200, {}, self.statuses
         if seen.path == "/api/Tickets" and seen.method == "GET":
-            return 200, {}, self._list(seen.query)
+            listed = self._list(seen.query)
+            if self.after_list is not None:
+                self.after_list(self)
+            return 200, {}, listed
         if seen.path == "/api/Tickets" and seen.method == "POST":
             return self._upsert(seen.json())
         if seen.path == "/api/Actions" and seen.method == "POST":
@@ -134,12 +68,17 @@ class FakeHalo:
         size, page = int(query["page_size"]), int(query["page_no"])
         since = query.get("lastupdatefromdate")
         until = query.get("lastupdatetodate")
-        found = [
-            t
-            for t in sorted(self.tickets.values(), key=lambda t: t["id"])
-            if (since is None or t["last_update"] >= since)
-            and (until is None or t["last_update"] < until)
-        ]
+        order = query.get("order") or "id"
+        found = sorted(
+            (
+                t
+                for t in self.tickets.values()
+                if (since is None or t["last_update"] >= since)
+                and (until is None or t["last_update"] < until)
+            ),
+            key=lambda t: (t[order], t["id"]),
+            reverse=query.get("orderdesc") == "true",
+        )
         chunk = found[(page - 1) * size : page * size]
         return {
             "page_no": page,
@@ -148,7 +87,7 @@ class FakeHalo:
             "tickets": copy.deepcopy(chunk),
         }
 
-    def _upsert(self, body: list[dict[str, Any]]) -> tuple[int, dict[str, str], Any]:
+    def _upsert(self, body: list[dict[str, Any]]) -> Answer:
         out = []
         for item in body:
             ticket = self.tickets.get(item.get("id"))
@@ -162,7 +101,7 @@ class FakeHalo:
             out.append(ticket)
         return 201, {}, out[0] if len(out) == 1 else out
 
-    def _actions(self, body: list[dict[str, Any]]) -> tuple[int, dict[str, str], Any]:
+    def _actions(self, body: list[dict[str, Any]]) -> Answer:
         for action in body:
             ticket = self.tickets.get(action.get("ticket_id"))
             if ticket is None:
@@ -188,12 +127,4 @@ class FakeHalo:
 
 
 def serve() -> Iterator[FakeHalo]:
-    fake = FakeHalo()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake
-    finally:
-        fake.server.shutdown()
-        fake.server.server_close()
-        thread.join(5)
+    yield from recording.serve(FakeHalo())

@@ -8,67 +8,46 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from franchise.accounts.service import add_staff
 from franchise.app import create_app
-from franchise.bootstrap import initialise
 from franchise.db import Database, utcnow
-from franchise.flows.escalations import escalate
-from franchise.flows.runs import begin_run, record_answer
-from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
-from franchise.psa.connectors.store import read_state, save_connection
+from franchise.psa.connectors.store import read_state
 from franchise.psa.connectors.sync import sync_once
-from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket
-from tests.psa.at_fake import CODE, SECRET, USERNAME, FakeAutotask, serve
-from tests.psa.cw_fake import header
-from tests.psa.halo_fake import Failure
+from tests.psa.at_fake import CODE, SECRET, USERNAME, FakeAutotask
+from tests.psa.recording import Failure, header
+from tests.psa.support import (
+    answer_lockout,
+    connect,
+    escalate_to_l2,
+    pending_push,
+    staff,
+    ticket_for,
+)
 
 FIELD = "Escalation Allowed"
 HOOK_SECRET = "at-webhook-key"
 
 
 @pytest.fixture
-def at() -> Iterator[FakeAutotask]:
-    yield from serve()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path)
-
-
-@pytest.fixture
 def connected(db: Database, settings: Settings, at: FakeAutotask) -> FakeAutotask:
-    db.session_info["franchise_settings"] = settings
-    with db.unit_of_work() as session:
-        initialise(session)
-        save_connection(
-            session,
-            settings,
-            vendor="autotask",
-            url=at.url,
-            options={"username": USERNAME, "integration_code": CODE, "field_name": FIELD},
-            secrets={"secret": SECRET, "webhook_secret": HOOK_SECRET},
-        )
+    connect(
+        db,
+        settings,
+        "autotask",
+        at.url,
+        options={"username": USERNAME, "integration_code": CODE, "field_name": FIELD},
+        secrets={"secret": SECRET, "webhook_secret": HOOK_SECRET},
+    )
     return at
-
-
-def ticket_for(db: Database, number: str) -> Ticket:
-    with db.unit_of_work() as session:
-        ticket = session.scalar(select(Ticket).where(Ticket.external_id == number))
-        assert ticket is not None, f"ticket {number} was not imported"
-        return ticket
 
 
 def test_sync_looks_up_the_zone_sends_the_headers_filters_and_follows_pages(
@@ -139,9 +118,7 @@ def test_a_429_and_a_5xx_are_waited_out(
 def test_round_trip_user_defined_field_notes_and_completion(
     db: Database, settings: Settings, connected: FakeAutotask
 ) -> None:
-    with db.unit_of_work() as session:
-        tech = add_staff(session, name="Tess", email="t@msp.example", role="technician", level="L1")
-        owner = add_staff(session, name="Olive", email="o@msp.example", role="owner", level="owner")
+    tech, owner = staff(db)
     sync_once(db, settings)
     number = "T20261203.0001"
     imported = ticket_for(db, number)
@@ -149,14 +126,8 @@ def test_round_trip_user_defined_field_notes_and_completion(
         "id": 7001,
         "userDefinedFields": [{"name": FIELD, "value": "No (now L1)"}],
     } in connected.patches
-    with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        run = begin_run(
-            session, runbooks.get_runbook(session, "account-lockout"), ticket=ticket, actor=tech
-        )
-        record_answer(session, run, step="identity", reply="Cloud only (Entra ID)", actor=tech)
-        escalate(session, ticket, to="L2", by=owner, override_reason="board member")
+    answer_lockout(db, imported.id, tech, "Cloud only (Entra ID)")
+    escalate_to_l2(db, imported.id, owner, "board member")
     with db.unit_of_work() as session:
         ticket = session.get(Ticket, imported.id)
         assert ticket is not None
@@ -178,21 +149,14 @@ def test_round_trip_user_defined_field_notes_and_completion(
 def test_a_note_refused_with_503_is_sent_on_retry(
     db: Database, settings: Settings, connected: FakeAutotask
 ) -> None:
-    with db.unit_of_work() as session:
-        owner = add_staff(session, name="Olive", email="o@msp.example", role="owner", level="owner")
+    _tech, owner = staff(db)
     sync_once(db, settings)
     imported = ticket_for(db, "T20261203.0002")
     connected.failures.append(Failure("/zone2/atservicesrest/v1.0/Tickets/7002/Notes", 503))
-    with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        escalate(session, ticket, to="L2", by=owner, override_reason="outage")
-    with db.unit_of_work() as session:
-        item = session.scalar(
-            select(OutboxItem).where(OutboxItem.state == "pending", OutboxItem.kind == "psa_push")
-        )
-        assert item is not None and "HTTP 503" in (item.last_error or "")
-        due = item.next_attempt_at
+    escalate_to_l2(db, imported.id, owner, "outage")
+    item = pending_push(db)
+    assert "HTTP 503" in (item.last_error or "")
+    due = item.next_attempt_at
     assert due is not None and not [n for t, n in connected.notes if t == 7002]
     deliver_due(db, settings, now=due)
     assert [n["description"] for t, n in connected.notes if t == 7002] == [

@@ -9,26 +9,18 @@ import copy
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from franchise.accounts.service import add_staff
 from franchise.app import create_app
-from franchise.bootstrap import initialise
 from franchise.db import Database, utcnow
-from franchise.flows.escalations import escalate
-from franchise.flows.runs import begin_run, record_answer
-from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
 from franchise.psa.connectors import connectwise
-from franchise.psa.connectors.store import read_state, save_connection
+from franchise.psa.connectors.base import ConnectionConfig
+from franchise.psa.connectors.store import read_state
 from franchise.psa.connectors.sync import sync_once
-from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket
@@ -40,51 +32,37 @@ from tests.psa.cw_fake import (
     SIGNING_KEY,
     FakeConnectWise,
     fixture,
-    header,
-    serve,
 )
-from tests.psa.halo_fake import Failure
+from tests.psa.recording import Failure, header
+from tests.psa.support import (
+    answer_lockout,
+    connect,
+    escalate_to_l2,
+    pending_push,
+    staff,
+    ticket_for,
+)
 
 FIELD_ID = 7
 
 
 @pytest.fixture
-def cw() -> Iterator[FakeConnectWise]:
-    yield from serve()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path)
-
-
-@pytest.fixture
 def connected(db: Database, settings: Settings, cw: FakeConnectWise) -> FakeConnectWise:
-    db.session_info["franchise_settings"] = settings
-    with db.unit_of_work() as session:
-        initialise(session)
-        save_connection(
-            session,
-            settings,
-            vendor="connectwise",
-            url=cw.url,
-            options={
-                "company": COMPANY,
-                "public_key": PUBLIC_KEY,
-                "client_id": CLIENT_ID,
-                "field_id": str(FIELD_ID),
-                "resolved_status": "Completed",
-            },
-            secrets={"private_key": PRIVATE_KEY},
-        )
+    connect(
+        db,
+        settings,
+        "connectwise",
+        cw.url,
+        options={
+            "company": COMPANY,
+            "public_key": PUBLIC_KEY,
+            "client_id": CLIENT_ID,
+            "field_id": str(FIELD_ID),
+            "resolved_status": "Completed",
+        },
+        secrets={"private_key": PRIVATE_KEY},
+    )
     return cw
-
-
-def ticket_for(db: Database, number: str) -> Ticket:
-    with db.unit_of_work() as session:
-        ticket = session.scalar(select(Ticket).where(Ticket.external_id == number))
-        assert ticket is not None, f"ticket {number} was not imported"
-        return ticket
 
 
 def test_sync_sends_basic_auth_client_id_conditions_and_pages(
@@ -148,9 +126,7 @@ def test_a_429_waits_as_told_and_a_5xx_backs_off(
 def test_round_trip_with_json_patch_and_internal_notes(
     db: Database, settings: Settings, connected: FakeConnectWise
 ) -> None:
-    with db.unit_of_work() as session:
-        tech = add_staff(session, name="Tess", email="t@msp.example", role="technician", level="L1")
-        owner = add_staff(session, name="Olive", email="o@msp.example", role="owner", level="owner")
+    tech, owner = staff(db)
     sync_once(db, settings)
     imported = ticket_for(db, "98231")
     patches = [p for t, p in connected.patches if t == 98231]
@@ -165,14 +141,11 @@ def test_round_trip_with_json_patch_and_internal_notes(
     assert header(patch_call, "Content-Type") == "application/json"
     assert not connected.notes
 
+    answer_lockout(db, imported.id, tech, "Cloud only (Entra ID)")
+    escalate_to_l2(db, imported.id, owner, "VIP user")
     with db.unit_of_work() as session:
         ticket = session.get(Ticket, imported.id)
         assert ticket is not None
-        run = begin_run(
-            session, runbooks.get_runbook(session, "account-lockout"), ticket=ticket, actor=tech
-        )
-        record_answer(session, run, step="identity", reply="Cloud only (Entra ID)", actor=tech)
-        escalate(session, ticket, to="L2", by=owner, override_reason="VIP user")
         lifecycle.resolve_ticket(session, ticket, by=owner, override_reason="reset by phone")
     texts = [n["text"] for _, n in connected.notes]
     assert any("account-lockout" in t and "Cloud only" in t for t in texts)
@@ -194,21 +167,14 @@ def test_round_trip_with_json_patch_and_internal_notes(
 def test_a_503_on_a_note_is_retried_from_the_outbox(
     db: Database, settings: Settings, connected: FakeConnectWise
 ) -> None:
-    with db.unit_of_work() as session:
-        owner = add_staff(session, name="Olive", email="o@msp.example", role="owner", level="owner")
+    _tech, owner = staff(db)
     sync_once(db, settings)
     imported = ticket_for(db, "98232")
     connected.failures.append(Failure("/service/tickets/98232/notes", 503))
-    with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        escalate(session, ticket, to="L2", by=owner, override_reason="outage")
-    with db.unit_of_work() as session:
-        item = session.scalar(
-            select(OutboxItem).where(OutboxItem.state == "pending", OutboxItem.kind == "psa_push")
-        )
-        assert item is not None and "HTTP 503" in (item.last_error or "")
-        due = item.next_attempt_at
+    escalate_to_l2(db, imported.id, owner, "outage")
+    item = pending_push(db)
+    assert "HTTP 503" in (item.last_error or "")
+    due = item.next_attempt_at
     assert due is not None and not connected.notes
     deliver_due(db, settings, now=due)
     assert [n["text"] for _, n in connected.notes] == [
@@ -254,3 +220,68 @@ def test_callbacks_are_accepted_only_with_a_good_signature_from_our_host(
     assert accepted.status_code == 202
     with db.unit_of_work() as session:
         assert read_state(session).requested_at is not None
+    # The forged callback fetched the key once; the good one found it kept.
+    assert connected.key_fetches() == 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_signing_keys_are_kept_and_a_flood_of_forgeries_cannot_make_us_hammer_connectwise(
+    cw: FakeConnectWise, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    keys = connectwise.SigningKeys(ttl=600, size=8, refetch_after=60, per_minute=5, clock=clock)
+    monkeypatch.setattr(connectwise, "SIGNING_KEYS", keys)
+    connector = connectwise.ConnectWiseConnector(
+        ConnectionConfig(vendor="connectwise", base_url=cw.url)
+    )
+
+    def post(key_path: str, signing_key: str) -> bool:
+        body = _callback(cw, cw.root + key_path)
+        return connector.verify_webhook(body, {"x-content-signature": _sign(body, signing_key)})
+
+    try:
+        # Many callbacks, genuine or forged with the same key URL: one fetch.
+        assert all(post("/callback-key", SIGNING_KEY) for _ in range(20))
+        assert not any(post("/callback-key", "guess") for _ in range(20))
+        assert cw.key_fetches() == 1
+        # A mismatch asks again (the key may have been replaced) at most once a minute.
+        clock.now += 61
+        assert not any(post("/callback-key", "guess") for _ in range(20))
+        assert cw.key_fetches() == 2
+        # ConnectWise replaced the key: the first callback signed with it after a minute
+        # fetches it, and it is kept from then on.
+        cw.signing_keys["/callback-key"] = "replaced-key"
+        clock.now += 61
+        assert post("/callback-key", "replaced-key")
+        assert post("/callback-key", "replaced-key")
+        assert not post("/callback-key", SIGNING_KEY)
+        assert cw.key_fetches() == 3
+        # A kept key is fetched again once ten minutes old.
+        clock.now += 601
+        assert post("/callback-key", "replaced-key")
+        assert cw.key_fetches() == 4
+
+        # Forgeries naming a new key id each: fetches stop at five a minute...
+        clock.now += 61
+        assert not any(post(f"/callback-key/forged-{i}", "guess") for i in range(50))
+        assert cw.key_fetches() == 4 + 5
+        # ...and the ids that gave nothing are not asked again within the minute.
+        assert not any(post(f"/callback-key/forged-{i}", "guess") for i in range(5))
+        assert cw.key_fetches() == 9
+        # A new genuine key id waits for the next minute's allowance (the sync still runs).
+        cw.signing_keys["/callback-key/new"] = "new-key"
+        assert not post("/callback-key/new", "new-key")
+        clock.now += 61
+        assert post("/callback-key/new", "new-key")
+        assert cw.key_fetches() == 10
+        # At most `size` keys are kept.
+        assert len(keys) <= 8
+    finally:
+        connector.close()

@@ -6,71 +6,51 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from franchise.accounts.models import Staff
-from franchise.accounts.service import add_staff
 from franchise.app import create_app
-from franchise.bootstrap import initialise
 from franchise.db import Database, utcnow
-from franchise.flows.escalations import escalate
-from franchise.flows.runs import begin_run, record_answer
 from franchise.outbox.models import OutboxItem
 from franchise.outbox.service import deliver_due
 from franchise.psa.connectors import halopsa
 from franchise.psa.connectors.service import check_connection, sync_status
 from franchise.psa.connectors.store import load_connection, read_state, save_connection
 from franchise.psa.connectors.sync import sync_once
-from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.tickets.service import change_ticket
-from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, Failure, FakeHalo, serve
+from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, FakeHalo
+from tests.psa.recording import Failure
+from tests.psa.support import (
+    answer_lockout,
+    connect,
+    escalate_to_l2,
+    pending_push,
+    staff,
+    ticket_for,
+)
 
 FIELD_ID = 142
 WEBHOOK_PASSWORD = "hook-pass-7"
 
 
 @pytest.fixture
-def halo() -> Iterator[FakeHalo]:
-    yield from serve()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path)
-
-
-@pytest.fixture
 def connected(db: Database, settings: Settings, halo: FakeHalo) -> FakeHalo:
-    # As `franchise serve` and the CLI do: what queued pushes are sent with.
-    db.session_info["franchise_settings"] = settings
-    with db.unit_of_work() as session:
-        initialise(session)
-        save_connection(
-            session,
-            settings,
-            vendor="halopsa",
-            url=halo.url,
-            options={"client_id": CLIENT_ID, "field_id": str(FIELD_ID), "webhook_user": "halo"},
-            secrets={"client_secret": CLIENT_SECRET, "webhook_password": WEBHOOK_PASSWORD},
-        )
+    connect(
+        db,
+        settings,
+        "halopsa",
+        halo.url,
+        options={"client_id": CLIENT_ID, "field_id": str(FIELD_ID), "webhook_user": "halo"},
+        secrets={"client_secret": CLIENT_SECRET, "webhook_password": WEBHOOK_PASSWORD},
+    )
     return halo
-
-
-def ticket_for(db: Database, number: str) -> Ticket:
-    with db.unit_of_work() as session:
-        ticket = session.scalar(select(Ticket).where(Ticket.external_id == number))
-        assert ticket is not None, f"ticket {number} was not imported"
-        return ticket
 
 
 def test_first_sync_signs_in_and_reads_every_page(
@@ -79,7 +59,9 @@ def test_first_sync_signs_in_and_reads_every_page(
     monkeypatch.setattr(halopsa, "PAGE_SIZE", 2)
     now = utcnow()
     report = sync_once(db, settings, now=now)
-    assert (report.ok, report.received, report.pages, report.imported) == (True, 3, 2, 3)
+    # Three pages: each asks from the newest change the last one brought (less a second),
+    # and the ticket read twice on the way counts once.
+    assert (report.ok, report.received, report.pages, report.imported) == (True, 3, 3, 3)
 
     token = connected.api_calls("POST", "/auth/token")[0]
     assert token.headers["Content-Type"] == "application/x-www-form-urlencoded"
@@ -90,13 +72,19 @@ def test_first_sync_signs_in_and_reads_every_page(
         "scope": "all",
     }
     pages = connected.api_calls("GET", "/api/Tickets")
-    assert [p.query["page_no"] for p in pages] == ["1", "2"]
+    assert [p.query["page_no"] for p in pages] == ["1", "1", "1"]
+    # The first sync has no lower bound; then it moves up with the changes read.
+    assert [p.query.get("lastupdatefromdate") for p in pages] == [
+        None,
+        "2026-12-03T08:40:59",
+        "2026-12-03T09:04:59",
+    ]
     for page in pages:
         assert page.headers["Authorization"] == "Bearer token-1"
         assert page.query["pageinate"] == "true"
         assert page.query["page_size"] == "2"
-        # The first sync has no lower bound; the upper one is the sync's own start.
-        assert "lastupdatefromdate" not in page.query
+        assert (page.query["order"], page.query["orderdesc"]) == ("last_update", "false")
+        # The upper bound is the sync's own start.
         assert page.query["lastupdatetodate"] == now.strftime("%Y-%m-%dT%H:%M:%S")
 
     lockout = ticket_for(db, "4101")
@@ -109,6 +97,41 @@ def test_first_sync_signs_in_and_reads_every_page(
     assert (vpn.status, vpn.priority) == ("in_progress", "high")
     printer = ticket_for(db, "4103")
     assert (printer.status, printer.priority) == ("waiting_on_client", "low")
+
+
+def test_a_ticket_edited_in_halo_during_the_pull_never_makes_another_be_skipped(
+    db: Database, settings: Settings, connected: FakeHalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(halopsa, "PAGE_SIZE", 2)
+
+    def edit_the_first(fake: FakeHalo) -> None:
+        # Edited after the first page was read: it leaves the window (changed after the
+        # sync began), and with page numbers the third ticket would slide onto page one.
+        if len(fake.api_calls("GET", "/api/Tickets")) == 1:
+            fake.touch(fake.tickets[4101])
+
+    connected.after_list = edit_the_first
+    report = sync_once(db, settings, now=utcnow() - timedelta(seconds=5))
+    assert (report.ok, report.received, report.imported) == (True, 3, 3)
+    for number in ("4101", "4102", "4103"):
+        ticket_for(db, number)
+
+
+def test_tickets_changed_in_the_same_second_are_read_by_page_number(
+    db: Database, settings: Settings, connected: FakeHalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(halopsa, "PAGE_SIZE", 2)
+    for ticket in connected.tickets.values():
+        ticket["last_update"] = "2026-12-03T09:05:00"
+    report = sync_once(db, settings, now=utcnow())
+    assert (report.ok, report.received, report.imported) == (True, 3, 3)
+    pages = connected.api_calls("GET", "/api/Tickets")
+    # No headway by time after the second page: the next page number at the same bound.
+    assert [(p.query.get("lastupdatefromdate"), p.query["page_no"]) for p in pages] == [
+        (None, "1"),
+        ("2026-12-03T09:04:59", "1"),
+        ("2026-12-03T09:04:59", "2"),
+    ]
 
 
 def test_next_sync_asks_from_the_cursor_and_imports_nothing_twice(
@@ -234,21 +257,10 @@ def test_the_credentials_are_stored_sealed(
     assert status["secrets_set"] == ["client_secret", "webhook_password"]
 
 
-def _staff(db: Database) -> tuple[Staff, Staff]:
-    with db.unit_of_work() as session:
-        tech = add_staff(
-            session, name="Tess Tech", email="tess@msp.example", role="technician", level="L1"
-        )
-        owner = add_staff(
-            session, name="Olive Owner", email="olive@msp.example", role="owner", level="owner"
-        )
-        return tech, owner
-
-
 def test_round_trip_ticket_in_runbook_escalation_resolution_out(
     db: Database, settings: Settings, connected: FakeHalo
 ) -> None:
-    tech, owner = _staff(db)
+    tech, owner = staff(db)
     sync_once(db, settings)
     number = "4101"
     imported = ticket_for(db, number)
@@ -258,29 +270,14 @@ def test_round_trip_ticket_in_runbook_escalation_resolution_out(
     actions_before = len(connected.actions)
     assert actions_before == 0  # an import writes no note back to Halo
 
-    with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        run = begin_run(
-            session, runbooks.get_runbook(session, "account-lockout"), ticket=ticket, actor=tech
-        )
-        record_answer(
-            session,
-            run,
-            step="identity",
-            reply="Hybrid (on-premises AD synced to Entra ID)",
-            actor=tech,
-        )
+    answer_lockout(db, imported.id, tech, "Hybrid (on-premises AD synced to Entra ID)")
     notes = [a for a in connected.actions if a["outcome"] == "Private Note"]
     assert notes, "the runbook answer was not sent to Halo"
     first = notes[0]
     assert first["ticket_id"] == 4101 and first["hiddenfromuser"] is True
     assert "account-lockout" in first["note"] and "Hybrid" in first["note"]
 
-    with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        escalate(session, ticket, to="L2", by=owner, override_reason="client director asked")
+    escalate_to_l2(db, imported.id, owner, "client director asked")
     escalation_notes = [a for a in connected.actions if "Escalated to L2" in a["note"]]
     assert len(escalation_notes) == 1
     assert "client director asked" in escalation_notes[0]["note"]
@@ -317,35 +314,26 @@ def test_round_trip_ticket_in_runbook_escalation_resolution_out(
 def test_a_halo_outage_queues_pushes_and_delivers_them_when_it_is_back(
     db: Database, settings: Settings, connected: FakeHalo
 ) -> None:
-    _tech, owner = _staff(db)
+    _tech, owner = staff(db)
     sync_once(db, settings)
     imported = ticket_for(db, "4102")
     connected.failures.extend(
         [Failure("/api/Actions", 502), Failure("/api/Actions", 429, {"Retry-After": "600"})]
     )
+    escalate_to_l2(db, imported.id, owner, "outage test")
+    item = pending_push(db)
+    assert item.attempts == 1 and "HTTP 502" in (item.last_error or "")
+    first_retry = item.next_attempt_at
+    assert first_retry is not None
     with db.unit_of_work() as session:
-        ticket = session.get(Ticket, imported.id)
-        assert ticket is not None
-        escalate(session, ticket, to="L2", by=owner, override_reason="outage test")
-    with db.unit_of_work() as session:
-        item = session.scalar(
-            select(OutboxItem).where(OutboxItem.kind == "psa_push", OutboxItem.state == "pending")
-        )
-        assert item is not None and item.attempts == 1 and "HTTP 502" in (item.last_error or "")
-        first_retry = item.next_attempt_at
-        assert first_retry is not None
-        status = sync_status(session, settings)
-    assert status["queued"] == 1
+        assert sync_status(session, settings)["queued"] == 1
     # The 5xx backs off (30 s); the retry meets a 429 whose Retry-After (600 s) wins over
     # the next backoff (60 s).
     retry_time = first_retry + timedelta(seconds=1)
     deliver_due(db, settings, now=retry_time)
-    with db.unit_of_work() as session:
-        item = session.scalar(
-            select(OutboxItem).where(OutboxItem.kind == "psa_push", OutboxItem.state == "pending")
-        )
-        assert item is not None and item.attempts == 2
-        assert item.next_attempt_at == retry_time + timedelta(seconds=600)
+    item = pending_push(db)
+    assert item.attempts == 2
+    assert item.next_attempt_at == retry_time + timedelta(seconds=600)
     assert not [a for a in connected.actions if "outage test" in a["note"]]
     deliver_due(db, settings, now=retry_time + timedelta(seconds=601))
     assert len([a for a in connected.actions if "outage test" in a["note"]]) == 1

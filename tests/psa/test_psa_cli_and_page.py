@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,18 +19,8 @@ from franchise.errors import InvalidInput
 from franchise.psa.connectors.store import check_vendor
 from franchise.settings import Settings
 from franchise.web.auth import SESSION_COOKIE
-from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, FakeHalo, serve
+from tests.psa.halo_fake import CLIENT_ID, CLIENT_SECRET, FakeHalo
 from tests.support import CliInvoker
-
-
-@pytest.fixture
-def halo() -> Iterator[FakeHalo]:
-    yield from serve()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path)
 
 
 @pytest.fixture
@@ -68,6 +57,45 @@ def test_connect_asks_for_the_secret_tests_it_and_status_never_shows_it(
         "webhook_user": "franchise",
     }
     assert CLIENT_SECRET not in status.stdout
+
+
+def test_connectwise_and_autotask_connect_store_their_settings_and_seal_their_secrets(
+    psa_cli: CliInvoker, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from franchise.psa.connectors.store import load_connection
+
+    result = psa_cli(
+        "psa", "connect", "connectwise", "--url", "https://cw.example.com/v4_6_release/apis/3.0",
+        "--company", "acme", "--public-key", "pub", "--client-id", "cid", "--field-id", "7",
+        "--no-test", "--json", input="cw-private\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "cw-private" not in result.stdout
+    with db.unit_of_work() as session:
+        config = load_connection(session, settings)
+    assert config is not None and config.vendor == "connectwise"
+    assert config.options == {
+        "company": "acme", "public_key": "pub", "client_id": "cid", "field_id": "7"
+    }  # fmt: skip
+    assert config.secrets == {"private_key": "cw-private"}
+
+    monkeypatch.setenv("FRANCHISE_AUTOTASK_SECRET", "at-secret")
+    monkeypatch.setenv("FRANCHISE_AUTOTASK_WEBHOOK_SECRET", "hook-secret")
+    result = psa_cli(
+        "psa", "connect", "autotask", "--username", "api@msp.example",
+        "--integration-code", "CODE", "--field-name", "Escalation", "--no-test",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Connected autotask at https://webservices.autotask.net/atservicesrest." in (
+        result.stdout
+    )
+    with db.unit_of_work() as session:
+        config = load_connection(session, settings)
+    assert config is not None and config.vendor == "autotask"
+    assert config.options == {
+        "username": "api@msp.example", "integration_code": "CODE", "field_name": "Escalation"
+    }  # fmt: skip
+    assert config.secrets == {"secret": "at-secret", "webhook_secret": "hook-secret"}
 
 
 def test_sync_once_imports_and_status_shows_the_cursor_and_last_success(

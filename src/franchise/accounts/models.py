@@ -24,6 +24,9 @@ class Staff(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Covered by every password-reset link's MAC and raised at each deactivation, so a link
+    # issued before someone left never works again, even once they are reactivated.
+    reset_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_manager(self) -> bool:

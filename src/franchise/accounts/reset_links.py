@@ -2,8 +2,10 @@
 
 A token is `<staff id>.<expiry (unix seconds)>.<mac>`; the MAC (HMAC-SHA256 with a key
 derived for this purpose only) covers the id, the expiry and the account's current password
-hash. Setting a password changes that hash, so a link works once: after it is used (or the
-password is changed any other way) every link issued before fails. Nothing is stored.
+hash and reset epoch. Setting a password changes that hash, so a link works once: after it is
+used (or the password is changed any other way) every link issued before fails. Deactivating
+the account raises its epoch, so no link issued before then works again either, whether or
+not the account comes back within the link's lifetime. Nothing else is stored.
 """
 
 from __future__ import annotations
@@ -24,15 +26,19 @@ class ResetToken:
     mac: str
 
 
-def _mac(key: bytes, staff_id: int, expires: int, password_hash: str | None) -> str:
-    message = f"{PURPOSE}:{staff_id}:{expires}:{password_hash or '-'}".encode()
+def _mac(key: bytes, staff_id: int, expires: int, password_hash: str | None, epoch: int) -> str:
+    # Epoch 0 leaves the message as it was before epochs existed: links issued then still work.
+    tail = f":{epoch}" if epoch else ""
+    message = f"{PURPOSE}:{staff_id}:{expires}:{password_hash or '-'}{tail}".encode()
     digest = hmac.new(key, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def sign(key: bytes, staff_id: int, expires_at: datetime, password_hash: str | None) -> str:
+def sign(
+    key: bytes, staff_id: int, expires_at: datetime, password_hash: str | None, epoch: int = 0
+) -> str:
     expires = int(expires_at.timestamp())
-    return f"{staff_id}.{expires}.{_mac(key, staff_id, expires, password_hash)}"
+    return f"{staff_id}.{expires}.{_mac(key, staff_id, expires, password_hash, epoch)}"
 
 
 def parse(token: str) -> ResetToken | None:
@@ -47,7 +53,7 @@ def parse(token: str) -> ResetToken | None:
     return ResetToken(int(parts[0]), expires, parts[2])
 
 
-def valid(key: bytes, token: ResetToken, password_hash: str | None) -> bool:
+def valid(key: bytes, token: ResetToken, password_hash: str | None, epoch: int = 0) -> bool:
     expires = int(token.expires_at.timestamp())
-    expected = _mac(key, token.staff_id, expires, password_hash)
+    expected = _mac(key, token.staff_id, expires, password_hash, epoch)
     return hmac.compare_digest(expected.encode(), token.mac.encode())

@@ -18,21 +18,29 @@ app.add_typer(
 )
 
 
+Test = Annotated[bool, typer.Option(help="Sign in once to check the credentials.")]
+FieldId = Annotated[
+    str, typer.Option(help="Id of the ticket custom field for Escalation Allowed and level.")
+]
+
+
+def _secret(envvar: str, help: str, *, prompt: bool = True) -> Any:
+    """A secret option: read from the environment, else asked for without echo (`prompt`),
+    else left empty (then what needs it is refused)."""
+    return typer.Option(envvar=envvar, prompt=prompt, hide_input=prompt, help=help)
+
+
 @connect_app.command("halopsa")
 def connect_halopsa(
     ctx: typer.Context,
     url: Annotated[str, typer.Option(help="Your Halo address, e.g. https://acme.halopsa.com.")],
     client_id: Annotated[str, typer.Option(help="The API application's Client ID.")],
-    field_id: Annotated[
-        str, typer.Option(help="Id of the ticket custom field for Escalation Allowed and level.")
-    ],
+    field_id: FieldId,
     client_secret: Annotated[
         str,
-        typer.Option(
-            envvar="FRANCHISE_HALO_CLIENT_SECRET",
-            prompt=True,
-            hide_input=True,
-            help="The API application's Client Secret (asked for when not in the environment).",
+        _secret(
+            "FRANCHISE_HALO_CLIENT_SECRET",
+            "The API application's Client Secret (asked for when not in the environment).",
         ),
     ],
     tenant: Annotated[str, typer.Option(help="Tenant name (Halo-hosted only).")] = "",
@@ -45,32 +53,17 @@ def connect_halopsa(
     ] = "franchise",
     webhook_password: Annotated[
         str,
-        typer.Option(
-            envvar="FRANCHISE_HALO_WEBHOOK_PASSWORD",
-            help="Password Halo's webhook sends; without it inbound webhooks are refused.",
+        _secret(
+            "FRANCHISE_HALO_WEBHOOK_PASSWORD",
+            "Password Halo's webhook sends; without it inbound webhooks are refused.",
+            prompt=False,
         ),
     ] = "",
-    test: Annotated[bool, typer.Option(help="Sign in once to check the credentials.")] = True,
+    test: Test = True,
     json_out: Json = False,
 ) -> None:
     """Connect HaloPSA (OAuth2 client credentials)."""
-    from franchise.psa.connectors.halopsa import VENDOR
-
-    _connect(
-        ctx,
-        VENDOR,
-        url,
-        options={
-            "client_id": client_id,
-            "tenant": tenant,
-            "field_id": field_id,
-            "resolved_status_id": resolved_status_id,
-            "webhook_user": webhook_user,
-        },
-        secrets={"client_secret": client_secret, "webhook_password": webhook_password},
-        test=test,
-        json_out=json_out,
-    )
+    _connect("halopsa", **locals())
 
 
 @connect_app.command("connectwise")
@@ -85,42 +78,22 @@ def connect_connectwise(
     company: Annotated[str, typer.Option(help="Company id you sign in to ConnectWise with.")],
     public_key: Annotated[str, typer.Option(help="The API member's public key.")],
     client_id: Annotated[str, typer.Option(help="Your clientId from developer.connectwise.com.")],
-    field_id: Annotated[
-        str, typer.Option(help="Id of the ticket custom field for Escalation Allowed and level.")
-    ],
+    field_id: FieldId,
     private_key: Annotated[
         str,
-        typer.Option(
-            envvar="FRANCHISE_CW_PRIVATE_KEY",
-            prompt=True,
-            hide_input=True,
-            help="The API member's private key (asked for when not in the environment).",
+        _secret(
+            "FRANCHISE_CW_PRIVATE_KEY",
+            "The API member's private key (asked for when not in the environment).",
         ),
     ],
     resolved_status: Annotated[
         str, typer.Option(help="Status name a resolution sets (default: leave the status).")
     ] = "",
-    test: Annotated[bool, typer.Option(help="Sign in once to check the credentials.")] = True,
+    test: Test = True,
     json_out: Json = False,
 ) -> None:
     """Connect ConnectWise PSA (API member keys and your clientId)."""
-    from franchise.psa.connectors.connectwise import VENDOR
-
-    _connect(
-        ctx,
-        VENDOR,
-        url,
-        options={
-            "company": company,
-            "public_key": public_key,
-            "client_id": client_id,
-            "field_id": field_id,
-            "resolved_status": resolved_status,
-        },
-        secrets={"private_key": private_key},
-        test=test,
-        json_out=json_out,
-    )
+    _connect("connectwise", **locals())
 
 
 @connect_app.command("autotask")
@@ -135,11 +108,9 @@ def connect_autotask(
     ],
     secret: Annotated[
         str,
-        typer.Option(
-            envvar="FRANCHISE_AUTOTASK_SECRET",
-            prompt=True,
-            hide_input=True,
-            help="The API user's secret (asked for when not in the environment).",
+        _secret(
+            "FRANCHISE_AUTOTASK_SECRET",
+            "The API user's secret (asked for when not in the environment).",
         ),
     ],
     url: Annotated[
@@ -150,51 +121,39 @@ def connect_autotask(
     ] = "",
     webhook_secret: Annotated[
         str,
-        typer.Option(
-            envvar="FRANCHISE_AUTOTASK_WEBHOOK_SECRET",
-            help="The ticket webhook's secret key; without it inbound webhooks are refused.",
+        _secret(
+            "FRANCHISE_AUTOTASK_WEBHOOK_SECRET",
+            "The ticket webhook's secret key; without it inbound webhooks are refused.",
+            prompt=False,
         ),
     ] = "",
-    test: Annotated[bool, typer.Option(help="Sign in once to check the credentials.")] = True,
+    test: Test = True,
     json_out: Json = False,
 ) -> None:
     """Connect Autotask (API user headers; the zone is looked up)."""
-    from franchise.psa.connectors.autotask import VENDOR
-
-    _connect(
-        ctx,
-        VENDOR,
-        url,
-        options={
-            "username": username,
-            "integration_code": integration_code,
-            "field_name": field_name,
-            "resolved_status": resolved_status,
-        },
-        secrets={"secret": secret, "webhook_secret": webhook_secret},
-        test=test,
-        json_out=json_out,
-    )
+    _connect("autotask", **locals())
 
 
 def _connect(
-    ctx: typer.Context,
-    vendor: str,
-    url: str,
-    *,
-    options: dict[str, str],
-    secrets: dict[str, str],
-    test: bool,
-    json_out: bool,
+    vendor: str, ctx: typer.Context, url: str, test: bool, json_out: bool, **given: str
 ) -> None:
+    """The one connect body: every other option of the command is one of the connector's
+    settings by the same name, sealed if it is one of its SECRETS."""
     from franchise.psa.connectors.service import check_connection
-    from franchise.psa.connectors.store import save_connection
+    from franchise.psa.connectors.store import AVAILABLE, save_connection
 
+    module = AVAILABLE[vendor]
     cli = get_context(ctx)
     db = cli.database()
     with db.unit_of_work() as session:
         config = save_connection(
-            session, cli.settings, vendor=vendor, url=url, options=options, secrets=secrets
+            session,
+            cli.settings,
+            vendor=vendor,
+            url=url,
+            # A name the connector does not know is refused by save_connection.
+            options={k: v for k, v in given.items() if k not in module.SECRETS},
+            secrets={k: v for k, v in given.items() if k in module.SECRETS},
         )
     data: dict[str, Any] = {"vendor": config.vendor, "url": config.base_url, "test": None}
     if test:

@@ -106,8 +106,9 @@ def open_tickets_of(session: Session, staff_id: int) -> list[Ticket]:
 
 
 def deactivate_staff(session: Session, staff: Staff, *, by: Staff | None) -> Deactivated:
-    """Someone leaves: they can no longer sign in, every browser session of theirs ends and
-    every API token of theirs is revoked, now. Their open tickets stay assigned to them, to be
+    """Someone leaves: they can no longer sign in, every browser session of theirs ends,
+    every API token of theirs is revoked and every reset link issued to them stops working
+    for good (reactivating them does not revive it), now. Their open tickets stay assigned to them, to be
     handed on (reassign_open_tickets); the list is returned."""
     from franchise.accounts.sessions import revoke_sessions
 
@@ -116,6 +117,7 @@ def deactivate_staff(session: Session, staff: Staff, *, by: Staff | None) -> Dea
     if staff.role in MANAGER_ROLES and staff.active and _other_active_managers(session, staff) == 0:
         raise Refused(f"{staff.name} is the last active owner or admin and cannot be deactivated")
     staff.active = False
+    staff.reset_epoch += 1
     ended = revoke_sessions(session, staff.id)
     result = session.execute(
         update(ApiToken)
@@ -129,8 +131,8 @@ def deactivate_staff(session: Session, staff: Staff, *, by: Staff | None) -> Dea
 
 
 def reactivate_staff(session: Session, staff: Staff) -> Staff:
-    """Someone comes back. Their old API tokens stay revoked; they sign in with a new
-    password (a reset link) if the old one is not known any more."""
+    """Someone comes back. Their old API tokens and reset links stay revoked; they sign in
+    with a new password (a newly issued reset link) if the old one is not known any more."""
     staff.active = True
     session.flush()
     return staff
@@ -191,7 +193,9 @@ def issue_reset_link(
     if not staff.active:
         raise InvalidInput(f"{staff.name} is deactivated; reactivate them first")
     expires_at = (now or utcnow()) + lifetime
-    token = reset_links.sign(_reset_key(settings), staff.id, expires_at, staff.password_hash)
+    token = reset_links.sign(
+        _reset_key(settings), staff.id, expires_at, staff.password_hash, staff.reset_epoch
+    )
     url = f"{settings.base_url}/reset/{token}"
     emailed = smtp_ready(settings)
     if emailed:
@@ -226,7 +230,9 @@ def staff_for_reset(
     if parsed is None:
         raise refused
     staff = session.get(Staff, parsed.staff_id)
-    if staff is None or not reset_links.valid(_reset_key(settings), parsed, staff.password_hash):
+    if staff is None or not reset_links.valid(
+        _reset_key(settings), parsed, staff.password_hash, staff.reset_epoch
+    ):
         raise refused
     if parsed.expires_at <= (now or utcnow()):
         raise PermissionDenied(

@@ -3,6 +3,11 @@
 A file's type is judged by its first bytes (never by its name or the uploader's header) against
 a short allow-list; its bytes are written under FRANCHISE_HOME/attachments with a random name,
 and only after every file of the note passed, so a refused upload stores nothing.
+
+A file is first written under a hidden pending name and takes its real name only once the
+unit of work that records it has committed (franchise.db.after_commit); if that work, or the
+savepoint the note was added in, rolls back, the pending file is deleted. So a failed commit
+leaves no file that no row names.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from franchise.accounts.models import Staff
+from franchise.db import Database, after_commit
 from franchise.errors import InvalidInput, NotFound
 from franchise.settings import Settings
 from franchise.tickets.models import NoteAttachment, Ticket, TicketEvent
@@ -53,8 +59,13 @@ class AttachmentStore:
     def path(self, stored_name: str) -> Path:
         return self.folder / stored_name
 
+    def pending(self, stored_name: str) -> Path:
+        """Where a file waits until the transaction that records it has committed."""
+        return self.folder / f".{stored_name}.pending"
+
     def write(self, data: bytes) -> str:
-        """Write the bytes under a fresh random name, whole or not at all."""
+        """Write the bytes, whole or not at all, under a fresh random name's pending path;
+        `publish` gives the file its name, `discard` drops it."""
         self.folder.mkdir(parents=True, exist_ok=True)
         name = secrets.token_hex(16)
         partial = self.folder / f".{name}.partial"
@@ -63,9 +74,38 @@ class AttachmentStore:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(partial, self.folder / name)
+            os.replace(partial, self.pending(name))
         finally:
             partial.unlink(missing_ok=True)
+        return name
+
+    def publish(self, stored_name: str) -> None:
+        # A file discarded by a rolled-back savepoint is not there to publish.
+        if self.pending(stored_name).exists():
+            os.replace(self.pending(stored_name), self.path(stored_name))
+
+    def discard(self, stored_name: str) -> None:
+        self.pending(stored_name).unlink(missing_ok=True)
+
+    def stage(self, session: Session, data: bytes) -> str:
+        """Write the bytes for a row added in `session`: named once its unit of work commits,
+        deleted if the transaction they were written in (or one around it) rolls back."""
+        name = self.write(data)
+        written_in = session.get_nested_transaction() or session.get_transaction()
+
+        def discard_if_undone(_session: Session, undone: SessionTransaction) -> None:
+            level = written_in
+            while level is not None:
+                if level is undone:
+                    self.discard(name)
+                    return
+                level = level.parent
+
+        def publish(_db: Database) -> None:
+            self.publish(name)
+
+        event.listen(session, "after_soft_rollback", discard_if_undone)
+        after_commit(session, publish)
         return name
 
 
@@ -163,7 +203,7 @@ def add_internal_note(
                 content_type=kind,
                 size=len(upload.data),
                 sha256=hashlib.sha256(upload.data).hexdigest(),
-                stored_name=store.write(upload.data),
+                stored_name=store.stage(session, upload.data),
             )
         )
     session.flush()

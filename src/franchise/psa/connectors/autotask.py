@@ -28,20 +28,21 @@ import hashlib
 import hmac
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from franchise.psa.connectors.base import (
-    TIMEOUT_SECONDS,
-    ConnectionConfig,
+    HttpConnector,
     PsaError,
     Pull,
     RemoteTicket,
     parse_time,
     send,
+    too_many_pages,
+    utc_stamp,
 )
 
 VENDOR = "autotask"
@@ -57,29 +58,8 @@ _zones: dict[tuple[str, str], str] = {}
 _zones_lock = threading.Lock()
 
 
-def _at_time(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class AutotaskConnector:
+class AutotaskConnector(HttpConnector):
     vendor = VENDOR
-
-    def __init__(self, config: ConnectionConfig, client: httpx.Client | None = None) -> None:
-        self.config = config
-        self.base = config.base_url.rstrip("/")
-        self._own = client is None
-        self._client = client
-
-    @property
-    def http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=TIMEOUT_SECONDS)
-        return self._client
-
-    def close(self) -> None:
-        if self._own and self._client is not None:
-            self._client.close()
-            self._client = None
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -138,10 +118,10 @@ class AutotaskConnector:
     def pull(self, since: datetime | None, until: datetime) -> Pull:
         labels = self._picklists()
         filters: list[dict[str, Any]] = [
-            {"op": "lte", "field": "lastActivityDate", "value": _at_time(until)}
+            {"op": "lte", "field": "lastActivityDate", "value": utc_stamp(until)}
         ]
         if since is not None:
-            filters.insert(0, {"op": "gt", "field": "lastActivityDate", "value": _at_time(since)})
+            filters.insert(0, {"op": "gt", "field": "lastActivityDate", "value": utc_stamp(since)})
         response = self._call(
             "POST", "Tickets/query", "Autotask ticket query", json={"filter": filters}
         )
@@ -158,10 +138,7 @@ class AutotaskConnector:
             if not next_url:
                 break
             if pages >= MAX_PAGES:
-                raise PsaError(
-                    f"Autotask ticket query: more than {MAX_PAGES} pages changed in one "
-                    "window; the cursor stays where it was"
-                )
+                raise too_many_pages("Autotask ticket query", MAX_PAGES)
             response = self._call("GET", str(next_url), "Autotask ticket query (next page)")
         companies = self._companies({t.get("companyID") for t in items})
         return Pull([_remote(t, labels, companies) for t in items], until, pages)

@@ -10,7 +10,7 @@ import (psa/values.py, psa/categories.py), so a ticket reads the same either way
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -196,16 +196,37 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def iter_pages(fetch: Any, page_size: int, limit: int = 1000) -> Iterator[list[dict[str, Any]]]:
-    """Pages from `fetch(page_no)` (1-based) until one comes back short. More than `limit`
-    full pages is an error, never a silent stop: the cursor must not move past tickets
-    that were not read."""
-    for page_no in range(1, limit + 1):
-        items: list[dict[str, Any]] = fetch(page_no)
-        yield items
-        if len(items) < page_size:
-            return
-    raise PsaError(
-        f"more than {limit} pages of {page_size} tickets changed in one window; "
-        "the cursor stays where it was"
+def utc_stamp(when: datetime, *, zone: bool = True) -> str:
+    """A timestamp as the PSA APIs take it: UTC to the second, "Z" unless `zone` is off
+    (HaloPSA reads naive timestamps as UTC)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ" if zone else "%Y-%m-%dT%H:%M:%S")
+
+
+def too_many_pages(what: str, limit: int) -> PsaError:
+    """More pages than `limit` is an error, never a silent stop: the cursor must not move
+    past tickets that were not read."""
+    return PsaError(
+        f"{what}: more than {limit} pages changed in one window; the cursor stays where it was"
     )
+
+
+class HttpConnector:
+    """What every connector shares: the configuration, the API base without a trailing
+    slash, and an HTTP client opened on first use (closed by `close` unless it was given)."""
+
+    def __init__(self, config: ConnectionConfig, client: httpx.Client | None = None) -> None:
+        self.config = config
+        self.base = config.base_url.rstrip("/")
+        self._own = client is None
+        self._client = client
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=TIMEOUT_SECONDS)
+        return self._client
+
+    def close(self) -> None:
+        if self._own and self._client is not None:
+            self._client.close()
+            self._client = None

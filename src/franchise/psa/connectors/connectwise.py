@@ -17,7 +17,8 @@ github.com/NangoHQ/nango, packages/server/lib/webhook/connectwise-psa-webhook-ro
   "internalAnalysisFlag": true, "resolutionFlag": ...}` adds an internal (private) note;
 - callbacks POST `{"Action", "Type", "ID", "Entity", "Metadata": {"key_url"}}` with
   `x-content-signature: base64(HMAC-SHA256(key=SHA256(signing_key), body))`, the signing key
-  read from `Metadata.key_url` — accepted only on the connected ConnectWise host.
+  read from `Metadata.key_url` — accepted only on the connected ConnectWise host, and kept
+  for ten minutes by that URL, with fetches limited (SigningKeys).
 """
 
 from __future__ import annotations
@@ -26,21 +27,26 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
-from datetime import UTC, datetime
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from franchise.psa.connectors.base import (
-    TIMEOUT_SECONDS,
-    ConnectionConfig,
+    HttpConnector,
     PsaError,
     Pull,
     RemoteTicket,
     parse_time,
     send,
+    too_many_pages,
+    utc_stamp,
 )
 
 VENDOR = "connectwise"
@@ -51,29 +57,8 @@ SECRETS = ("private_key",)
 SIGNATURE_HEADER = "x-content-signature"
 
 
-def _cw_time(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class ConnectWiseConnector:
+class ConnectWiseConnector(HttpConnector):
     vendor = VENDOR
-
-    def __init__(self, config: ConnectionConfig, client: httpx.Client | None = None) -> None:
-        self.config = config
-        self.base = config.base_url.rstrip("/")
-        self._own = client is None
-        self._client = client
-
-    @property
-    def http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=TIMEOUT_SECONDS)
-        return self._client
-
-    def close(self) -> None:
-        if self._own and self._client is not None:
-            self._client.close()
-            self._client = None
 
     def _headers(self) -> dict[str, str]:
         options = self.config.options
@@ -97,9 +82,9 @@ class ConnectWiseConnector:
         return f"signed in to ConnectWise PSA at {self.base}; service tickets readable"
 
     def pull(self, since: datetime | None, until: datetime) -> Pull:
-        window = f"lastUpdated <= [{_cw_time(until)}]"
+        window = f"lastUpdated <= [{utc_stamp(until)}]"
         if since is not None:
-            window = f"lastUpdated > [{_cw_time(since)}] and {window}"
+            window = f"lastUpdated > [{utc_stamp(since)}] and {window}"
         # Keyset paging (`id > last`), not page numbers: a ticket edited during the pull
         # leaves the window, and with page numbers the one after it would be skipped.
         found: list[RemoteTicket] = []
@@ -107,10 +92,7 @@ class ConnectWiseConnector:
         while True:
             pages += 1
             if pages > MAX_PAGES:
-                raise PsaError(
-                    f"ConnectWise ticket list: more than {MAX_PAGES} pages changed in one "
-                    "window; the cursor stays where it was"
-                )
+                raise too_many_pages("ConnectWise ticket list", MAX_PAGES)
             condition = f"{window} and id > {after}" if after else window
             params = {"conditions": condition, "orderBy": "id asc", "pageSize": PAGE_SIZE}
             response = self._call(
@@ -174,18 +156,103 @@ class ConnectWiseConnector:
             return False
         if not self._trusted(key_url):
             return False  # never fetch a key from a host the body names
-        try:
-            response = send(self.http, "GET", key_url, "ConnectWise callback signing key")
-            signing_key = str(response.json()["signing_key"])
-        except (PsaError, ValueError, KeyError, TypeError):
-            return False
-        hashed = hashlib.sha256(signing_key.encode()).digest()
-        expected = base64.b64encode(hmac.new(hashed, body, hashlib.sha256).digest()).decode()
-        return hmac.compare_digest(expected.encode(), given.encode())
+
+        def fetch() -> str | None:
+            try:
+                response = send(self.http, "GET", key_url, "ConnectWise callback signing key")
+                return str(response.json()["signing_key"])
+            except (PsaError, ValueError, KeyError, TypeError):
+                return None
+
+        key = SIGNING_KEYS.get(key_url, fetch)
+        if key is not None and _signed(key, body, given):
+            return True
+        # ConnectWise may have replaced the key behind that URL: ask again, as the limits allow.
+        newer = SIGNING_KEYS.get(key_url, fetch, stale=key)
+        return newer is not None and newer != key and _signed(newer, body, given)
 
     def _trusted(self, url: str) -> bool:
         ours, theirs = urlsplit(self.base), urlsplit(url)
         return (ours.scheme, ours.netloc) == (theirs.scheme, theirs.netloc)
+
+
+def _signed(signing_key: str, body: bytes, given: str) -> bool:
+    hashed = hashlib.sha256(signing_key.encode()).digest()
+    expected = base64.b64encode(hmac.new(hashed, body, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+@dataclass
+class _Key:
+    value: str | None  # None: the URL gave no key (remembered too, so it is not asked again)
+    fetched_at: float
+
+
+class SigningKeys:
+    """Callback signing keys by their URL (the key's id), so a callback costs no request to
+    ConnectWise while its key is known. A key is kept `ttl` seconds, at most `size` of them
+    (the oldest goes first). Fetches are limited, so a flood of forged callbacks cannot
+    make us hammer ConnectWise: a known URL is asked again (a key that may have been
+    replaced) at most once per `refetch_after` seconds, and at most `per_minute` fetches go
+    to one host in any minute; past that a callback is refused (the next sync still reads
+    what it announced)."""
+
+    def __init__(
+        self,
+        *,
+        ttl: float = 600.0,
+        size: int = 64,
+        refetch_after: float = 60.0,
+        per_minute: int = 10,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl, self.size, self.refetch_after = ttl, size, refetch_after
+        self.per_minute, self.clock = per_minute, clock
+        self._keys: OrderedDict[str, _Key] = OrderedDict()
+        self._fetches: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, url: str, fetch: Callable[[], str | None], *, stale: str | None = None
+    ) -> str | None:
+        """The key behind `url`: the one kept, else fetched if the limits allow. `stale`
+        (a key that did not match) asks for a newer one, which is fetched only if the kept
+        key is older than `refetch_after`."""
+        with self._lock:
+            now = self.clock()
+            kept = self._keys.get(url)
+            # A URL that gave no key (a forgery's, or ConnectWise failing) is asked again
+            # sooner than a key expires, but still not on every callback.
+            life = self.ttl if kept is None or kept.value is not None else self.refetch_after
+            if kept is not None and now - kept.fetched_at >= life:
+                del self._keys[url]
+                kept = None
+            if kept is not None and (stale is None or now - kept.fetched_at < self.refetch_after):
+                return kept.value
+            if not self._may_fetch(urlsplit(url).netloc, now):
+                return None
+        value = fetch()  # outside the lock: a slow ConnectWise must not hold up the rest
+        with self._lock:
+            self._keys[url] = _Key(value, self.clock())
+            self._keys.move_to_end(url)
+            while len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+        return value
+
+    def _may_fetch(self, host: str, now: float) -> bool:
+        recent = self._fetches.setdefault(host, deque())
+        while recent and now - recent[0] >= 60.0:
+            recent.popleft()
+        if len(recent) >= self.per_minute:
+            return False
+        recent.append(now)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+SIGNING_KEYS = SigningKeys()
 
 
 def _array(response: httpx.Response, what: str) -> list[dict[str, Any]]:

@@ -8,8 +8,9 @@ https://www.powershellgallery.com/packages/HaloAPI and the django-halo sync's us
 - authentication: OAuth2 client credentials, `POST {auth}/auth/token` (form body
   grant_type=client_credentials, client_id, client_secret, scope=all; `?tenant=` for
   Halo-hosted tenants), then `Authorization: Bearer <access_token>`;
-- `GET /api/Tickets?pageinate=true&page_size=&page_no=&lastupdatefromdate=&lastupdatetodate=`
-  answers `{"record_count": n, "tickets": [...]}`; `GET /api/Status` lists status names;
+- `GET /api/Tickets?pageinate=true&page_size=&page_no=&order=&orderdesc=&lastupdatefromdate=
+  &lastupdatetodate=` answers `{"record_count": n, "tickets": [...]}` (the fixture
+  tests/fixtures/psa/halopsa/tickets.json); `GET /api/Status` lists status names;
 - `POST /api/Tickets` with `[{"id": n, "customfields": [{"id": f, "value": v}]}]` updates
   a ticket (Halo's POST is an upsert: with an id it updates);
 - `POST /api/Actions` with `[{"ticket_id": n, "outcome": ..., "note": ...,
@@ -25,25 +26,31 @@ import hmac
 import threading
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from franchise.psa.connectors.base import (
-    TIMEOUT_SECONDS,
-    ConnectionConfig,
+    HttpConnector,
     PsaError,
     Pull,
     RemoteTicket,
-    iter_pages,
     parse_time,
     send,
+    too_many_pages,
+    utc_stamp,
 )
 from franchise.psa.values import BadValue, read_status
 
 VENDOR = "halopsa"
 PAGE_SIZE = 100
+MAX_PAGES = 1000
+# The ticket field the list is sorted on: the time of its last change, oldest first.
+ORDER_FIELD = "last_update"
+# The lower bound goes back this far from the newest change read: Halo keeps fractions of
+# a second that the bound drops, and whether the bound is inclusive is not documented.
+OVERLAP = timedelta(seconds=1)
 CLOSED_STATUS = 9  # Halo's built-in Closed
 OPTIONS = ("client_id", "tenant", "field_id", "resolved_status_id", "webhook_user")
 SECRETS = ("client_secret", "webhook_password")
@@ -54,30 +61,8 @@ _tokens: dict[tuple[str, str], tuple[str, float]] = {}
 _tokens_lock = threading.Lock()
 
 
-def _halo_time(when: datetime) -> str:
-    # Halo reads naive timestamps as UTC.
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-class HaloConnector:
+class HaloConnector(HttpConnector):
     vendor = VENDOR
-
-    def __init__(self, config: ConnectionConfig, client: httpx.Client | None = None) -> None:
-        self.config = config
-        self.base = config.base_url.rstrip("/")
-        self._own = client is None
-        self._client = client
-
-    @property
-    def http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=TIMEOUT_SECONDS)
-        return self._client
-
-    def close(self) -> None:
-        if self._own and self._client is not None:
-            self._client.close()
-            self._client = None
 
     # -- authentication -------------------------------------------------------------------
     def _token(self, *, fresh: bool = False) -> str:
@@ -130,27 +115,51 @@ class HaloConnector:
         return f"signed in to HaloPSA at {self.base}; {len(statuses)} ticket statuses readable"
 
     def pull(self, since: datetime | None, until: datetime) -> Pull:
+        """Every ticket changed in the window, read oldest change first with the lower bound
+        moved up to the newest change read so far (see `_next_mark`), so a ticket edited
+        during the pull (it leaves the window) never shifts another one off a page. Halo's
+        GET /api/Tickets takes `order` (the field to sort on) and `orderdesc`, beside the
+        `lastupdatefromdate`/`lastupdatetodate` filter (HaloPSA API documentation,
+        https://halopsa.com/apidoc/resources/tickets; the same parameters in the HaloAPI
+        PowerShell module's Get-HaloTicket, https://www.powershellgallery.com/packages/HaloAPI);
+        it has no "id greater than" filter, so the keyset is the last-update time."""
         statuses = self._statuses()
-        params: dict[str, Any] = {"pageinate": "true", "page_size": PAGE_SIZE, "order": "id"}
-        if since is not None:
-            params["lastupdatefromdate"] = _halo_time(since)
-        params["lastupdatetodate"] = _halo_time(until)
-
-        def fetch(page_no: int) -> list[dict[str, Any]]:
-            response = self._call(
-                "GET", "Tickets", "HaloPSA ticket list", params={**params, "page_no": page_no}
-            )
-            tickets = _json(response, "HaloPSA ticket list").get("tickets")
-            if not isinstance(tickets, list):
-                raise PsaError("HaloPSA ticket list: the answer has no 'tickets' list")
-            return [t for t in tickets if isinstance(t, dict)]
-
-        found: list[RemoteTicket] = []
-        pages = 0
-        for page in iter_pages(fetch, PAGE_SIZE):
+        base: dict[str, Any] = {
+            "pageinate": "true",
+            "page_size": PAGE_SIZE,
+            "order": ORDER_FIELD,
+            "orderdesc": "false",
+            "lastupdatetodate": utc_stamp(until, zone=False),
+        }
+        found: dict[str, dict[str, Any]] = {}
+        mark, page_no, pages = since, 1, 0
+        while True:
             pages += 1
-            found.extend(_remote(t, statuses) for t in page)
-        return Pull(found, until, pages)
+            if pages > MAX_PAGES:
+                raise too_many_pages("HaloPSA ticket list", MAX_PAGES)
+            params = {**base, "page_no": page_no}
+            if mark is not None:
+                params["lastupdatefromdate"] = utc_stamp(mark, zone=False)
+            page = self._tickets(params)
+            for ticket in page:
+                # Pages overlap (the lower bound is inclusive and moved back a second):
+                # a ticket read twice is kept once, as last read.
+                found[str(ticket.get("id", ""))] = ticket
+            if len(page) < PAGE_SIZE:
+                tickets = [_remote(t, statuses) for t in found.values()]
+                return Pull(tickets, until, pages)
+            moved = _next_mark(page, mark)
+            if moved is None:
+                page_no += 1  # no headway by time: the next page at the same bound
+            else:
+                mark, page_no = moved, 1
+
+    def _tickets(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        response = self._call("GET", "Tickets", "HaloPSA ticket list", params=params)
+        tickets = _json(response, "HaloPSA ticket list").get("tickets")
+        if not isinstance(tickets, list):
+            raise PsaError("HaloPSA ticket list: the answer has no 'tickets' list")
+        return [t for t in tickets if isinstance(t, dict)]
 
     def push_fields(self, number: str, value: str) -> None:
         field = self.config.options.get("field_id", "")
@@ -232,6 +241,26 @@ def _field_id(field: str) -> int:
     return int(field)
 
 
+def _updated(ticket: dict[str, Any]) -> datetime | None:
+    return parse_time(ticket.get("last_update") or ticket.get("lastactiondate"))
+
+
+def _next_mark(page: list[dict[str, Any]], mark: datetime | None) -> datetime | None:
+    """The lower bound for the next page, or None to stay at `mark` and take the next page
+    number: when the page did not come back oldest change first (the order was not
+    honoured), or its newest change is too close to `mark` to move (more tickets changed in
+    the same second than a page holds). Page numbers are then as good as it gets, and the
+    overlap is de-duplicated by id."""
+    times = [_updated(t) for t in page]
+    if any(t is None for t in times):
+        return None
+    known = [t for t in times if t is not None]
+    if known != sorted(known):
+        return None
+    moved = known[-1] - OVERLAP
+    return moved if mark is None or moved > mark else None
+
+
 def _remote(ticket: dict[str, Any], statuses: dict[str, str]) -> RemoteTicket:
     status_id = str(ticket.get("status_id", ""))
     return RemoteTicket(
@@ -246,5 +275,5 @@ def _remote(ticket: dict[str, Any], statuses: dict[str, str]) -> RemoteTicket:
         status=statuses.get(status_id) or str(ticket.get("status_name") or status_id),
         priority=str(ticket.get("priority_id") or ""),
         created_at=parse_time(ticket.get("dateoccurred")),
-        updated_at=parse_time(ticket.get("last_update") or ticket.get("lastactiondate")),
+        updated_at=_updated(ticket),
     )
