@@ -7,7 +7,7 @@ built on it): sublinear term frequency (1 + log count), smoothed idf (1 + log((1
 float to the last bit: the confidence's fitted constants and the evaluation figures still
 hold (tests/suggest/test_tfidf.py compares with values scikit-learn computed).
 
-Without scikit-learn and scipy the server idles in about 80 MB less memory (README, Memory).
+Without scikit-learn and scipy the server idles in about 75 MB less memory (README, Memory).
 """
 
 from __future__ import annotations
