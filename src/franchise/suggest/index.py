@@ -8,16 +8,14 @@ threshold).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from franchise.runbooks.definition import Runbook
 from franchise.suggest.calibration import ATTACH_THRESHOLD, Evidence, confidence, fits
+from franchise.suggest.tfidf import TfidfIndex, char_wb_ngrams, word_ngrams
 
 # Weights of the signals, chosen on tests/suggest/eval_tickets.csv and checked on the
 # held-out set (README, "Suggest accuracy"). Keywords are the MSP's own match rules; text
@@ -103,8 +101,6 @@ class _Ranking:
 
 class SuggestIndex:
     def __init__(self, runbooks: Sequence[Runbook]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         self.runbooks = [r for r in runbooks if r.status != "archived"]
         self._keywords = [[(k, _keyword_pattern(k)) for k in r.keywords] for r in self.runbooks]
         # Each distinct keyword is searched once per text, however many runbooks share it
@@ -114,18 +110,13 @@ class SuggestIndex:
         for i, keywords in enumerate(self._keywords):
             for k, _ in keywords:
                 self._keyword_owners.setdefault(k, []).append(i)
-        # Word n-grams catch phrasing; character n-grams catch typos and word variants.
-        self._vectorizers = [
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
-            TfidfVectorizer(
-                analyzer="word", ngram_range=(1, 2), sublinear_tf=True, stop_words="english"
-            ),
-        ]
+        # Character n-grams catch typos and word variants; word n-grams catch phrasing.
         documents = [_document(r) for r in self.runbooks]
-        self._matrices = (
-            [v.fit_transform(documents) for v in self._vectorizers] if documents else []
+        self._texts = (
+            (TfidfIndex(char_wb_ngrams, documents), TfidfIndex(word_ngrams, documents))
+            if documents
+            else None
         )
-        self._queries = [_QueryVectorizer(v) for v in self._vectorizers] if documents else []
 
     def suggest(
         self, text: str, *, alert_type: str | None = None, limit: int = 3
@@ -151,10 +142,9 @@ class SuggestIndex:
         return Match(suggestions, confidence(evidence), evidence)
 
     def _rank(self, lowered: str, alert_type: str | None) -> _Ranking:
-        similarities = sum(
-            m @ query.vector(lowered)
-            for query, m in zip(self._queries, self._matrices, strict=True)
-        ) / len(self._vectorizers)
+        assert self._texts is not None  # there are runbooks
+        characters, words = self._texts
+        similarities = (characters.similarities(lowered) + words.similarities(lowered)) / 2
         top_similarity = float(similarities.max()) or 1.0
         matched = {
             k
@@ -189,36 +179,3 @@ class SuggestIndex:
             reasons.append("keywords: " + ", ".join(hits))
         reasons.append(f"text similarity {similarity:.2f}")
         return Suggestion(runbook.key, runbook.category, runbook.title, score, "; ".join(reasons))
-
-
-class _QueryVectorizer:
-    """A fitted vectorizer's `transform` of one text, without scikit-learn's per-call input
-    validation (most of the time of a one-line text). Same arithmetic in the same order:
-    counts, 1 + log, times idf, then divided by the L2 norm summed in column order."""
-
-    def __init__(self, vectorizer: Any) -> None:
-        self._analyze = vectorizer.build_analyzer()
-        self._vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self._idf: np.ndarray[Any, np.dtype[np.float64]] = vectorizer.idf_
-
-    def vector(self, text: str) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """The text's TF-IDF vector, dense: a runbook's row times it adds its products in
-        the row's own order, as the sparse product did (the same sums to the last bit)."""
-        counts: dict[int, int] = {}
-        for feature in self._analyze(text):
-            column = self._vocabulary.get(feature)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.array(sorted(counts), dtype=np.int64)
-        weights = np.array([counts[c] for c in columns.tolist()], dtype=np.float64)
-        np.log(weights, weights)
-        weights += 1.0
-        weights *= self._idf[columns]
-        total = 0.0
-        for w in weights.tolist():
-            total += w * w
-        if total != 0.0:
-            weights /= math.sqrt(total)
-        vector = np.zeros(len(self._idf))
-        vector[columns] = weights
-        return vector

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 from datetime import datetime
 
@@ -19,10 +18,10 @@ LibraryVersion = tuple[int, int, int, datetime | None]
 
 
 def warm_up(db: Database | None = None) -> None:
-    """Import scikit-learn before any transaction needs it: on a cold start that takes seconds,
-    and on SQLite the first new ticket's transaction would hold the write lock meanwhile.
-    Given the database, also build the index of the current library outside any transaction."""
-    importlib.import_module("sklearn.feature_extraction.text")
+    """Build the index of the current library outside any transaction, before a new ticket
+    needs it: a cold build takes a second or more, and on SQLite the first new ticket's
+    transaction would hold the write lock meanwhile. Without the database, nothing to do (the
+    index imports only numpy, already loaded with this module)."""
     if db is not None:
         prepare_index(db)
 
