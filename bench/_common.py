@@ -122,7 +122,7 @@ def cpu_seconds(pid: int) -> float:
 
 def wait_idle(pid: int, what: str, timeout: float = 90.0) -> None:
     """Wait until a server has finished starting up (under 5% of a CPU for half a second):
-    `franchise serve` loads scikit-learn in the background after it starts answering."""
+    `franchise serve` builds the suggest index in the background after it starts answering."""
 
     def idle() -> bool:
         before = cpu_seconds(pid)
@@ -133,8 +133,8 @@ def wait_idle(pid: int, what: str, timeout: float = 90.0) -> None:
 
 
 def wait_warm(timeout: float = 120.0) -> None:
-    """Wait until an in-process app has finished warming up (its "warm-up" thread imports
-    scikit-learn and builds the suggest index after start): measured warm, as a server that
+    """Wait until an in-process app has finished warming up (its "warm-up" thread builds
+    the suggest index after start): measured warm, as a server that
     has been running is."""
     wait_for(
         lambda: not any(t.name == "warm-up" for t in threading.enumerate()),

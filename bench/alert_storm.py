@@ -29,7 +29,7 @@ ticket list over the API (a read). Reported: their p50/p99/max response times ag
 same requests on the idle server just before, and the time the large body took to drain.
 Aim: p99 < 100 ms meanwhile (a large body is applied in parts of ~100 ms each).
 
-Every server is started, then left until it is idle (`franchise serve` loads scikit-learn in
+Every server is started, then left until it is idle (`franchise serve` builds the suggest index in
 the background after it starts answering), then stormed.
 
 Reported: accepted alerts/s and requests/s, p50/p99 response time, the server's CPU time per

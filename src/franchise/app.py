@@ -113,7 +113,7 @@ def _warm_up(app: FastAPI, freeze: bool) -> None:
     except Exception:  # the database may be down; the first suggestion builds the index
         log.exception("preparing the suggest index at start failed")
     if freeze:
-        # What start-up loaded (the framework, SQLAlchemy, scikit-learn, the suggest index)
+        # What start-up loaded (the framework, SQLAlchemy, numpy, the suggest index)
         # lives as long as the server: frozen, the garbage collector stops walking it again
         # and again while requests allocate.
         gc.collect()

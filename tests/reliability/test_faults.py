@@ -67,7 +67,7 @@ def test_server_sigkilled_mid_storm_processes_every_accepted_alert_once(
         rescued: dict[str, object] = {}
         try:
             server.start()
-            # One alert first, so the drainer is warm (scikit-learn loaded) when the storm comes.
+            # One alert first, so the drainer is warm (suggest index built) when the storm comes.
             with httpx.Client(base_url=server.base, timeout=30) as client:
                 warm = post_alert(client, tenant.hook_token, -1)
             wait_for_drain(db, 60)
@@ -249,7 +249,7 @@ def test_sqlite_write_lock_makes_api_writes_wait_then_succeed(tmp_path: Path) ->
             with httpx.Client(base_url=server.base, timeout=30) as client:
                 return send(client, "read", 0, "GET", "/api/v1/tickets", headers=auth)
 
-        # Warm up: the first ticket imports scikit-learn (seconds on a cold start), which is
+        # Warm up: the first ticket builds the suggest index (seconds on a cold start), which is
         # not what this test measures.
         assert ticket(-1).status == 201
         locker = sqlite3.connect(path, isolation_level=None, timeout=30)

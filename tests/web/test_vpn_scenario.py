@@ -48,7 +48,7 @@ def starter(db: Database) -> None:
     with db.unit_of_work() as session:
         initialise(session)
         # Built once per run (and cached) here, so the first page load is not the one
-        # that pays for importing scikit-learn and fitting the index.
+        # that pays for building the index.
         index_for(session)
 
 

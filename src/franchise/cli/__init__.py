@@ -1,6 +1,6 @@
 """The `franchise` command: a thin layer over the services.
 
-Heavy libraries (SQLAlchemy models, FastAPI, scikit-learn) are imported inside the commands
+Heavy libraries (SQLAlchemy models, FastAPI, numpy) are imported inside the commands
 that need them, so `franchise --help` starts fast.
 """
 
