@@ -56,7 +56,11 @@ def tickets(
     priority: str | None = None,
     view: Annotated[str, Query(max_length=20)] = "all",
     sort: Annotated[
-        str, Query(max_length=20, description="created, updated or id; '-' for descending")
+        str,
+        Query(
+            max_length=20,
+            description="created, updated, id, title or priority; '-' for descending",
+        ),
     ] = DEFAULT_SORT,
     cursor: Annotated[
         str | None, Query(max_length=400, description="X-Next-Cursor of the previous page")
@@ -65,8 +69,9 @@ def tickets(
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
     """Tickets matching the filters (any status unless `status` says; `status=open` for the
-    open ones). Search covers title, body, ticket number, external id and client name. The
-    next page's cursor comes in the X-Next-Cursor header (and a Link rel="next")."""
+    open ones). Search covers title, body, ticket number, external id, client name and
+    requester name or e-mail. The next page's cursor comes in the X-Next-Cursor header (and
+    a Link rel="next")."""
     query = QueueQuery(
         view=view,
         status=status or "",

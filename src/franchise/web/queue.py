@@ -49,7 +49,6 @@ def _names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
 
 
 Param = Annotated[str, Query(max_length=40)]
-SORT_COLUMNS = (("id", "#"), ("created", "Opened"), ("updated", "Updated"))
 
 
 @router.get("/queue")
@@ -113,7 +112,6 @@ def queue_page(
         "cursor": cursor,
         "url": url,
         "query": query,
-        "sort_columns": SORT_COLUMNS,
         "clients": clients,
         "staff": staff,
         "view": view,
