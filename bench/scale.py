@@ -4,7 +4,7 @@ against the bare SQL aggregates they need, measured in the same run.
 
     .venv/bin/python bench/scale.py [--repeat 20] [--tickets 1000000] [--events 300000]
         [--contacts 50000] [--clients 300] [--endpoints 10000] [--regenerate]
-        [--database-url postgresql://postgres@127.0.0.1:5432/SCRATCH --reset]
+        [--database-url postgresql://postgres@127.0.0.1:5432/SCRATCH --reset] [--only queue]
 
 Data: 300 clients, 10,000 endpoints, 1,000,000 tickets over a year (category, status, level,
 priority and source mixes of a real MSP; tickets older than a week are mostly closed), 300,000
@@ -684,6 +684,9 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true", help="ignore a cached data set")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--reset", action="store_true", help="drop the tables of --database-url")
+    parser.add_argument(
+        "--only", default="", help="time only the cases whose name starts with this ('queue')"
+    )
     args = parser.parse_args()
     print(f"$ {command_line()}")
     print(f"load average {os.getloadavg()[0]:.1f} at start, {os.cpu_count()} CPUs")
@@ -780,6 +783,8 @@ def main() -> None:
     )
     missed = []
     for name, fn, base_fn, aim in cases:
+        if not name.startswith(args.only):
+            continue
         base = timed_ms(base_fn, args.repeat)
         samples = timed_ms(fn, args.repeat)
         verdict = ""

@@ -12,11 +12,12 @@ index (migration 0026):
   as it did without the index. Shorter terms have no trigram: LIKE alone.
 - PostgreSQL: pg_trgm GIN indexes on the three columns, which ILIKE '%term%' uses.
 
-Which way a query goes is decided here, not left to the planners (neither can tell how many
-tickets a term matches): the index is asked for at most MAX_IDS + 1 tickets. A rarer term
-is searched among those ids only (a few thousand primary-key lookups at worst); a commoner
-term is met often enough that walking the queue in its sort order finds a page quickly, so
-its LIKE is checked row by row there and the index is left out.
+PostgreSQL's planner knows from pg_trgm's statistics how many tickets hold a term, and
+chooses between the trigram indexes (a rare term) and walking the queue in its sort order
+checking each row (a common one: a page fills quickly). SQLite's cannot tell, so the choice
+is made here: the FTS table is asked for at most MAX_IDS + 1 tickets; a rarer term is
+searched among those ids only (a few thousand primary-key lookups at worst), a commoner one
+by LIKE along the queue's order, without the index.
 
 Client and contact names are read first (small tables) and the tickets then filtered by id.
 
@@ -26,7 +27,7 @@ drops the triggers with it: such a migration must create them again and rebuild 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, column, false, func, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, and_, column, false, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 from franchise.clients.models import Client, ClientContact
@@ -65,26 +66,17 @@ def like_pattern(term: str) -> str:
 def text_matches(session: Session, term: str) -> ColumnElement[bool]:
     """Tickets whose title, body or external id holds `term`."""
     like = like_pattern(term)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if len(term) < MIN_INDEXED:
-        return _scanned(like, postgres)
-    if postgres:
-        found = select(Ticket.id).where(_indexed_postgres(like)).limit(MAX_IDS + 1)
-    else:
-        found = (
-            select(_fts.c.rowid)
-            .where(literal_column(FTS_TABLE).match(fts_phrase(term)))
-            .limit(MAX_IDS + 1)
-        )
-    ids = list(session.scalars(found))
+    if session.get_bind().dialect.name == "postgresql" or len(term) < MIN_INDEXED:
+        return _like(like)
+    phrase = fts_phrase(term)
+    found = select(_fts.c.rowid).where(literal_column(FTS_TABLE).match(phrase))
+    ids = list(session.scalars(found.limit(MAX_IDS + 1)))
     if len(ids) > MAX_IDS:
-        return _scanned(like, postgres)
+        return _like(like)
     if not ids:
         return false()
-    # On SQLite the index found the candidates and LIKE has the last word; on PostgreSQL
-    # the ids already are the answer.
-    by_id = Ticket.id.in_(ids)
-    return by_id if postgres else and_(by_id, _scanned(like, postgres))
+    # The index found the candidates; LIKE has the last word.
+    return and_(Ticket.id.in_(ids), _like(like))
 
 
 def name_matches(session: Session, term: str) -> list[ColumnElement[bool]]:
@@ -111,23 +103,9 @@ def name_matches(session: Session, term: str) -> list[ColumnElement[bool]]:
     return matches
 
 
-def _indexed_postgres(like: str) -> ColumnElement[bool]:
+def _like(like: str) -> ColumnElement[bool]:
     return or_(
         Ticket.title.ilike(like, escape="\\"),
         Ticket.body.ilike(like, escape="\\"),
         Ticket.external_id.ilike(like, escape="\\"),
-    )
-
-
-def _scanned(like: str, postgres: bool) -> ColumnElement[bool]:
-    """The LIKE test of each row. On PostgreSQL it is written so that the trigram indexes
-    cannot serve it: the planner, guessing a long term rare, would otherwise fetch every
-    ticket holding a common one (or scan a whole index for a term with no trigram) instead
-    of walking the queue's order until a page is full."""
-    if not postgres:
-        return _indexed_postgres(like)
-    return or_(
-        func.coalesce(Ticket.title, "").ilike(like, escape="\\"),
-        func.coalesce(Ticket.body, "").ilike(like, escape="\\"),
-        func.coalesce(Ticket.external_id, "").ilike(like, escape="\\"),
     )
