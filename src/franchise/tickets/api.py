@@ -25,7 +25,7 @@ from franchise.settings import Settings
 from franchise.tickets import lifecycle, notes, workflow
 from franchise.tickets.notes import MAX_FILES, AttachmentStore, Upload
 from franchise.tickets.present import ticket_dict
-from franchise.tickets.queue import DEFAULT_SORT, MAX_SEARCH, QueueQuery, find_tickets
+from franchise.tickets.queue import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.tickets.schemas import (
     DoneCheck,
     NoteCreate,
@@ -63,7 +63,7 @@ def tickets(
         ),
     ] = DEFAULT_SORT,
     cursor: Annotated[
-        str | None, Query(max_length=400, description="X-Next-Cursor of the previous page")
+        str | None, Query(max_length=MAX_CURSOR, description="X-Next-Cursor of the previous page")
     ] = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),

@@ -80,6 +80,8 @@ SORTS: dict[str, SortKey] = {
 }
 DEFAULT_SORT = "-created"
 MAX_SEARCH = 200
+# The longest cursor: a title sort's holds the title (500 characters, up to 4 bytes each).
+MAX_CURSOR = 3000
 
 
 @dataclass(frozen=True)
@@ -205,11 +207,6 @@ def _sort(sort: str) -> tuple[SortKey, bool]:
     return SORTS[key], sort.startswith("-")
 
 
-def sort_key(sort: str) -> SortKey:
-    """The key of a sort ("-created", "title", ...); InvalidInput if there is none."""
-    return _sort(sort)[0]
-
-
 def _after(key: SortKey, descending: bool, last: tuple[Any, int]) -> ColumnElement[bool]:
     """Rows after (value, id) in the sort order. The first condition is a plain range on the
     sort value, so the index does the work."""
@@ -223,7 +220,8 @@ def _after(key: SortKey, descending: bool, last: tuple[Any, int]) -> ColumnEleme
 
 
 def encode_cursor(key: SortKey, ticket: Ticket) -> str:
-    raw = json.dumps([key.name, key.value(ticket), ticket.id], separators=(",", ":"))
+    value = [key.name, key.value(ticket), ticket.id]
+    raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

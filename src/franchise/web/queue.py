@@ -18,7 +18,7 @@ from franchise.errors import InvalidInput
 from franchise.escalation.service import current_map
 from franchise.runbooks.definition import CATEGORIES
 from franchise.tickets.models import PRIORITIES, STATUSES
-from franchise.tickets.queue import DEFAULT_SORT, MAX_SEARCH, QueueQuery, find_tickets
+from franchise.tickets.queue import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render, route_exists
 
@@ -65,7 +65,7 @@ def queue_page(
     category: Param = "",
     priority: Param = "",
     sort: Param = DEFAULT_SORT,
-    cursor: Annotated[str, Query(max_length=400)] = "",
+    cursor: Annotated[str, Query(max_length=MAX_CURSOR)] = "",
 ) -> Response:
     if client.strip() and (not client.strip().isdecimal() or int(client) > MAX_ID):
         raise InvalidInput(f"client '{client}' is not a client id")
