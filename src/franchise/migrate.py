@@ -27,6 +27,18 @@ ADVISORY_KEY = 0x46524E43
 log = logging.getLogger(__name__)
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """What autogenerate compares: not the objects of the ticket queue made in raw SQL, which
+    no model describes: the text index (an FTS5 table and its shadow tables on SQLite,
+    trigram indexes on PostgreSQL) and the index on the priority rank expression."""
+    from franchise.tickets.queue import PRIORITY_RANK_INDEX
+    from franchise.tickets.search import is_index_object
+
+    if type_ not in ("table", "index"):
+        return True
+    return not (is_index_object(name) or name == PRIORITY_RANK_INDEX)
+
+
 def alembic_config(url: str = "") -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -120,6 +120,25 @@ def test_queue_search_filters_sort_and_pages_live_in_the_url(
     expect(rows.first).to_contain_text("Mailbox quota warning 000")
     assert "sort=created" in page.url
 
+    # Priority sorts highest first, a second click lowest first; title A to Z first. The
+    # sorted column's header says which way (aria-sort) and the next page keeps the order.
+    page.goto("/queue?status=any")
+    sorted_head = page.locator("th[aria-sort]")
+    page.get_by_role("link", name="Priority").click()
+    expect(sorted_head).to_have_attribute("aria-sort", "descending")
+    expect(sorted_head).to_contain_text("Priority")
+    expect(rows.first).to_contain_text("Nightly backup failed on FS01")
+    assert "sort=-priority" in page.url
+    page.get_by_role("link", name="Priority").click()
+    expect(sorted_head).to_have_attribute("aria-sort", "ascending")
+    expect(rows.first).to_contain_text("Reception printer offline again")
+    page.get_by_role("link", name="Ticket", exact=True).click()
+    expect(sorted_head).to_have_attribute("aria-sort", "ascending")
+    expect(rows.first).to_contain_text("C: drive under 5% on RDS02")
+    page.get_by_role("link", name="Next 100").click()
+    assert "sort=title" in page.url and "cursor=" in page.url
+    expect(rows.last).to_contain_text("VPN won't connect for Dana")
+
     # Filters change the results in place and the address with them.
     page.goto("/queue")
     page.get_by_label("Priority").select_option("high")

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 import franchise.models
 from franchise.db import normalise_url
+from franchise.migrate import include_name
 
 target_metadata = franchise.models.Base.metadata
 config = context.config
@@ -28,6 +29,7 @@ def _migrate(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite needs table rebuilds for most ALTERs
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

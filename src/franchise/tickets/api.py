@@ -25,7 +25,7 @@ from franchise.settings import Settings
 from franchise.tickets import lifecycle, notes, workflow
 from franchise.tickets.notes import MAX_FILES, AttachmentStore, Upload
 from franchise.tickets.present import ticket_dict
-from franchise.tickets.queue import DEFAULT_SORT, MAX_SEARCH, QueueQuery, find_tickets
+from franchise.tickets.queue import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.tickets.requester import change_requester
 from franchise.tickets.schemas import (
     DoneCheck,
@@ -58,17 +58,22 @@ def tickets(
     priority: str | None = None,
     view: Annotated[str, Query(max_length=20)] = "all",
     sort: Annotated[
-        str, Query(max_length=20, description="created, updated or id; '-' for descending")
+        str,
+        Query(
+            max_length=20,
+            description="created, updated, id, title or priority; '-' for descending",
+        ),
     ] = DEFAULT_SORT,
     cursor: Annotated[
-        str | None, Query(max_length=400, description="X-Next-Cursor of the previous page")
+        str | None, Query(max_length=MAX_CURSOR, description="X-Next-Cursor of the previous page")
     ] = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
     """Tickets matching the filters (any status unless `status` says; `status=open` for the
-    open ones). Search covers title, body, ticket number, external id and client name. The
-    next page's cursor comes in the X-Next-Cursor header (and a Link rel="next")."""
+    open ones). Search covers title, body, ticket number, external id, client name and
+    requester name or e-mail. The next page's cursor comes in the X-Next-Cursor header (and
+    a Link rel="next")."""
     query = QueueQuery(
         view=view,
         status=status or "",

@@ -56,6 +56,9 @@ class Ticket(Base):
         Index("ix_tickets_assignee_created", "assignee_id", "created_at", "id"),
         Index("ix_tickets_level_created", "level", "created_at", "id"),
         Index("ix_tickets_priority_created", "priority", "created_at", "id"),
+        # The queue sorted by title pages by (title, id). Sorted by priority it pages on
+        # ix_tickets_priority_rank_id, an index on an expression made in migration 0026.
+        Index("ix_tickets_title_id", "title", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,29 +10,78 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from franchise.approvals.models import ApprovalRequest
-from franchise.clients.models import Client, ClientContact
 from franchise.db import MAX_ID
 from franchise.errors import InvalidInput
 from franchise.runbooks.definition import CATEGORIES
 from franchise.tickets.models import PRIORITIES, STATUSES, Ticket
+from franchise.tickets.search import name_matches, text_matches
 from franchise.tickets.service import CLOSED, VIEWS
 
-# Sort keys, a leading "-" for descending. Each pages by (column, id) on an index.
-SORTS: dict[str, InstrumentedAttribute[Any]] = {
-    "created": Ticket.created_at,
-    "updated": Ticket.updated_at,
-    "id": Ticket.id,
+# Priorities in rank order as SQL: the queue sorts by rank, not by the name's spelling.
+# Written out (no bound parameters) because the index ix_tickets_priority_rank_id is on this
+# very expression (migration 0026), and a database uses such an index only for the same text.
+PRIORITY_RANK: ColumnElement[int] = literal_column(
+    "(CASE tickets.priority "
+    + " ".join(f"WHEN '{p}' THEN {rank}" for rank, p in enumerate(PRIORITIES, start=1))
+    + " ELSE 0 END)",
+    Integer,
+)
+PRIORITY_RANK_INDEX = "ix_tickets_priority_rank_id"
+
+
+@dataclass(frozen=True)
+class SortKey:
+    # What a cursor calls the sort (the names of the first cursors are kept).
+    name: str
+    expression: ColumnElement[Any] | InstrumentedAttribute[Any]
+    # The ticket's sort value as a cursor holds it (JSON), and back to a value for SQL.
+    value: Callable[[Ticket], Any]
+    parse: Callable[[Any], Any]
+
+
+def _when(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    return value
+
+
+def _number(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("not a number")
+    return value
+
+
+# Sort keys, a leading "-" for descending; ties are broken by id the same way. Each pages by
+# (sort value, id) on an index.
+SORTS: dict[str, SortKey] = {
+    "created": SortKey("created_at", Ticket.created_at, lambda t: t.created_at.isoformat(), _when),
+    "updated": SortKey("updated_at", Ticket.updated_at, lambda t: t.updated_at.isoformat(), _when),
+    "id": SortKey("id", Ticket.id, lambda t: t.id, _number),
+    "title": SortKey("title", Ticket.title, lambda t: t.title, _text),
+    "priority": SortKey(
+        "priority",
+        PRIORITY_RANK,
+        lambda t: PRIORITIES.index(t.priority) + 1 if t.priority in PRIORITIES else 0,
+        _number,
+    ),
 }
 DEFAULT_SORT = "-created"
 MAX_SEARCH = 200
+# The longest cursor: a title sort's holds the title (500 characters, up to 4 bytes each).
+MAX_CURSOR = 3000
 
 
 @dataclass(frozen=True)
@@ -66,21 +115,26 @@ def find_tickets(
     offset: int = 0,
 ) -> QueuePage:
     """One page of the queue (`staff_id` is whose "mine" view it is)."""
-    stmt = _filtered(select(Ticket), query, staff_id)
-    column, descending = _sort(query.sort)
+    stmt = _filtered(session, select(Ticket), query, staff_id)
+    key, descending = _sort(query.sort)
     if cursor:
-        stmt = stmt.where(_after(column, descending, decode_cursor(cursor, column)))
-    order = [column.desc(), Ticket.id.desc()] if descending else [column.asc(), Ticket.id.asc()]
-    if column is Ticket.id:
-        order = order[1:]
+        stmt = stmt.where(_after(key, descending, decode_cursor(cursor, key)))
+    if key.name == "id":
+        order = [Ticket.id.desc() if descending else Ticket.id.asc()]
+    elif descending:
+        order = [key.expression.desc(), Ticket.id.desc()]
+    else:
+        order = [key.expression.asc(), Ticket.id.asc()]
     rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1).offset(offset)))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(column, rows[-1]) if more and rows else None
+    next_cursor = encode_cursor(key, rows[-1]) if more and rows else None
     return QueuePage(rows, next_cursor)
 
 
-def _filtered(stmt: Select[Any], query: QueueQuery, staff_id: int | None) -> Select[Any]:
+def _filtered(
+    session: Session, stmt: Select[Any], query: QueueQuery, staff_id: int | None
+) -> Select[Any]:
     status = query.status
     if status == "open":
         stmt = stmt.where(Ticket.status.not_in(CLOSED))
@@ -111,39 +165,20 @@ def _filtered(stmt: Select[Any], query: QueueQuery, staff_id: int | None) -> Sel
     if len(text) > MAX_SEARCH:
         raise InvalidInput(f"the search is longer than {MAX_SEARCH} characters")
     if text:
-        stmt = stmt.where(or_(*search_matches(text)))
+        stmt = stmt.where(or_(*search_matches(session, text)))
     return stmt
 
 
-def search_matches(text: str) -> list[ColumnElement[bool]]:
+def search_matches(session: Session, text: str) -> list[ColumnElement[bool]]:
     """What a search term matches: title, body, the ticket number (#123), the external id, the
-    client's name and the requester's name or e-mail. Each is one condition on the ticket row
-    (names through a sub-select)."""
+    client's name and the requester's name or e-mail (see tickets.search)."""
     if text.startswith("#") and text[1:].isdecimal() and len(text) < 11:
         # "#123" names a ticket: found by its number alone, not by scanning the text.
         return [Ticket.id == int(text[1:])]
-    like = f"%{_escape_like(text.lower())}%"
-    matches: list[ColumnElement[bool]] = [
-        Ticket.title.ilike(like, escape="\\"),
-        Ticket.body.ilike(like, escape="\\"),
-        Ticket.external_id.ilike(like, escape="\\"),
-        Ticket.client_id.in_(select(Client.id).where(Client.name.ilike(like, escape="\\"))),
-        Ticket.requester_id.in_(
-            select(ClientContact.id).where(
-                or_(
-                    ClientContact.name.ilike(like, escape="\\"),
-                    ClientContact.email.ilike(like, escape="\\"),
-                )
-            )
-        ),
-    ]
+    matches = [text_matches(session, text), *name_matches(session, text)]
     if text.isdecimal() and len(text) < 10:
         matches.append(Ticket.id == int(text))
     return matches
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _view(stmt: Select[Any], view: str, staff_id: int | None) -> Select[Any]:
@@ -164,7 +199,7 @@ def _view(stmt: Select[Any], view: str, staff_id: int | None) -> Select[Any]:
     return stmt
 
 
-def _sort(sort: str) -> tuple[InstrumentedAttribute[Any], bool]:
+def _sort(sort: str) -> tuple[SortKey, bool]:
     key = sort.removeprefix("-")
     if key not in SORTS:
         choices = ", ".join(f"{k}, -{k}" for k in SORTS)
@@ -172,27 +207,25 @@ def _sort(sort: str) -> tuple[InstrumentedAttribute[Any], bool]:
     return SORTS[key], sort.startswith("-")
 
 
-def _after(
-    column: InstrumentedAttribute[Any], descending: bool, last: tuple[Any, int]
-) -> ColumnElement[bool]:
+def _after(key: SortKey, descending: bool, last: tuple[Any, int]) -> ColumnElement[bool]:
     """Rows after (value, id) in the sort order. The first condition is a plain range on the
-    sort column, so the index does the work."""
+    sort value, so the index does the work."""
     value, last_id = last
-    if column is Ticket.id:
+    if key.name == "id":
         return Ticket.id < last_id if descending else Ticket.id > last_id
+    column = key.expression
     if descending:
         return and_(column <= value, or_(column < value, Ticket.id < last_id))
     return and_(column >= value, or_(column > value, Ticket.id > last_id))
 
 
-def encode_cursor(column: InstrumentedAttribute[Any], ticket: Ticket) -> str:
-    value = getattr(ticket, column.key)
-    shown = value.isoformat() if isinstance(value, datetime) else value
-    raw = json.dumps([column.key, shown, ticket.id], separators=(",", ":"))
+def encode_cursor(key: SortKey, ticket: Ticket) -> str:
+    value = [key.name, key.value(ticket), ticket.id]
+    raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, column: InstrumentedAttribute[Any]) -> tuple[Any, int]:
+def decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
     """The (value, id) a cursor holds; refused if it is not one of this sort's cursors."""
     problem = InvalidInput(
         f"cursor '{cursor[:40]}' is not a page of this queue's sort order; start from the "
@@ -200,14 +233,12 @@ def decode_cursor(cursor: str, column: InstrumentedAttribute[Any]) -> tuple[Any,
     )
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        key, value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        name, value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError, binascii.Error):
         raise problem from None
-    if key != column.key or not isinstance(last_id, int) or isinstance(last_id, bool):
+    if name != key.name or not isinstance(last_id, int) or isinstance(last_id, bool):
         raise problem
-    if column is Ticket.id:
-        return last_id, last_id
     try:
-        return datetime.fromisoformat(str(value)), last_id
+        return key.parse(value), last_id
     except ValueError:
         raise problem from None

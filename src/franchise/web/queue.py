@@ -18,7 +18,7 @@ from franchise.errors import InvalidInput
 from franchise.escalation.service import current_map
 from franchise.runbooks.definition import CATEGORIES
 from franchise.tickets.models import PRIORITIES, STATUSES
-from franchise.tickets.queue import DEFAULT_SORT, MAX_SEARCH, QueueQuery, find_tickets
+from franchise.tickets.queue import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render, route_exists
 
@@ -49,7 +49,6 @@ def _names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
 
 
 Param = Annotated[str, Query(max_length=40)]
-SORT_COLUMNS = (("id", "#"), ("created", "Opened"), ("updated", "Updated"))
 
 
 @router.get("/queue")
@@ -66,7 +65,7 @@ def queue_page(
     category: Param = "",
     priority: Param = "",
     sort: Param = DEFAULT_SORT,
-    cursor: Annotated[str, Query(max_length=400)] = "",
+    cursor: Annotated[str, Query(max_length=MAX_CURSOR)] = "",
 ) -> Response:
     if client.strip() and (not client.strip().isdecimal() or int(client) > MAX_ID):
         raise InvalidInput(f"client '{client}' is not a client id")
@@ -113,7 +112,6 @@ def queue_page(
         "cursor": cursor,
         "url": url,
         "query": query,
-        "sort_columns": SORT_COLUMNS,
         "clients": clients,
         "staff": staff,
         "view": view,

@@ -1,7 +1,7 @@
 """staff.reset_epoch: raised at each deactivation, covered by every password-reset link
 
-Revision ID: 0029
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-03 22:45:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029"
-down_revision: str | None = "0025"
+revision: str = "0027"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
