@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.accounts.passwords import verify_password
+from franchise.ask.models import AskReply
+from franchise.ask.reply import open_asks
 from franchise.bootstrap import initialise
 from franchise.clients.models import TIERS, Client, ClientContact, Endpoint
 from franchise.contacts.models import OwnerContact
 from franchise.demo.plan import build_plan
 from franchise.demo.records import DemoPlan
-from franchise.demo.service import load_demo
+from franchise.demo.service import OPEN_ASKS, load_demo
 from franchise.drills.models import Drill, ReviewItem
 from franchise.errors import InvalidInput
 from franchise.lessons.models import Lesson
@@ -254,6 +256,22 @@ def test_load_demo_writes_the_owner_story(session: Session, plan: DemoPlan) -> N
         lesson.state for lesson in plan.lessons
     )
     assert all(lesson.runbook_id for lesson in lessons) or count(session, Runbook) < len(CATEGORIES)
+
+
+def test_past_asks_are_answered_and_only_the_newest_wait(session: Session, plan: DemoPlan) -> None:
+    initialise(session)
+    load_demo(session, seed=7, now=NOW)
+    asked = sorted(
+        (c for c in plan.contacts if c.outcome == "interruption" and c.question and c.answer),
+        key=lambda c: c.occurred_at,
+    )
+    waiting = open_asks(session)
+    assert len(asked) > OPEN_ASKS
+    assert [a.question for a in waiting] == [c.question for c in asked[-OPEN_ASKS:]]
+    replies = list(session.scalars(select(AskReply)))
+    assert len(replies) == len(asked) - OPEN_ASKS
+    owner = session.scalars(select(Staff).where(Staff.role == "owner")).one()
+    assert {r.replied_by_id for r in replies} == {owner.id}
 
 
 def test_load_demo_twice_adds_nothing(session: Session) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.accounts.service import add_staff
+from franchise.ask.models import AskReply
 from franchise.clients.models import Client, ClientContact, Endpoint
 from franchise.clients.service import add_client
 from franchise.contacts.models import OwnerContact
@@ -260,6 +261,7 @@ def _write_story(
     ]
     session.add_all(contacts)
     session.flush()
+    session.add_all(_owner_replies(contacts, owner))
 
     def review(item: ReviewPlan, drill_id: int | None) -> ReviewItem:
         contact = contacts[item.contact]
@@ -293,3 +295,25 @@ def _write_story(
             )
         )
     return len(contacts)
+
+
+# The newest asks are left waiting, so the dashboard and their tickets show an ask to answer.
+OPEN_ASKS = 2
+
+
+def _owner_replies(contacts: list[OwnerContact], owner: Staff) -> list[AskReply]:
+    """The owner's answers to the past asks that reached them, as replying in the app records
+    them; without these every ask of the last eight weeks would wait on the dashboard."""
+    asks = sorted(
+        (c for c in contacts if c.outcome == "interruption" and c.question and c.answer),
+        key=lambda c: c.occurred_at,
+    )
+    return [
+        AskReply(
+            contact_id=c.id,
+            text=c.answer,
+            replied_by_id=owner.id,
+            replied_at=c.occurred_at + timedelta(minutes=max(c.minutes, 1)),
+        )
+        for c in asks[: max(len(asks) - OPEN_ASKS, 0)]
+    ]
