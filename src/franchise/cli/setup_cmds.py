@@ -65,6 +65,7 @@ def demo(
             f"  {login['role']:<{role_width}}  {login['email']:<{email_width}}  password: {login['password']}",
             highlight=False,
             markup=False,
+            soft_wrap=True,  # a password split over two lines reads as two words
         )
 
 
