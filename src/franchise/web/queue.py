@@ -32,6 +32,19 @@ VIEWS: tuple[tuple[View, str], ...] = (
     ("approval", "Waiting on approval"),
     ("escalated", "Escalated"),
 )
+# The orders a phone offers in a list, where the table's sortable headers are not shown.
+SORT_CHOICES = (
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+    ("-updated", "Recently updated"),
+    ("updated", "Least recently updated"),
+    ("-priority", "Highest priority"),
+    ("priority", "Lowest priority"),
+    ("title", "Title A to Z"),
+    ("-title", "Title Z to A"),
+    ("-id", "Highest number"),
+    ("id", "Lowest number"),
+)
 
 
 @router.get("/")
@@ -116,6 +129,7 @@ def queue_page(
         "staff": staff,
         "view": view,
         "views": VIEWS,
+        "sort_choices": SORT_CHOICES,
         "status": status,
         "statuses": STATUSES,
         "categories": CATEGORIES,
