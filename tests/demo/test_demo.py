@@ -196,7 +196,17 @@ def test_load_demo_writes_the_msp(session: Session, plan: DemoPlan) -> None:
     assert report["clients"] == count(session, Client) == 20
     assert report["endpoints"] == count(session, Endpoint) == 120
     assert session.scalar(select(func.sum(Client.endpoint_count))) == 120
-    assert count(session, ClientContact) == sum(len(c.contacts) for c in plan.clients)
+    # The named contacts and every other person who raises tickets, each once.
+    assert count(session, ClientContact) == sum(
+        len({*(p.name for p in c.contacts), *c.users}) for c in plan.clients
+    )
+    primary = session.scalars(select(ClientContact).where(ClientContact.is_primary)).all()
+    assert len(primary) == 20 and all(c.phone for c in primary)
+    # Tickets from people name their requester; monitoring alerts have none.
+    tickets = list(session.scalars(select(Ticket)))
+    by_person = [t for t in tickets if t.source != "alert"]
+    assert by_person and all(t.requester_id for t in by_person)
+    assert all(t.requester_id is None for t in tickets if t.source == "alert")
     staff = list(session.scalars(select(Staff)))
     assert report["staff"] == len(staff) == 5
     assert Counter(s.level for s in staff) == {"owner": 1, "L1": 2, "L2": 2}

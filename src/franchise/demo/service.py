@@ -22,6 +22,7 @@ from franchise.clients.service import add_client
 from franchise.contacts.models import OwnerContact
 from franchise.db import utcnow
 from franchise.demo import catalogue
+from franchise.demo.companies import email_for
 from franchise.demo.plan import build_plan
 from franchise.demo.records import DemoPlan, ReviewPlan
 from franchise.demo.walk import choose_answers, fill_inputs
@@ -128,6 +129,19 @@ def _write_clients(session: Session, plan: DemoPlan) -> list[Client]:
             )
             for c in item.contacts
         )
+        # Everyone else who raises tickets is on file too (as a PSA's contact list holds
+        # every end user), with an address and no number: the identity check says so.
+        named = {c.name for c in item.contacts}
+        session.add_all(
+            ClientContact(
+                client_id=client.id,
+                name=name,
+                email=email_for(name, item.domain),
+                role="Staff member",
+            )
+            for name in item.users
+            if name not in named
+        )
         session.add_all(
             Endpoint(
                 client_id=client.id,
@@ -149,14 +163,24 @@ def _write_tickets(
     staff: dict[str, Staff],
     by_category: dict[str, Runbook],
 ) -> list[Ticket]:
+    people = {
+        (c.client_id, c.name): c.id
+        for c in session.scalars(
+            select(ClientContact).where(ClientContact.client_id.in_([c.id for c in clients]))
+        )
+    }
     tickets = []
     for item in plan.tickets:
         runbook = by_category.get(item.category)
+        client_id = clients[item.client].id
+        # A monitoring alert has no person behind it; everything else was raised by one.
+        requester = None if item.source == "alert" else people.get((client_id, item.user))
         ticket = create_ticket(
             session,
             title=item.title,
             body=item.body,
-            client=clients[item.client].id,
+            client=client_id,
+            requester=requester,
             category=item.category,
             priority=item.priority,
             source=item.source,
