@@ -960,7 +960,7 @@ class Pace:
     times the transaction budget, so a transaction holds SQLite's write lock about as long
     as the one-by-one path's deadline allows."""
 
-    rate: float = 1000.0  # alerts per second, until measured
+    rate: float = 250.0  # alerts per second, until measured
 
     def cap(self, budget: float) -> int:
         return max(1, int(self.rate * budget))
