@@ -2,15 +2,18 @@
 
     .venv/bin/python bench/alert_drain.py [--alerts 4000] [--size 50] [--repeat 0.25]
         [--group-by alert|group] [--sites 0] [--database-url postgresql://.../SCRATCH --reset]
-        [--profile out.prof] [--top 30]
+        [--profile out.prof] [--top 30] [--statements] [--one-by-one | --compare]
 
 The storm of bench/alert_storm.py (same alerts, same 300 clients and 10,000 endpoints, the
 starter library) is stored in the inbox directly (`store_many`), then drained by
 `process_pending` as `franchise worker` does. Reported: the drain's alerts/s (wall and CPU)
 and exactness (groups == distinct fingerprints, sum of counts == alerts). With --profile,
 the drain runs under cProfile and the `--top` functions by cumulative time are printed: the
-tool for finding where processing time goes. On a shared machine, compare runs made one
-after the other (or the CPU seconds, which are steadier than wall time).
+tool for finding where processing time goes. --compare drains the same storm one by one
+(`process_pending(bulk=False)`, every alert through `processing.apply_alert`), then on a
+fresh database with the bulk path (`alerts/bulk.py`): the baseline in the same run. On a
+shared machine, compare runs made one after the other (or the CPU seconds, which are
+steadier than wall time).
 """
 
 from __future__ import annotations
@@ -53,6 +56,16 @@ def main() -> None:
     parser.add_argument(
         "--statements", action="store_true", help="count the SQL statements of the drain"
     )
+    parser.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="apply every item one by one (processing.apply_alert), without the bulk path",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="drain one by one, then (on a fresh database) in bulk, and print the ratio",
+    )
     args = parser.parse_args()
     if args.database_url:
         if not is_postgres(args.database_url):
@@ -61,6 +74,23 @@ def main() -> None:
     print(f"$ {command_line()}")
     hosts = hostnames(args.clients, args.endpoints)
     storm = make_storm(args.alerts, args.size, args.repeat, hosts, sites=args.sites)
+    exact = True
+    rates: dict[bool, float] = {}
+    for bulk in (False, True) if args.compare else (not args.one_by_one,):
+        if args.database_url and bulk and args.compare:
+            check_empty(args.database_url, True)
+        exact &= drain(args, hosts, storm, bulk, rates)
+    if args.compare:
+        print(
+            f"bulk vs one by one, same run: x{rates[True] / rates[False]:.2f} alerts per CPU second"
+        )
+    if not exact:
+        sys.exit(1)
+
+
+def drain(
+    args: argparse.Namespace, hosts: Any, storm: Any, bulk: bool, rates: dict[bool, float]
+) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'drain.sqlite3'}"
         seed(url, args.clients, hosts, args.group_by, args.sites)
@@ -83,7 +113,7 @@ def main() -> None:
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
-        report = process_pending(db, worker="bench")
+        report = process_pending(db, worker="bench", bulk=bulk)
         if profiler is not None:
             profiler.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -91,10 +121,11 @@ def main() -> None:
             groups = session.scalar(select(func.count()).select_from(AlertGroup)) or 0
             counts = session.scalar(select(func.coalesce(func.sum(AlertGroup.count), 0))) or 0
         db.dispose()
+    rates[bulk] = args.alerts / cpu
     print(
-        f"{db.dialect}: {args.alerts} alerts in bodies of {args.size}, group by {args.group_by}: "
-        f"drained in {wall:.2f} s ({args.alerts / wall:,.0f} alerts/s wall, "
-        f"{args.alerts / cpu:,.0f} alerts per CPU second)"
+        f"{db.dialect} ({'bulk' if bulk else 'one by one'}): {args.alerts} alerts in bodies of "
+        f"{args.size}, group by {args.group_by}: drained in {wall:.2f} s "
+        f"({args.alerts / wall:,.0f} alerts/s wall, {args.alerts / cpu:,.0f} alerts per CPU second)"
     )
     exact = args.group_by != "alert" or (groups == storm.distinct and counts == args.alerts)
     print(
@@ -111,8 +142,7 @@ def main() -> None:
     if profiler is not None:
         profiler.dump_stats(args.profile)
         pstats.Stats(args.profile).sort_stats("cumulative").print_stats(args.top)
-    if not exact:
-        sys.exit(1)
+    return exact
 
 
 if __name__ == "__main__":

@@ -69,9 +69,10 @@ def test_a_failing_item_rolls_back_to_its_savepoint_only(
     first = post(integration, alert("a"))
     bad = post(integration, alert("b"))
     last = post(integration, alert("c"))
-    from franchise.alerts import worker
+    from franchise.alerts import bulk, worker
 
     real = worker.apply_alert
+    real_planned = bulk._apply
 
     def broken_for_b(session: Any, integration: Any, normalized: Any, **kw: Any) -> str:
         outcome = real(session, integration, normalized, **kw)  # opened, then undone
@@ -79,7 +80,16 @@ def test_a_failing_item_rolls_back_to_its_savepoint_only(
             raise RuntimeError("a bug")
         return outcome
 
+    def planned_broken_for_b(plan: Any, integration: Any, normalized: Any, at: Any) -> str:
+        outcome = real_planned(plan, integration, normalized, at)
+        if normalized.dedup_key == "b":
+            raise RuntimeError("a bug")
+        return outcome
+
+    # The bug is in both paths: the bulk one fails as a whole, and the items then taken one
+    # by one fail alone.
     monkeypatch.setattr(worker, "apply_alert", broken_for_b)
+    monkeypatch.setattr(bulk, "_apply", planned_broken_for_b)
     report = process_pending(db, worker="w", budget=60.0)
     # The bad item is given back and claimed again until its last attempt; the others were
     # committed with the first batch, once.

@@ -256,7 +256,9 @@ def test_a_failing_item_is_retried_then_parked_as_failed(
     def broken(*_args: object, **_kwargs: object) -> str:
         raise RuntimeError("boom")
 
+    # In both paths: the bulk one gives way to the one-by-one path, which fails the item.
     monkeypatch.setattr("franchise.alerts.worker.apply_alert", broken)
+    monkeypatch.setattr("franchise.alerts.bulk._apply", broken)
     report = drain()
     assert (report.done, report.failed) == (0, MAX_ATTEMPTS)
     with db.unit_of_work() as session:

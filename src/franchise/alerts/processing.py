@@ -28,7 +28,7 @@ from franchise.escalation.definition import EscalationMap
 from franchise.escalation.facts import FactsCache
 from franchise.escalation.service import current_map, refresh_escalation
 from franchise.integrations.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
-from franchise.suggest.index import SuggestIndex
+from franchise.suggest.index import Match, SuggestIndex
 from franchise.suggest.service import index_for
 from franchise.suggest.service import match as suggest_match
 from franchise.tickets.models import Ticket
@@ -50,6 +50,9 @@ class Lookups:
     outage_defaults: outages.Thresholds | None = None
     mappings: dict[int, list[Mapping]] = field(default_factory=dict)
     facts: FactsCache = field(default_factory=FactsCache)
+    # Suggestions by (text, alert type): an alert firing again after its ticket closed is
+    # not ranked again within the claim.
+    suggestions: dict[tuple[str, str | None], Match] = field(default_factory=dict)
 
 
 @dataclass
@@ -488,7 +491,7 @@ def _open_ticket(
     ticket = create_ticket(
         session,
         title=alert.title,
-        body=_ticket_body(integration, alert, route.why),
+        body=ticket_body(integration, alert, route.why),
         client=route.client_id,
         category=best.category if best else None,
         priority=PRIORITY_BY_SEVERITY.get(alert.severity, "normal"),
@@ -507,7 +510,7 @@ def _open_ticket(
     return ticket
 
 
-def _ticket_body(integration: Integration, alert: NormalizedAlert, why: str) -> str:
+def ticket_body(integration: Integration, alert: NormalizedAlert, why: str) -> str:
     lines = [alert.body] if alert.body else []
     lines.append("")
     lines.append(f"Alert from {integration.name} ({integration.kind}), severity {alert.severity}.")

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
+from franchise.alerts.bulk import Pace, apply_parts, finish_parts, read_parts
 from franchise.alerts.inbox import claim, parse_body
 from franchise.alerts.models import InboxItem, Integration
 from franchise.alerts.processing import Batch, Lookups, apply_alert, read_ahead
@@ -96,9 +97,13 @@ def process_pending(
     stop: threading.Event | None = None,
     gate: IntakeGate | None = None,
     budget: float = TRANSACTION_BUDGET,
+    bulk: bool = True,
 ) -> Report:
-    """Claim and process batches until the inbox has nothing claimable (or `stop` is set)."""
+    """Claim and process batches until the inbox has nothing claimable (or `stop` is set).
+    `bulk=False` applies every item one by one (`processing.apply_alert`), as the bulk path
+    does when it cannot take an item: what tests compare it with."""
     worker = worker or worker_name()
+    pace = Pace() if bulk else None
     report = Report()
     parsed: dict[int, list[tuple[int, NormalizedAlert]]] = {}
     while stop is None or not stop.is_set():
@@ -135,7 +140,7 @@ def process_pending(
                 break  # the rest of the claim expires and is taken again
             if gate is not None:
                 gate.wait_quiet()
-            waiting = _transaction(db, waiting, worker, report, budget, parsed, lookups)
+            waiting = _transaction(db, waiting, worker, report, budget, parsed, lookups, pace)
         parsed.clear()
     return report
 
@@ -148,6 +153,7 @@ def _transaction(
     budget: float,
     parsed: dict[int, list[tuple[int, NormalizedAlert]]],
     lookups: Lookups,
+    pace: Pace | None = None,
 ) -> list[int]:
     """Process claimed items in one transaction for about `budget` seconds, each under its
     own savepoint; returns the ids left for the next transaction (an item whose alerts
@@ -155,7 +161,10 @@ def _transaction(
 
     An item that fails rolls back to its savepoint only and is given back (or parked); an
     item that meets a parallel worker's conflict is retried alone after the commit. Should
-    the transaction itself fail, each item it held is processed alone."""
+    the transaction itself fail, each item it held is processed alone.
+
+    With a `pace`, the items are first taken by the bulk path (`bulk.py`) for as far as it
+    goes; the one-by-one path takes the rest, and all of them should the bulk path fail."""
     deadline = time.monotonic() + budget
     part = Report()
     conflicts: list[int] = []
@@ -164,7 +173,12 @@ def _transaction(
     try:
         with db.unit_of_work() as session:
             shared = Batch(deadline=deadline, parsed=parsed, lookups=lookups)
-            for position, item_id in enumerate(ids):
+            first = 0
+            if pace is not None:
+                first, left = _bulk(session, ids, worker, shared, part, pace, budget)
+                taken.extend(ids[:first])
+            for position in range(first, len(ids) if not left else first):
+                item_id = ids[position]
                 if taken and time.monotonic() >= deadline:
                     left = ids[position:]
                     break
@@ -201,6 +215,50 @@ def _transaction(
     for item_id in conflicts:
         _process_with_retries(db, item_id, worker, report)
     return left
+
+
+def _bulk(
+    session: Session,
+    ids: list[int],
+    worker: str,
+    batch: Batch,
+    report: Report,
+    pace: Pace,
+    budget: float,
+) -> tuple[int, list[int]]:
+    """Apply as many of the items (from the first) as the bulk path takes, up to the alerts
+    the budget allows; returns how many it took and the ids left for the next transaction
+    (none when the one-by-one path should go on with the rest in this one)."""
+    started = time.perf_counter()
+    try:
+        with session.begin_nested():
+            parts, full = read_parts(session, ids, worker, batch, pace.cap(budget))
+            ours = [p for p in parts if p is not None]
+            applied = apply_parts(session, ours, batch)
+            if applied < len(ours):
+                # The one-by-one path goes on from the first part not applied (every item
+                # before it was applied or is no longer ours).
+                full = False
+                parts = parts[: parts.index(ours[applied])]
+                ours = ours[:applied]
+            finish_parts(session, ours, batch, _failures)
+            if ours:
+                _test_hold(ours[0].id)
+    except Exception as exc:  # the one-by-one path says which item or alert it was
+        log.info("bulk apply of %d items failed, applying them one by one: %s", len(ids), exc)
+        return 0, []
+    alerts = 0
+    for part in parts:
+        if part is None:
+            report.skipped += 1
+            continue
+        _count(report, Applied(part.outcomes, part.finished))
+        alerts += part.end - part.start
+    pace.measured(alerts, time.perf_counter() - started)
+    taken = len(parts)
+    if parts and parts[-1] is not None and not parts[-1].finished:
+        return taken, ids[taken - 1 :]
+    return taken, ids[taken:] if full else []
 
 
 def _count(report: Report, result: Applied | None) -> None:
