@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Dialect
@@ -118,6 +119,27 @@ def after_commit(session: Session, callback: Callable[[Database], None]) -> None
     session.info.setdefault(AFTER_COMMIT, []).append(callback)
 
 
+class Turns(Protocol):
+    """Who writes first: a unit of work registers with it while it runs (alerts.worker's
+    IntakeGate, which the in-process drainer waits on)."""
+
+    def writing(self) -> AbstractContextManager[None]: ...
+
+
+# Threads whose units of work yield to others (the in-process alert drainer).
+_background = threading.local()
+
+
+@contextmanager
+def background_work() -> Iterator[None]:
+    """This thread's units of work take no turn: they are what waits for the others."""
+    _background.on = True
+    try:
+        yield
+    finally:
+        _background.on = False
+
+
 class Database:
     """Hands out sessions; `unit_of_work()` is the only place that commits."""
 
@@ -131,6 +153,9 @@ class Database:
         # Copied into every session's `info`: what the process knows that services may need
         # without every caller passing it along (the settings notifications are sent with).
         self.session_info: dict[str, Any] = {}
+        # Set by `franchise serve`: requests' units of work go before the drainer's (on
+        # SQLite a transaction holds the one write lock, and its busy handler is not fair).
+        self.turns: Turns | None = None
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -143,17 +168,19 @@ class Database:
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """Commit (or roll back) the work, then run what was queued with `after_commit`."""
-        session = self._sessions()
-        session.info.update(self.session_info)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            callbacks: list[Callable[[Database], None]] = session.info.pop(AFTER_COMMIT, [])
-            session.close()
+        turn = self.turns
+        with nullcontext() if turn is None or getattr(_background, "on", False) else turn.writing():
+            session = self._sessions()
+            session.info.update(self.session_info)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                callbacks: list[Callable[[Database], None]] = session.info.pop(AFTER_COMMIT, [])
+                session.close()
         # Only reached after a commit: a rolled-back unit of work told nobody anything.
         for callback in callbacks:
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 
 import franchise.alerts.models  # noqa: F401 - the alert tables join the metadata
 from franchise.alerts.worker import IntakeGate
-from franchise.db import Base
+from franchise.db import Base, Database, background_work
 
 
 def test_the_drainer_waits_while_webhooks_write_but_not_forever() -> None:
@@ -34,6 +35,35 @@ def test_the_drainer_waits_while_webhooks_write_but_not_forever() -> None:
     waited = time.monotonic() - started
     writer.join()
     assert 0.25 <= waited < 0.45  # capped by max_wait, so processing still advances
+
+
+def test_a_requests_unit_of_work_goes_before_the_drainer_and_the_drainers_own_do_not(
+    tmp_path: Path,
+) -> None:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'turns.sqlite3'}")
+    gate = IntakeGate(settle=0.01, max_wait=60)
+    db.turns = gate
+    drained = threading.Event()
+
+    def drainer() -> None:
+        gate.wait_quiet()
+        drained.set()
+
+    try:
+        with db.unit_of_work():
+            assert gate.writers == 1
+            waiting = threading.Thread(target=drainer)
+            waiting.start()
+            # The drainer does not start a transaction while the request's runs.
+            assert not drained.wait(0.3)
+        assert drained.wait(30)
+        waiting.join()
+        # The drainer's own units of work take no turn, or it would wait on itself.
+        with background_work(), db.unit_of_work():
+            assert gate.writers == 0
+        assert gate.writers == 0
+    finally:
+        db.dispose()
 
 
 ALERT_TABLES = {"integrations", "alert_inbox", "alert_groups", "client_mappings"}

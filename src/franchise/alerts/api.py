@@ -39,6 +39,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Webhook writes go first (see IntakeGate): on SQLite for its single write lock, and on
     # every database for the process's CPU, so a storm is taken in before it is processed.
     gate = app.state.alert_intake_gate = IntakeGate()
+    # Every request's unit of work goes first as well: a request that writes would otherwise
+    # wait seconds for SQLite's lock while the drainer takes it back transaction after
+    # transaction. Left unset for a Connection-bound database, which has no drainer.
+    if not isinstance(db.bind, Connection):
+        db.turns = gate
     # A Connection-bound database (the tests' rolled-back transaction) cannot be shared
     # with a thread; such an app stores each webhook in the request's own transaction and
     # processes the inbox only when told to.

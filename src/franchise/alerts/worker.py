@@ -29,7 +29,7 @@ from franchise.alerts.bulk import Pace, apply_parts, finish_parts, read_parts
 from franchise.alerts.inbox import claim, parse_body
 from franchise.alerts.models import InboxItem, Integration
 from franchise.alerts.processing import Batch, Lookups, apply_alert, read_ahead
-from franchise.db import Database, is_unstorable, utcnow
+from franchise.db import Database, background_work, is_unstorable, utcnow
 from franchise.errors import UNSTORABLE, FranchiseError
 from franchise.integrations.normalized import NormalizedAlert
 from franchise.ops.heartbeat import SERVE_AUTO, SERVE_ON, RollCall
@@ -488,7 +488,8 @@ def _test_hold(item_id: int) -> None:
 
 
 class IntakeGate:
-    """Webhook writes go before the drainer's. SQLite has one writer at a time and its busy
+    """Webhook writes, and every request's unit of work (`Database.turns`), go before the
+    drainer's. SQLite has one writer at a time and its busy
     handler is not fair, so a drainer starting transaction after transaction would make each
     webhook's INSERT wait behind a whole item; on any database the drainer's work takes the
     CPU the webhooks need. Before each transaction the drainer waits until no webhook in this
@@ -516,6 +517,12 @@ class IntakeGate:
             with self._lock:
                 self._writing -= 1
                 self._last_write = time.monotonic()
+
+    @property
+    def writers(self) -> int:
+        """Units of work running (or waiting for the lock) now."""
+        with self._lock:
+            return self._writing
 
     def wait_quiet(self) -> None:
         deadline = time.monotonic() + self.max_wait
@@ -566,6 +573,11 @@ class Drainer:
         self.roll_call.leave()
 
     def _run(self) -> None:
+        # This thread's units of work are the ones that wait for the others (IntakeGate).
+        with background_work():
+            self._drain()
+
+    def _drain(self) -> None:
         try:
             # At start, not when the first alert arrives: the first webhooks of a storm
             # should not share the process with a cold build of the suggest index.
