@@ -5,7 +5,8 @@ ticket through the ORM: about ten statements, a flush and a suggest per new tick
 the items of one transaction are planned in memory first (their groups, the groups'
 tickets, the host names' endpoints and the clients read with one query each), then written
 with one multi-row INSERT or executemany UPDATE per table. What is written is what the
-one-by-one path writes (tests/alerts/test_bulk.py compares the two).
+one-by-one path writes (tests/alerts/test_bulk.py compares the two). This module reads and
+plans; the plan's state is in `bulk_plan.py`, its writing in `bulk_write.py`.
 
 Only what plans without surprises is taken: alerts grouped by alert (not by notification
 group), no outage correlation for the new group's client, no child of an outage, no
@@ -18,18 +19,29 @@ one-by-one path, whose per-item and per-alert savepoints say which item or alert
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from franchise.alerts import outages
-from franchise.alerts.models import AlertGroup, AlertOutage, InboxItem, Integration
+from franchise.alerts.bulk_plan import (
+    CHUNK,
+    GROUPS,
+    ITEMS,
+    OUTAGES,
+    TICKETS,
+    NotBulk,
+    Part,
+    Plan,
+    PlannedGroup,
+    PlannedTicket,
+    Recent,
+)
+from franchise.alerts.bulk_write import write_plan
+from franchise.alerts.models import Integration
 from franchise.alerts.processing import (
     CLOSED,
     TRIAGE_TAG,
@@ -39,179 +51,9 @@ from franchise.alerts.processing import (
 from franchise.alerts.routing import Route, endpoint_owners, mappings_for, route_alert
 from franchise.clients.models import Client
 from franchise.db import utcnow
-from franchise.escalation.evaluate import OWN_TAG_PREFIX
-from franchise.escalation.service import FIELD as ESCALATION_FIELD
-from franchise.escalation.service import check_escalation
 from franchise.integrations.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
-from franchise.psa.models import WebhookEvent
-from franchise.psa.outbox import EVENT, TRACKED, snapshot
 from franchise.runbooks.definition import CATEGORIES
 from franchise.suggest.index import Match
-from franchise.tickets.models import Ticket, TicketEvent
-
-GROUPS = cast(Table, AlertGroup.__table__)
-TICKETS = cast(Table, Ticket.__table__)
-EVENTS = cast(Table, TicketEvent.__table__)
-ITEMS = cast(Table, InboxItem.__table__)
-WEBHOOKS = cast(Table, WebhookEvent.__table__)
-OUTAGES = cast(Table, AlertOutage.__table__)
-# Keys per IN list: well under every database's limit on bound parameters.
-CHUNK = 500
-
-
-class NotBulk(Exception):
-    """An alert needs the one-by-one path (an outage, a notification group, ...)."""
-
-
-@dataclass
-class Part:
-    """An item's alerts to apply in this transaction: `alerts[start:end]`."""
-
-    id: int
-    integration: Integration
-    received_at: datetime
-    alerts: list[tuple[int, NormalizedAlert]]
-    start: int
-    end: int
-    alert_errors: list[dict[str, Any]] | None
-    outcomes: list[str] = field(default_factory=list)
-
-    @property
-    def finished(self) -> bool:
-        return self.end >= len(self.alerts)
-
-
-@dataclass(eq=False)
-class _Ticket:
-    """A group's ticket as the plan leaves it: one read from the database (`id` set), or
-    one the plan opens (`row` holds its columns until it is inserted)."""
-
-    id: int | None
-    status: str
-    custom_fields: dict[str, Any]
-    row: dict[str, Any] | None = None
-    group: _Group | None = None  # the group whose count the custom fields mirror
-    fields_changed: bool = False
-    touched: bool = False  # a note was added: updated_at moves
-
-
-@dataclass(eq=False)
-class _Group:
-    id: int | None
-    integration_id: int
-    dedup_key: str
-    ticket_id: int | None
-    status: str
-    title: str
-    severity: str
-    host: str | None
-    count: int
-    first_seen: datetime
-    last_seen: datetime
-    status_at: datetime
-    resolved_at: datetime | None
-    client_id: int | None
-    site: str | None
-    outage_id: int | None
-    opened: _Ticket | None = None  # a ticket the plan opens for it
-    changed: bool = False
-
-    def values(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "count": self.count,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-            "status_at": self.status_at,
-            "resolved_at": self.resolved_at,
-            "client_id": self.client_id,
-            "site": self.site,
-        }
-
-
-@dataclass(eq=False)
-class _Plan:
-    """The state the alerts of the run leave, built in memory from what was read."""
-
-    session: Session
-    batch: Batch
-    rows: dict[tuple[int, str], Any]  # (integration id, dedup key) -> group row read
-    tickets: dict[int, Any]  # ticket id -> (id, status, custom_fields) read
-    owners: dict[str, set[int]]
-    now: datetime
-    groups: dict[tuple[int, str], _Group | None] = field(default_factory=dict)
-    existing: dict[int, _Ticket] = field(default_factory=dict)
-    opened: list[_Ticket] = field(default_factory=list)
-    # (ticket, kind, note) in the order the one-by-one path adds them.
-    notes: list[tuple[_Ticket, str, str]] = field(default_factory=list)
-    routes: dict[int, Route] = field(default_factory=dict)  # by id() of the alert
-    recent: _Recent | None = None
-    # Groups given a ticket of their own by the plan, by scope (outage correlation).
-    ticketed: dict[str, list[_Group]] = field(default_factory=dict)
-
-    def group(self, integration: Integration, key: str) -> _Group | None:
-        index = (integration.id, key)
-        if index not in self.groups:
-            row = self.rows.get(index)
-            self.groups[index] = None if row is None else _Group(**row._asdict())
-        return self.groups[index]
-
-    def ticket_of(self, group: _Group) -> _Ticket | None:
-        if group.opened is not None:
-            return group.opened
-        if group.ticket_id is None:
-            return None
-        found = self.existing.get(group.ticket_id)
-        if found is None:
-            row = self.tickets.get(group.ticket_id)
-            if row is None:
-                return None
-            found = self.existing[group.ticket_id] = _Ticket(
-                row.id, row.status, dict(row.custom_fields or {})
-            )
-        return found
-
-    def route(self, integration: Integration, alert: NormalizedAlert) -> Route:
-        known = self.routes.get(id(alert))
-        if known is None:
-            mappings = self.batch.lookups.mappings.get(integration.id)
-            if mappings is None:
-                mappings = self.batch.lookups.mappings[integration.id] = mappings_for(
-                    self.session, integration.id
-                )
-            known = self.routes[id(alert)] = route_alert(
-                self.session, integration, alert, mappings=mappings, owners=self.owners
-            )
-        return known
-
-    def new_group(
-        self, integration: Integration, alert: NormalizedAlert, status: str, at: datetime
-    ) -> _Group:
-        group = _Group(
-            id=None,
-            integration_id=integration.id,
-            dedup_key=alert.dedup_key,
-            ticket_id=None,
-            status=status,
-            title=alert.title,
-            severity=alert.severity,
-            host=alert.host,
-            count=0,
-            first_seen=at,
-            last_seen=at,
-            status_at=at,
-            resolved_at=at if status == "resolved" else None,
-            client_id=None,
-            site=None,
-            outage_id=None,
-            changed=True,
-        )
-        self.groups[(integration.id, alert.dedup_key)] = group
-        return group
-
-    def note(self, ticket: _Ticket, kind: str, note: str) -> None:
-        self.notes.append((ticket, kind, note))
-        ticket.touched = True
 
 
 def read_parts(
@@ -290,7 +132,7 @@ def apply_parts(session: Session, parts: list[Part], batch: Batch) -> int:
     recent = _prefetch_clients(session, batch, parts, rows, tickets, owners, routes)
     limit = len(parts)
     while True:
-        plan = _Plan(session, batch, rows, tickets, owners, now, routes=routes, recent=recent)
+        plan = Plan(session, batch, rows, tickets, owners, now, routes=routes, recent=recent)
         stopped = None
         for position, part in enumerate(parts[:limit]):
             try:
@@ -306,7 +148,7 @@ def apply_parts(session: Session, parts: list[Part], batch: Batch) -> int:
         if stopped == 0:
             return 0
         limit = stopped  # planned again without it: what its alerts changed is undone
-    _write(session, plan, batch)
+    write_plan(session, plan, batch)
     return limit
 
 
@@ -344,11 +186,7 @@ def _read_tickets(session: Session, ids: list[int]) -> dict[int, Any]:
     return found
 
 
-# ------------------------------------------------------------------ the plan, alert by alert
-# Each function below is its namesake in processing.py, on the plan instead of the session.
-
-
-def _apply(plan: _Plan, integration: Integration, alert: NormalizedAlert, at: datetime) -> str:
+def _apply(plan: Plan, integration: Integration, alert: NormalizedAlert, at: datetime) -> str:
     group = plan.group(integration, alert.dedup_key)
     stale = group is not None and group.status_at > at
     if alert.status == "firing":
@@ -365,10 +203,10 @@ def _apply(plan: _Plan, integration: Integration, alert: NormalizedAlert, at: da
 
 
 def _fire(
-    plan: _Plan,
+    plan: Plan,
     integration: Integration,
     alert: NormalizedAlert,
-    group: _Group | None,
+    group: PlannedGroup | None,
     at: datetime,
 ) -> str:
     route: Route | None = None
@@ -413,7 +251,7 @@ def _fire(
     return outcome
 
 
-def _no_outage(plan: _Plan, group: _Group, at: datetime) -> None:
+def _no_outage(plan: Plan, group: PlannedGroup, at: datetime) -> None:
     """outages.correlate's answer, when it is None: the group opens a ticket of its own. Its
     other answers (join an outage, open one) take the one-by-one path."""
     scope = outages.scope_of(group.client_id, group.site)
@@ -456,10 +294,10 @@ def _counts(group: Any, scope: str, since: datetime) -> bool:
 
 
 def _resolve(
-    plan: _Plan,
+    plan: Plan,
     integration: Integration,
     alert: NormalizedAlert,
-    group: _Group | None,
+    group: PlannedGroup | None,
     at: datetime,
 ) -> str:
     if group is None:
@@ -487,7 +325,7 @@ def _resolve(
     return "resolved"
 
 
-def _acknowledge(plan: _Plan, group: _Group | None, at: datetime) -> str:
+def _acknowledge(plan: Plan, group: PlannedGroup | None, at: datetime) -> str:
     if group is None or (group.ticket_id is None and group.opened is None):
         return "ignored"
     group.changed = True
@@ -499,8 +337,8 @@ def _acknowledge(plan: _Plan, group: _Group | None, at: datetime) -> str:
 
 
 def _open_ticket(
-    plan: _Plan, integration: Integration, alert: NormalizedAlert, route: Route, group: _Group
-) -> _Ticket:
+    plan: Plan, integration: Integration, alert: NormalizedAlert, route: Route, group: PlannedGroup
+) -> PlannedTicket:
     title = alert.title.strip()
     if not title:
         raise NotBulk("no title")  # create_ticket refuses it; that alert fails alone there
@@ -529,7 +367,7 @@ def _open_ticket(
         "suggested_runbook_key": match.best.key if match.best else None,
         "suggestion_confidence": round(match.confidence, 4) if match.best else None,
     }
-    ticket = _Ticket(None, "new", {}, row=row, group=group)
+    ticket = PlannedTicket(None, "new", {}, row=row, group=group)
     plan.opened.append(ticket)
     return ticket
 
@@ -546,9 +384,9 @@ def _suggest(batch: Batch, session: Session, alert: NormalizedAlert) -> Match:
     return found
 
 
-def _mirror_count(ticket: _Ticket, group: _Group) -> None:
+def _mirror_count(ticket: PlannedTicket, group: PlannedGroup) -> None:
     """processing._mirror_count for a group of one alert; the group's id is filled in when
-    it is known (`_write`)."""
+    it is known (`write_plan`)."""
     fields = dict(ticket.custom_fields)
     fields["alert_group"] = None
     fields["alert_count"] = group.count
@@ -556,9 +394,6 @@ def _mirror_count(ticket: _Ticket, group: _Group) -> None:
     ticket.custom_fields = fields
     ticket.group = group
     ticket.fields_changed = True
-
-
-# ------------------------------------------------------------------ the writes
 
 
 def _prefetch_clients(
@@ -569,7 +404,7 @@ def _prefetch_clients(
     tickets: dict[int, Any],
     owners: dict[str, set[int]],
     routes: dict[int, Route],
-) -> _Recent:
+) -> Recent:
     """Route the firing alerts that may open a ticket (no group yet, or no open ticket) and
     read their clients in one query, held by the batch: the outage thresholds and the
     escalation facts of each new ticket then find the client in the session. Returns what
@@ -609,25 +444,15 @@ def _prefetch_clients(
     return _read_recent(session, batch, scopes, recent_keys)
 
 
-@dataclass(eq=False)
-class _Recent:
-    """For outage correlation (outages.correlate): per scope, the newest receipt-window
-    start of its open outages, and its recent firing groups with a ticket of their own."""
-
-    read: set[str] = field(default_factory=set)
-    outages: dict[str, datetime] = field(default_factory=dict)  # scope -> latest last_at
-    groups: dict[str, list[Any]] = field(default_factory=dict)
-
-
 def _read_recent(
     session: Session,
     batch: Batch,
     scopes: dict[str, datetime],
     clients_of: dict[str, set[int | None]],
-) -> _Recent:
+) -> Recent:
     """What `_no_outage` needs, for the scopes where correlation is on: from the earliest
     alert of the scope back by the widest window of the clients of its alerts."""
-    recent = _Recent()
+    recent = Recent()
     since: dict[str, datetime] = {}
     for scope, first in scopes.items():
         windows = [
@@ -672,286 +497,6 @@ def _read_recent(
                 if found is not None:
                     recent.groups.setdefault(found, []).append(row)
     return recent
-
-
-def _write(session: Session, plan: _Plan, batch: Batch) -> None:
-    # New groups first, in key order: a parallel worker inserting the same key fails (or
-    # waits) here, before any ticket exists.
-    new_groups = sorted(
-        (g for g in plan.groups.values() if g is not None and g.id is None),
-        key=lambda g: (g.integration_id, g.dedup_key),
-    )
-    if new_groups:
-        inserted = _insert_returning_ids(
-            session,
-            GROUPS,
-            [
-                {
-                    "integration_id": g.integration_id,
-                    "dedup_key": g.dedup_key,
-                    "ticket_id": None,
-                    "title": g.title,
-                    "severity": g.severity,
-                    "host": g.host,
-                    "members": None,
-                    "outage_id": None,
-                    **g.values(),
-                }
-                for g in new_groups
-            ],
-        )
-        for group, group_id in zip(new_groups, inserted, strict=True):
-            group.id = group_id
-            group.changed = group.opened is not None  # its ticket, once inserted
-    for ticket in [*plan.opened, *plan.existing.values()]:
-        if ticket.group is not None and ticket.fields_changed:
-            ticket.custom_fields["alert_group"] = ticket.group.id
-    escalation_events, webhooks = _open_tickets(session, plan, batch)
-    changed_groups = sorted(
-        (g for g in plan.groups.values() if g is not None and g.changed),
-        key=lambda g: g.id or 0,
-    )
-    if changed_groups:
-        session.execute(
-            update(GROUPS).where(GROUPS.c.id == bindparam("group_id")).values(_GROUP_UPDATE_VALUES),
-            [
-                {
-                    "group_id": g.id,
-                    "new_ticket_id": g.opened.id if g.opened is not None else g.ticket_id,
-                    **{f"new_{k}": v for k, v in g.values().items()},
-                }
-                for g in changed_groups
-            ],
-        )
-    _update_tickets(session, plan)
-    events = [
-        {
-            "ticket_id": t.id,
-            "at": plan.now,
-            "actor_id": None,
-            "kind": "created",
-            "field": None,
-            "old_value": None,
-            "new_value": None,
-            "note": "opened from alert",
-            "minutes": None,
-        }
-        for t in plan.opened
-    ]
-    events += [
-        {
-            "ticket_id": t.id,
-            "at": plan.now,
-            "actor_id": None,
-            "kind": kind,
-            "field": None,
-            "old_value": None,
-            "new_value": None,
-            "note": note,
-            "minutes": None,
-        }
-        for t, kind, note in plan.notes
-    ]
-    events += escalation_events
-    if events:
-        session.execute(insert(EVENTS), events)
-    if webhooks:
-        session.execute(insert(WEBHOOKS), webhooks)
-
-
-def _insert_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert the rows in a few multi-row statements; their new ids, in the rows' order.
-
-    PostgreSQL lines the RETURNING rows up with the parameters itself (SQLAlchemy's
-    `sort_by_parameter_order`). SQLite cannot, and SQLAlchemy would then insert one row per
-    statement; but SQLite gives each row of an INSERT the next rowid in VALUES order, and
-    this transaction holds the database's only write lock, so the ids sorted are in the
-    rows' order."""
-    if session.get_bind().dialect.name == "postgresql":
-        result = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        )
-        return [row_id for (row_id,) in result]
-    return sorted(
-        row_id for (row_id,) in session.execute(insert(table).returning(table.c.id), rows)
-    )
-
-
-_GROUP_COLUMNS = (
-    "ticket_id",
-    "status",
-    "count",
-    "first_seen",
-    "last_seen",
-    "status_at",
-    "resolved_at",
-    "client_id",
-    "site",
-)
-_GROUP_UPDATE_VALUES: dict[str, Any] = {name: bindparam(f"new_{name}") for name in _GROUP_COLUMNS}
-
-
-def _open_tickets(
-    session: Session, plan: _Plan, batch: Batch
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Insert the new tickets with their escalation decision (processing.Batch.finish's
-    refresh) already applied; returns the history rows and PSA outbox rows that refresh
-    writes."""
-    if not plan.opened:
-        return [], []
-    escalation = batch.escalation(session)
-    cache = batch.lookups.facts
-    rows = []
-    changes: list[tuple[_Ticket, dict[str, Any], list[str], dict[str, Any], list[str], str]] = []
-    for ticket in plan.opened:
-        assert ticket.row is not None
-        # The ticket as the refresh finds it: decided on a transient copy (never added to
-        # the session), whose id the facts cache is told is fresh (no runbook run yet).
-        mirrored = dict(ticket.custom_fields)
-        tags: list[str] = ticket.row["tags"]
-        probe = _transient(ticket.row, id=-1, custom_fields=mirrored)
-        cache.fresh = {-1}
-        try:
-            decision = check_escalation(session, probe, escalation=escalation, cache=cache)
-        finally:
-            cache.fresh = set()
-        fields = {**mirrored, ESCALATION_FIELD: "yes" if decision.allowed else "no"}
-        new_tags = [t for t in tags if not t.lower().startswith(OWN_TAG_PREFIX)]
-        if decision.allowed and decision.to:
-            new_tags.append(f"{OWN_TAG_PREFIX}{decision.to}")
-        changes.append((ticket, mirrored, tags, fields, new_tags, decision.rule))
-        rows.append({**ticket.row, "custom_fields": fields, "tags": new_tags})
-    inserted = _insert_returning_ids(session, TICKETS, rows)
-    for ticket, ticket_id in zip(plan.opened, inserted, strict=True):
-        ticket.id = ticket_id
-    events: list[dict[str, Any]] = []
-    webhooks: list[dict[str, Any]] = []
-    for (ticket, old_fields, old_tags, fields, new_tags, rule), row in zip(
-        changes, rows, strict=True
-    ):
-        note = f"escalation check: {rule}"
-        for name, old, new in (("custom_fields", old_fields, fields), ("tags", old_tags, new_tags)):
-            if old != new:
-                events.append(
-                    {
-                        "ticket_id": ticket.id,
-                        "at": plan.now,
-                        "actor_id": None,
-                        "kind": "changed",
-                        "field": name,
-                        "old_value": str(old),
-                        "new_value": str(new),
-                        "note": note,
-                        "minutes": None,
-                    }
-                )
-        # psa.outbox.record_ticket_change for a ticket nothing was sent about yet (the PSA
-        # push of change_ticket concerns tickets imported from the PSA only, never these).
-        current = snapshot(_transient(row, id=ticket.id))
-        event_id = str(uuid.uuid4())
-        webhooks.append(
-            {
-                "event_id": event_id,
-                "ticket_id": ticket.id,
-                "payload": {
-                    "event_id": event_id,
-                    "event": EVENT,
-                    "occurred_at": plan.now.isoformat(),
-                    "changes": {
-                        name: {"old": None, "new": current[name]}
-                        for name in TRACKED
-                        if current[name] is not None
-                    },
-                    "ticket": current,
-                },
-                "created_at": plan.now,
-                "next_attempt_at": plan.now,
-            }
-        )
-    return events, webhooks
-
-
-def _transient(row: dict[str, Any], **values: Any) -> Ticket:
-    """A new ticket's columns as the attributes the escalation facts and the PSA snapshot
-    read: a plain object, as building an ORM instance costs more than the check itself."""
-    return cast(Ticket, SimpleNamespace(**{**row, "status": "new", "level": "L1", **values}))
-
-
-def _update_tickets(session: Session, plan: _Plan) -> None:
-    """The existing tickets' mirrored counts and, where a note was added, updated_at; one
-    executemany per shape of change."""
-    fields_only, fields_and_time, time_only = [], [], []
-    for ticket in plan.existing.values():
-        if ticket.fields_changed and ticket.touched:
-            fields_and_time.append(
-                {"ticket_id": ticket.id, "new_fields": ticket.custom_fields, "new_at": plan.now}
-            )
-        elif ticket.fields_changed:
-            fields_only.append({"ticket_id": ticket.id, "new_fields": ticket.custom_fields})
-        elif ticket.touched:
-            time_only.append({"ticket_id": ticket.id, "new_at": plan.now})
-    where = TICKETS.c.id == bindparam("ticket_id")
-    if fields_only:
-        session.execute(
-            update(TICKETS).where(where).values(custom_fields=bindparam("new_fields")),
-            fields_only,
-        )
-    if fields_and_time:
-        session.execute(
-            update(TICKETS)
-            .where(where)
-            .values(custom_fields=bindparam("new_fields"), updated_at=bindparam("new_at")),
-            fields_and_time,
-        )
-    if time_only:
-        session.execute(
-            update(TICKETS).where(where).values(updated_at=bindparam("new_at")), time_only
-        )
-
-
-def finish_parts(
-    session: Session, parts: list[Part], batch: Batch, failures: Callable[[list[Any], int], str]
-) -> None:
-    """Record each part's progress on its item, and `done` on the finished ones: one
-    executemany each."""
-    now = utcnow()
-    done, going = [], []
-    for part in parts:
-        if part.finished:
-            batch.parsed.pop(part.id, None)
-            failed = part.alert_errors or []
-            done.append(
-                {
-                    "item_id": part.id,
-                    "new_progress": part.end,
-                    "new_processed_at": now,
-                    "new_error": failures(failed, len(part.alerts)) if failed else None,
-                }
-            )
-        else:
-            batch.parsed[part.id] = part.alerts
-            # The claim's lease runs from the last part done.
-            going.append({"item_id": part.id, "new_progress": part.end, "new_claimed_at": now})
-    where = ITEMS.c.id == bindparam("item_id")
-    if done:
-        session.execute(
-            update(ITEMS)
-            .where(where)
-            .values(
-                progress=bindparam("new_progress"),
-                state="done",
-                processed_at=bindparam("new_processed_at"),
-                error=bindparam("new_error"),
-            ),
-            done,
-        )
-    if going:
-        session.execute(
-            update(ITEMS)
-            .where(where)
-            .values(progress=bindparam("new_progress"), claimed_at=bindparam("new_claimed_at")),
-            going,
-        )
 
 
 @dataclass

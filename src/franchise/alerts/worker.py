@@ -25,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
-from franchise.alerts.bulk import Pace, apply_parts, finish_parts, read_parts
+from franchise.alerts.bulk import Pace, apply_parts, read_parts
+from franchise.alerts.bulk_write import finish_parts
 from franchise.alerts.inbox import claim, parse_body
 from franchise.alerts.models import InboxItem, Integration
 from franchise.alerts.processing import Batch, Lookups, apply_alert, read_ahead
