@@ -18,6 +18,7 @@ import pytest
 # (tests/test_mutation_selection.py keeps the two in step).
 _RUNBOOKS = (
     "tests/runbooks/test_engine.py",
+    "tests/runbooks/test_graph.py",
     "tests/runbooks/test_format_v2.py",
     "tests/runbooks/test_lint.py",
     "tests/runbooks/test_flowchart.py",
