@@ -37,7 +37,8 @@ test: lint typecheck
 	$(BIN)/pytest
 
 # Mutation testing of the pure core ([tool.mutmut] in pyproject.toml names the modules and
-# their tests; docs/mutation.md lists the survivors that change nothing). Every mutant of the
+# their tests; tests/mutation_equivalent.txt lists, with why, the survivors that change
+# nothing; any other survivor is printed and fails the target). Every mutant of the
 # chosen modules is retested each time; `make mutate MODULE=franchise/escalation/evaluate.py`
 # (or a folder, franchise/runbooks) tries one. Two workers; not part of CI.
 MODULE ?= $(patsubst src/%,%,$(shell $(BIN)/python -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml','rb'))['tool']['mutmut']['only_mutate']))"))

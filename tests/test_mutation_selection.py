@@ -3,6 +3,7 @@ test selection name the same files, and every file exists."""
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 
@@ -31,6 +32,19 @@ def test_every_mutated_module_has_its_tests() -> None:
         p.removeprefix("src/").removesuffix(".py").replace("/", ".") for p in CONFIG["only_mutate"]
     }
     assert mutated == set(TESTS_BY_MODULE)
+
+
+def test_every_listed_equivalent_mutant_is_of_a_mutated_module_and_says_why() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from mutation_summary import equivalents
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    listed = equivalents()
+    assert listed
+    for name, why in listed.items():
+        assert module_of(name) is not None and "__mutmut_" in name, name
+        assert len(why.split()) >= 3, name
 
 
 def test_a_mutant_is_matched_to_its_module_by_name() -> None:
