@@ -42,6 +42,11 @@ def test_a_loop_arrow_does_not_make_a_step_deeper() -> None:
     assert graph.longest_path_depths(rb) == {"a": 0, "b": 1, "done": 2}
 
 
+def test_a_loop_back_to_a_step_after_the_start_does_not_make_it_deeper() -> None:
+    rb = runbook("a", a={"go": "b"}, b={"ok": "c"}, c={"again": "b", "fixed": "done"})
+    assert graph.longest_path_depths(rb) == {"a": 0, "b": 1, "c": 2, "done": 3}
+
+
 def test_without_a_start_step_every_step_is_at_depth_zero_and_none_is_discovered() -> None:
     rb = runbook("missing", a={"go": "done"})
     assert graph.longest_path_depths(rb) == {"a": 0, "done": 0}
