@@ -1,10 +1,11 @@
 """pytest plugin for `make mutate`: each mutated module is tried against its own tests only.
 
-mutmut runs, for a mutant, every selected test that reached the mutated function; the slow
-database scenarios reach nearly everything and, for a mutant that survives, all of them run.
-With `-p tests.mutation_selection` (set in `[tool.mutmut]`), a mutant of a module below runs
-only the tests listed for it: the fast tests written for that module. Without a mutant under
-test (mutmut's clean run and its coverage run) nothing is deselected.
+mutmut runs, for a mutant, every selected test that reached the mutated function. With
+`-p tests.mutation_selection` (set in `[tool.mutmut]`), a mutant of a module below runs only
+the tests listed for it: the pure unit tests written for that module, none of which opens a
+database or a browser (each mutant is a fresh pytest session, so a database fixture would be
+migrated again for every mutant). Without a mutant under test (mutmut's clean run and its
+coverage run) nothing is deselected.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 # (tests/test_mutation_selection.py keeps the two in step).
 _RUNBOOKS = (
     "tests/runbooks/test_engine.py",
+    "tests/runbooks/test_graph.py",
     "tests/runbooks/test_format_v2.py",
     "tests/runbooks/test_lint.py",
     "tests/runbooks/test_flowchart.py",
@@ -27,8 +29,6 @@ _RUNBOOKS = (
 _KPI = (
     "tests/contacts/test_kpi.py",
     "tests/contacts/test_hours.py",
-    "tests/contacts/test_counts.py",
-    "tests/contacts/test_owner_waits.py",
 )
 TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
     "franchise.runbooks.engine": _RUNBOOKS,
@@ -38,18 +38,9 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
     "franchise.approvals.policy": (
         "tests/approvals/test_policy.py",
         "tests/approvals/test_kinds.py",
-        "tests/approvals/test_service.py",
     ),
     "franchise.contacts.kpi": _KPI,
     "franchise.contacts.hours": _KPI,
-    # Grouping, outages and batches are parts of processing.py no other test file reaches.
-    "franchise.alerts.processing": (
-        "tests/alerts/test_processing.py",
-        "tests/alerts/test_event_order.py",
-        "tests/alerts/test_grouping.py",
-        "tests/alerts/test_outages.py",
-        "tests/alerts/test_batches.py",
-    ),
     "franchise.suggest.index": (
         "tests/suggest/test_suggest.py",
         "tests/suggest/test_calibration.py",
@@ -65,8 +56,29 @@ def module_of(mutant: str) -> str | None:
     return None
 
 
+# The session fixtures every database and browser test stands on. A mutation run whose
+# selection reaches one of them would pay a migration or a browser start per mutant.
+SLOW_FIXTURES = frozenset({"engine", "browser"})
+
+
+def slow_items(items: list[pytest.Item]) -> list[str]:
+    """The tests among `items` that open a database or a browser."""
+    return [item.nodeid for item in items if SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    module = module_of(os.environ.get("MUTANT_UNDER_TEST", ""))
+    under_test = os.environ.get("MUTANT_UNDER_TEST")
+    if under_test is None:
+        return
+    # mutmut's stats and clean runs collect the whole selection: stop there, before any
+    # mutant, if a selected test needs a database or a browser.
+    slow = slow_items(items)
+    if slow:
+        raise pytest.UsageError(
+            "make mutate selects only pure tests; these need a database or a browser: "
+            + ", ".join(slow)
+        )
+    module = module_of(under_test)
     if module is None:
         return
     paths = TESTS_BY_MODULE[module]

@@ -237,6 +237,7 @@ def test_a_missing_level_approves_nothing_itself() -> None:
         ({"minutes": -5}, "between 0 and"),
         ({"impact": "huge"}, "unknown impact 'huge'"),
         ({"kind": "Licence Purchase"}, "kebab-case"),
+        ({"recurring": "weekly"}, r"unknown recurring 'weekly' \(use once, month, year\)"),
     ],
 )
 def test_bad_input_is_named(kwargs: dict[str, object], message: str) -> None:
@@ -248,6 +249,23 @@ def test_bad_input_is_named(kwargs: dict[str, object], message: str) -> None:
 def test_amounts_are_decimals_with_cents() -> None:
     assert parse_amount("12.5") == Decimal("12.50")
     assert parse_amount(0.1) == Decimal("0.10")
+
+
+def test_an_ask_without_a_period_is_paid_once() -> None:
+    base = {"action": "x", "cost": 10, "minutes": 1, "impact": "none", "level": "L1"}
+    assert make_ask(**base).recurring == "once"  # type: ignore[arg-type]
+    assert make_ask(**base, recurring=None).recurring == "once"  # type: ignore[arg-type]
+    assert make_ask(**base, recurring=" Month ").recurring == "month"  # type: ignore[arg-type]
+
+
+def test_covers_uses_and_names_the_persons_own_limit(with_people: Boundaries) -> None:
+    from franchise.approvals.policy import covers
+
+    # Pat is L1 with a personal $20 limit; L1 itself allows $100.
+    assert covers(with_people, "L1", "pat@msp.example", ask(cost=50)) == [
+        "cost 50 exceeds pat@msp.example limit 20"
+    ]
+    assert covers(with_people, "L1", "tom@msp.example", ask(cost=50)) == []
 
 
 def test_next_level_stops_at_the_owner() -> None:

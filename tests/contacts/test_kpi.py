@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from franchise.contacts.hours import local_midnight
 from franchise.contacts.kpi import (
     ContactFact,
     OwnerWait,
     kpi_from_tally,
     owner_waits_from_events,
     tally_contacts,
+    window_start,
 )
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
@@ -279,3 +284,41 @@ def test_a_wait_left_open_on_one_ticket_ends_open_when_the_next_ticket_begins() 
         (2, t1, "status", "escalated"),  # same instant: does not end ticket 2's wait
     ]
     assert owner_waits_from_events(events) == [OwnerWait(1, t0, None), OwnerWait(2, t1, None)]
+
+
+@pytest.fixture
+def server_in_los_angeles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's own zone is Los Angeles: only the organisation's zone may count."""
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("server_in_los_angeles")
+def test_the_current_week_does_not_follow_the_servers_zone() -> None:
+    # Mon 02-16 06:00 NZDT is still Sunday 02-15 in Los Angeles: Auckland's week decides.
+    now = datetime(2026, 2, 16, 6, 0, tzinfo=AUCKLAND)
+    report = compute_kpi([], tz=AUCKLAND, now=now, weeks=2, target_max=2)
+    assert [(w["week_start"], w["complete"]) for w in report["weeks"]] == [
+        ("2026-02-09", True),
+        ("2026-02-16", False),
+    ]
+
+
+@pytest.mark.usefixtures("server_in_los_angeles")
+def test_a_local_midnight_is_an_instant_in_utc() -> None:
+    midnight = local_midnight(datetime(2026, 2, 16).date(), AUCKLAND)
+    assert midnight == utc(2026, 2, 15, 11, 0)
+    assert midnight.utcoffset() == timedelta(0)
+
+
+@pytest.mark.usefixtures("server_in_los_angeles")
+def test_the_window_reaches_back_to_the_first_shown_or_averaged_week() -> None:
+    now = datetime(2026, 2, 16, 6, 0, tzinfo=AUCKLAND)  # week of Mon 02-16 in Auckland
+    # Eight weeks shown: back to Mon 12-29, midnight NZDT (11:00Z the day before).
+    assert window_start(now, AUCKLAND, 8) == utc(2025, 12, 28, 11, 0)
+    # Two weeks shown: the four averaged weeks reach further, back to Mon 01-19.
+    assert window_start(now, AUCKLAND, 2) == utc(2026, 1, 18, 11, 0)
+    assert window_start(now, AUCKLAND, 5) == utc(2026, 1, 18, 11, 0)

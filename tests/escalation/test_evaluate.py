@@ -86,6 +86,18 @@ CONDITIONS = [
         id="older-than-hours",
     ),
     pytest.param(
+        "      outage: true\n",
+        TicketFacts(outage=True),
+        TicketFacts(outage=False),
+        id="outage",
+    ),
+    pytest.param(
+        "      outage: false\n      priority: high\n",
+        TicketFacts(outage=False, priority="high"),
+        TicketFacts(outage=True, priority="high"),
+        id="not-an-outage",
+    ),
+    pytest.param(
         "      tier: premium\n      priority: high\n",
         TicketFacts(tier="premium", priority="high"),
         TicketFacts(tier="premium", priority="normal"),
@@ -136,6 +148,16 @@ def test_a_step_waiting_on_approval_allows_escalation_to_the_approvers_level() -
     assert decision.rule == "runbook:vpn-auth-failure/contain:approval"
     assert decision.emergency is False
     assert decision.pending_step == "contain"
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [("pending", "waits for approval by"), ("denied", "was denied by")],
+)
+def test_a_blocked_step_says_why_escalation_is_allowed(status: str, state: str) -> None:
+    waiting = replace(VPN_PENDING, run_step="contain", blocked_level="L2", blocked_status=status)
+    decision = evaluate(one_rule("      priority: critical\n"), waiting)
+    assert decision.reason == (f"Step 'contain' {state} L2; escalating to L2 is allowed meanwhile.")
 
 
 def test_a_finished_run_ignores_a_leftover_wait() -> None:

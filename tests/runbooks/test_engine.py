@@ -446,3 +446,19 @@ def test_the_next_step_lists_its_edge_cases_numbered_across_the_runbook(runbook:
         },
         {"number": 3, "when": "Server disk", "do": "Ask L2", "switch": None, "escalate": "L2"},
     ]
+
+
+def test_a_denied_approval_follows_on_denied_and_other_answers_their_option(
+    runbook: Runbook,
+) -> None:
+    steps = dict(runbook.steps)
+    steps["clean-temp"] = dataclasses.replace(steps["clean-temp"], on_denied="escalate-l2")
+    guarded = dataclasses.replace(runbook, steps=steps)
+    denied = walk(guarded, "Yes", engine.DENIED)
+    assert (denied.current, denied.path[-1]) == (
+        "escalate-l2",
+        PathEntry("clean-temp", engine.DENIED),
+    )
+    assert walk(guarded, "Yes", "Done").current == "recheck"
+    with pytest.raises(InvalidInput):
+        walk(runbook, "Yes", engine.DENIED)  # no on_denied: a denial is no answer

@@ -197,3 +197,21 @@ def test_a_category_given_by_hand_picks_its_runbook_whatever_the_confidence() ->
     assert (alone.runbook_key, alone.category, alone.runbook_source) == (None, "backup", None)
     nothing = opening_choice(Match([], 0.0), None)
     assert (nothing.suggested_runbook_key, nothing.suggestion_confidence) == (None, None)
+
+
+def test_a_match_as_a_dict_names_the_fitting_runbook_and_rounds_to_four_places(
+    index: SuggestIndex,
+) -> None:
+    match = index.match("my account is locked out after too many wrong passwords")
+    assert match.fits and match.best is not None
+    shown = match.to_dict()
+    assert shown == {
+        "runbook": match.best.key,
+        "confidence": round(match.confidence, 4),
+        "threshold": match.threshold,
+        "fits": True,
+        "suggestions": [s.to_dict() for s in match.suggestions],
+    }
+    numbers = [shown["confidence"], *(s["score"] for s in shown["suggestions"])]
+    assert all(round(n, 4) == n for n in numbers)
+    assert any(round(n, 4) != n for n in [match.confidence, *(s.score for s in match.suggestions)])
