@@ -45,6 +45,11 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
         "tests/suggest/test_suggest.py",
         "tests/suggest/test_calibration.py",
     ),
+    # The TF-IDF itself: scikit-learn's figures to the last bit (tfidf_reference.json).
+    "franchise.suggest.tfidf": (
+        "tests/suggest/test_tfidf.py",
+        "tests/suggest/test_suggest.py",
+    ),
 }
 
 
