@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import delete, inspect, text, update
 from sqlalchemy.orm import Session
 
+from franchise.clients.models import Client, ClientContact
 from franchise.tickets import search
 from franchise.tickets.models import Ticket
 from franchise.tickets.queue import QueueQuery, find_tickets
@@ -201,3 +202,32 @@ def test_a_term_found_in_many_tickets_gives_the_same_answer(
         cursor = page.next_cursor
     assert sorted(seen) == sorted(answers["backup"])
     assert len(seen) == 20
+
+
+def test_names_matching_many_clients_and_contacts_are_searched_by_sub_select(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A common term (a mail domain) matches many contacts: past MAX_NAME_IDS they are not
+    sent as one bound parameter each, and the answer is the same."""
+    tickets = []
+    for n in range(4):
+        client = Client(name=f"Harbour Dental {n}")
+        session.add(client)
+        session.flush()
+        contact = ClientContact(
+            client_id=client.id, name=f"Person {n}", email=f"p{n}@harbour.example"
+        )
+        session.add(contact)
+        session.flush()
+        tickets.append(
+            create_ticket(session, title=f"Ticket {n}", client=client.id, requester=contact.id)
+        )
+    create_ticket(session, title="Someone else's")
+    session.flush()
+    newest_first = [t.id for t in reversed(tickets)]
+    assert ids(session, "harbour.example") == newest_first
+    assert ids(session, "harbour dental") == newest_first
+    monkeypatch.setattr(search, "MAX_NAME_IDS", 1)
+    assert ids(session, "harbour.example") == newest_first
+    assert ids(session, "harbour dental") == newest_first
+    assert ids(session, "person 2") == [tickets[2].id]

@@ -39,10 +39,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Webhook writes go first (see IntakeGate): on SQLite for its single write lock, and on
     # every database for the process's CPU, so a storm is taken in before it is processed.
     gate = app.state.alert_intake_gate = IntakeGate()
-    # Every request's unit of work goes first as well: a request that writes would otherwise
-    # wait seconds for SQLite's lock while the drainer takes it back transaction after
-    # transaction. Left unset for a Connection-bound database, which has no drainer.
-    if not isinstance(db.bind, Connection):
+    # On SQLite every request's unit of work goes first as well: each transaction takes the
+    # one write lock, which the drainer would otherwise take back transaction after
+    # transaction while a request waits seconds. PostgreSQL locks rows, so there requests
+    # and the drainer work side by side. Left unset for a Connection-bound database, which
+    # has no drainer.
+    if not isinstance(db.bind, Connection) and db.dialect == "sqlite":
         db.turns = gate
     # A Connection-bound database (the tests' rolled-back transaction) cannot be shared
     # with a thread; such an app stores each webhook in the request's own transaction and

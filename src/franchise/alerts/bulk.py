@@ -83,12 +83,14 @@ def read_parts(
     parts: list[Part | None] = []
     room = cap
     for item_id in ids:
+        # Full first: the caller re-queues from the last part, so a part cut short must
+        # stay last (an item taken by another worker after it would hide it).
+        if room <= 0:
+            return parts, True
         row = found.get(item_id)
         if row is None or row.state != "processing" or row.claimed_by != worker:
             parts.append(None)
             continue
-        if room <= 0:
-            return parts, True
         alerts = batch.parsed.get(item_id)
         if alerts is None:
             break  # the one-by-one path parses it again and records why it fails

@@ -41,6 +41,8 @@ TRIGRAM_INDEXES = frozenset(f"ix_tickets_{c}_trgm" for c in ("title", "body", "e
 MIN_INDEXED = 3
 # Up to this many tickets holding the term, the search looks at those tickets only.
 MAX_IDS = 5000
+# Matching clients or contacts passed to the ticket query as literal ids, at most.
+MAX_NAME_IDS = 500
 
 _fts = table(FTS_TABLE, column("rowid"))
 
@@ -66,7 +68,13 @@ def like_pattern(term: str) -> str:
 def text_matches(session: Session, term: str) -> ColumnElement[bool]:
     """Tickets whose title, body or external id holds `term`."""
     like = like_pattern(term)
-    if session.get_bind().dialect.name == "postgresql" or len(term) < MIN_INDEXED:
+    # FTS5 folds case by its own rules, LIKE by Python's lower(): outside ASCII the two can
+    # disagree (a dotted capital I), so only an ASCII term is narrowed by the index.
+    if (
+        session.get_bind().dialect.name == "postgresql"
+        or len(term) < MIN_INDEXED
+        or not term.isascii()
+    ):
         return _like(like)
     phrase = fts_phrase(term)
     found = select(_fts.c.rowid).where(literal_column(FTS_TABLE).match(phrase))
@@ -82,24 +90,22 @@ def text_matches(session: Session, term: str) -> ColumnElement[bool]:
 def name_matches(session: Session, term: str) -> list[ColumnElement[bool]]:
     """Tickets of a client, or with a requester, whose name (or e-mail) holds `term`."""
     like = like_pattern(term)
-    client_ids = list(
-        session.scalars(select(Client.id).where(Client.name.ilike(like, escape="\\")))
-    )
-    contact_ids = list(
-        session.scalars(
-            select(ClientContact.id).where(
-                or_(
-                    ClientContact.name.ilike(like, escape="\\"),
-                    ClientContact.email.ilike(like, escape="\\"),
-                )
-            )
+    clients = select(Client.id).where(Client.name.ilike(like, escape="\\"))
+    contacts = select(ClientContact.id).where(
+        or_(
+            ClientContact.name.ilike(like, escape="\\"),
+            ClientContact.email.ilike(like, escape="\\"),
         )
     )
     matches: list[ColumnElement[bool]] = []
-    if client_ids:
-        matches.append(Ticket.client_id.in_(client_ids))
-    if contact_ids:
-        matches.append(Ticket.requester_id.in_(contact_ids))
+    for field, query in ((Ticket.client_id, clients), (Ticket.requester_id, contacts)):
+        ids = list(session.scalars(query.limit(MAX_NAME_IDS + 1)))
+        if len(ids) > MAX_NAME_IDS:
+            # A common term (a mail domain) matches most contacts: a sub-select, not one
+            # bound parameter per id (databases cap those).
+            matches.append(field.in_(query))
+        elif ids:
+            matches.append(field.in_(ids))
     return matches
 
 
