@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from franchise.escalation.definition import EscalationMap
+from franchise.escalation.definition import EscalationMap, keywords_pattern
 from franchise.escalation.evaluate import EscalationDecision, TicketFacts, evaluate
 from franchise.escalation.lint import lint_escalation
 from franchise.escalation.service import STARTER
@@ -415,3 +415,18 @@ def test_a_covering_runbook_refusal_is_whole() -> None:
         "do step 'scope' next (Look at the firewall VPN log.)",
         "scope",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("RANSOMWARE on the file server", True),
+        ("Is this a data\n\tbreach?", True),
+        ("c++ runtime crashed", True),
+        ("Install RansomwareProtect; the breaches list; data-breachy", False),
+        ("c+++ and cx runtime", False),
+    ],
+)
+def test_a_conditions_keywords_match_whichever_one_is_there(text: str, found: bool) -> None:
+    pattern = keywords_pattern(("ransomware", "data breach", "c++ runtime"))
+    assert (pattern.search(text) is not None) is found

@@ -77,8 +77,12 @@ class EscalationMap:
         return self.levels.index(level) if level in self.levels else -1
 
 
-@lru_cache(maxsize=4096)
-def keyword_pattern(phrase: str) -> re.Pattern[str]:
-    """Whole words or phrases, any case, any run of spaces between words."""
-    words = [re.escape(w) for w in phrase.split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+@lru_cache(maxsize=1024)
+def keywords_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the whole words or phrases, any case, any run of spaces between words.
+
+    One alternation, so a text is scanned once however many keywords a condition lists
+    (each phrase's own search cost as much as the whole alternation); it matches where any
+    one phrase's pattern would."""
+    alternatives = [r"\s+".join(re.escape(w) for w in phrase.split()) for phrase in phrases]
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from franchise.escalation.definition import Conditions, EscalationMap, Rule, keyword_pattern
+from franchise.escalation.definition import Conditions, EscalationMap, Rule, keywords_pattern
 
 # Tags Franchise writes itself (`escalate:L2`); matching on them would feed an answer back
 # into the question.
@@ -172,7 +172,7 @@ def matches(block: Conditions, facts: TicketFacts) -> bool:
             return False
     if block.keywords:
         text = f"{facts.title}\n{facts.body}"
-        if not any(keyword_pattern(k).search(text) for k in block.keywords):
+        if not keywords_pattern(block.keywords).search(text):
             return False
     if block.runbook_outcome and facts.run_outcome != block.runbook_outcome:
         return False

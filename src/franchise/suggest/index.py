@@ -15,7 +15,7 @@ from typing import Any
 
 from franchise.runbooks.definition import Runbook
 from franchise.suggest.calibration import ATTACH_THRESHOLD, Evidence, confidence, fits
-from franchise.suggest.tfidf import TfidfIndex, char_wb_ngrams, word_ngrams
+from franchise.suggest.tfidf import TfidfIndex, char_wb_ngrams, word_char_ngrams, word_ngrams
 
 # Weights of the signals, chosen on tests/suggest/eval_tickets.csv and checked on the
 # held-out set (README, "Suggest accuracy"). Keywords are the MSP's own match rules; text
@@ -113,7 +113,10 @@ class SuggestIndex:
         # Character n-grams catch typos and word variants; word n-grams catch phrasing.
         documents = [_document(r) for r in self.runbooks]
         self._texts = (
-            (TfidfIndex(char_wb_ngrams, documents), TfidfIndex(word_ngrams, documents))
+            (
+                TfidfIndex(char_wb_ngrams, documents, by_word=word_char_ngrams),
+                TfidfIndex(word_ngrams, documents),
+            )
             if documents
             else None
         )

@@ -26,6 +26,8 @@ Floats = npt.NDArray[np.float64]
 
 _WHITE_SPACES = re.compile(r"\s\s+")
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+# Words whose known features are remembered (a few MB at most); past it, looked up each time.
+MAX_REMEMBERED_WORDS = 50_000
 
 
 def char_wb_ngrams(text: str, low: int = 3, high: int = 5) -> list[str]:
@@ -33,18 +35,30 @@ def char_wb_ngrams(text: str, low: int = 3, high: int = 5) -> list[str]:
     ("vpn" -> " vp", "vpn", "pn ", " vpn", "vpn ", " vpn "); a word shorter than n gives
     itself padded, once."""
     ngrams: list[str] = []
+    for word in words(text):
+        ngrams += word_char_ngrams(word, low, high)
+    return ngrams
+
+
+def words(text: str) -> list[str]:
+    """The lowered text's words, as `char_wb_ngrams` splits it."""
+    return _WHITE_SPACES.sub(" ", text.lower()).split()
+
+
+def word_char_ngrams(word: str, low: int = 3, high: int = 5) -> list[str]:
+    """One word's part of `char_wb_ngrams`: a word's n-grams never depend on its neighbours."""
+    ngrams: list[str] = []
     append = ngrams.append
-    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
-        padded = f" {word} "
-        length = len(padded)
-        for n in range(low, high + 1):
-            offset = 0
-            append(padded[:n])
-            while offset + n < length:
-                offset += 1
-                append(padded[offset : offset + n])
-            if offset == 0:
-                break
+    padded = f" {word} "
+    length = len(padded)
+    for n in range(low, high + 1):
+        offset = 0
+        append(padded[:n])
+        while offset + n < length:
+            offset += 1
+            append(padded[offset : offset + n])
+        if offset == 0:
+            break
     return ngrams
 
 
@@ -67,8 +81,16 @@ class TfidfIndex:
     Features are numbered in the order they first occur in the documents: scikit-learn
     added a row's products in that order, and so does `similarities`."""
 
-    def __init__(self, analyze: Analyzer, documents: Sequence[str]) -> None:
+    def __init__(
+        self, analyze: Analyzer, documents: Sequence[str], *, by_word: Analyzer | None = None
+    ) -> None:
+        """`by_word`, when given, is the analyzer's part for one word of `words(text)`
+        (`word_char_ngrams` for `char_wb_ngrams`): a text's features are then gathered word
+        by word, each word's known features looked up once and remembered. An alert storm's
+        tickets share most of their words, and the lookups were most of a suggestion's cost."""
         self._analyze = analyze
+        self._by_word = by_word
+        self._word_columns: dict[str, list[int]] = {}
         self._documents = len(documents)
         self._vocabulary: dict[str, int] = {}
         columns: list[int] = []
@@ -126,23 +148,38 @@ class TfidfIndex:
     def vector(self, text: str) -> tuple[npt.NDArray[np.intp], Floats]:
         """The text's TF-IDF vector: its known features (in order of number) and their
         L2-normalised weights."""
-        counts: dict[int, int] = {}
-        known = self._vocabulary.get
-        for feature in self._analyze(text):
-            column = known(feature)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.array(sorted(counts), dtype=np.intp)
-        weights = np.array([counts[c] for c in columns.tolist()], dtype=np.float64)
+        columns, counts = np.unique(
+            np.array(self._known_columns(text), dtype=np.intp), return_counts=True
+        )
+        weights = counts.astype(np.float64)
         np.log(weights, out=weights)
         weights += 1.0
         weights *= self._idf[columns]
-        total = 0.0
-        for w in weights[np.argsort(self._alphabetical[columns])].tolist():
-            total += w * w
-        if total != 0.0:
-            weights /= math.sqrt(total)
+        if len(weights):
+            # A running sum, in the features' alphabetical order (np.add.accumulate adds one
+            # after the other, as scikit-learn's loop did).
+            ordered = weights[np.argsort(self._alphabetical[columns])]
+            total = float(np.add.accumulate(ordered * ordered)[-1])
+            if total != 0.0:
+                weights /= math.sqrt(total)
         return columns, weights
+
+    def _known_columns(self, text: str) -> list[int]:
+        """The feature number of each of the text's features that the documents have, as
+        often as the text has it."""
+        known = self._vocabulary.get
+        if self._by_word is None:
+            return [c for c in map(known, self._analyze(text)) if c is not None]
+        columns: list[int] = []
+        remembered = self._word_columns
+        for word in words(text):
+            found = remembered.get(word)
+            if found is None:
+                found = [c for c in map(known, self._by_word(word)) if c is not None]
+                if len(remembered) < MAX_REMEMBERED_WORDS:
+                    remembered[word] = found
+            columns += found
+        return columns
 
     def similarities(self, text: str) -> Floats:
         """The cosine likeness of the text to each document, in the documents' order."""
