@@ -50,6 +50,7 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
         "tests/suggest/test_tfidf.py",
         "tests/suggest/test_suggest.py",
     ),
+    "franchise.alerts.transitions": ("tests/alerts/test_transitions.py",),
 }
 
 

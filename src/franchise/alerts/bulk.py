@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from franchise.alerts import outages
+from franchise.alerts import outages, transitions
 from franchise.alerts.bulk_plan import (
     CHUNK,
     GROUPS,
@@ -190,16 +190,13 @@ def _read_tickets(session: Session, ids: list[int]) -> dict[int, Any]:
 
 def _apply(plan: Plan, integration: Integration, alert: NormalizedAlert, at: datetime) -> str:
     group = plan.group(integration, alert.dedup_key)
-    stale = group is not None and group.status_at > at
+    if transitions.stale(group, alert.status, at):
+        if group is not None and alert.status == "firing":
+            group.changed = True  # counted
+        return "stale"
     if alert.status == "firing":
-        if stale and group is not None and group.status != "firing":
-            group.count += 1
-            group.changed = True
-            return "stale"
         return _fire(plan, integration, alert, group, at)
     if alert.status == "resolved":
-        if stale:
-            return "stale"
         return _resolve(plan, integration, alert, group, at)
     return _acknowledge(plan, group, at)
 
@@ -237,18 +234,12 @@ def _fire(
         scope = outages.scope_of(group.client_id, group.site)
         if scope is not None:
             plan.ticketed.setdefault(scope, []).append(group)
-        group.count = 1
-        group.first_seen = at
         outcome = "opened"
     else:
         if group.status == "resolved":
             plan.note(ticket, "alert", "The alert is firing again.")
-        group.count += 1
         outcome = "deduplicated"
-    group.status = "firing"
-    group.status_at = max(group.status_at, at)
-    group.last_seen = max(group.last_seen, at)
-    group.resolved_at = None
+    transitions.fire(group, at, opened=outcome == "opened")
     _mirror_count(ticket, group)
     return outcome
 
@@ -306,12 +297,8 @@ def _resolve(
         plan.new_group(integration, alert, "resolved", at)
         return "ignored"
     group.changed = True
-    group.last_seen = max(group.last_seen, at)
-    if group.status == "resolved":
+    if not transitions.resolve(group, at):
         return "duplicate"
-    group.status = "resolved"
-    group.status_at = at
-    group.resolved_at = at
     if group.outage_id is not None:
         raise NotBulk("a child of an outage")
     ticket = plan.ticket_of(group)
@@ -331,7 +318,7 @@ def _acknowledge(plan: Plan, group: PlannedGroup | None, at: datetime) -> str:
     if group is None or (group.ticket_id is None and group.opened is None):
         return "ignored"
     group.changed = True
-    group.last_seen = max(group.last_seen, at)
+    transitions.seen(group, at)
     ticket = plan.ticket_of(group)
     if ticket is not None and ticket.status not in CLOSED:
         plan.note(ticket, "alert", "Acknowledged in the monitoring tool.")

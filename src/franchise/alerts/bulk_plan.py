@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from franchise.alerts import transitions
 from franchise.alerts.models import AlertGroup, AlertOutage, InboxItem, Integration
 from franchise.alerts.processing import Batch
 from franchise.alerts.routing import Route, mappings_for, route_alert
@@ -162,19 +163,14 @@ class Plan:
             integration_id=integration.id,
             dedup_key=alert.dedup_key,
             ticket_id=None,
-            status=status,
             title=alert.title,
             severity=alert.severity,
             host=alert.host,
-            count=0,
-            first_seen=at,
-            last_seen=at,
-            status_at=at,
-            resolved_at=at if status == "resolved" else None,
             client_id=None,
             site=None,
             outage_id=None,
             changed=True,
+            **transitions.first_seen(status, at),
         )
         self.groups[(integration.id, alert.dedup_key)] = group
         return group

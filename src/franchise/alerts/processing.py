@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from franchise.alerts import outages
+from franchise.alerts import outages, transitions
 from franchise.alerts.models import AlertGroup, AlertOutage, Integration
 from franchise.alerts.outage_message import outage_opened
 from franchise.alerts.routing import Mapping, Route, mappings_for, route_alert
@@ -168,17 +168,11 @@ def apply_alert(
     if integration.group_by == "group" and alert.group_key:
         return _apply_member(session, integration, alert, received_at, batch)
     group = _find_group(session, integration, alert.dedup_key, batch)
-    # Received before the event that last changed the group's status (parallel workers
-    # finish items out of order): it may add to the count but never change the status back.
-    stale = group is not None and group.status_at > received_at
+    if transitions.stale(group, alert.status, received_at):
+        return "stale"
     if alert.status == "firing":
-        if stale and group is not None and group.status != "firing":
-            group.count += 1
-            return "stale"
         return _fire(session, integration, alert, group, received_at, batch)
     if alert.status == "resolved":
-        if stale:
-            return "stale"
         return _resolve(session, integration, alert, group, received_at, batch)
     return _acknowledge(session, alert, group, received_at)
 
@@ -196,27 +190,22 @@ def _apply_member(
     as_group = replace(alert, dedup_key=alert.group_key, title=alert.group_title or alert.title)
     group = _find_group(session, integration, as_group.dedup_key, batch)
     members: dict[str, Any] = dict(group.members or {}) if group is not None else {}
-    known = members.get(alert.dedup_key)
-    # Received before the event that last set this alert's status (parallel workers finish
-    # items out of order): it may add to the count but never change the status back.
-    if known is not None and known["at"] > at.isoformat():
+    # Received before the event that last set this alert's status: it may add to the count
+    # but never change the status back.
+    if transitions.member_stale(members, alert.dedup_key, at):
         if alert.status == "firing" and group is not None:
             group.count += 1
         return "stale"
     if alert.status == "acknowledged":
         return _acknowledge(session, as_group, group, at)
-    members[alert.dedup_key] = {
-        "status": alert.status,
-        "title": alert.title,
-        "host": alert.host,
-        "at": at.isoformat(),
-    }
-    still_firing = any(m["status"] == "firing" for m in members.values())
+    still_firing = transitions.record_member(
+        members, alert.dedup_key, alert.status, alert.title, alert.host, at
+    )
     if alert.status == "firing":
         outcome = _fire(session, integration, as_group, group, at, batch)
         group = _group(session, integration, as_group.dedup_key)
     elif still_firing and group is not None:
-        group.last_seen = max(group.last_seen, at)
+        transitions.seen(group, at)
         outcome = "member-resolved"
     else:
         outcome = _resolve(session, integration, as_group, group, at, batch)
@@ -299,8 +288,7 @@ def _fire(
     outage = outages.outage_of(session, group)
     if outage is not None and outage.resolved_at is None:
         # A child of an open outage: counted there, never a ticket of its own.
-        group.count += 1
-        _set_firing(group, at)
+        transitions.fire(group, at, opened=False)
         _changed(session, outage, batch)
         return "deduplicated"
     if outage is not None:  # that outage is over: this group starts afresh
@@ -320,9 +308,7 @@ def _fire(
         joined = outages.correlate(session, group, at, limits)
         if joined is not None:
             outage, opened = joined
-            group.count = 1
-            group.first_seen = at
-            _set_firing(group, at)
+            transitions.fire(group, at, opened=True)
             parent = _changed(session, outage, batch)
             if opened and parent is not None:
                 if batch is None:
@@ -343,15 +329,12 @@ def _fire(
                 note=f"This alert fired before; the previous ticket was #{previous.id}.",
             )
         group.ticket_id = ticket.id
-        group.count = 1
-        group.first_seen = at
         outcome = "opened"
     else:
         if group.status == "resolved":
             add_note(session, ticket, actor=None, kind="alert", note="The alert is firing again.")
-        group.count += 1
         outcome = "deduplicated"
-    _set_firing(group, at)
+    transitions.fire(group, at, opened=outcome == "opened")
     _mirror_count(ticket, group)
     return outcome
 
@@ -378,29 +361,17 @@ def _remember(batch: Batch | None, integration: Integration, group: AlertGroup) 
         batch.ahead[1][group.dedup_key] = group
 
 
-def _set_firing(group: AlertGroup, at: datetime) -> None:
-    group.status = "firing"
-    group.status_at = max(group.status_at, at)
-    group.last_seen = max(group.last_seen, at)
-    group.resolved_at = None
-
-
 def _new_group(
     integration: Integration, alert: NormalizedAlert, status: str, at: datetime
 ) -> AlertGroup:
-    """A group first seen at `at`; one first seen resolved is resolved at that moment."""
+    """A group first seen at `at` (transitions.first_seen)."""
     return AlertGroup(
         integration_id=integration.id,
         dedup_key=alert.dedup_key,
-        status=status,
         title=alert.title,
         severity=alert.severity,
         host=alert.host,
-        count=0,
-        first_seen=at,
-        last_seen=at,
-        status_at=at,
-        resolved_at=at if status == "resolved" else None,
+        **transitions.first_seen(status, at),
     )
 
 
@@ -420,12 +391,8 @@ def _resolve(
         session.add(group)
         session.flush()
         return "ignored"
-    group.last_seen = max(group.last_seen, at)
-    if group.status == "resolved":
+    if not transitions.resolve(group, at):
         return "duplicate"
-    group.status = "resolved"
-    group.status_at = at
-    group.resolved_at = at
     outage = outages.outage_of(session, group)
     if outage is not None and outage.resolved_at is None:
         return outages.child_resolved(session, integration, outage, at)
@@ -461,7 +428,7 @@ def _acknowledge(
 ) -> str:
     if group is None or group.ticket_id is None:
         return "ignored"
-    group.last_seen = max(group.last_seen, at)
+    transitions.seen(group, at)
     ticket = session.get(Ticket, group.ticket_id)
     if ticket is not None and ticket.status not in CLOSED:
         add_note(
