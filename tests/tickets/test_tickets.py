@@ -7,6 +7,7 @@ from franchise.accounts.service import add_staff
 from franchise.clients.service import add_client
 from franchise.errors import Conflict, InvalidInput, NotFound
 from franchise.tickets import service
+from franchise.tickets.models import Ticket
 
 
 def test_new_ticket_has_a_created_event_and_links_its_client(session: Session) -> None:
@@ -93,3 +94,22 @@ def test_views_open_status_and_ticket_number_search(session: Session) -> None:
     assert ids(search=f"#{loose.id}") == {loose.id}
     with pytest.raises(InvalidInput, match="unknown view 'team'"):
         service.list_tickets(session, view="team")
+
+
+def test_runbook_ticket_stats_count_each_way_a_ticket_escalates(session: Session) -> None:
+    def make(runbook_key: str | None, **changes: str) -> Ticket:
+        ticket = service.create_ticket(session, title="x", runbook_key=runbook_key)
+        for field, value in changes.items():
+            setattr(ticket, field, value)
+        return ticket
+
+    make("vpn")
+    make("vpn", status="escalated")  # imported that way
+    make("vpn", level="owner")
+    went_back = make("vpn")
+    service.change_ticket(session, went_back, actor=None, level="L2")
+    service.change_ticket(session, went_back, actor=None, level="L1")  # history still counts it
+    make("printer-problem")
+    make(None, level="L2")  # no runbook: not counted anywhere
+    session.flush()
+    assert service.runbook_ticket_stats(session) == {"vpn": (4, 3), "printer-problem": (1, 0)}
