@@ -88,8 +88,8 @@ def list_(
     json_out: Json = False,
 ) -> None:
     """List tickets, newest first."""
+    from franchise.queue.service import list_tickets
     from franchise.tickets.present import ticket_dict
-    from franchise.tickets.service import list_tickets
 
     with get_context(ctx).database().unit_of_work() as session:
         rows = [

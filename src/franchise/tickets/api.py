@@ -20,6 +20,7 @@ from franchise.flows import resolving
 from franchise.flows.opening import open_ticket
 from franchise.flows.runs import begin_run, record_answer, runner_view, step_back, switch_run
 from franchise.messages.service import settle_auto_send
+from franchise.queue.service import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
 from franchise.runbooks.schemas import RunAnswer, RunStart, RunSwitch
@@ -27,7 +28,6 @@ from franchise.settings import Settings
 from franchise.tickets import lifecycle, notes
 from franchise.tickets.notes import MAX_FILES, AttachmentStore, Upload
 from franchise.tickets.present import ticket_dict
-from franchise.tickets.queue import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.tickets.requester import change_requester
 from franchise.tickets.schemas import (
     DoneCheck,

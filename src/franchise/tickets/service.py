@@ -157,27 +157,6 @@ VIEWS = ("all", "mine", "unassigned", "approval", "escalated")
 CLOSED = ("resolved", "closed")
 
 
-def list_tickets(
-    session: Session,
-    *,
-    status: str | None = None,
-    category: str | None = None,
-    search: str | None = None,
-    view: str = "all",
-    staff_id: int | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[Ticket]:
-    """Tickets, newest first. `status` may also be "open" (not resolved or closed) or "any";
-    `search` matches title, body, ticket number ("#123"), external id or client name; `view`
-    narrows to the tickets of `staff_id` ("mine"), unassigned ones, those waiting on
-    approval, or escalated. The queue's full set of filters is tickets.queue.find_tickets."""
-    from franchise.tickets.queue import QueueQuery, find_tickets
-
-    query = QueueQuery(view=view, status=status or "", q=search or "", category=category or "")
-    return find_tickets(session, query, staff_id=staff_id, limit=limit, offset=offset).tickets
-
-
 def change_ticket(
     session: Session,
     ticket: Ticket,
