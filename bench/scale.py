@@ -21,7 +21,7 @@ Timed (wall time in this process, fresh session each call, --repeat runs after 2
               (kpi_report, gather_facts + build_audit, drills, reviews, lessons), no HTML
   kpi         kpi_report(weeks=8), what `franchise kpi --json` prints
   audit       audit(), what `franchise audit --json` prints
-  queue       tickets.queue.find_tickets, a page of 100 as the web queue shows: the default
+  queue       queue.service.find_tickets, a page of 100 as the web queue shows: the default
               (open, newest first), each filter, both orders of each sort (created,
               updated, title, priority), a page 2,001 pages deep (keyset cursor), searches:
               a common word, a middling one (a client's host-name prefix), a two-letter
@@ -70,10 +70,10 @@ from franchise.drills.models import Drill
 from franchise.lessons.models import Lesson
 from franchise.migrate import upgrade
 from franchise.orgsettings.service import get_config
+from franchise.queue.service import PRIORITY_RANK, SORTS, QueueQuery, encode_cursor, find_tickets
 from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.models import Runbook
 from franchise.tickets.models import Ticket
-from franchise.tickets.queue import PRIORITY_RANK, SORTS, QueueQuery, encode_cursor, find_tickets
 from franchise.web.dashboard import dashboard_context
 
 AIM_MS = 300.0

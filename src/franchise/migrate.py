@@ -31,7 +31,7 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """What autogenerate compares: not the objects of the ticket queue made in raw SQL, which
     no model describes: the text index (an FTS5 table and its shadow tables on SQLite,
     trigram indexes on PostgreSQL) and the index on the priority rank expression."""
-    from franchise.tickets.queue import PRIORITY_RANK_INDEX
+    from franchise.queue.service import PRIORITY_RANK_INDEX
     from franchise.tickets.search import is_index_object
 
     if type_ not in ("table", "index"):

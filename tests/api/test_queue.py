@@ -14,8 +14,8 @@ from franchise.clients.contacts import ContactFields, add_contact
 from franchise.clients.service import add_client
 from franchise.db import Database
 from franchise.errors import InvalidInput
+from franchise.queue.service import SORTS, QueueQuery, find_tickets
 from franchise.tickets.models import PRIORITIES, Ticket
-from franchise.tickets.queue import SORTS, QueueQuery, find_tickets
 from franchise.tickets.service import change_ticket, create_ticket
 
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)

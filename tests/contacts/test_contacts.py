@@ -13,7 +13,8 @@ from franchise.accounts.models import Staff
 from franchise.accounts.service import add_staff
 from franchise.clients.service import add_client
 from franchise.contacts.models import OwnerContact
-from franchise.contacts.service import import_contacts, kpi_report, list_contacts, log_contact
+from franchise.contacts.service import kpi_report, list_contacts
+from franchise.drills.contact_log import import_contacts, log_contact
 from franchise.drills.models import Drill
 from franchise.errors import InvalidInput, NotFound
 from franchise.orgsettings.service import OrgConfig, get_config, set_setting

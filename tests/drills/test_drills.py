@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from franchise.contacts.service import log_contact
 from franchise.db import utcnow
+from franchise.drills.contact_log import log_contact
 from franchise.drills.service import active_drill, drill_status, end_drill, start_drill
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from franchise.orgsettings.service import get_config, set_setting

@@ -13,7 +13,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from franchise.contacts.models import OwnerContact
-from franchise.contacts.service import import_contacts, log_contact
+from franchise.drills.contact_log import import_contacts, log_contact
 from franchise.drills.items import open_missing_items
 from franchise.drills.models import Drill, ReviewItem
 from franchise.drills.review import drill_review, week_review

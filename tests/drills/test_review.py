@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.ask.service import ask_owner
-from franchise.contacts.service import log_contact
 from franchise.db import utcnow
+from franchise.drills.contact_log import log_contact
 from franchise.drills.models import Drill, ReviewItem
 from franchise.drills.review import dispose_item, drill_review, week_review
 from franchise.drills.service import start_drill

@@ -54,7 +54,7 @@ def run(db: Database, tmp_path: Path) -> Invoke:
 
 
 def ticket_id(run: Invoke) -> str:
-    from franchise.tickets.service import list_tickets
+    from franchise.queue.service import list_tickets
 
     assert run.context.db is not None
     with run.context.db.unit_of_work() as session:

@@ -20,8 +20,8 @@ from franchise.audit import api as audit_api
 from franchise.bootstrap import initialise
 from franchise.cli import FranchiseGroup, audit_cmds, lesson_cmds
 from franchise.cli.context import CliContext
-from franchise.contacts.service import log_contact
 from franchise.db import Database
+from franchise.drills.contact_log import log_contact
 from franchise.lessons import api as lessons_api
 from franchise.orgsettings.service import get_config
 from franchise.runbooks.models import Runbook

@@ -16,13 +16,13 @@ from franchise.app import create_app
 from franchise.cli.context import CliContext
 from franchise.clients.service import add_client
 from franchise.db import Database
+from franchise.flows.resolving import resolve
 from franchise.messages import service
 from franchise.orgsettings.models import OrgSetting
 from franchise.orgsettings.service import set_setting
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import create_ticket, get_ticket, history
-from franchise.tickets.workflow import resolve
 from tests.messages.conftest import SENDER, SmtpServer
 from tests.messages.test_cli import ticket_id  # noqa: F401 - a fixture used by name
 from tests.support import CliInvoker, deliver_outbox

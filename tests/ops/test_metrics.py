@@ -19,7 +19,7 @@ from franchise.alerts.service import add_integration
 from franchise.app import create_app
 from franchise.approvals.models import ApprovalRequest
 from franchise.db import Database, utcnow
-from franchise.ops.gauges import collect
+from franchise.ops.api import collect
 from franchise.ops.heartbeat import (
     ALIVE_FOR,
     SERVE_AUTO,

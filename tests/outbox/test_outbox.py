@@ -17,6 +17,7 @@ from franchise.accounts.models import Staff
 from franchise.ask.service import ask_owner
 from franchise.cli.context import CliContext
 from franchise.db import Database, utcnow
+from franchise.flows.resolving import resolve
 from franchise.messages import service
 from franchise.messages.models import TicketMessage
 from franchise.orgsettings.service import set_setting
@@ -25,7 +26,6 @@ from franchise.outbox.service import LEASE, backoff, deliver_due
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.tickets.service import create_ticket, get_ticket, history
-from franchise.tickets.workflow import resolve
 from tests.ask.fixtures import Team
 from tests.ask.test_ask_service import TUESDAY
 from tests.messages.conftest import SENDER, Collector, SmtpServer, free_port

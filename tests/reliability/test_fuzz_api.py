@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 from franchise.accounts.service import add_staff, create_token
 from franchise.app import create_app
 from franchise.db import Database
+from franchise.flows.opening import open_ticket
 from franchise.settings import Settings
-from franchise.tickets.workflow import open_ticket
 from tests.reliability.conftest import TALLY, fill
 
 # Valid inputs find crashes behind the validation; invalid ones test the validation itself.

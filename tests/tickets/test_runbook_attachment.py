@@ -16,14 +16,15 @@ from franchise.bootstrap import initialise
 from franchise.db import Database
 from franchise.errors import InvalidInput
 from franchise.escalation.service import check_escalation
+from franchise.flows.opening import open_ticket
+from franchise.flows.runbook_choice import attach_runbook, detach_runbook
 from franchise.flows.runs import begin_run
 from franchise.messages.service import render_for_ticket
 from franchise.runbooks import service as runbooks
 from franchise.suggest.calibration import ATTACH_THRESHOLD
-from franchise.tickets.attachment import attach_for_run, attach_runbook, detach_runbook
+from franchise.tickets.attachment import attach_for_run
 from franchise.tickets.models import Ticket, TicketEvent
 from franchise.tickets.service import history
-from franchise.tickets.workflow import open_ticket
 from tests.support import CliInvoker
 
 TEAMS = "Teams crashes every time I share my screen in a meeting"
@@ -240,7 +241,7 @@ def test_attaching_needs_a_reason_and_a_current_runbook(session: Session, tech: 
 def test_changing_the_category_by_hand_is_recorded_and_brings_its_runbook(
     session: Session, tech: Staff
 ) -> None:
-    from franchise.tickets.attachment import change_category
+    from franchise.flows.runbook_choice import change_category
 
     ticket, _ = open_ticket(session, title=VPN_TITLE, body=VPN_BODY, actor=tech)
     assert (ticket.category, ticket.runbook_key) == ("vpn", "vpn-auth-failure")
@@ -266,7 +267,7 @@ def test_changing_the_category_by_hand_is_recorded_and_brings_its_runbook(
 def test_a_category_change_keeps_the_runbook_a_technician_chose(
     session: Session, tech: Staff
 ) -> None:
-    from franchise.tickets.attachment import change_category
+    from franchise.flows.runbook_choice import change_category
 
     ticket, _ = open_ticket(session, title=TEAMS, actor=tech)
     attach_runbook(session, ticket, "endpoint-offline", actor=tech, reason="Laptop drops off")

@@ -10,9 +10,9 @@ from sqlalchemy import delete, inspect, text, update
 from sqlalchemy.orm import Session
 
 from franchise.clients.models import Client, ClientContact
+from franchise.queue.service import QueueQuery, find_tickets
 from franchise.tickets import search
 from franchise.tickets.models import Ticket
-from franchise.tickets.queue import QueueQuery, find_tickets
 from franchise.tickets.service import create_ticket
 
 

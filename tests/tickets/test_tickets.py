@@ -6,7 +6,9 @@ from sqlalchemy.orm import Session
 from franchise.accounts.service import add_staff
 from franchise.clients.service import add_client
 from franchise.errors import Conflict, InvalidInput, NotFound
+from franchise.queue.service import list_tickets
 from franchise.tickets import service
+from franchise.tickets.models import Ticket
 
 
 def test_new_ticket_has_a_created_event_and_links_its_client(session: Session) -> None:
@@ -50,9 +52,9 @@ def test_list_filters_by_status_category_and_search(session: Session) -> None:
     )
     b = service.create_ticket(session, title="Disk C full on SRV-FS01", category="disk-space")
     service.change_ticket(session, b, actor=None, status="resolved")
-    assert [t.id for t in service.list_tickets(session, status="resolved")] == [b.id]
-    assert [t.id for t in service.list_tickets(session, category="email-quarantine")] == [a.id]
-    assert [t.id for t in service.list_tickets(session, search="srv-fs01")] == [b.id]
+    assert [t.id for t in list_tickets(session, status="resolved")] == [b.id]
+    assert [t.id for t in list_tickets(session, category="email-quarantine")] == [a.id]
+    assert [t.id for t in list_tickets(session, search="srv-fs01")] == [b.id]
 
 
 def test_ticket_reference_must_be_a_number(session: Session) -> None:
@@ -83,7 +85,7 @@ def test_views_open_status_and_ticket_number_search(session: Session) -> None:
     service.change_ticket(session, up, actor=None, status="escalated")
 
     def ids(**filters: object) -> set[int]:
-        return {t.id for t in service.list_tickets(session, **filters)}  # type: ignore[arg-type]
+        return {t.id for t in list_tickets(session, **filters)}  # type: ignore[arg-type]
 
     assert ids(view="mine", staff_id=tech.id) == {mine.id}
     assert ids(view="unassigned", status="open") == {loose.id, up.id}
@@ -92,4 +94,23 @@ def test_views_open_status_and_ticket_number_search(session: Session) -> None:
     assert done.id in ids(status="any")
     assert ids(search=f"#{loose.id}") == {loose.id}
     with pytest.raises(InvalidInput, match="unknown view 'team'"):
-        service.list_tickets(session, view="team")
+        list_tickets(session, view="team")
+
+
+def test_runbook_ticket_stats_count_each_way_a_ticket_escalates(session: Session) -> None:
+    def make(runbook_key: str | None, **changes: str) -> Ticket:
+        ticket = service.create_ticket(session, title="x", runbook_key=runbook_key)
+        for field, value in changes.items():
+            setattr(ticket, field, value)
+        return ticket
+
+    make("vpn")
+    make("vpn", status="escalated")  # imported that way
+    make("vpn", level="owner")
+    went_back = make("vpn")
+    service.change_ticket(session, went_back, actor=None, level="L2")
+    service.change_ticket(session, went_back, actor=None, level="L1")  # history still counts it
+    make("printer-problem")
+    make(None, level="L2")  # no runbook: not counted anywhere
+    session.flush()
+    assert service.runbook_ticket_stats(session) == {"vpn": (4, 3), "printer-problem": (1, 0)}

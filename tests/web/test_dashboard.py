@@ -18,9 +18,10 @@ from franchise.audit.service import audit
 from franchise.bootstrap import initialise
 from franchise.clients.service import add_client
 from franchise.contacts.hours import local_midnight, week_start
-from franchise.contacts.service import kpi_report, log_contact
+from franchise.contacts.service import kpi_report
 from franchise.db import Database, utcnow
 from franchise.demo.service import load_demo
+from franchise.drills.contact_log import log_contact
 from franchise.drills.models import ReviewItem
 from franchise.drills.service import start_drill
 from franchise.orgsettings.service import get_config

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy.orm import Session
 
 from franchise.accounts.service import get_staff
 from franchise.db import Database
@@ -16,7 +15,6 @@ from franchise.lessons.models import Lesson
 from franchise.lessons.service import add_lesson
 from franchise.runbooks import service as runbooks
 from franchise.tickets.models import Ticket
-from franchise.tickets.service import change_ticket, create_ticket
 from tests.web.conftest import BrowserLog, LiveServer, Member, QueueData, screenshot
 
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
@@ -108,25 +106,6 @@ def test_library_lists_runbooks_with_runs_and_escalation_rate(
     expect(printer.locator("td[data-label='Escalation rate']")).to_have_text("no tickets")
     # L1 technicians read runbooks; they do not get an editor.
     expect(page.get_by_role("button", name="New runbook")).to_have_count(0)
-
-
-def test_ticket_stats_count_each_way_a_ticket_escalates(session: Session) -> None:
-    def make(runbook_key: str | None, **changes: str) -> Ticket:
-        ticket = create_ticket(session, title="x", runbook_key=runbook_key)
-        for field, value in changes.items():
-            setattr(ticket, field, value)
-        return ticket
-
-    make(VPN)
-    make(VPN, status="escalated")  # imported that way
-    make(VPN, level="owner")
-    went_back = make(VPN)
-    change_ticket(session, went_back, actor=None, level="L2")
-    change_ticket(session, went_back, actor=None, level="L1")  # history still counts it
-    make("printer-problem")
-    make(None, level="L2")  # no runbook: not counted anywhere
-    session.flush()
-    assert runbooks.ticket_stats(session) == {VPN: (4, 3), "printer-problem": (1, 0)}
 
 
 def test_runbook_page_draws_the_flowchart_with_one_node_per_step(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from franchise.db import Database
-from franchise.tickets.workflow import open_ticket
+from franchise.flows.opening import open_ticket
 from tests.web.conftest import BrowserLog, Member
 from tests.web.test_vpn_scenario import starter  # noqa: F401 - fixture used by name
 

@@ -22,8 +22,8 @@ from franchise.clients.models import ClientContact
 from franchise.clients.service import add_client
 from franchise.db import Database
 from franchise.drills.service import start_drill
+from franchise.flows.opening import open_ticket
 from franchise.suggest.service import index_for
-from franchise.tickets.workflow import open_ticket
 from tests.web.conftest import BrowserLog, LiveServer, Member, screenshot
 
 CONTACT = "dana.lee@acme-dental.example"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from franchise.web.templating import static_url
+from franchise.static_files import static_url
 
 router = APIRouter()
 

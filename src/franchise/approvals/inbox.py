@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -50,3 +50,8 @@ def mine(session: Session, staff: Staff, limit: int = 50) -> list[ApprovalReques
             .limit(limit)
         )
     )
+
+
+def tickets_waiting() -> Select[int | None]:
+    """The ids of tickets a pending request waits on (the queue's "approval" view)."""
+    return select(ApprovalRequest.ticket_id).where(ApprovalRequest.status == "pending")

@@ -30,8 +30,10 @@ from franchise.ask.answer import (
     owner_message,
 )
 from franchise.contacts.models import CHANNELS, REASONS
-from franchise.contacts.service import check_choice, drill_windows_for, log_contact
+from franchise.contacts.service import check_choice
 from franchise.db import Database, utcnow
+from franchise.drills.contact_log import log_contact
+from franchise.drills.windows import drill_windows_for
 from franchise.errors import FranchiseError, InvalidInput, PermissionDenied
 from franchise.escalation.facts import covering_runbook
 from franchise.escalation.service import check_escalation

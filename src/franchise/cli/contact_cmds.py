@@ -52,8 +52,9 @@ def log(
     """Log a contact with the owner that happened outside the tool (call, text, DM...)."""
     from franchise.accounts.service import get_staff
     from franchise.contacts.hours import as_aware
-    from franchise.contacts.service import contact_dicts, log_contact
+    from franchise.contacts.service import contact_dicts
     from franchise.db import utcnow
+    from franchise.drills.contact_log import log_contact
     from franchise.errors import InvalidInput
     from franchise.orgsettings.service import get_config
     from franchise.tickets.service import get_ticket
@@ -104,7 +105,7 @@ def import_(
     json_out: Json = False,
 ) -> None:
     """Import contacts from a CSV; good rows are stored, bad rows named by line (exit 1)."""
-    from franchise.contacts.service import import_contacts
+    from franchise.drills.contact_log import import_contacts
     from franchise.orgsettings.service import get_config
 
     with get_context(ctx).database().unit_of_work() as session:

@@ -35,8 +35,8 @@ def new(
 ) -> None:
     """Open a ticket; the best runbook is attached if the match is sure enough, else offered."""
     from franchise.accounts.service import get_staff
+    from franchise.flows.opening import open_ticket
     from franchise.tickets.present import ticket_dict
-    from franchise.tickets.workflow import open_ticket
 
     with get_context(ctx).database().unit_of_work() as session:
         actor = get_staff(session, by) if by else None
@@ -88,8 +88,8 @@ def list_(
     json_out: Json = False,
 ) -> None:
     """List tickets, newest first."""
+    from franchise.queue.service import list_tickets
     from franchise.tickets.present import ticket_dict
-    from franchise.tickets.service import list_tickets
 
     with get_context(ctx).database().unit_of_work() as session:
         rows = [
@@ -173,7 +173,7 @@ def runbook(
     """Attach, replace or detach a ticket's runbook, with a reason."""
     from franchise.accounts.service import get_staff
     from franchise.errors import InvalidInput
-    from franchise.tickets.attachment import attach_runbook, detach_runbook
+    from franchise.flows.runbook_choice import attach_runbook, detach_runbook
     from franchise.tickets.present import ticket_dict
     from franchise.tickets.service import get_ticket
 
@@ -215,7 +215,7 @@ def category(
 ) -> None:
     """Change a ticket's category by hand, with a reason."""
     from franchise.accounts.service import get_staff
-    from franchise.tickets.attachment import change_category
+    from franchise.flows.runbook_choice import change_category
     from franchise.tickets.present import ticket_dict
     from franchise.tickets.service import get_ticket
 
@@ -341,9 +341,9 @@ def resolve(
 ) -> None:
     """Resolve a ticket once its done checklist is ticked (and e-mail the client, if set)."""
     from franchise.accounts.service import get_staff
+    from franchise.flows.resolving import resolve as resolve_ticket
     from franchise.messages.service import settle_auto_send
     from franchise.tickets.service import get_ticket
-    from franchise.tickets.workflow import resolve as resolve_ticket
 
     context = get_context(ctx)
     db = context.database()

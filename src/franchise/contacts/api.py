@@ -15,10 +15,10 @@ from franchise.contacts.service import (
     contact_dicts,
     kpi_report,
     list_contacts,
-    log_contact,
     weeks_back,
 )
 from franchise.db import utcnow
+from franchise.drills.contact_log import log_contact
 from franchise.orgsettings.service import get_config
 from franchise.tickets.service import get_ticket
 

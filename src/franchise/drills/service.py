@@ -1,7 +1,7 @@
 """Owner-offline drills: start, end, and their status.
 
 During a drill, Ask the owner refuses non-emergency asks (franchise.ask), and every owner
-contact logged in the drill's window carries its id (franchise.contacts.service).
+contact logged in the drill's window carries its id (franchise.drills.contact_log).
 """
 
 from __future__ import annotations

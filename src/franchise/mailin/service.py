@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from franchise.clients.contacts import contact_by_email
 from franchise.clients.models import ClientContact
+from franchise.escalation.service import refresh_escalation
 from franchise.mailin.models import MailMessage, TicketAttachment
 from franchise.mailin.parse import MAX_TITLE, Attachment, IncomingMail, strip_quoted
+from franchise.tickets.attachment import create_with_runbook
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note
-from franchise.tickets.workflow import open_ticket
 from franchise.wording import plural
 
 SOURCE = "email"
@@ -54,7 +55,7 @@ def handle_mail(session: Session, mail: IncomingMail, *, max_attachment_bytes: i
     client_id = find_client_id(session, mail.sender)
     # The sender is the requester when they are one of the client's contacts.
     requester = contact_by_email(session, client_id, mail.sender) if client_id else None
-    ticket, _ = open_ticket(
+    ticket, _ = create_with_runbook(
         session,
         title=title,
         body=body,
@@ -63,6 +64,7 @@ def handle_mail(session: Session, mail: IncomingMail, *, max_attachment_bytes: i
         source=SOURCE,
         external_id=mail.external_id,
     )
+    refresh_escalation(session, ticket)
     add_note(
         session, ticket, actor=None, kind=NOTE_KIND, note=f"Opened from an e-mail by {_who(mail)}"
     )

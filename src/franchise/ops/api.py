@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from franchise.db import Database
+from franchise.alerts.gauges import inbox_gauges
+from franchise.approvals.gauges import approval_gauges
+from franchise.db import Database, utcnow
 from franchise.errors import NotAuthenticated, NotFound
-from franchise.ops.gauges import collect
-from franchise.ops.metrics import LatencyHistogram, render_samples
+from franchise.ops.gauges import worker_gauge
+from franchise.ops.metrics import LatencyHistogram, Sample, render_samples
 from franchise.ops.readiness import check_ready
+from franchise.tickets.gauges import ticket_gauges
 
 router = APIRouter(tags=["operations"])
 # The version of the text format Prometheus negotiates by default.
@@ -49,3 +54,15 @@ async def metrics(request: Request) -> PlainTextResponse:
 def _database_lines(db: Database) -> list[str]:
     with db.unit_of_work() as session:
         return render_samples(collect(session))
+
+
+def collect(session: Session, *, now: datetime | None = None) -> list[Sample]:
+    """The numbers an MSP watches Franchise by, read from the database in a few aggregates:
+    the same answer whichever server process is scraped."""
+    now = now or utcnow()
+    return [
+        *inbox_gauges(session, now),
+        *ticket_gauges(session),
+        *approval_gauges(session, now),
+        worker_gauge(session, now),
+    ]

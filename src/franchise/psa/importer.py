@@ -30,9 +30,9 @@ from franchise.psa.formats import FORMATS, Format
 from franchise.psa.mapping import load_mapping
 from franchise.psa.models import ImportState
 from franchise.psa.rows import RowProblem, TicketRow, read_rows
+from franchise.tickets.attachment import create_with_runbook
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import change_ticket, set_requester
-from franchise.tickets.workflow import open_ticket
 
 SOURCE = "import"
 BATCH_SIZE = 250
@@ -200,7 +200,7 @@ def _import_row(
 def _create(
     session: Session, row: TicketRow, client_id: int | None, fmt: str, values: dict[str, Any]
 ) -> None:
-    ticket, _ = open_ticket(
+    ticket, _ = create_with_runbook(
         session,
         title=row.title,
         body=row.body,
@@ -212,6 +212,7 @@ def _create(
         external_id=row.external_id,
         created_at=row.created_at,
     )
+    refresh_escalation(session, ticket)
     if row.status != "new":
         note = f"status from the {fmt} export, line {row.line}"
         change_ticket(session, ticket, actor=None, note=note, **_status_change(row.status))

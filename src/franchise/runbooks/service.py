@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -19,10 +20,20 @@ from franchise.runbooks import engine
 from franchise.runbooks.definition import Runbook as RunbookDef
 from franchise.runbooks.lint import LintContext, lint_source
 from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
-from franchise.tickets.models import Ticket, TicketEvent
 from franchise.yamldoc.problems import Problem
 
 STARTER = Path(__file__).resolve().parent.parent / "starter" / "runbooks"
+
+
+class RunTicket(Protocol):
+    """What runs need of a ticket (tickets build on runbooks, not the other way round)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def runbook_key(self) -> str | None: ...
+    @property
+    def runbook_source(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -320,7 +331,7 @@ def start_run(
     session: Session,
     row: Runbook,
     *,
-    ticket: Ticket | None = None,
+    ticket: RunTicket | None = None,
     actor: Staff | None = None,
     inputs: dict[str, str] | None = None,
 ) -> RunbookRun:
@@ -425,7 +436,7 @@ def back_run(session: Session, run: RunbookRun) -> engine.RunState:
     return state
 
 
-def latest_run(session: Session, ticket: Ticket) -> RunbookRun | None:
+def latest_run(session: Session, ticket: RunTicket) -> RunbookRun | None:
     return session.scalar(
         select(RunbookRun)
         .where(RunbookRun.ticket_id == ticket.id)
@@ -434,7 +445,7 @@ def latest_run(session: Session, ticket: Ticket) -> RunbookRun | None:
     )
 
 
-def current_run(session: Session, ticket: Ticket) -> RunbookRun | None:
+def current_run(session: Session, ticket: RunTicket) -> RunbookRun | None:
     """The latest run, unless the ticket's runbook was detached or replaced after it: a run
     of a runbook the technician since ruled out no longer speaks for the ticket."""
     run = latest_run(session, ticket)
@@ -446,7 +457,7 @@ def current_run(session: Session, ticket: Ticket) -> RunbookRun | None:
     return run if row is not None and row.key == ticket.runbook_key else None
 
 
-def action_step_of(session: Session, ticket: Ticket) -> tuple[int | None, str | None]:
+def action_step_of(session: Session, ticket: RunTicket) -> tuple[int | None, str | None]:
     """The (run, step) when the ticket's run under way stands at an action step."""
     run = latest_run(session, ticket)
     if run is None or run.outcome is not None or run.current_step is None:
@@ -460,21 +471,3 @@ def use_counts(session: Session) -> dict[int, int]:
         select(RunbookRun.runbook_id, func.count()).group_by(RunbookRun.runbook_id)
     )
     return {int(rid): int(n) for rid, n in rows}
-
-
-def ticket_stats(session: Session) -> dict[str, tuple[int, int]]:
-    """Per runbook key: (tickets that used it, how many of them escalated).
-
-    A ticket counts as escalated when its level was ever changed, it is above L1, or its
-    status is `escalated` (imported that way) — as for stale runbooks (lessons.stale).
-    """
-    level_changed = select(TicketEvent.ticket_id).where(TicketEvent.field == "level")
-    escalated = or_(
-        Ticket.status == "escalated", Ticket.level != "L1", Ticket.id.in_(level_changed)
-    )
-    rows = session.execute(
-        select(Ticket.runbook_key, func.count(), func.sum(case((escalated, 1), else_=0)))
-        .where(Ticket.runbook_key.is_not(None))
-        .group_by(Ticket.runbook_key)
-    )
-    return {str(key): (int(total), int(esc or 0)) for key, total, esc in rows}

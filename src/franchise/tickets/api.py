@@ -16,16 +16,18 @@ from franchise.api.deps import CurrentStaff, DbSession, get_db
 from franchise.api.files import download, read_uploads
 from franchise.errors import InvalidInput
 from franchise.escalation.service import refresh_escalation
+from franchise.flows import resolving
+from franchise.flows.opening import open_ticket
 from franchise.flows.runs import begin_run, record_answer, runner_view, step_back, switch_run
 from franchise.messages.service import settle_auto_send
+from franchise.queue.service import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.render import step_dict
 from franchise.runbooks.schemas import RunAnswer, RunStart, RunSwitch
 from franchise.settings import Settings
-from franchise.tickets import lifecycle, notes, workflow
+from franchise.tickets import lifecycle, notes
 from franchise.tickets.notes import MAX_FILES, AttachmentStore, Upload
 from franchise.tickets.present import ticket_dict
-from franchise.tickets.queue import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.tickets.requester import change_requester
 from franchise.tickets.schemas import (
     DoneCheck,
@@ -36,7 +38,6 @@ from franchise.tickets.schemas import (
     TicketUpdate,
 )
 from franchise.tickets.service import change_ticket, get_ticket
-from franchise.tickets.workflow import open_ticket
 
 router = APIRouter(tags=["tickets"])
 
@@ -177,7 +178,7 @@ def resolve(
     settings = request.app.state.settings
     assert isinstance(settings, Settings)
     ticket = get_ticket(session, ticket_id)
-    _done, sent = workflow.resolve(
+    _done, sent = resolving.resolve(
         session,
         ticket,
         by=staff,

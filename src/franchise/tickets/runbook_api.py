@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from franchise.api.deps import CurrentStaff, DbSession
-from franchise.tickets.attachment import (
+from franchise.flows.runbook_choice import (
     MAX_REASON,
     attach_runbook,
     change_category,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -157,27 +157,6 @@ VIEWS = ("all", "mine", "unassigned", "approval", "escalated")
 CLOSED = ("resolved", "closed")
 
 
-def list_tickets(
-    session: Session,
-    *,
-    status: str | None = None,
-    category: str | None = None,
-    search: str | None = None,
-    view: str = "all",
-    staff_id: int | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[Ticket]:
-    """Tickets, newest first. `status` may also be "open" (not resolved or closed) or "any";
-    `search` matches title, body, ticket number ("#123"), external id or client name; `view`
-    narrows to the tickets of `staff_id` ("mine"), unassigned ones, those waiting on
-    approval, or escalated. The queue's full set of filters is tickets.queue.find_tickets."""
-    from franchise.tickets.queue import QueueQuery, find_tickets
-
-    query = QueueQuery(view=view, status=status or "", q=search or "", category=category or "")
-    return find_tickets(session, query, staff_id=staff_id, limit=limit, offset=offset).tickets
-
-
 def change_ticket(
     session: Session,
     ticket: Ticket,
@@ -279,3 +258,21 @@ def client_tickets(session: Session, client_id: int, *, limit: int = 50) -> list
             .limit(limit)
         )
     )
+
+
+def runbook_ticket_stats(session: Session) -> dict[str, tuple[int, int]]:
+    """Per runbook key: (tickets that used it, how many of them escalated).
+
+    A ticket counts as escalated when its level was ever changed, it is above L1, or its
+    status is `escalated` (imported that way) — as for stale runbooks (lessons.stale).
+    """
+    level_changed = select(TicketEvent.ticket_id).where(TicketEvent.field == "level")
+    escalated = or_(
+        Ticket.status == "escalated", Ticket.level != "L1", Ticket.id.in_(level_changed)
+    )
+    rows = session.execute(
+        select(Ticket.runbook_key, func.count(), func.sum(case((escalated, 1), else_=0)))
+        .where(Ticket.runbook_key.is_not(None))
+        .group_by(Ticket.runbook_key)
+    )
+    return {str(key): (int(total), int(esc or 0)) for key, total, esc in rows}

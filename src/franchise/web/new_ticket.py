@@ -16,9 +16,9 @@ from franchise.clients.contacts import list_contacts
 from franchise.clients.models import ClientContact
 from franchise.clients.service import get_client, list_clients
 from franchise.errors import FranchiseError
+from franchise.flows.opening import open_ticket
 from franchise.suggest.service import match
 from franchise.tickets.models import PRIORITIES
-from franchise.tickets.workflow import open_ticket
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render
 from franchise.web.ticket_view import staff_row

@@ -16,9 +16,9 @@ from franchise.clients.service import list_clients
 from franchise.db import MAX_ID
 from franchise.errors import InvalidInput
 from franchise.escalation.service import current_map
+from franchise.queue.service import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.runbooks.definition import CATEGORIES
 from franchise.tickets.models import PRIORITIES, STATUSES
-from franchise.tickets.queue import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render, route_exists
 

@@ -29,6 +29,7 @@ from franchise.runbooks import service as runbooks
 from franchise.runbooks.flowchart import render_svg
 from franchise.runbooks.lint import lint_source
 from franchise.runbooks.models import Runbook, RunbookRevision
+from franchise.tickets.service import runbook_ticket_stats
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.editor import (
     Intent,
@@ -93,7 +94,7 @@ RunbookEditor = Annotated[SignedIn, Depends(require_runbook_editor)]
 @router.get("/runbooks")
 def runbook_list(request: Request, session: DbSession, user: CurrentUser) -> Response:
     runs = runbooks.use_counts(session)
-    stats = runbooks.ticket_stats(session)
+    stats = runbook_ticket_stats(session)
     items = []
     for row in runbooks.list_runbooks(session):
         tickets, escalated = stats.get(row.key, (0, 0))
@@ -200,7 +201,7 @@ def runbook_page(
         # Found by category: send the browser to the runbook's own address.
         return RedirectResponse(f"/runbooks/{row.key}", 303)
     parsed = runbooks.definition(session, row, revision)
-    stats = runbooks.ticket_stats(session).get(row.key, (0, 0))
+    stats = runbook_ticket_stats(session).get(row.key, (0, 0))
     context = {
         "row": row,
         "rb": parsed,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from franchise.static_files import STATIC_DIR
 from franchise.web import (
     account_pages,
     approvals_page,
@@ -28,7 +29,7 @@ from franchise.web import (
     ticket_runbook,
 )
 from franchise.web.error_pages import install_error_pages
-from franchise.web.templating import STATIC_DIR, make_environment
+from franchise.web.templating import make_environment
 from franchise.web.throttle import LoginThrottle
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +13,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from franchise.accounts.sessions import SignedIn
 from franchise.orgsettings.values import OrgConfig
+from franchise.static_files import static_url
 from franchise.wording import label, plural
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE / "templates"
-STATIC_DIR = PACKAGE / "static"
 
 # Pages load only our own files: an injected <script> or inline handler would not run even if
 # escaping were ever missed somewhere.
@@ -79,13 +77,6 @@ def nav_for(request: Request, role: str) -> list[dict[str, Any]]:
         for item in NAV
         if role in item.roles and route_exists(request, item.path)
     ]
-
-
-@cache
-def static_url(path: str) -> str:
-    """A URL with a content hash, so browsers may cache static files and still see updates."""
-    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
-    return f"/static/{path}?v={digest}"
 
 
 def make_environment() -> Environment:

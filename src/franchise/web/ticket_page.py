@@ -29,13 +29,13 @@ from franchise.ask.reply import MAX_REPLY, Reply, may_reply, reply_to_ask, ticke
 from franchise.ask.service import CHANNEL_NAMES, ask_owner
 from franchise.errors import Conflict, FranchiseError, InvalidInput, NotFound, PermissionDenied
 from franchise.escalation.service import refusal_hint
-from franchise.flows import escalations, runs
+from franchise.flows import escalations, resolving, runs
 from franchise.lessons.service import add_lesson
 from franchise.messages.service import AutoSend, reload_message, send_message, settle_auto_send
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.engine import RunState
 from franchise.runbooks.models import RunbookRun
-from franchise.tickets import lifecycle, workflow
+from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket
 from franchise.tickets.requester import change_requester
 from franchise.tickets.service import get_ticket
@@ -436,7 +436,7 @@ def resolve(
     settings = request.app.state.settings
     result, error = _act(
         session,
-        lambda: workflow.resolve(
+        lambda: resolving.resolve(
             session,
             ticket,
             by=me,

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from franchise.api.deps import DbSession
 from franchise.errors import FranchiseError, InvalidInput
-from franchise.tickets.attachment import (
+from franchise.flows.runbook_choice import (
     MAX_REASON,
     attach_runbook,
     change_category,

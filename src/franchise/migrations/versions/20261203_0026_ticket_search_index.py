@@ -27,8 +27,8 @@ FTS = "tickets_search"
 TRIGGERS = ("tickets_search_insert", "tickets_search_delete", "tickets_search_update")
 
 
-# franchise.tickets.queue.PRIORITY_RANK: the queries must use the same expression (there
-# the column is named with its table, which an index expression may not).
+# franchise.queue.service.PRIORITY_RANK (then tickets.queue): the queries must use the same
+# expression (there the column is named with its table, which an index expression may not).
 PRIORITY_RANK = (
     "(CASE priority WHEN 'low' THEN 1 WHEN 'normal' THEN 2 WHEN 'high' THEN 3 "
     "WHEN 'critical' THEN 4 ELSE 0 END)"

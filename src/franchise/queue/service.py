@@ -1,5 +1,8 @@
 """The ticket queue: search, filters, a sort order and keyset paging.
 
+Its own package, above tickets and approvals: the "approval" view lists the tickets an
+approval request waits on, which the tickets domain does not know about.
+
 Everything a view needs fits in its URL (QueueQuery's fields and the cursor), so a view can
 be bookmarked. Paging is by keyset: the cursor holds the sort value and id of the last ticket
 shown, and the next page starts after it; deep pages cost what the first one does.
@@ -18,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, and_, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from franchise.approvals.models import ApprovalRequest
+from franchise.approvals.inbox import tickets_waiting
 from franchise.db import MAX_ID
 from franchise.errors import InvalidInput
 from franchise.runbooks.definition import CATEGORIES
@@ -192,8 +195,9 @@ def _view(stmt: Select[Any], view: str, staff_id: int | None) -> Select[Any]:
         return stmt.where(Ticket.assignee_id.is_(None))
     if view == "approval":
         # The status says so while a request waits; the pending request is the truth.
-        pending = select(ApprovalRequest.ticket_id).where(ApprovalRequest.status == "pending")
-        return stmt.where(or_(Ticket.status == "waiting_on_approval", Ticket.id.in_(pending)))
+        return stmt.where(
+            or_(Ticket.status == "waiting_on_approval", Ticket.id.in_(tickets_waiting()))
+        )
     if view == "escalated":
         return stmt.where(Ticket.status == "escalated")
     return stmt
@@ -242,3 +246,22 @@ def decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
         return key.parse(value), last_id
     except ValueError:
         raise problem from None
+
+
+def list_tickets(
+    session: Session,
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    search: str | None = None,
+    view: str = "all",
+    staff_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Ticket]:
+    """Tickets, newest first (the CLI's list). `status` may also be "open" (not resolved or closed) or "any";
+    `search` matches title, body, ticket number ("#123"), external id or client name; `view`
+    narrows to the tickets of `staff_id` ("mine"), unassigned ones, those waiting on
+    approval, or escalated. The queue's full set of filters is find_tickets."""
+    query = QueueQuery(view=view, status=status or "", q=search or "", category=category or "")
+    return find_tickets(session, query, staff_id=staff_id, limit=limit, offset=offset).tickets
