@@ -67,18 +67,19 @@ def write_plan(session: Session, plan: Plan, batch: Batch) -> None:
         (g for g in plan.groups.values() if g is not None and g.changed),
         key=lambda g: g.id or 0,
     )
-    if changed_groups:
-        session.execute(
-            update(GROUPS).where(GROUPS.c.id == bindparam("group_id")).values(_GROUP_UPDATE_VALUES),
-            [
-                {
-                    "group_id": g.id,
-                    "new_ticket_id": g.opened.id if g.opened is not None else g.ticket_id,
-                    **{f"new_{k}": v for k, v in g.values().items()},
-                }
-                for g in changed_groups
-            ],
-        )
+    _update_by_id(
+        session,
+        GROUPS,
+        [
+            {
+                "row_id": g.id,
+                "new_ticket_id": g.opened.id if g.opened is not None else g.ticket_id,
+                **{f"new_{k}": v for k, v in g.values().items()},
+            }
+            for g in changed_groups
+        ],
+        _GROUP_UPDATE_VALUES,
+    )
     _update_tickets(session, plan)
     events = [
         {
@@ -113,6 +114,15 @@ def write_plan(session: Session, plan: Plan, batch: Batch) -> None:
         session.execute(insert(EVENTS), events)
     if webhooks:
         session.execute(insert(WEBHOOKS), webhooks)
+
+
+def _update_by_id(
+    session: Session, table: Table, rows: list[dict[str, Any]], values: dict[str, Any]
+) -> None:
+    """One executemany UPDATE of the table's rows whose id each row gives as `row_id`;
+    `values` maps columns to bound parameters (or constants)."""
+    if rows:
+        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(values), rows)
 
 
 def _insert_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
@@ -242,29 +252,17 @@ def _update_tickets(session: Session, plan: Plan) -> None:
     for ticket in plan.existing.values():
         if ticket.fields_changed and ticket.touched:
             fields_and_time.append(
-                {"ticket_id": ticket.id, "new_fields": ticket.custom_fields, "new_at": plan.now}
+                {"row_id": ticket.id, "new_fields": ticket.custom_fields, "new_at": plan.now}
             )
         elif ticket.fields_changed:
-            fields_only.append({"ticket_id": ticket.id, "new_fields": ticket.custom_fields})
+            fields_only.append({"row_id": ticket.id, "new_fields": ticket.custom_fields})
         elif ticket.touched:
-            time_only.append({"ticket_id": ticket.id, "new_at": plan.now})
-    where = TICKETS.c.id == bindparam("ticket_id")
-    if fields_only:
-        session.execute(
-            update(TICKETS).where(where).values(custom_fields=bindparam("new_fields")),
-            fields_only,
-        )
-    if fields_and_time:
-        session.execute(
-            update(TICKETS)
-            .where(where)
-            .values(custom_fields=bindparam("new_fields"), updated_at=bindparam("new_at")),
-            fields_and_time,
-        )
-    if time_only:
-        session.execute(
-            update(TICKETS).where(where).values(updated_at=bindparam("new_at")), time_only
-        )
+            time_only.append({"row_id": ticket.id, "new_at": plan.now})
+    fields: dict[str, Any] = {"custom_fields": bindparam("new_fields")}
+    time: dict[str, Any] = {"updated_at": bindparam("new_at")}
+    _update_by_id(session, TICKETS, fields_only, fields)
+    _update_by_id(session, TICKETS, fields_and_time, {**fields, **time})
+    _update_by_id(session, TICKETS, time_only, time)
 
 
 def finish_parts(
@@ -280,7 +278,7 @@ def finish_parts(
             failed = part.alert_errors or []
             done.append(
                 {
-                    "item_id": part.id,
+                    "row_id": part.id,
                     "new_progress": part.end,
                     "new_processed_at": now,
                     "new_error": failures(failed, len(part.alerts)) if failed else None,
@@ -289,24 +287,17 @@ def finish_parts(
         else:
             batch.parsed[part.id] = part.alerts
             # The claim's lease runs from the last part done.
-            going.append({"item_id": part.id, "new_progress": part.end, "new_claimed_at": now})
-    where = ITEMS.c.id == bindparam("item_id")
-    if done:
-        session.execute(
-            update(ITEMS)
-            .where(where)
-            .values(
-                progress=bindparam("new_progress"),
-                state="done",
-                processed_at=bindparam("new_processed_at"),
-                error=bindparam("new_error"),
-            ),
-            done,
-        )
-    if going:
-        session.execute(
-            update(ITEMS)
-            .where(where)
-            .values(progress=bindparam("new_progress"), claimed_at=bindparam("new_claimed_at")),
-            going,
-        )
+            going.append({"row_id": part.id, "new_progress": part.end, "new_claimed_at": now})
+    progress: dict[str, Any] = {"progress": bindparam("new_progress")}
+    _update_by_id(
+        session,
+        ITEMS,
+        done,
+        {
+            **progress,
+            "state": "done",
+            "processed_at": bindparam("new_processed_at"),
+            "error": bindparam("new_error"),
+        },
+    )
+    _update_by_id(session, ITEMS, going, {**progress, "claimed_at": bindparam("new_claimed_at")})
