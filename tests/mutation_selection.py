@@ -44,6 +44,7 @@ TESTS_BY_MODULE: dict[str, tuple[str, ...]] = {
     "franchise.suggest.index": (
         "tests/suggest/test_suggest.py",
         "tests/suggest/test_calibration.py",
+        "tests/suggest/test_alert_types.py",
     ),
     # The TF-IDF itself: scikit-learn's figures to the last bit (tfidf_reference.json).
     "franchise.suggest.tfidf": (

@@ -45,7 +45,9 @@ from franchise.alerts.models import Integration
 from franchise.alerts.processing import (
     CLOSED,
     TRIAGE_TAG,
+    AlertRunbook,
     Batch,
+    alert_runbook,
     ticket_body,
 )
 from franchise.alerts.routing import Route, endpoint_owners, mappings_for, route_alert
@@ -53,7 +55,6 @@ from franchise.clients.models import Client
 from franchise.db import utcnow
 from franchise.integrations.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
 from franchise.runbooks.definition import CATEGORIES
-from franchise.suggest.index import Match
 
 
 def read_parts(
@@ -331,9 +332,8 @@ def _open_ticket(
     title = alert.title.strip()
     if not title:
         raise NotBulk("no title")  # create_ticket refuses it; that alert fails alone there
-    match = _suggest(plan.batch, plan.session, alert)
-    best = match.best if match.fits else None
-    if best is not None and best.category not in CATEGORIES:
+    choice = _suggest(plan.batch, plan.session, alert)
+    if choice.category is not None and choice.category not in CATEGORIES:
         raise NotBulk("a runbook of an unknown category")
     tags = ["alert", f"alert:{integration.kind}"]
     if route.client_id is None:
@@ -343,33 +343,32 @@ def _open_ticket(
         "body": ticket_body(integration, alert, route.why),
         "client_id": route.client_id,
         "requester_id": None,
-        "category": best.category if best else None,
+        "category": choice.category,
         "priority": PRIORITY_BY_SEVERITY.get(alert.severity, "normal"),
         "source": "alert",
         "external_id": None,
         "tags": tags,
         "created_at": plan.now,
         "updated_at": plan.now,
-        "runbook_key": best.key if best else None,
-        "runbook_source": "suggestion" if best else None,
+        "runbook_key": choice.key,
+        "runbook_source": "suggestion" if choice.key else None,
         "category_by_hand": False,
-        "suggested_runbook_key": match.best.key if match.best else None,
-        "suggestion_confidence": round(match.confidence, 4) if match.best else None,
+        "suggested_runbook_key": choice.suggested,
+        "suggestion_confidence": choice.confidence,
     }
     ticket = PlannedTicket(None, "new", {}, row=row, group=group)
     plan.opened.append(ticket)
     return ticket
 
 
-def _suggest(batch: Batch, session: Session, alert: NormalizedAlert) -> Match:
-    """The suggestion for an alert's text; an alert repeated after its ticket closed (or
-    the same text from another integration) is not ranked twice in one claim."""
-    text = f"{alert.title}\n{alert.body}"
-    key = (text, alert.alert_type)
+def _suggest(batch: Batch, session: Session, alert: NormalizedAlert) -> AlertRunbook:
+    """The runbook choice for an alert (processing.alert_runbook); an alert repeated after
+    its ticket closed (or the same text from another integration) is not ranked twice in
+    one claim."""
+    key = (f"{alert.title}\n{alert.body}", alert.alert_type)
     found = batch.lookups.suggestions.get(key)
     if found is None:
-        found = batch.suggest_index(session).match(text, alert_type=alert.alert_type, limit=1)
-        batch.lookups.suggestions[key] = found
+        found = batch.lookups.suggestions[key] = alert_runbook(batch.suggest_index(session), alert)
     return found
 
 

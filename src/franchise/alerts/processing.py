@@ -28,9 +28,8 @@ from franchise.escalation.definition import EscalationMap
 from franchise.escalation.facts import FactsCache
 from franchise.escalation.service import current_map, refresh_escalation
 from franchise.integrations.normalized import PRIORITY_BY_SEVERITY, NormalizedAlert, clip
-from franchise.suggest.index import Match, SuggestIndex
+from franchise.suggest.index import SuggestIndex
 from franchise.suggest.service import index_for
-from franchise.suggest.service import match as suggest_match
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket, create_ticket
 
@@ -50,9 +49,9 @@ class Lookups:
     outage_defaults: outages.Thresholds | None = None
     mappings: dict[int, list[Mapping]] = field(default_factory=dict)
     facts: FactsCache = field(default_factory=FactsCache)
-    # Suggestions by (text, alert type): an alert firing again after its ticket closed is
-    # not ranked again within the claim.
-    suggestions: dict[tuple[str, str | None], Match] = field(default_factory=dict)
+    # Runbook choices by (text, alert type): an alert firing again after its ticket closed
+    # is not ranked again within the claim.
+    suggestions: dict[tuple[str, str | None], AlertRunbook] = field(default_factory=dict)
 
 
 @dataclass
@@ -444,14 +443,8 @@ def _open_ticket(
     route: Route,
     batch: Batch | None,
 ) -> Ticket:
-    text = f"{alert.title}\n{alert.body}"
-    # A runbook whose match.alert_types names this alert type wins outright; else the text.
-    # Below the confidence threshold the runbook is only offered, as for any new ticket.
-    if batch is None:
-        match = suggest_match(session, text, alert_type=alert.alert_type, limit=1)
-    else:
-        match = batch.suggest_index(session).match(text, alert_type=alert.alert_type, limit=1)
-    best = match.best if match.fits else None
+    index = index_for(session) if batch is None else batch.suggest_index(session)
+    choice = alert_runbook(index, alert)
     tags = ["alert", f"alert:{integration.kind}"]
     if route.client_id is None:
         tags.append(TRIAGE_TAG)
@@ -460,21 +453,48 @@ def _open_ticket(
         title=alert.title,
         body=ticket_body(integration, alert, route.why),
         client=route.client_id,
-        category=best.category if best else None,
+        category=choice.category,
         priority=PRIORITY_BY_SEVERITY.get(alert.severity, "normal"),
         source="alert",
         tags=tags,
-        runbook_key=best.key if best else None,
-        runbook_source="suggestion" if best else None,
+        runbook_key=choice.key,
+        runbook_source="suggestion" if choice.key else None,
         category_by_hand=False,
-        suggested_runbook_key=match.best.key if match.best else None,
-        suggestion_confidence=round(match.confidence, 4) if match.best else None,
+        suggested_runbook_key=choice.suggested,
+        suggestion_confidence=choice.confidence,
     )
     if batch is None:
         refresh_escalation(session, ticket)
     else:
         batch.opened.append(ticket)
     return ticket
+
+
+@dataclass(frozen=True)
+class AlertRunbook:
+    """The runbook fields of an alert's new ticket."""
+
+    key: str | None  # attached
+    category: str | None
+    suggested: str | None
+    confidence: float | None
+
+
+def alert_runbook(index: SuggestIndex, alert: NormalizedAlert) -> AlertRunbook:
+    """A runbook whose match.alert_types names the alert's type wins outright (when only one
+    does, without ranking the text); else the text decides. Below the confidence threshold
+    the runbook is only offered, as for any new ticket."""
+    claimant = index.sole_claimant(alert.alert_type)
+    if claimant is not None:
+        return AlertRunbook(claimant.key, claimant.category, claimant.key, 1.0)
+    match = index.match(f"{alert.title}\n{alert.body}", alert_type=alert.alert_type, limit=1)
+    best = match.best if match.fits else None
+    return AlertRunbook(
+        best.key if best else None,
+        best.category if best else None,
+        match.best.key if match.best else None,
+        round(match.confidence, 4) if match.best else None,
+    )
 
 
 def ticket_body(integration: Integration, alert: NormalizedAlert, why: str) -> str:

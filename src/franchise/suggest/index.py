@@ -110,6 +110,11 @@ class SuggestIndex:
         for i, keywords in enumerate(self._keywords):
             for k, _ in keywords:
                 self._keyword_owners.setdefault(k, []).append(i)
+        # The runbooks claiming each alert type (match.alert_types).
+        self._claimants: dict[str, set[int]] = {}
+        for i, runbook in enumerate(self.runbooks):
+            for alert_type in runbook.alert_types:
+                self._claimants.setdefault(alert_type, set()).add(i)
         # Character n-grams catch typos and word variants; word n-grams catch phrasing.
         documents = [_document(r) for r in self.runbooks]
         self._texts = (
@@ -125,6 +130,15 @@ class SuggestIndex:
         self, text: str, *, alert_type: str | None = None, limit: int = 3
     ) -> list[Suggestion]:
         return self.match(text, alert_type=alert_type, limit=limit).suggestions
+
+    def sole_claimant(self, alert_type: str | None) -> Runbook | None:
+        """The runbook that claims an alert type, when exactly one does. It is the best match
+        of any text with that alert type (the bonus puts it above every score without one),
+        with confidence 1.0, so a caller wanting only the best need not rank the text."""
+        claimants = self._claimants.get(alert_type) if alert_type else None
+        if claimants is None or len(claimants) != 1:
+            return None
+        return self.runbooks[next(iter(claimants))]
 
     def match(self, text: str, *, alert_type: str | None = None, limit: int = 3) -> Match:
         """The best runbooks in order, and how sure it is that the first one is right."""
