@@ -5,8 +5,9 @@
 In one run:
 
   bare       a FastAPI route served by the same uvicorn (`_common:bare_app`): the framework's
-             own resident memory
-  franchise  `franchise serve` on a fresh demo home (`franchise init` + `franchise demo`),
+             own resident memory, with SQLAlchemy (which `_common` imports)
+  franchise  `franchise serve` on a fresh demo home (`franchise init` + `franchise demo`;
+             once migrated it execs `python -m franchise.server`, the same process id),
              left until idle after start-up (the warm-up thread has built the suggest index),
              then asked for /api/v1/health: resident memory (VmRSS), its file-backed and
              anonymous parts, and the peak (VmHWM); then again after --suggests suggestions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import re
@@ -118,6 +119,19 @@ def _warm_up(app: FastAPI, freeze: bool) -> None:
         # and again while requests allocate.
         gc.collect()
         gc.freeze()
+        _release_freed_memory()
+
+
+def _release_freed_memory() -> None:
+    """Hand back to the system the memory start-up freed (the index build's temporaries, the
+    first queries' rows) that glibc's malloc keeps for reuse: idle resident memory is what an
+    operator sees. glibc only (musl and macOS have no malloc_trim, and do not need it)."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

@@ -3,7 +3,9 @@
 Every process that migrates (init, serve, worker, upgrade) first takes one lock, so a
 second process starting while the first migrates waits for it and then finds nothing to do,
 instead of failing half-way through the same DDL: a PostgreSQL advisory lock, or on SQLite
-an exclusive lock on a file beside the database.
+an exclusive lock on a file beside the database. A schema already at the newest revision
+is recognised without alembic (ops/schema.py), so a start with nothing to migrate does not
+load it.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from franchise.db import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_lock key: "FRNC" in ASCII. Below 2**32, so pg_locks shows it as objid.
@@ -40,6 +44,8 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 
 
 def alembic_config(url: str = "") -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
@@ -52,16 +58,23 @@ def upgrade(db: Database) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there."""
     from franchise.ops.schema import refuse_newer, schema_status
 
-    config = alembic_config()
     if isinstance(db.bind, Engine):
         with migration_lock(db.bind), db.bind.begin() as connection:
+            status = schema_status(connection)
             # Alembic would fail on an unknown revision with a traceback; say what it means.
-            refuse_newer(schema_status(connection))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            refuse_newer(status)
+            if not status.is_current:
+                _to_head(connection)
     else:
-        config.attributes["connection"] = db.bind
-        command.upgrade(config, "head")
+        _to_head(db.bind)
+
+
+def _to_head(connection: Connection) -> None:
+    from alembic import command
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 def lock_file(engine: Engine) -> Path | None:

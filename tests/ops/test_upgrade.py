@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -123,6 +124,16 @@ def _counts(engine: Engine) -> dict[str, int]:
             t: int(conn.scalar(select(func.count()).select_from(table(t))) or 0)
             for t in ("clients", "staff", "tickets")
         }
+
+
+def test_the_shipped_revisions_read_without_alembic_are_alembic_s_own() -> None:
+    # Read from the scripts' revision lines so that a start on a current schema and the
+    # readiness probe need not load alembic: the same head and revisions alembic finds.
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head, known = shipped_revisions()
+    assert head == scripts.get_current_head()
+    assert known == {script.revision for script in scripts.walk_revisions()}
+    assert len(known) > 20
 
 
 def test_upgrade_takes_the_oldest_schema_to_the_newest_keeping_the_data(

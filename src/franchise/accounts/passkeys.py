@@ -3,6 +3,10 @@
 User verification is required (a PIN or biometric on the device), so a passkey alone is
 already two factors and phishing-resistant: it is bound to this site's domain. The
 challenge of each ceremony travels sealed in a short-lived cookie (web/passkey_pages.py).
+
+py_webauthn is imported by the ceremonies themselves, when someone registers or uses a
+passkey: with what it imports in turn (cryptography, pyOpenSSL, pyasn1, cbor2) it adds about
+7 MB to a process, which a server whose staff use no passkeys does without.
 """
 
 from __future__ import annotations
@@ -12,21 +16,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from franchise.accounts.models import PasskeyCredential, Staff
 from franchise.db import utcnow
@@ -58,6 +47,15 @@ def registration_options(
     session: Session, staff: Staff, *, rp_id: str, rp_name: str
 ) -> tuple[str, bytes]:
     """The options for navigator.credentials.create, as JSON, and their challenge."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     existing = list_passkeys(session, staff.id)
     if len(existing) >= MAX_PASSKEYS:
         raise InvalidInput(f"at most {MAX_PASSKEYS} passkeys per person; remove one first")
@@ -88,6 +86,10 @@ def register(
     origin: str,
     name: str = "Passkey",
 ) -> PasskeyCredential:
+    from webauthn import verify_registration_response
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.exceptions import InvalidRegistrationResponse
+
     try:
         verified = verify_registration_response(
             credential=credential,
@@ -115,6 +117,10 @@ def authentication_options(
 ) -> tuple[str, bytes]:
     """Options for navigator.credentials.get: this person's passkeys, or (signing in
     without a password) any passkey of this site the device holds."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+
     allow = (
         [
             PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
@@ -141,6 +147,9 @@ def authenticate(
     staff_id: int | None = None,
 ) -> int:
     """The staff id a passkey answer proves; InvalidInput if it proves nothing."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+
     raw_id = credential.get("id") if isinstance(credential, dict) else None
     row = session.scalar(
         select(PasskeyCredential).where(PasskeyCredential.credential_id == str(raw_id or ""))

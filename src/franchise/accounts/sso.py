@@ -5,6 +5,8 @@ started the sign-in and `nonce` ties the ID token to it; the ID token's signatur
 checked against the provider's published keys, and its issuer, audience, expiry and
 nonce are checked. Staff are matched by e-mail only: nobody is created by signing in.
 The network calls (discovery, token, keys) happen before the request's database work.
+httpx and joserfc are imported by the sign-in itself, so a server without SSO never loads
+them.
 """
 
 from __future__ import annotations
@@ -15,17 +17,15 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-import httpx
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from franchise.errors import FranchiseError
 from franchise.orgsettings.sealing import Unsealable, seal, unseal
 from franchise.settings import Settings
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
 TIMEOUT = 10.0
@@ -51,6 +51,8 @@ def password_allowed(settings: Settings, email: str) -> bool:
 
 
 def discover(settings: Settings) -> dict[str, Any]:
+    import httpx
+
     url = settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
         answer = httpx.get(url, timeout=TIMEOUT)
@@ -124,6 +126,8 @@ def exchange(
     settings: Settings, config: dict[str, Any], *, code: str, redirect_uri: str, verifier: str
 ) -> str:
     """The ID token for an authorization code."""
+    import httpx
+
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -145,6 +149,10 @@ def exchange(
 
 
 def keys(config: dict[str, Any]) -> KeySet:
+    import httpx
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     try:
         answer = httpx.get(config["jwks_uri"], timeout=TIMEOUT)
         answer.raise_for_status()
@@ -163,6 +171,9 @@ def verify_id_token(
     now: int | None = None,
 ) -> str:
     """The e-mail address of a verified ID token, lower case; SsoRefused otherwise."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+
     try:
         token = jwt.decode(id_token, key_set, algorithms=SIGNING_ALGORITHMS)
         jwt.JWTClaimsRegistry(

@@ -78,7 +78,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL deployments).")] = 1,
 ) -> None:
     """Serve the web app and the HTTP API."""
-    import uvicorn
+    from franchise.server import replace_process
 
     cli = get_context(ctx)
     cli.database()  # migrate before the first request
@@ -86,18 +86,5 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     console.print(f"Franchise on http://{escape(bind_host)}:{bind_port}  (API docs at /docs)")
-    from franchise.ops.logs import log_config
-
-    uvicorn.run(
-        "franchise.app:app_from_env",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers,
-        log_level="info",
-        log_config=log_config(settings.log_format),
-        # X-Forwarded-For / -Proto are believed only from these addresses (the proxy):
-        # then request.url.scheme is https behind TLS and cookies are marked Secure.
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+    # A fresh interpreter serves: this one holds the command line and the migration check.
+    replace_process(bind_host, bind_port, workers)

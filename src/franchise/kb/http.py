@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
+
 
 TIMEOUT_SECONDS = 20.0
 MAX_ATTEMPTS = 4
@@ -63,6 +67,8 @@ def call(
     what: str,
 ) -> dict[str, Any]:
     """Send one request; return its JSON answer (empty dict for an empty body)."""
+    import httpx
+
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             response = client.request(method, url, headers=headers, json=body)

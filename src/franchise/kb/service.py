@@ -12,9 +12,8 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,11 @@ from franchise.orgsettings.secrets import effective_settings
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.article import ArticleSource, html_fragment
 from franchise.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 KINDS = ("hudu", "itglue")
 NAMES = {"hudu": "Hudu", "itglue": "IT Glue"}
@@ -187,6 +191,8 @@ def push(
     sleep: Sleep = time.sleep,
 ) -> PushReport:
     """Create or update one article per runbook; failures are reported per runbook."""
+    import httpx
+
     _check_kind(kind)
     with db.unit_of_work() as session:
         conn = connection(session, settings, kind)

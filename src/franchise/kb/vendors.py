@@ -24,11 +24,14 @@ https://api.itglue.com/developer, sections "Documents" and "Document Sections"):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from franchise.kb.http import KbHttpError, Sleep, call
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 JSON_API = "application/vnd.api+json"
 

@@ -18,9 +18,8 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,11 @@ from franchise.db import Database, utcnow
 from franchise.errors import InvalidInput
 from franchise.psa.models import WebhookEvent
 from franchise.tickets.models import TicketEvent
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 SIGNATURE_HEADER = "X-Franchise-Signature"
 EVENT_ID_HEADER = "X-Franchise-Event-Id"
@@ -101,6 +105,8 @@ def deliver_outbox(
     transaction open (a slow PSA holds no lock), record the outcomes (on the events and in
     the tickets' history) in another short transaction.
     """
+    import httpx
+
     url, secret = settings.psa_webhook_url, settings.psa_webhook_secret
     if not url:
         raise InvalidInput("FRANCHISE_PSA_WEBHOOK_URL is not set; nowhere to deliver to")
@@ -183,6 +189,8 @@ def _pending(session: Session, window: int) -> list[WebhookEvent]:
 def _post(
     http: httpx.Client, url: str, secret: str, event_id: str, payload: dict[str, Any]
 ) -> str | None:
+    import httpx
+
     body = encode(payload)
     headers = {
         "Content-Type": "application/json",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
@@ -60,6 +59,8 @@ def _page(
     if secret:
         org = str(get_setting(session, "org_name"))
         uri = provisioning_uri(secret, email=user.email, issuer=f"Franchise ({org})")
+        import segno  # only while someone enrols an authenticator app
+
         qr_svg = segno.make(uri, error="m").svg_data_uri(scale=4)
     plain = request.cookies.get(SESSION_COOKIE, "")
     current = find_web_session(session, plain) if plain else None

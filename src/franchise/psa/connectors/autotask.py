@@ -29,10 +29,8 @@ import hmac
 import threading
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from franchise.psa.connectors.base import (
     HttpConnector,
@@ -44,6 +42,11 @@ from franchise.psa.connectors.base import (
     too_many_pages,
     utc_stamp,
 )
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 VENDOR = "autotask"
 DEFAULT_URL = "https://webservices.autotask.net/atservicesrest"

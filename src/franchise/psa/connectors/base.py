@@ -13,15 +13,18 @@ import email.utils
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from franchise import __version__
 from franchise.psa.categories import map_category
 from franchise.psa.formats import FORMATS
 from franchise.psa.rows import MAX_EXTERNAL_ID, MAX_TITLE, TicketRow
 from franchise.psa.values import BadValue, read_priority, read_status
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 TIMEOUT_SECONDS = 20.0
 # Set in the session while the sync imports: changes it makes are not pushed back.
@@ -176,6 +179,8 @@ def _raise(error: PsaError) -> httpx.Response:
 
 def send(client: httpx.Client, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
     """One request; a network failure is a PsaError to retry, never a traceback."""
+    import httpx
+
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **kwargs.pop("headers", {})}
     try:
         response = client.request(method, url, headers=headers, **kwargs)
@@ -223,6 +228,8 @@ class HttpConnector:
     @property
     def http(self) -> httpx.Client:
         if self._client is None:
+            import httpx
+
             self._client = httpx.Client(timeout=TIMEOUT_SECONDS)
         return self._client
 

@@ -33,10 +33,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from franchise.psa.connectors.base import (
     HttpConnector,
@@ -48,6 +46,11 @@ from franchise.psa.connectors.base import (
     too_many_pages,
     utc_stamp,
 )
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 VENDOR = "connectwise"
 MAX_PAGES = 1000

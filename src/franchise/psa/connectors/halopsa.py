@@ -27,9 +27,7 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from franchise.psa.connectors.base import (
     HttpConnector,
@@ -42,6 +40,11 @@ from franchise.psa.connectors.base import (
     utc_stamp,
 )
 from franchise.psa.values import BadValue, read_status
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 VENDOR = "halopsa"
 PAGE_SIZE = 100

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,11 @@ from franchise.psa.connectors.base import PsaError
 from franchise.psa.connectors.outbound import KIND
 from franchise.psa.connectors.store import connector_for, load_connection, read_state
 from franchise.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 
 def sync_status(session: Session, settings: Settings) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,11 @@ from franchise.orgsettings.sealing import Unsealable, seal, unseal
 from franchise.psa.connectors import autotask, connectwise, halopsa
 from franchise.psa.connectors.base import ConnectionConfig, Connector, PsaError
 from franchise.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 CONNECTION_KEY = "psa_connection"
 STATE_KEY = "psa_sync_state"

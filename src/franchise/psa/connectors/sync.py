@@ -16,9 +16,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy.orm import Session
 
 from franchise.db import Database, utcnow
@@ -36,6 +35,11 @@ from franchise.psa.importer import ImportReport, import_ticket_rows
 from franchise.psa.rows import TicketRow
 from franchise.psa.values import BadValue
 from franchise.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where a request is sent: httpx loads about 5 MB (its command line's rich
+    # and pygments too), which a server that never calls out does without.
+    import httpx
 
 OVERLAP = timedelta(minutes=2)
 DEFAULT_INTERVAL = 60.0
