@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -17,6 +18,7 @@ from franchise.ask.reply import open_asks
 from franchise.bootstrap import initialise
 from franchise.clients.models import TIERS, Client, ClientContact, Endpoint
 from franchise.contacts.models import OwnerContact
+from franchise.db import Database
 from franchise.demo.plan import build_plan
 from franchise.demo.records import DemoPlan
 from franchise.demo.service import OPEN_ASKS, load_demo
@@ -36,6 +38,23 @@ OPEN = {"new", "in_progress", "waiting_on_client", "escalated"}
 @pytest.fixture(scope="module")
 def plan() -> DemoPlan:
     return build_plan(seed=7, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def loaded(engine: Engine) -> Iterator[tuple[Session, dict[str, Any]]]:
+    """The demo loaded once per database, with the report `load_demo` gave, for the tests
+    that read what it wrote (loading it takes seconds): one transaction for the module,
+    rolled back at the end. `franchise demo` on an empty database has its own module, so
+    no test here waits on this transaction's write lock."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    try:
+        with Database(connection).unit_of_work() as session:
+            initialise(session)
+            yield session, load_demo(session, seed=7, now=NOW)
+    finally:
+        transaction.rollback()
+        connection.close()
 
 
 def count(session: Session, model: type) -> int:
@@ -189,9 +208,8 @@ def test_lessons_applied_in_the_past_and_pending_from_last_week(plan: DemoPlan) 
 # --- loading into the database ----------------------------------------------------------
 
 
-def test_load_demo_writes_the_msp(session: Session, plan: DemoPlan) -> None:
-    initialise(session)
-    report = load_demo(session, seed=7, now=NOW)
+def test_load_demo_writes_the_msp(loaded: tuple[Session, dict[str, Any]], plan: DemoPlan) -> None:
+    session, report = loaded
 
     assert report["clients"] == count(session, Client) == 20
     assert report["endpoints"] == count(session, Endpoint) == 120
@@ -233,9 +251,10 @@ def test_load_demo_writes_the_msp(session: Session, plan: DemoPlan) -> None:
     )
 
 
-def test_load_demo_records_runbook_runs_that_end_like_their_tickets(session: Session) -> None:
-    initialise(session)
-    report = load_demo(session, seed=7, now=NOW)
+def test_load_demo_records_runbook_runs_that_end_like_their_tickets(
+    loaded: tuple[Session, dict[str, Any]],
+) -> None:
+    session, report = loaded
     runs = list(session.scalars(select(RunbookRun)))
     assert report["runbook_runs"] == len(runs)
     assert count(session, Runbook) == len(CATEGORIES)
@@ -252,9 +271,10 @@ def test_load_demo_records_runbook_runs_that_end_like_their_tickets(session: Ses
         assert all(run.started_at < s.at <= NOW for s in steps)
 
 
-def test_load_demo_writes_the_owner_story(session: Session, plan: DemoPlan) -> None:
-    initialise(session)
-    load_demo(session, seed=7, now=NOW)
+def test_load_demo_writes_the_owner_story(
+    loaded: tuple[Session, dict[str, Any]], plan: DemoPlan
+) -> None:
+    session, _report = loaded
     assert count(session, OwnerContact) == len(plan.contacts)
     drill = session.scalars(select(Drill)).one()
     assert drill.ended_at is not None
@@ -268,9 +288,10 @@ def test_load_demo_writes_the_owner_story(session: Session, plan: DemoPlan) -> N
     assert all(lesson.runbook_id for lesson in lessons) or count(session, Runbook) < len(CATEGORIES)
 
 
-def test_past_asks_are_answered_and_only_the_newest_wait(session: Session, plan: DemoPlan) -> None:
-    initialise(session)
-    load_demo(session, seed=7, now=NOW)
+def test_past_asks_are_answered_and_only_the_newest_wait(
+    loaded: tuple[Session, dict[str, Any]], plan: DemoPlan
+) -> None:
+    session, _report = loaded
     asked = sorted(
         (c for c in plan.contacts if c.outcome == "interruption" and c.question and c.answer),
         key=lambda c: c.occurred_at,
@@ -284,9 +305,8 @@ def test_past_asks_are_answered_and_only_the_newest_wait(session: Session, plan:
     assert {r.replied_by_id for r in replies} == {owner.id}
 
 
-def test_load_demo_twice_adds_nothing(session: Session) -> None:
-    initialise(session)
-    first = load_demo(session, seed=7, now=NOW)
+def test_load_demo_twice_adds_nothing(loaded: tuple[Session, dict[str, Any]]) -> None:
+    session, first = loaded
     tables = (Client, Endpoint, Staff, Ticket, TicketEvent, OwnerContact, Lesson, RunbookRun)
     before = {model.__name__: count(session, model) for model in tables}
 
@@ -296,15 +316,3 @@ def test_load_demo_twice_adds_nothing(session: Session) -> None:
     assert {model.__name__: count(session, model) for model in tables} == before
     assert again["tickets"] == first["tickets"]
     assert again["logins"] == first["logins"]
-
-
-def test_franchise_demo_command_prints_the_summary(cli: Any) -> None:
-    result = cli("demo")
-    assert result.exit_code == 0, result.output
-    assert "Demo MSP loaded: 20 clients, 120 endpoints, 5 staff" in result.output
-    assert "demo-owner-pass" in result.output
-    # Each login stays on one line whatever the terminal's width, so it can be copied.
-    assert "priya.natarajan@northwind.example  password: demo-manager-pass" in result.output
-    again = cli("demo")
-    assert again.exit_code == 0, again.output
-    assert "already loaded" in again.output

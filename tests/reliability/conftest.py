@@ -3,6 +3,8 @@ databases), not the rolled-back test transaction: backups and fuzzing need real 
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -69,8 +71,24 @@ def fresh_database_url(
     return scratch()
 
 
-def fill(url: str, *, demo: bool) -> None:
-    """Migrate, load the starter library and (optionally) the demo MSP, and commit."""
+# (backend, demo) -> a database filled once per run that `fill` copies (a SQLite file, or a
+# PostgreSQL database used as a template): migrating and loading the demo MSP take seconds.
+_FILLED: dict[tuple[str, bool], str] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for (backend, _demo), template in _FILLED.items():
+        if backend == "sqlite":
+            shutil.rmtree(Path(template).parent, ignore_errors=True)
+        else:
+            admin = _admin_engine()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+            admin.dispose()
+    _FILLED.clear()
+
+
+def _fill_fresh(url: str, *, demo: bool) -> None:
     db = Database.from_url(url)
     try:
         upgrade(db)
@@ -80,6 +98,47 @@ def fill(url: str, *, demo: bool) -> None:
                 load_demo(session, seed=7)
     finally:
         db.dispose()
+
+
+def _filled_template(backend: str, demo: bool) -> str:
+    """The SQLite file or PostgreSQL database name of the filled copy, made on first use."""
+    key = (backend, demo)
+    if key not in _FILLED:
+        if backend == "sqlite":
+            path = Path(tempfile.mkdtemp(prefix="franchise-filled-")) / "filled.sqlite3"
+            _fill_fresh(f"sqlite:///{path}", demo=demo)
+            _FILLED[key] = str(path)
+        else:
+            name = f"franchise_filled_{uuid.uuid4().hex[:12]}"
+            admin = _admin_engine()
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            _FILLED[key] = name
+            _fill_fresh(
+                make_url(PG_URL).set(database=name).render_as_string(hide_password=False), demo=demo
+            )
+    return _FILLED[key]
+
+
+def fill(url: str, *, demo: bool) -> None:
+    """Migrate, load the starter library and (optionally) the demo MSP, and commit: `url`
+    becomes a copy of a database filled so once per run (its engine closed, so a SQLite file
+    copies whole and PostgreSQL can use it as a template)."""
+    target = make_url(normalise_url(url))
+    backend = target.get_backend_name()
+    template = _filled_template(backend, demo)
+    assert target.database
+    if backend == "sqlite":
+        shutil.copyfile(template, target.database)
+        return
+    admin = _admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target.database}" TEMPLATE "{template}"'))
+    finally:
+        admin.dispose()
 
 
 def run_cli(url: str, *args: str, input: str | None = None) -> Result:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -17,6 +20,28 @@ MAX_FLOW_DEPTH = 40
 
 def load(text: str, file: str) -> tuple[Any, list[Problem]]:
     """Parse YAML text; on a syntax error return None and a problem with the line."""
+    data, problems = _load_cached(text)
+    # Every caller gets its own copy, free to change, with its line numbers (ruamel's
+    # containers carry them into the copy).
+    try:
+        return copy.deepcopy(data), [replace(p, file=file) for p in problems]
+    except RecursionError:
+        return None, [
+            Problem(file, 1, None, "too-deep", "the document is nested too deeply to read")
+        ]
+
+
+@lru_cache(maxsize=64)
+def _load_cached(text: str) -> tuple[Any, tuple[Problem, ...]]:
+    # The pure-Python round-trip parser is the slow part of reading a document (a tenth of
+    # a second for a runbook), and the same texts come back again and again under several
+    # names: a shipped starter file when it is loaded, then as the stored revision. Copying
+    # the parsed tree is several times quicker than parsing it again.
+    data, problems = _parse(text, "")
+    return data, tuple(problems)
+
+
+def _parse(text: str, file: str) -> tuple[Any, list[Problem]]:
     deep = _too_deep(text)
     if deep is not None:
         return None, [
