@@ -112,11 +112,7 @@ class SuggestIndex:
                 self._keyword_owners.setdefault(k, []).append(i)
         # Character n-grams catch typos and word variants; word n-grams catch phrasing.
         documents = [_document(r) for r in self.runbooks]
-        self._texts = (
-            (TfidfIndex(char_wb_ngrams, documents), TfidfIndex(word_ngrams, documents))
-            if documents
-            else None
-        )
+        self._texts = (TfidfIndex(char_wb_ngrams, documents), TfidfIndex(word_ngrams, documents))
 
     def suggest(
         self, text: str, *, alert_type: str | None = None, limit: int = 3
@@ -142,7 +138,6 @@ class SuggestIndex:
         return Match(suggestions, confidence(evidence), evidence)
 
     def _rank(self, lowered: str, alert_type: str | None) -> _Ranking:
-        assert self._texts is not None  # there are runbooks
         characters, words = self._texts
         similarities = (characters.similarities(lowered) + words.similarities(lowered)) / 2
         top_similarity = float(similarities.max()) or 1.0
@@ -159,7 +154,8 @@ class SuggestIndex:
         scores = []
         for i, runbook in enumerate(self.runbooks):
             # Diminishing returns: the first hit says most, later hits confirm.
-            keyword_score = 1 - 0.5 ** hit_counts[i] if hit_counts[i] else 0.0
+            # (No hit: 1 - 0.5 ** 0 = 0.)
+            keyword_score = 1 - 0.5 ** hit_counts[i]
             text_score = text_similarities[i] / top_similarity
             score = KEYWORD_WEIGHT * keyword_score + TEXT_WEIGHT * text_score
             if alert_type and alert_type in runbook.alert_types:
