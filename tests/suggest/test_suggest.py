@@ -12,7 +12,7 @@ from franchise.runbooks.definition import Runbook
 from franchise.runbooks.lint import lint_files
 from franchise.runbooks.service import STARTER
 from franchise.suggest.evaluate import evaluate, read_labelled
-from franchise.suggest.index import SuggestIndex
+from franchise.suggest.index import SuggestIndex, _document
 
 HERE = Path(__file__).parent
 
@@ -94,7 +94,6 @@ def test_text_similarity_is_the_mean_of_the_two_tfidf_likenesses(index: SuggestI
     best = index.runbooks.index(
         next(r for r in index.runbooks if r.key == match.suggestions[0].key)
     )
-    assert index._texts is not None
     char, word = (t.similarities(text)[best] for t in index._texts)
     assert match.evidence is not None
     assert match.evidence.similarity == (0 + char + word) / 2
@@ -121,7 +120,7 @@ title: Printer jam
 category: printer-jam
 status: draft
 match:
-  keywords: [printer, toner, ipv6, jam]
+  keywords: [printer, toner, ipv6, jam, tray]
   alert_types: [printer.jam]
 start: look
 steps:
@@ -135,13 +134,19 @@ steps:
 """
 
 
-@pytest.fixture(scope="module")
-def tiny() -> SuggestIndex:
+def _tiny_runbook(source: str = TINY) -> Runbook:
     from franchise.runbooks.lint import lint_source
 
-    parsed, problems = lint_source(TINY, "tiny.yaml")
+    parsed, problems = lint_source(source, "tiny.yaml")
     assert parsed is not None, problems
-    return SuggestIndex([parsed])
+    return parsed
+
+
+# Built for each test: `make mutate` runs a mutant only against the tests that reached it, and
+# a module-wide index would count the keyword patterns as reached by the first test alone.
+@pytest.fixture
+def tiny() -> SuggestIndex:
+    return SuggestIndex([_tiny_runbook()])
 
 
 @pytest.mark.parametrize(
@@ -180,6 +185,8 @@ def test_a_matching_alert_type_adds_exactly_one(tiny: SuggestIndex) -> None:
         ("printerxxxx", False),  # ... of at most three letters
         ("blueprinter", False),  # whole words only
         ("jams", False),  # three letters: no suffix
+        ("paper trays", True),  # four letters take the suffix too
+        ("traysxxx", False),
         ("ipv6s", False),  # ends in a digit: no suffix
         ("ipv6 only", True),
     ],
@@ -196,3 +203,70 @@ def test_a_suggestion_as_a_dict_rounds_the_score_to_four_places(tiny: SuggestInd
     shown = found.to_dict()
     assert shown.pop("why").startswith("keywords: printer, toner; text similarity ")
     assert shown == {"key": "tiny", "category": "printer-jam", "title": "Printer jam", "score": 0.9}
+
+
+def test_a_runbooks_document_is_its_words_with_the_keywords_twice() -> None:
+    """Title, description (none here), category words, keywords twice, then step texts."""
+    assert _document(_tiny_runbook()) == "\n".join(
+        [
+            "printer jam",
+            "",
+            "printer jam",
+            *["printer", "toner", "ipv6", "jam", "tray"] * 2,
+            "is paper stuck in the printer?",
+            "paper removed.",
+        ]
+    )
+    edge = _tiny_runbook(
+        TINY.replace("status: draft\n", "status: draft\ndescription: Tray JAMS.\n")
+        + "edge_cases:\n  - when: Toner Empty\n    do: Order more\n"
+    )
+    assert _document(edge).split("\n")[1] == "tray jams."
+    assert _document(edge).endswith("paper removed.\ntoner empty order more")
+
+
+def test_three_suggestions_unless_asked_otherwise(index: SuggestIndex) -> None:
+    text = "printer jam toner, and the vpn is down"
+    assert len(index.suggest(text)) == 3
+    assert len(index.match(text).suggestions) == 3
+    assert index.match(text).suggestions == index.suggest(text, limit=10)[:3]
+
+
+def _two_printers(second_title: str) -> list[Runbook]:
+    first = _tiny_runbook()
+    second = _tiny_runbook(
+        TINY.replace("key: tiny", "key: other").replace("title: Printer jam", second_title)
+    )
+    return [first, second]
+
+
+def test_the_margin_is_over_the_runner_up_or_the_whole_likeness_alone() -> None:
+    text = "paper stuck in the printer"
+    alone = SuggestIndex([_tiny_runbook()]).match(text)
+    assert alone.evidence is not None
+    assert alone.evidence.similarity > 0
+    assert alone.evidence.margin == alone.evidence.similarity  # no runner-up: less 0
+
+    # The same keywords, so the text likeness alone orders the two.
+    two = SuggestIndex(_two_printers("title: Toner order"))
+    characters, words = two._texts
+    likeness = sorted(
+        ((characters.similarities(text) + words.similarities(text)) / 2).tolist(), reverse=True
+    )
+    assert likeness[1] > 0
+    match = two.match(text)
+    assert match.evidence is not None
+    assert (match.evidence.similarity, match.evidence.margin) == pytest.approx(
+        (likeness[0], likeness[0] - likeness[1])
+    )
+
+
+def test_only_an_alert_type_the_best_runbook_claims_makes_it_certain(tiny: SuggestIndex) -> None:
+    plain = tiny.match("the printer again")
+    other = tiny.match("the printer again", alert_type="disk.full")
+    typed = tiny.match("the printer again", alert_type="printer.jam")
+    assert plain.evidence is not None
+    assert 0 < plain.confidence < 1
+    assert (other.confidence, other.evidence) == (plain.confidence, plain.evidence)
+    assert (typed.confidence, typed.evidence) == (1.0, None)
+    assert [s.key for s in typed.suggestions] == ["tiny"]

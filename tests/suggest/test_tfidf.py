@@ -59,6 +59,8 @@ def test_word_ngrams_leave_out_stop_words_and_one_letter_words() -> None:
     ]  # fmt: skip
     assert word_ngrams("the and of") == []
     assert word_ngrams("printer") == ["printer"]
+    # From two words up: no single words.
+    assert word_ngrams("printer toner jam", low=2) == ["printer toner", "toner jam"]
     assert len(ENGLISH_STOP_WORDS) == 318
 
 
@@ -88,3 +90,11 @@ def test_unknown_or_empty_texts_are_like_nothing() -> None:
     empty = TfidfIndex(word_ngrams, ["the and", "of it"])
     assert empty.features == 0
     assert empty.similarities("the printer").tolist() == [0.0, 0.0]
+
+
+def test_a_text_unlike_the_last_documents_still_gets_a_likeness_for_each() -> None:
+    # "printer jam": three features (printer, jam, "printer jam"), each of idf 1 + log(3 / 2)
+    # and count 1, so each weighs 1 / sqrt(3) in the row; the text "printer" is that one
+    # feature, of weight 1.
+    index = TfidfIndex(word_ngrams, ["printer jam", "vpn down", "disk full"])
+    assert index.similarities("printer").tolist() == pytest.approx([1 / math.sqrt(3), 0.0, 0.0])

@@ -118,12 +118,8 @@ class SuggestIndex:
         # Character n-grams catch typos and word variants; word n-grams catch phrasing.
         documents = [_document(r) for r in self.runbooks]
         self._texts = (
-            (
-                TfidfIndex(char_wb_ngrams, documents, by_word=word_char_ngrams),
-                TfidfIndex(word_ngrams, documents),
-            )
-            if documents
-            else None
+            TfidfIndex(char_wb_ngrams, documents, by_word=word_char_ngrams),
+            TfidfIndex(word_ngrams, documents),
         )
 
     def suggest(
@@ -159,7 +155,6 @@ class SuggestIndex:
         return Match(suggestions, confidence(evidence), evidence)
 
     def _rank(self, lowered: str, alert_type: str | None) -> _Ranking:
-        assert self._texts is not None  # there are runbooks
         characters, words = self._texts
         similarities = (characters.similarities(lowered) + words.similarities(lowered)) / 2
         top_similarity = float(similarities.max()) or 1.0
@@ -176,7 +171,8 @@ class SuggestIndex:
         scores = []
         for i, runbook in enumerate(self.runbooks):
             # Diminishing returns: the first hit says most, later hits confirm.
-            keyword_score = 1 - 0.5 ** hit_counts[i] if hit_counts[i] else 0.0
+            # (No hit: 1 - 0.5 ** 0 = 0.)
+            keyword_score = 1 - 0.5 ** hit_counts[i]
             text_score = text_similarities[i] / top_similarity
             score = KEYWORD_WEIGHT * keyword_score + TEXT_WEIGHT * text_score
             if alert_type and alert_type in runbook.alert_types:

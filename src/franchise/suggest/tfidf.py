@@ -109,8 +109,9 @@ class TfidfIndex:
         column_of = np.array(columns, dtype=np.intp)
         weights = np.array(counts, dtype=np.float64)
         # Smoothed idf, as if one more document held every feature once: never a zero weight.
-        frequency = np.bincount(column_of, minlength=size).astype(np.float64)
-        frequency += 1.0
+        # (Every feature comes from some document: bincount gives one count per feature.)
+        per_feature = np.bincount(column_of)
+        frequency = per_feature + 1.0
         self._idf: Floats = np.full(size, self._documents + 1, dtype=np.float64)
         self._idf /= frequency
         np.log(self._idf, out=self._idf)
@@ -124,22 +125,19 @@ class TfidfIndex:
             if length:
                 # A running sum adds in the row's order, as scikit-learn's normalisation did
                 # (numpy's sum adds pairwise, which rounds differently).
-                total = float(np.add.accumulate(row * row)[-1])
-                if total != 0.0:
-                    row /= math.sqrt(total)
+                # (Every weight is at least 1: the total is never 0.)
+                row /= math.sqrt(float(np.add.accumulate(row * row)[-1]))
             start += length
         # A text's norm adds its weights in the features' alphabetical order.
-        self._alphabetical = np.empty(size, dtype=np.intp)
-        self._alphabetical[[self._vocabulary[f] for f in sorted(self._vocabulary)]] = np.arange(
-            size
-        )
+        # (Each feature's rank: the inverse of the alphabetical order of feature numbers.)
+        self._alphabetical = np.argsort([self._vocabulary[f] for f in sorted(self._vocabulary)])
         # Column-major: a stable sort keeps each feature's documents in order.
         by_column = np.argsort(column_of, kind="stable")
         document_of = np.repeat(np.arange(len(documents), dtype=np.int32), lengths)
         self._documents_of = document_of[by_column]
         self._weights: Floats = weights[by_column]
         self._starts = np.zeros(size + 1, dtype=np.intp)
-        np.cumsum(np.bincount(column_of, minlength=size), out=self._starts[1:])
+        np.cumsum(per_feature, out=self._starts[1:])
 
     @property
     def features(self) -> int:
@@ -157,11 +155,10 @@ class TfidfIndex:
         weights *= self._idf[columns]
         if len(weights):
             # A running sum, in the features' alphabetical order (np.add.accumulate adds one
-            # after the other, as scikit-learn's loop did).
+            # after the other, as scikit-learn's loop did). Every weight is at least 1: the
+            # total is never 0.
             ordered = weights[np.argsort(self._alphabetical[columns])]
-            total = float(np.add.accumulate(ordered * ordered)[-1])
-            if total != 0.0:
-                weights /= math.sqrt(total)
+            weights /= math.sqrt(float(np.add.accumulate(ordered * ordered)[-1]))
         return columns, weights
 
     def _known_columns(self, text: str) -> list[int]:
