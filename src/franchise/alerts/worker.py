@@ -484,7 +484,10 @@ def _release(db: Database, item_id: int, worker: str, error: str, report: Report
 def _test_hold(item_id: int) -> None:
     path = os.environ.get(TEST_HOLD_ENV)
     if path:
-        Path(path).write_text(str(item_id))
+        # Written aside and renamed: the test never reads the file half written.
+        aside = Path(f"{path}.part")
+        aside.write_text(str(item_id))
+        aside.replace(path)
         time.sleep(600)
 
 
