@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from franchise.suggest.stopwords import ENGLISH_STOP_WORDS
-from franchise.suggest.tfidf import TfidfIndex, char_wb_ngrams, word_ngrams
+from franchise.suggest.tfidf import TfidfIndex, char_wb_ngrams, word_char_ngrams, word_ngrams
 
 HERE = Path(__file__).parent
 
@@ -41,6 +41,23 @@ def test_likenesses_are_scikit_learns_to_the_last_bit(
     for text, expected in zip(reference["texts"], reference[name], strict=True):
         got = index.similarities(text.lower())
         assert [x.hex() for x in got.tolist()] == expected, text
+
+
+def test_words_looked_up_once_give_scikit_learns_likenesses_too(reference: dict[str, Any]) -> None:
+    """The index as suggest builds it: each word's known n-grams looked up once and
+    remembered. Asked twice, so the second answer comes from what was remembered."""
+    index = TfidfIndex(char_wb_ngrams, reference["documents"], by_word=word_char_ngrams)
+    for _ in range(2):
+        for text, expected in zip(reference["texts"], reference["char_wb"], strict=True):
+            got = index.similarities(text.lower())
+            assert [x.hex() for x in got.tolist()] == expected, text
+
+
+def test_a_words_character_ngrams_are_its_share_of_the_texts() -> None:
+    assert word_char_ngrams("vpn") == [" vp", "vpn", "pn ", " vpn", "vpn ", " vpn "]
+    assert word_char_ngrams("a") == [" a "]
+    assert char_wb_ngrams("vpn down", 3, 3) == [" vp", "vpn", "pn ", " do", "dow", "own", "wn "]
+    assert char_wb_ngrams("vpn  down") == word_char_ngrams("vpn") + word_char_ngrams("down")
 
 
 def test_character_ngrams_stay_inside_padded_words() -> None:
