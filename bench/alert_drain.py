@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/alert_drain.py [--alerts 4000] [--size 50] [--repeat 0.25]
         [--group-by alert|group] [--sites 0] [--database-url postgresql://.../SCRATCH --reset]
+        [--budget SECONDS]
         [--profile out.prof] [--top 30] [--statements] [--one-by-one | --compare]
 
 The storm of bench/alert_storm.py (same alerts, same 300 clients and 10,000 endpoints, the
@@ -35,7 +36,7 @@ from _common import check_empty, command_line, is_postgres
 from alert_storm import hostnames, make_storm, seed
 from franchise.alerts.inbox import receive, store_many
 from franchise.alerts.models import AlertGroup, Integration
-from franchise.alerts.worker import process_pending
+from franchise.alerts.worker import TRANSACTION_BUDGET, process_pending
 from franchise.db import Database, normalise_url
 from franchise.suggest.service import warm_up
 
@@ -51,6 +52,12 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=0)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--reset", action="store_true")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=TRANSACTION_BUDGET,
+        help="seconds one processing transaction may take (the worker's default)",
+    )
     parser.add_argument("--profile", default="", help="write cProfile stats to this file")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument(
@@ -113,7 +120,7 @@ def drain(
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
-        report = process_pending(db, worker="bench", bulk=bulk)
+        report = process_pending(db, worker="bench", bulk=bulk, budget=args.budget)
         if profiler is not None:
             profiler.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

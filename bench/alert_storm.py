@@ -126,6 +126,26 @@ def hostnames(clients: int, endpoints: int) -> list[tuple[int, str]]:
     ]
 
 
+# The Alertmanager route's group_by: a webhook body holds the alerts of one notification
+# group, as Alertmanager sends them (site only when the storm has sites).
+GROUP_BY = ("site", "alertname")
+
+
+def notifications(alerts: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """The alerts as Alertmanager would notify them: bodies of at most `size` alerts of one
+    notification group each, in the order the groups fill up."""
+    bodies: list[list[dict[str, Any]]] = []
+    waiting: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for alert in alerts:
+        key = tuple(alert["labels"].get(k, "") for k in GROUP_BY)
+        chunk = waiting.setdefault(key, [])
+        chunk.append(alert)
+        if len(chunk) == size:
+            bodies.append(waiting.pop(key))
+    bodies.extend(waiting.values())
+    return bodies
+
+
 def make_storm(
     n: int, size: int, repeat: float, hosts: list[tuple[int, str]], seed: int = 7, sites: int = 0
 ) -> Storm:
@@ -165,18 +185,19 @@ def make_storm(
             }
         )
     franchise_bodies, peer_bodies = [], []
-    for at in range(0, n, size):
-        chunk = alerts[at : at + size]
+    for chunk in notifications(alerts, size):
+        group_labels = {k: chunk[0]["labels"][k] for k in GROUP_BY if k in chunk[0]["labels"]}
+        group_key = "{}:{" + ", ".join(f'{k}="{v}"' for k, v in group_labels.items()) + "}"
         franchise_bodies.append(
             json.dumps(
                 {
                     "version": "4",
-                    "groupKey": f'{{}}:{{alertname="{chunk[0]["labels"]["alertname"]}"}}',
+                    "groupKey": group_key,
                     "truncatedAlerts": 0,
                     "status": "firing",
                     "receiver": "franchise",
-                    "groupLabels": {"alertname": chunk[0]["labels"]["alertname"]},
-                    "commonLabels": {"job": "windows"},
+                    "groupLabels": group_labels,
+                    "commonLabels": {"job": "windows", **group_labels},
                     "commonAnnotations": {},
                     "externalURL": "http://alertmanager.example:9093",
                     "alerts": chunk,

@@ -37,6 +37,17 @@ def test_the_drainer_waits_while_webhooks_write_but_not_forever() -> None:
     assert 0.25 <= waited < 0.45  # capped by max_wait, so processing still advances
 
 
+def test_the_drainers_transactions_are_shorter_while_requests_come() -> None:
+    gate = IntakeGate(busy_window=0.2, busy_budget=0.05)
+    assert gate.budget(0.1) == 0.1  # nobody has asked for anything: the whole budget
+    with gate.writing():
+        assert gate.budget(0.1) == 0.05  # a request writes now
+    assert gate.budget(0.1) == 0.05  # and others may follow it
+    assert gate.budget(0.02) == 0.02  # never longer than the drainer's own budget
+    time.sleep(0.25)
+    assert gate.budget(0.1) == 0.1  # quiet for the window again
+
+
 def test_a_requests_unit_of_work_goes_before_the_drainer_and_the_drainers_own_do_not(
     tmp_path: Path,
 ) -> None:

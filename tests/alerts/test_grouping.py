@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from franchise.alerts.models import AlertGroup, Integration
 from franchise.alerts.worker import Report
@@ -127,3 +127,39 @@ def test_the_group_resolves_with_its_last_alert_and_shows_which_still_fire(
     post(integration, notification(("a", "firing")))
     assert drain().outcomes == {"opened": 1}
     assert [t.status for t in tickets(db)] == ["resolved", "new"]
+
+
+def test_a_large_notification_group_is_applied_without_reading_its_group_per_alert(
+    db: Database, make_integration: MakeIntegration, post: Post, drain: Drain
+) -> None:
+    """The group and its ticket are read once per item: every alert of a 200-alert body
+    used to read both again (and so write the growing member list once per alert)."""
+    integration, _ = make_integration("alertmanager")
+    post(integration, notification(("web1", "firing")))
+    drain()
+    post(integration, notification(*((f"host{n:03d}", "firing") for n in range(200))))
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(db.bind, "before_cursor_execute", record)
+    try:
+        report = drain()
+    finally:
+        event.remove(db.bind, "before_cursor_execute", record)
+    assert (report.done, report.alerts) == (1, 200)
+    group_reads = [s for s in statements if s.startswith("SELECT ALERT_GROUPS.")]
+    ticket_reads = [s for s in statements if s.startswith("SELECT TICKETS.")]
+    member_writes = [
+        s for s in statements if s.startswith("UPDATE ALERT_GROUPS") and "MEMBERS=" in s
+    ]
+    # A read-ahead window of 50 alerts reads the group once: four windows.
+    assert len(group_reads) <= 4, group_reads
+    assert len(ticket_reads) <= 2, ticket_reads
+    assert len(member_writes) <= 4, member_writes
+    [group] = groups(db)
+    assert group.count == 201
+    assert len(group.members or {}) == 201
+    [ticket] = tickets(db)
+    assert ticket.custom_fields["alert_count"] == 201

@@ -498,6 +498,14 @@ class Pace:
     def cap(self, budget: float) -> int:
         return max(1, int(self.rate * budget))
 
-    def measured(self, alerts: int, seconds: float) -> None:
-        if alerts >= 20 and seconds > 0:
+    def measured(self, alerts: int, seconds: float, cap: int) -> None:
+        """Learn from a transaction of `alerts` taken under `cap`. One much smaller than
+        the cap (the end of an item) says more about the cost of a transaction than of an
+        alert and is not counted; one that filled a small cap is, or a cap below that size
+        would never grow."""
+        if alerts >= min(SMALL_TRANSACTION, cap) and seconds > 0:
             self.rate = 0.5 * self.rate + 0.5 * (alerts / seconds)
+
+
+# Alerts below which a transaction that did not fill its cap is left out of the rate.
+SMALL_TRANSACTION = 20

@@ -97,18 +97,26 @@ def store_many(session: Session, items: Sequence[tuple[int, Received]]) -> list[
 
 
 def claim(
-    session: Session, *, worker: str, batch: int, lease_seconds: float, now: datetime | None = None
+    session: Session,
+    *,
+    worker: str,
+    batch: int,
+    lease_seconds: float,
+    alerts: int | None = None,
+    now: datetime | None = None,
 ) -> list[int]:
-    """Claim up to `batch` pending items (and items whose claim outlived its lease).
+    """Claim up to `batch` pending items (and items whose claim outlived its lease), and
+    with `alerts` only as many of them (from the oldest, at least one) as hold that many
+    alerts in all: a claim of one-alert webhooks is as much work as one of large bodies.
 
     PostgreSQL: FOR UPDATE SKIP LOCKED, so parallel workers take different rows without
-    waiting. SQLite: the transaction began with BEGIN IMMEDIATE, so this one UPDATE is the
-    only writer and the select-and-mark is atomic.
+    waiting. SQLite: the transaction began with BEGIN IMMEDIATE, so the select and the mark
+    are the only writer's and atomic.
     """
     now = now or utcnow()
     expired = now - timedelta(seconds=lease_seconds)
     candidates = (
-        select(InboxItem.id)
+        select(InboxItem.id, InboxItem.alert_count)
         .where(
             or_(
                 InboxItem.state == "pending",
@@ -120,19 +128,35 @@ def claim(
     )
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    claimed = session.scalars(
+    ids = claimable([(row.id, row.alert_count) for row in session.execute(candidates)], alerts)
+    if not ids:
+        return []
+    session.execute(
         update(InboxItem)
-        .where(InboxItem.id.in_(candidates.scalar_subquery()))
+        .where(InboxItem.id.in_(ids))
         .values(
             state="processing",
             claimed_at=now,
             claimed_by=worker,
             attempts=InboxItem.attempts + 1,
         )
-        .returning(InboxItem.id)
         .execution_options(synchronize_session=False)
     )
-    return sorted(claimed)
+    return ids
+
+
+def claimable(candidates: Sequence[tuple[int, int]], alerts: int | None) -> list[int]:
+    """The ids of the oldest candidates (id, alert count) that hold at most `alerts` alerts
+    in all, and always the first (an item larger than a claim is still processed, in
+    parts); every candidate without `alerts`."""
+    taken: list[int] = []
+    total = 0
+    for item_id, count in candidates:
+        total += max(count, 1)  # an item without alerts still costs its own work
+        if taken and alerts is not None and total > alerts:
+            break
+        taken.append(item_id)
+    return taken
 
 
 def list_inbox(session: Session, *, state: str | None = None, limit: int = 50) -> list[InboxItem]:

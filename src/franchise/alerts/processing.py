@@ -76,6 +76,8 @@ class Batch:
     # The clients read in this transaction, held so the session's (weak) identity map keeps
     # them: the thresholds, the new ticket and its escalation facts read each one once.
     clients: dict[int, Client | None] = field(default_factory=dict)
+    # Tickets of notification groups, held likewise: each of a group's alerts updates one.
+    tickets: dict[int, Ticket] = field(default_factory=dict)
     # The groups of the current item's dedup keys, read ahead (integration id, key -> group
     # or None for no group yet); dropped when a savepoint rolls back.
     ahead: tuple[int, dict[str, AlertGroup | None]] | None = None
@@ -202,17 +204,22 @@ def _apply_member(
     )
     if alert.status == "firing":
         outcome = _fire(session, integration, as_group, group, at, batch)
-        group = _group(session, integration, as_group.dedup_key)
+        group = _group(session, integration, as_group.dedup_key, batch)
     elif still_firing and group is not None:
         transitions.seen(group, at)
         outcome = "member-resolved"
     else:
         outcome = _resolve(session, integration, as_group, group, at, batch)
-        group = _group(session, integration, as_group.dedup_key)
+        group = _group(session, integration, as_group.dedup_key, batch)
     group.members = members
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
-    if ticket is not None and group.outage_id is None:  # an outage shows its own summary
-        _mirror_count(ticket, group)
+    if ticket is not None:
+        if batch is not None:
+            # Held for the transaction: the group's next alert finds its ticket in the
+            # session rather than reading it again (the identity map holds rows weakly).
+            batch.tickets[ticket.id] = ticket
+        if group.outage_id is None:  # an outage shows its own summary
+            _mirror_count(ticket, group)
     return outcome
 
 
@@ -252,8 +259,14 @@ def read_ahead(session: Session, integration: Integration, keys: list[str], batc
     batch.ahead = (integration.id, found)
 
 
-def _group(session: Session, integration: Integration, key: str) -> AlertGroup:
-    """The group just written by this transaction (from the session, no query)."""
+def _group(session: Session, integration: Integration, key: str, batch: Batch | None) -> AlertGroup:
+    """The group just written by this transaction: the batch's read-ahead holds it (the
+    one it found, or the one `_new_group` made); without a batch, read from the session.
+    Read, the query would first flush the members written for every alert before it."""
+    if batch is not None and batch.ahead is not None and batch.ahead[0] == integration.id:
+        known = batch.ahead[1].get(key)
+        if known is not None:
+            return known
     group = session.scalar(
         select(AlertGroup).where(
             AlertGroup.integration_id == integration.id, AlertGroup.dedup_key == key

@@ -39,7 +39,11 @@ from franchise.suggest.service import warm_up
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = 60.0
-DEFAULT_BATCH = 20
+# A claim: at most this many items, and of them only as many as hold ALERTS_PER_CLAIM
+# alerts (at least one item): twenty bodies of 50 alerts, or a thousand one-alert webhooks.
+# What a drain reads once per claim (`Lookups`) is then read once per thousand alerts.
+DEFAULT_BATCH = 1000
+ALERTS_PER_CLAIM = 1000
 # Attempts (claims) before an item that keeps failing is parked as `failed`.
 MAX_ATTEMPTS = 5
 # Conflicts between parallel workers (same new dedup key, deadlock, busy SQLite) are retried.
@@ -49,6 +53,9 @@ CONFLICTS = (IntegrityError, OperationalError)
 # writer) and the API wait at most about this long for the drainer. An item whose alerts
 # take longer is applied in parts, one transaction each.
 TRANSACTION_BUDGET = 0.1
+# The budget while requests come (see IntakeGate.budget): a request waits at most about
+# this long for the drainer's transaction, so other requests' p99 stays under 100 ms.
+BUSY_BUDGET = 0.05
 # Alerts whose groups are read in one query (see `read_ahead`).
 READ_AHEAD = 50
 # Test hook only: the path of a file to write the item id into before sleeping inside the
@@ -94,6 +101,7 @@ def process_pending(
     *,
     worker: str | None = None,
     batch: int = DEFAULT_BATCH,
+    alerts: int | None = ALERTS_PER_CLAIM,
     lease_seconds: float = DEFAULT_LEASE,
     stop: threading.Event | None = None,
     gate: IntakeGate | None = None,
@@ -115,7 +123,9 @@ def process_pending(
         if gate is not None:
             gate.wait_quiet()
         with db.unit_of_work() as session:
-            ids = claim(session, worker=worker, batch=batch, lease_seconds=lease_seconds)
+            ids = claim(
+                session, worker=worker, batch=batch, alerts=alerts, lease_seconds=lease_seconds
+            )
             bodies = list(
                 session.execute(
                     select(InboxItem.id, InboxItem.kind, InboxItem.body).where(
@@ -141,7 +151,8 @@ def process_pending(
                 break  # the rest of the claim expires and is taken again
             if gate is not None:
                 gate.wait_quiet()
-            waiting = _transaction(db, waiting, worker, report, budget, parsed, lookups, pace)
+            now_budget = gate.budget(budget) if gate is not None else budget
+            waiting = _transaction(db, waiting, worker, report, now_budget, parsed, lookups, pace)
         parsed.clear()
     return report
 
@@ -231,9 +242,10 @@ def _bulk(
     the budget allows; returns how many it took and the ids left for the next transaction
     (none when the one-by-one path should go on with the rest in this one)."""
     started = time.perf_counter()
+    cap = pace.cap(budget)
     try:
         with session.begin_nested():
-            parts, full = read_parts(session, ids, worker, batch, pace.cap(budget))
+            parts, full = read_parts(session, ids, worker, batch, cap)
             ours = [p for p in parts if p is not None]
             applied = apply_parts(session, ours, batch)
             if applied < len(ours):
@@ -255,7 +267,7 @@ def _bulk(
             continue
         _count(report, Applied(part.outcomes, part.finished))
         alerts += part.end - part.start
-    pace.measured(alerts, time.perf_counter() - started)
+    pace.measured(alerts, time.perf_counter() - started, cap)
     taken = len(parts)
     if parts and parts[-1] is not None and not parts[-1].finished:
         return taken, ids[taken - 1 :]
@@ -504,9 +516,17 @@ class IntakeGate:
     in a storm the intake commits hundreds of times a second, and waking another thread for
     each would cost the webhooks more than the check saves."""
 
-    def __init__(self, settle: float = 0.05, max_wait: float = 1.0) -> None:
+    def __init__(
+        self,
+        settle: float = 0.01,
+        max_wait: float = 1.0,
+        busy_window: float = 1.0,
+        busy_budget: float = BUSY_BUDGET,
+    ) -> None:
         self.settle = settle
         self.max_wait = max_wait
+        self.busy_window = busy_window
+        self.busy_budget = busy_budget
         self._writing = 0
         self._last_write = 0.0
         self._lock = threading.Lock()
@@ -527,6 +547,14 @@ class IntakeGate:
         """Units of work running (or waiting for the lock) now."""
         with self._lock:
             return self._writing
+
+    def budget(self, idle: float) -> float:
+        """Seconds the drainer's next transaction may take: `idle` when no request has
+        written for `busy_window` seconds (nobody would wait for it), else the shorter
+        `busy_budget`, so a request that comes while a large body drains waits less."""
+        with self._lock:
+            busy = self._writing or time.monotonic() - self._last_write < self.busy_window
+        return min(idle, self.busy_budget) if busy else idle
 
     def wait_quiet(self) -> None:
         deadline = time.monotonic() + self.max_wait

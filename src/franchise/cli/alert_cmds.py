@@ -300,7 +300,14 @@ def groups(
 def worker(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Drain the inbox, then exit.")] = False,
-    batch: Annotated[int, typer.Option(min=1, max=1000, help="Items claimed at a time.")] = 20,
+    batch: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=1000,
+            help="Most items claimed at a time; a claim holds at most 1,000 alerts in all.",
+        ),
+    ] = 1000,  # alerts.worker.DEFAULT_BATCH (imported lazily, as the CLI does)
     lease: Annotated[
         float, typer.Option(min=1, help="Seconds after which another worker may retake a claim.")
     ] = 60.0,
