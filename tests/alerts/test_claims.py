@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from franchise.alerts import worker as worker_module
 from franchise.alerts.bulk import Pace
-from franchise.alerts.inbox import claim, claimable
+from franchise.alerts.inbox import claim, claimable, renew
 from franchise.alerts.models import InboxItem, Integration
 from franchise.alerts.worker import process_pending
 from franchise.db import Database
@@ -99,3 +101,48 @@ def test_a_small_cap_that_is_filled_grows_with_the_measured_rate() -> None:
     # The tail of an item, far below its cap, says little about an alert's cost: not counted.
     pace.measured(3, 0.02, pace.cap(0.05))
     assert pace.rate == pytest.approx(1125.0)
+
+
+def test_renewing_a_claim_restarts_the_lease_of_this_workers_items_only(
+    db: Database, make_integration: MakeIntegration, post: Post
+) -> None:
+    integration, _ = make_integration()
+    ours = [post(integration, alerts(f"k{n}")) for n in range(2)]
+    theirs = post(integration, alerts("other"))
+    then = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    later = then + timedelta(seconds=45)
+    with db.unit_of_work() as session:
+        assert claim(session, worker="a", batch=2, lease_seconds=60, now=then) == ours
+        assert claim(session, worker="b", batch=2, lease_seconds=60, now=then) == [theirs]
+    with db.unit_of_work() as session:
+        assert renew(session, [*ours, theirs], worker="a", now=later) == 2
+    with db.unit_of_work() as session:
+        # The lease runs from the renewal: at 60 s after the claim, ours are not taken again.
+        at_expiry = then + timedelta(seconds=61)
+        assert claim(session, worker="c", batch=10, lease_seconds=60, now=at_expiry) == [theirs]
+        leases = {
+            row.id: row.claimed_at
+            for row in session.execute(select(InboxItem.id, InboxItem.claimed_at))
+        }
+    assert {leases[i].replace(tzinfo=UTC) for i in ours} == {later}
+
+
+def test_a_drain_renews_its_claim_while_it_works_through_it(
+    db: Database, make_integration: MakeIntegration, post: Post, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    integration, _ = make_integration()
+    for n in range(3):
+        post(integration, alerts(f"k{n}"))
+    renewed: list[list[int]] = []
+    real = worker_module.renew
+
+    def recording(session: Any, ids: Any, *, worker: str) -> int:
+        renewed.append(list(ids))
+        return real(session, ids, worker=worker)
+
+    monkeypatch.setattr(worker_module, "renew", recording)
+    # A budget of nothing: one alert per transaction; a lease so short that half of it has
+    # always passed: the items still waiting are renewed before every transaction.
+    report = process_pending(db, worker="w", budget=0.0, lease_seconds=1e-9)
+    assert (report.done, report.alerts) == (3, 3)
+    assert [len(ids) for ids in renewed] == [3, 2, 1]

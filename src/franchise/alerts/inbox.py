@@ -145,6 +145,25 @@ def claim(
     return ids
 
 
+def renew(session: Session, ids: Sequence[int], *, worker: str, now: datetime | None = None) -> int:
+    """Restart the lease of claimed items still this worker's: a claim worked through while
+    webhooks keep the drainer waiting can outlast its lease, and another worker (or this
+    one's next claim, one attempt more) would take the rest again. Returns how many."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(InboxItem)
+        .where(
+            InboxItem.id.in_(list(ids)),
+            InboxItem.state == "processing",
+            InboxItem.claimed_by == worker,
+        )
+        .values(claimed_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def claimable(candidates: Sequence[tuple[int, int]], alerts: int | None) -> list[int]:
     """The ids of the oldest candidates (id, alert count) that hold at most `alerts` alerts
     in all, and always the first (an item larger than a claim is still processed, in

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from franchise.alerts.bulk import Pace, apply_parts, read_parts
 from franchise.alerts.bulk_write import finish_parts
-from franchise.alerts.inbox import claim, parse_body
+from franchise.alerts.inbox import claim, parse_body, renew
 from franchise.alerts.models import InboxItem, Integration
 from franchise.alerts.processing import Batch, Lookups, apply_alert, read_ahead
 from franchise.db import Database, background_work, is_unstorable, utcnow
@@ -146,11 +146,16 @@ def process_pending(
         report.claimed += len(ids)
         waiting = ids
         lookups = Lookups()  # read again for each claim
+        leased = time.monotonic()
         while waiting:
             if stop is not None and stop.is_set():
                 break  # the rest of the claim expires and is taken again
             if gate is not None:
                 gate.wait_quiet()
+            if time.monotonic() - leased > lease_seconds / 2:
+                with db.unit_of_work() as session:
+                    renew(session, waiting, worker=worker)
+                leased = time.monotonic()
             now_budget = gate.budget(budget) if gate is not None else budget
             waiting = _transaction(db, waiting, worker, report, now_budget, parsed, lookups, pace)
         parsed.clear()
