@@ -517,6 +517,10 @@ class IntakeGate:
     process has written for `settle` seconds, but never longer than `max_wait`, so a storm is
     taken in at full speed and processed as it eases.
 
+    `settle` is short (10 ms): in a storm webhooks commit every few milliseconds, so the
+    drainer still waits, while a lone request now and then costs it only that much. And
+    while requests come, its transactions are shorter (`budget`).
+
     The drainer polls (every `settle` seconds at most) rather than being woken by each write:
     in a storm the intake commits hundreds of times a second, and waking another thread for
     each would cost the webhooks more than the check saves."""
