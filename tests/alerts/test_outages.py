@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from franchise.alerts.models import AlertGroup, AlertOutage, Integration
+from franchise.alerts.outages import count_of, summary
 from franchise.alerts.worker import Report
 from franchise.clients.models import ClientContact
 from franchise.clients.service import add_client
@@ -87,6 +88,50 @@ def test_five_new_groups_of_a_site_open_one_outage_and_close_their_tickets(
     assert drain().outcomes == {"outage-joined": 1, "opened": 1}
     assert len(outages(db)) == 1
     assert {t.id: t for t in tickets(db)}[parent.id].title == "Outage at site HQ: 6 hosts"
+
+
+def test_an_outage_of_notification_groups_counts_their_alerts_hosts(
+    db: Database, make_integration: MakeIntegration, post: Post, drain: Drain, acme: int
+) -> None:
+    """Each notification group holds many hosts' alerts: the outage counts and lists those
+    hosts, not only the first host of each group."""
+    integration, _ = make_integration("alertmanager", client="Acme")
+    assert integration.group_by == "group"
+    names = ["HostDown", "DiskFull", "ServiceDown", "HighCPU", "BackupFailed"]
+    for name in names:
+        alerts = [
+            {
+                "status": "resolved" if (name == "HighCPU" and n == 0) else "firing",
+                "labels": {"alertname": name, "instance": f"hq{n}:9100", "site": "HQ"},
+                "annotations": {"summary": f"{name} on hq{n}"},
+                "fingerprint": f"{name}-hq{n}",
+            }
+            for n in range(6 if name == "HostDown" else 2)
+        ]
+        post(
+            integration,
+            {**body(*alerts), "groupKey": f'{{}}:{{site="HQ", alertname="{name}"}}'},
+        )
+    drain()
+    [outage] = outages(db)
+    parent = {t.id: t for t in tickets(db)}[outage.ticket_id or 0]
+    assert parent.title == "Outage at site HQ: 6 hosts"
+    fields = parent.custom_fields
+    assert (fields["outage_groups"], fields["outage_hosts"]) == (5, 6)
+    # Every alert still firing, by its own host; hq0's HighCPU has resolved.
+    assert fields["outage_firing"] == 13
+    assert "hq0: HighCPU on hq0" not in fields["outage_still_firing"]
+    assert "hq1: HighCPU on hq1" in fields["outage_still_firing"]
+    assert "hq5: HostDown on hq5" in fields["outage_still_firing"]
+
+
+def test_an_outage_of_one_host_says_host() -> None:
+    assert count_of(1, "host") == "1 host"
+    assert count_of(3, "alert group") == "3 alert groups"
+    firing, hosts = summary(
+        [("Disk full", "srv1", "firing", None), ("Down", None, "resolved", None)]
+    )
+    assert (firing, hosts) == (["srv1: Disk full"], ["srv1"])
 
 
 def test_children_resolve_into_the_parent_which_resolves_with_the_last(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -171,15 +172,13 @@ def refresh(session: Session, outage: AlertOutage) -> Ticket | None:
     session.flush()
     children = list(
         session.execute(
-            select(AlertGroup.title, AlertGroup.host, AlertGroup.status).where(
+            select(AlertGroup.title, AlertGroup.host, AlertGroup.status, AlertGroup.members).where(
                 AlertGroup.outage_id == outage.id
             )
         )
     )
-    firing = sorted(
-        f"{host}: {title}" if host else title for title, host, s in children if s == "firing"
-    )
-    hosts = sorted({host for _, host, _ in children if host})
+    firing, hosts = summary([(t, h, st, m) for t, h, st, m in children])
+    label = count_of(len(hosts), "host") if hosts else count_of(len(children), "alert group")
     fields = dict(ticket.custom_fields or {})
     fields["outage_groups"] = len(children)
     fields["outage_firing"] = len(firing)
@@ -187,8 +186,34 @@ def refresh(session: Session, outage: AlertOutage) -> Ticket | None:
     fields["outage_still_firing"] = firing
     ticket.custom_fields = fields
     where = ticket.title.split(":", 1)[0]
-    ticket.title = f"{where}: {len(hosts) or len(children)} {'hosts' if hosts else 'alert groups'}"
+    ticket.title = f"{where}: {label}"
     return ticket
+
+
+def summary(
+    children: list[tuple[str, str | None, str, dict[str, Any] | None]],
+) -> tuple[list[str], list[str]]:
+    """What still fires ("host: title", sorted) and every host, of an outage's children
+    (title, host, status, members). A notification group counts by its members: each of its
+    alerts has its own host and status, and the group's own host is only its first's."""
+    firing: list[str] = []
+    hosts: set[str] = set()
+    for title, host, status, members in children:
+        alerts = (
+            [(m.get("title") or title, m.get("host"), m.get("status")) for m in members.values()]
+            if members
+            else [(title, host, status)]
+        )
+        for alert_title, alert_host, alert_status in alerts:
+            if alert_host:
+                hosts.add(alert_host)
+            if alert_status == "firing":
+                firing.append(f"{alert_host}: {alert_title}" if alert_host else alert_title)
+    return sorted(firing), sorted(hosts)
+
+
+def count_of(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def child_resolved(
