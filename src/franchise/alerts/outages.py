@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from franchise.alerts.models import AlertGroup, AlertOutage, Integration
+from franchise.alerts.ticket_alerts import lines_of
 from franchise.clients.models import Client
 from franchise.clients.outage import outage_settings
 from franchise.db import utcnow
@@ -24,6 +25,7 @@ from franchise.escalation.facts import OUTAGE_TAG
 from franchise.orgsettings.service import get_setting
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket, create_ticket
+from franchise.wording import plural
 
 CLOSED = ("resolved", "closed")
 
@@ -178,7 +180,7 @@ def refresh(session: Session, outage: AlertOutage) -> Ticket | None:
         )
     )
     firing, hosts = summary([(t, h, st, m) for t, h, st, m in children])
-    label = count_of(len(hosts), "host") if hosts else count_of(len(children), "alert group")
+    label = plural(len(hosts), "host") if hosts else plural(len(children), "alert group")
     fields = dict(ticket.custom_fields or {})
     fields["outage_groups"] = len(children)
     fields["outage_firing"] = len(firing)
@@ -196,24 +198,13 @@ def summary(
     """What still fires ("host: title", sorted) and every host, of an outage's children
     (title, host, status, members). A notification group counts by its members: each of its
     alerts has its own host and status, and the group's own host is only its first's."""
-    firing: list[str] = []
-    hosts: set[str] = set()
-    for title, host, status, members in children:
-        alerts = (
-            [(m.get("title") or title, m.get("host"), m.get("status")) for m in members.values()]
-            if members
-            else [(title, host, status)]
-        )
-        for alert_title, alert_host, alert_status in alerts:
-            if alert_host:
-                hosts.add(alert_host)
-            if alert_status == "firing":
-                firing.append(f"{alert_host}: {alert_title}" if alert_host else alert_title)
-    return sorted(firing), sorted(hosts)
-
-
-def count_of(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    alerts = [
+        line
+        for title, host, status, members in children
+        for line in lines_of(title, host, status, None, members)
+    ]
+    firing = sorted(a.label for a in alerts if a.status == "firing")
+    return firing, sorted({a.host for a in alerts if a.host})
 
 
 def child_resolved(

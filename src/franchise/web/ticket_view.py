@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff, list_staff
 from franchise.accounts.sessions import SignedIn
+from franchise.alerts.ticket_alerts import ticket_alerts
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import list_requests
 from franchise.ask.answer import STAGE_FOR_STATUS
@@ -432,6 +433,7 @@ def page_context(
         "runbook_keys": [r.key for r in runbooks.list_runbooks(session, include_archived=False)],
         "lesson_runbook": runner.state.runbook.key if runner else ticket.runbook_key or "",
         "events": _history(session, ticket, names, runner),
+        "alerts": ticket_alerts(session, ticket.id) if ticket.source == "alert" else None,
         "notes": _notes(session, ticket, names),
         "categories": CATEGORIES,
         "minutes_worked": notes.minutes_worked(session, ticket),
