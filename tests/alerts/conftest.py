@@ -66,6 +66,20 @@ def post(db: Database) -> Callable[..., int]:
 
 
 @pytest.fixture
+def units_of_work(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the units of work (transactions) begun on `db` from now on."""
+    begun: list[int] = []
+    begin = db.unit_of_work
+
+    def counting() -> Any:
+        begun.append(1)
+        return begin()
+
+    monkeypatch.setattr(db, "unit_of_work", counting)
+    return begun
+
+
+@pytest.fixture
 def drain(db: Database) -> Callable[[], Report]:
     return lambda: process_pending(db, worker="test-worker")
 

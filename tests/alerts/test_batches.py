@@ -34,19 +34,12 @@ def titles(db: Database) -> list[str]:
 
 
 def test_one_transaction_takes_many_items_and_refreshes_escalation_once_per_ticket(
-    db: Database, make_integration: MakeIntegration, post: Post, monkeypatch: pytest.MonkeyPatch
+    db: Database, make_integration: MakeIntegration, post: Post, request: pytest.FixtureRequest
 ) -> None:
     integration, _ = make_integration()
     for n in range(6):
         post(integration, [alert(f"k{n % 3}"), alert("shared")])
-    commits: list[int] = []
-    begin = db.unit_of_work
-
-    def counting() -> Any:
-        commits.append(1)
-        return begin()
-
-    monkeypatch.setattr(db, "unit_of_work", counting)
+    commits: list[int] = request.getfixturevalue("units_of_work")
     report = process_pending(db, worker="w", budget=60.0)
     # Two rounds of (suggest index check, claim), the second finding nothing, and a single
     # processing transaction for the six items (one per item before batches: 10).

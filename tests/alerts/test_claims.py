@@ -69,19 +69,12 @@ def test_a_claim_holds_as_many_items_as_its_alerts_allow(
 
 
 def test_one_claim_and_one_transaction_take_many_one_alert_webhooks(
-    db: Database, make_integration: MakeIntegration, post: Post, monkeypatch: pytest.MonkeyPatch
+    db: Database, make_integration: MakeIntegration, post: Post, request: pytest.FixtureRequest
 ) -> None:
     integration, _ = make_integration()
     for n in range(60):
         post(integration, alerts(f"k{n % 40}"))
-    units: list[int] = []
-    begin = db.unit_of_work
-
-    def counting() -> Any:
-        units.append(1)
-        return begin()
-
-    monkeypatch.setattr(db, "unit_of_work", counting)
+    units: list[int] = request.getfixturevalue("units_of_work")
     report = process_pending(db, worker="w", budget=60.0)
     # (suggest index check, claim) twice, the second finding nothing, and one processing
     # transaction: sixty webhooks of one alert are one claim, not three claims of twenty.
