@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from franchise.alerts.inbox import receive, store
@@ -17,7 +17,8 @@ from franchise.alerts.worker import process_pending
 from franchise.clients.service import add_client
 from franchise.db import Database
 from franchise.tickets.service import create_ticket
-from tests.web.conftest import BrowserLog, Member
+from tests.web.conftest import BrowserLog, LiveServer, Member
+from tests.web.test_accessibility import WIDE, _violations
 
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 NAMES = ("HostDown", "DiskFull", "ServiceDown", "HighCPU", "BackupFailed")
@@ -114,3 +115,21 @@ def test_a_ticket_not_opened_by_alerts_has_no_alerts_card(
     page.goto(f"/tickets/{ticket_id}")
     expect(page.locator("h1")).to_contain_text("Printer offline")
     expect(page.get_by_role("region", name="Alerts")).to_have_count(0)
+
+
+def test_an_outage_ticket_with_its_alerts_passes_axe(
+    browser: Browser,
+    live: LiveServer,
+    db: Database,
+    make_staff: Callable[..., Member],
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    ticket_id, _ = outage_ticket(db, make_staff)
+    # The pages' CSP rightly refuses injected scripts; this context alone lets axe in.
+    context = browser.new_context(base_url=live.url, viewport=WIDE, bypass_csp=True)
+    page = context.new_page()
+    sign_in_as(page, make_staff())
+    page.goto(f"/tickets/{ticket_id}")
+    expect(page.get_by_role("region", name="Alerts")).to_be_visible()
+    assert _violations(page) == []
+    context.close()
