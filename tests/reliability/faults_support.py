@@ -411,22 +411,38 @@ def post_alert(client: httpx.Client, token: str, index: int) -> Outcome:
 
 class Storm:
     """Threads posting storm alerts numbered from a shared counter until `total` are sent
-    or `stop` is set (a thread finishes the request it is in)."""
+    or `stop` is set (a thread finishes the request it is in). With `pause_at`, no alert
+    from that number on is sent until `resume` is set: a test can be sure some of the storm
+    comes after what it does meanwhile, however fast the servers answer."""
 
-    def __init__(self, base: str, token: str, *, first: int, total: int, threads: int = 12) -> None:
+    def __init__(
+        self,
+        base: str,
+        token: str,
+        *,
+        first: int,
+        total: int,
+        threads: int = 12,
+        pause_at: int | None = None,
+    ) -> None:
         self.base, self.token = base, token
         self.next, self.end = first, first + total
+        self.pause_at = pause_at
         self.recorder = Recorder()
         self.stop = threading.Event()
+        self.resume = threading.Event()
         self._counter = threading.Lock()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
 
     def _take(self) -> int | None:
-        with self._counter:
-            if self.stop.is_set() or self.next >= self.end:
-                return None
-            self.next += 1
-            return self.next - 1
+        while True:
+            with self._counter:
+                if self.stop.is_set() or self.next >= self.end:
+                    return None
+                if self.pause_at is None or self.next < self.pause_at or self.resume.is_set():
+                    self.next += 1
+                    return self.next - 1
+            self.resume.wait(0.05)
 
     def _run(self) -> None:
         with httpx.Client(base_url=self.base, timeout=20) as client:
