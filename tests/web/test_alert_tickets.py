@@ -48,7 +48,7 @@ def send(db: Database, integration: Integration, body: dict[str, Any]) -> None:
         store(session, integration.id, receive("alertmanager", json.dumps(body).encode(), {}))
 
 
-def outage_ticket(db: Database, make_staff: Callable[..., Member]) -> tuple[int, Integration]:
+def outage_ticket(db: Database) -> tuple[int, Integration]:
     with db.unit_of_work() as session:
         add_client(session, name="Acme")
         integration, _ = add_integration(session, kind="alertmanager", client="Acme")
@@ -69,7 +69,7 @@ def test_the_technician_sees_which_hosts_of_an_outage_still_fire(
     sign_in_as: Callable[[Page, Member], None],
     browser_log: BrowserLog,
 ) -> None:
-    ticket_id, integration = outage_ticket(db, make_staff)
+    ticket_id, integration = outage_ticket(db)
     sign_in_as(page, make_staff())
     page.goto(f"/tickets/{ticket_id}")
     expect(page.locator("h1")).to_contain_text("Outage at site HQ: 3 hosts")
@@ -96,7 +96,7 @@ def test_the_alerts_of_an_outage_fit_a_phone(
     make_staff: Callable[..., Member],
     sign_in_as: Callable[[Page, Member], None],
 ) -> None:
-    ticket_id, _ = outage_ticket(db, make_staff)
+    ticket_id, _ = outage_ticket(db)
     sign_in_as(phone_page, make_staff())
     phone_page.goto(f"/tickets/{ticket_id}")
     expect(phone_page.get_by_role("region", name="Alerts")).to_be_visible()
@@ -124,7 +124,7 @@ def test_an_outage_ticket_with_its_alerts_passes_axe(
     make_staff: Callable[..., Member],
     sign_in_as: Callable[[Page, Member], None],
 ) -> None:
-    ticket_id, _ = outage_ticket(db, make_staff)
+    ticket_id, _ = outage_ticket(db)
     # The pages' CSP rightly refuses injected scripts; this context alone lets axe in.
     context = browser.new_context(base_url=live.url, viewport=WIDE, bypass_csp=True)
     page = context.new_page()

@@ -8,7 +8,7 @@ last. Thresholds: organisation settings `outage_alert_groups` (0: off) and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -179,7 +179,7 @@ def refresh(session: Session, outage: AlertOutage) -> Ticket | None:
             )
         )
     )
-    firing, hosts = summary([(t, h, st, m) for t, h, st, m in children])
+    firing, hosts = summary(children)
     label = plural(len(hosts), "host") if hosts else plural(len(children), "alert group")
     fields = dict(ticket.custom_fields or {})
     fields["outage_groups"] = len(children)
@@ -193,7 +193,7 @@ def refresh(session: Session, outage: AlertOutage) -> Ticket | None:
 
 
 def summary(
-    children: list[tuple[str, str | None, str, dict[str, Any] | None]],
+    children: Iterable[tuple[str, str | None, str, dict[str, Any] | None]],
 ) -> tuple[list[str], list[str]]:
     """What still fires ("host: title", sorted) and every host, of an outage's children
     (title, host, status, members). A notification group counts by its members: each of its

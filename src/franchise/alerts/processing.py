@@ -260,18 +260,10 @@ def read_ahead(session: Session, integration: Integration, keys: list[str], batc
 
 
 def _group(session: Session, integration: Integration, key: str, batch: Batch | None) -> AlertGroup:
-    """The group just written by this transaction: the batch's read-ahead holds it (the
-    one it found, or the one `_new_group` made); without a batch, read from the session.
-    Read, the query would first flush the members written for every alert before it."""
-    if batch is not None and batch.ahead is not None and batch.ahead[0] == integration.id:
-        known = batch.ahead[1].get(key)
-        if known is not None:
-            return known
-    group = session.scalar(
-        select(AlertGroup).where(
-            AlertGroup.integration_id == integration.id, AlertGroup.dedup_key == key
-        )
-    )
+    """The group just written by this transaction. `_find_group` finds it in the batch's
+    read-ahead (`_new_group`'s groups are remembered there) without a query, which would
+    first flush the members written for every alert before it."""
+    group = _find_group(session, integration, key, batch)
     assert group is not None
     return group
 
