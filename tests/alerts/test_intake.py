@@ -87,7 +87,7 @@ def test_concurrent_webhooks_share_transactions_and_each_gets_its_own_id(
         for n, a in enumerate(accepted):
             assert json.loads(rows[a.inbox_id][2])["dedup_key"] == f"disk-{n}"
             assert rows[a.inbox_id][1:2] == ("pending",)
-            assert a.alerts[0].dedup_key == f"disk-{n}"
+            assert a.alerts == 1
         # Grouped: far fewer transactions than webhooks.
         assert 1 <= batches < 100
 

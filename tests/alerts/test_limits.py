@@ -4,6 +4,7 @@ minute per integration (issue 16, findings 1 and 8)."""
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -63,6 +64,37 @@ def test_depth_is_measured_without_decoding() -> None:
         load_json(b'{"title": ')
     with pytest.raises(MalformedPayload, match=f"deeper than {MAX_DEPTH} levels"):
         load_json(b"[" * 100_000)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def test_depth_agrees_with_the_decoded_document() -> None:
+    """Random documents whose strings are empty, adjacent, or full of brackets, quotes and
+    backslashes (as Alertmanager's groupKey `{}:{alertname="X"}` is): the skeleton's depth
+    is the decoded document's."""
+    rnd = random.Random(5)
+    texts = ["", "", "a", "[", "]]", "{}", '{}:{alertname="X"}', '"', "\\", '\\"[', "[]{}", "x]"]
+
+    def document(level: int) -> object:
+        if level > 5 or rnd.random() < 0.3:
+            return rnd.choice(texts)
+        if rnd.random() < 0.5:
+            return [document(level + 1) for _ in range(rnd.randint(0, 4))]
+        return {rnd.choice(texts): document(level + 1) for _ in range(rnd.randint(0, 4))}
+
+    for _ in range(500):
+        value = document(0)
+        body = json.dumps(value, separators=(",", ":") if rnd.random() < 0.5 else None).encode()
+        depth = _depth(value)
+        assert not too_deep(body, limit=depth), body
+        if depth:
+            assert too_deep(body, limit=depth - 1), body
 
 
 def test_a_deep_body_with_a_wrong_token_is_refused_for_the_token(

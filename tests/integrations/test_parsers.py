@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from franchise.integrations import KINDS, load_json, parse_payload
+from franchise.integrations import KINDS, check_payload, load_json, parse_payload
 from franchise.integrations.normalized import MalformedPayload, NormalizedAlert
 from franchise.integrations.pagerduty.parser import routing_key
 
@@ -265,3 +265,66 @@ def test_bad_json_is_refused_with_the_place(raw: bytes, message: str) -> None:
 def test_long_dedup_keys_are_hashed_to_fit() -> None:
     (alert,) = parse_payload("generic", {"title": "x", "dedup_key": "k" * 400})
     assert alert.dedup_key.startswith("sha256:") and len(alert.dedup_key) <= 255
+
+
+def _variants(document: dict[str, Any]) -> list[Any]:
+    """A fixture and broken copies of it: each way an Alertmanager-shaped body can be wrong."""
+    first = document["alerts"][0]
+    broken_alerts: list[Any] = [
+        "an alert",
+        {**first, "labels": ["not", "an", "object"]},
+        {**first, "labels": {**first["labels"], "nested": {"a": "b"}}},
+        {**first, "labels": {}},
+        {k: v for k, v in first.items() if k != "labels"},
+        {**first, "annotations": "text"},
+        {**first, "annotations": {"summary": ["a"]}},
+        {**first, "status": "bogus"},
+        {k: v for k, v in first.items() if k != "status"},
+        {**first, "labels": {**first["labels"], "port": 9100, "up": True, "none": None}},
+        {k: v for k, v in first.items() if k != "fingerprint"},
+    ]
+    variants: list[Any] = [
+        document,
+        [document],
+        "text",
+        {k: v for k, v in document.items() if k != "alerts"},
+    ]
+    variants += [{**document, "alerts": {"not": "a list"}}, {**document, "alerts": []}]
+    variants += [{**document, "alerts": [*document["alerts"], alert]} for alert in broken_alerts]
+    variants += [
+        {**document, "status": None, "alerts": [{**a, "status": None} for a in document["alerts"]]}
+    ]
+    for key, value in (
+        ("groupKey", ""),
+        ("groupKey", 7),
+        ("commonAnnotations", ["x"]),
+        ("groupLabels", {"a": {}}),
+    ):
+        variants.append({**document, key: value})
+    return variants
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [
+        ("alertmanager", "alertmanager/zulip_alert.json"),
+        ("alertmanager", "alertmanager/msteams_large_prom_post_request.json"),
+        ("grafana", "grafana/zulip_alert_new.json"),
+    ],
+)
+def test_checking_a_body_agrees_with_parsing_it(kind: str, path: str) -> None:
+    """The webhook is answered from `check_payload` and processed later from
+    `parse_payload`: for every body, both count the same alerts or refuse it alike."""
+    outcomes = set()
+    for document in _variants(fixture(path)):
+        try:
+            parsed: int | str = len(parse_payload(kind, document))
+        except MalformedPayload as exc:
+            parsed = exc.message
+        try:
+            checked: int | str = check_payload(kind, document)
+        except MalformedPayload as exc:
+            checked = exc.message
+        assert checked == parsed, document
+        outcomes.add(type(parsed))
+    assert outcomes == {int, str}

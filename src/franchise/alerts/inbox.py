@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from franchise.alerts.models import INBOX_STATES, InboxItem
 from franchise.db import utcnow
 from franchise.errors import InvalidInput
-from franchise.integrations import load_json, parse_payload
+from franchise.integrations import check_payload, load_json, parse_payload
 from franchise.integrations.normalized import MalformedPayload, NormalizedAlert
 
 # Only these request headers are kept with a body: enough to trace a sender, no secrets.
@@ -32,18 +32,19 @@ _INSERT = insert(InboxItem).returning(InboxItem.id, sort_by_parameter_order=True
 @dataclass(frozen=True)
 class Accepted:
     inbox_id: int
-    alerts: list[NormalizedAlert]
+    alerts: int  # how many the body holds
     error: str | None = None
 
 
 @dataclass(frozen=True)
 class Received:
-    """A webhook body read and parsed, ready to be stored: the work done before the INSERT."""
+    """A webhook body read and checked, ready to be stored: the work done before the INSERT.
+    Its alerts are counted, not built: the worker parses the stored body."""
 
     kind: str
     text: str
     headers: dict[str, str]
-    alerts: list[NormalizedAlert]
+    alerts: int
     error: str | None
 
 
@@ -51,18 +52,23 @@ def parse_body(kind: str, body: bytes | str) -> list[NormalizedAlert]:
     return parse_payload(kind, load_json(body))
 
 
+def check_body(kind: str, body: bytes | str) -> int:
+    """The number of alerts in a body, or MalformedPayload as `parse_body` would raise."""
+    return check_payload(kind, load_json(body))
+
+
 def receive(
     kind: str, body: bytes, headers: Mapping[str, str], remote: str | None = None
 ) -> Received:
-    """Parse a body and keep the headers worth keeping; a malformed body is kept with why."""
+    """Check a body and keep the headers worth keeping; a malformed body is kept with why."""
     kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
     if remote:
         kept["remote"] = remote
     text = body.decode("utf-8", errors="replace")
     try:
-        return Received(kind, text, kept, parse_body(kind, body), None)
+        return Received(kind, text, kept, check_body(kind, body), None)
     except MalformedPayload as exc:
-        return Received(kind, text, kept, [], exc.message)
+        return Received(kind, text, kept, 0, exc.message)
 
 
 def store(session: Session, integration_id: int, received: Received) -> Accepted:
@@ -82,7 +88,7 @@ def store_many(session: Session, items: Sequence[tuple[int, Received]]) -> list[
             "received_at": now,
             "headers": received.headers,
             "body": received.text,
-            "alert_count": len(received.alerts),
+            "alert_count": received.alerts,
             "state": "rejected" if received.error else "pending",
             "attempts": 0,
             "error": received.error,

@@ -151,12 +151,18 @@ def string_map(value: object, where: str) -> dict[str, str]:
     if value is None:
         return {}
     data = as_object(value, where)
+    if set(map(type, data.values())) <= _TEXT:
+        # The common case, checked in C: a decoded object's keys are text already.
+        return data
     out = {}
     for key, item in data.items():
         if isinstance(item, dict | list):
             raise MalformedPayload(f"{where}.{key}: expected text, got {_type_name(item)}")
         out[str(key)] = "" if item is None else str(item)
     return out
+
+
+_TEXT = {str}
 
 
 def host_from_labels(labels: Mapping[str, str]) -> str | None:

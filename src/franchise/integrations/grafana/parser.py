@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from franchise.integrations.alertmanager.parser import in_group, parse_alert
+from franchise.integrations.alertmanager.parser import check_alerts, parse_alerts
 from franchise.integrations.normalized import (
     MalformedPayload,
     NormalizedAlert,
-    as_list,
     as_object,
     clip,
     fold_severity,
@@ -28,16 +27,22 @@ LEGACY_STATUS = {"alerting": "firing", "no_data": "firing", "ok": "resolved"}
 def parse(document: Any) -> list[NormalizedAlert]:
     data = as_object(document, "body")
     if "alerts" in data:
-        group_status = data.get("status")
-        return in_group(
-            data,
-            [
-                parse_alert(item, f"alerts[{i}]", group_status)
-                for i, item in enumerate(as_list(data["alerts"], "alerts"))
-            ],
-        )
+        return parse_alerts(data)
+    return _legacy(_legacy_rule(data))
+
+
+def check(document: Any) -> int:
+    """How many alerts the body holds, refusing it exactly as `parse` would; unified
+    alerting's alerts are checked without being built (see the Alertmanager parser)."""
+    data = as_object(document, "body")
+    if "alerts" in data:
+        return check_alerts(data)
+    return len(_legacy(_legacy_rule(data)))
+
+
+def _legacy_rule(data: dict[str, Any]) -> dict[str, Any]:
     if "state" in data and ("ruleId" in data or "ruleName" in data):
-        return _legacy(data)
+        return data
     raise MalformedPayload(
         "body: not a Grafana webhook (expected `alerts` from unified alerting, "
         "or `ruleId` and `state` from legacy alerting)"
