@@ -63,3 +63,16 @@ def test_a_ticket_lists_its_groups_alerts_and_others_have_none(
             ("srv1", "Disk full on srv1", "firing")
         ]
         assert ticket_alerts(session, group.ticket_id + 1000) is None
+
+
+def test_the_version_changes_with_what_the_card_shows_and_only_then() -> None:
+    at = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    firing = [
+        AlertLine("srv-1", "Disk full", "firing", at),
+        AlertLine("srv-2", "Down", "firing", at),
+    ]
+    one_resolved = [firing[0], AlertLine("srv-2", "Down", "resolved", at)]
+    assert summarise(firing, 2).version == summarise(list(reversed(firing)), 2).version
+    assert summarise(firing, 2).version != summarise(one_resolved, 2).version
+    assert summarise(firing, 2).version != summarise(firing, 1).version
+    assert len(summarise(firing, 2).version) == 16

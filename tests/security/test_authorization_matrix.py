@@ -231,6 +231,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/staff"): MANAGER,
     ("GET", "/approvals"): STAFF,
     ("GET", "/tickets/{ticket_id}/runner"): STAFF,
+    ("GET", "/tickets/{ticket_id}/alerts"): STAFF,
     ("POST", "/tickets/{ticket_id}/run/switch"): STAFF,
     ("POST", "/approvals/{request_id}/decide"): STAFF,
     ("POST", "/staff"): MANAGER,

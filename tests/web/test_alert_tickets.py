@@ -78,15 +78,24 @@ def test_the_technician_sees_which_hosts_of_an_outage_still_fire(
     expect(alerts.locator(".tp-alert.is-firing", has_text="hq-ws-07")).to_have_count(1)
     expect(alerts.locator(".tp-alert.is-firing", has_text="hq-srv-01")).to_have_count(5)
 
-    # hq-srv-01's disk alert resolves: the page says so, still firing alerts first.
+    # While alerts fire the card asks for news; nothing has changed yet: 204, no swap.
+    poll = alerts.get_attribute("hx-get")
+    assert poll is not None and poll.startswith(f"/tickets/{ticket_id}/alerts?seen=")
+    assert page.request.get(poll).status == 204
+
+    # hq-srv-01's disk alert resolves: the open page says so by itself (no reload), still
+    # firing alerts first.
     send(db, integration, notification("DiskFull", ["hq-srv-01"], status="resolved"))
     process_pending(db, worker="test")
-    page.reload()
-    expect(alerts).to_contain_text("10 firing · 1 resolved")
+    expect(alerts).to_contain_text("10 firing · 1 resolved", timeout=15_000)
     resolved = alerts.locator(".tp-alert.is-resolved")
     expect(resolved).to_have_count(1)
     expect(resolved).to_contain_text("hq-srv-01 DiskFull on hq-srv-01")
     expect(alerts.locator(".tp-alert").last).to_contain_text("Resolved")
+    # The version the page had is out of date now: asked with it, the card comes back.
+    changed = page.request.get(poll)
+    assert changed.status == 200 and "10 firing" in changed.text()
+    assert alerts.get_attribute("hx-get") != poll
     assert browser_log.errors == []
 
 

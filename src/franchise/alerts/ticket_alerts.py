@@ -8,6 +8,7 @@ them) is also what the outage ticket's summary counts (outages.refresh).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,13 @@ class TicketAlerts:
     hosts: int
     groups: int
     more: int  # lines left out of `lines`
+
+    @property
+    def version(self) -> str:
+        """Changes whenever what the card shows changes: a page polling for news sends the
+        version it shows and is told "nothing new" while it still holds."""
+        shown = (self.lines, self.firing, self.resolved, self.hosts, self.groups, self.more)
+        return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
 def lines_of(

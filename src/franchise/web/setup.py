@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from franchise.static_files import STATIC_DIR
 from franchise.web import (
     account_pages,
+    alert_card,
     approvals_page,
     client_pages,
     dashboard,
@@ -51,6 +52,7 @@ def install_web(app: FastAPI) -> None:
         approvals_page,
         ticket_runbook,
         ticket_notes,
+        alert_card,
         staff,
         dashboard,
         runbook_pages,
