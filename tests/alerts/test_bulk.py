@@ -4,6 +4,7 @@ outbox and inbox rows, ids and receipt times aside."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -180,6 +181,8 @@ def state(db: Database, integration_id: int) -> dict[str, Any]:
                     g.host,
                     g.severity,
                     number.get(g.ticket_id) if g.ticket_id else None,
+                    g.outage_id is not None,
+                    plain(str(sorted((g.members or {}).items()))),
                 )
                 for g in groups
             ],
@@ -331,3 +334,116 @@ def test_outage_correlation_below_its_threshold_stays_bulk_and_an_outage_does_no
     # Four tickets of their own, closed into the outage ticket when it opened.
     assert [t.status for t in tickets] == ["closed"] * 4 + ["new"]
     assert tickets[-1].title.startswith("Outage at Acme Dental")
+
+
+def notification(group: str, site: str | None, *alerts: tuple[str, str]) -> dict[str, Any]:
+    """An Alertmanager body of one notification group: (host, status) per alert."""
+    return {
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="{group}"}}',
+        "status": "firing" if any(s == "firing" for _, s in alerts) else "resolved",
+        "groupLabels": {"alertname": group},
+        "alerts": [
+            {
+                "status": status,
+                "labels": {
+                    "alertname": group,
+                    "instance": f"{host}:9100",
+                    **({"site": site} if site else {}),
+                },
+                "annotations": {"summary": f"{group} down"},
+                "fingerprint": f"fp-{group}-{host}",
+            }
+            for host, status in alerts
+        ],
+    }
+
+
+def outage_firing(db: Database, integration_id: int, site: str) -> list[str]:
+    """The hosts the site's outage ticket lists as still firing."""
+    [outage] = [
+        t
+        for t in state(db, integration_id)["tickets"]
+        if t["title"].startswith(f"Outage at site {site}")
+    ]
+    return [line.split(":")[0] for line in outage["fields"]["outage_still_firing"]]
+
+
+# (group, its site or None, (host, status)...) per body; each round drained before the next.
+GROUP_ROUNDS: list[list[tuple[str, str | None, list[tuple[str, str]]]]] = [
+    # Four groups at the site open tickets of their own (the threshold is five).
+    [
+        ("G1", "SITE", [("a", "firing")]),
+        ("G2", "SITE", [("b", "firing"), ("c", "firing")]),
+        ("G3", "SITE", [("d", "firing")]),
+        ("G4", "SITE", [("e", "firing")]),
+        ("Q1", None, [("q", "firing"), ("r", "firing")]),
+    ],
+    # The fifth opens the outage, the sixth joins it: the one-by-one path.
+    [("G5", "SITE", [("f", "firing")]), ("G6", "SITE", [("g", "firing")])],
+    # The outage's children fire again; a group of no site has one of its two alerts
+    # resolve.
+    [
+        ("G1", "SITE", [("a", "firing"), ("a2", "firing")]),
+        ("Q1", None, [("q", "resolved"), ("r", "firing")]),
+        ("G1", "SITE", [("a", "firing")]),
+    ],
+    # Alone: the outage's summary no longer lists it.
+    [("G2", "SITE", [("b", "resolved")])],
+    # The group of no site resolves; a child resolves into the outage (one by one).
+    [("Q1", None, [("q", "resolved"), ("r", "resolved")]), ("G3", "SITE", [("d", "resolved")])],
+    [("Q1", None, [("r", "firing")])],
+]
+
+
+def test_notification_groups_and_outage_children_are_bulk_and_write_the_same(
+    db: Database,
+    starter: None,
+    make_integration: MakeIntegration,
+    post: Post,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Alertmanager notification groups (the default grouping) with outage correlation on:
+    the bulk path takes new groups, their members' changes and the outage's children; it
+    leaves opening, joining and resolving into an outage to the one-by-one path. Each
+    integration's alerts name a site of their own (correlation counts by site)."""
+    taken: list[int] = []
+    real = worker.apply_parts
+
+    def counting(*args: Any) -> int:
+        taken.append(real(*args))
+        return taken[-1]
+
+    monkeypatch.setattr(worker, "apply_parts", counting)
+    bulk, _ = make_integration("alertmanager", name="prometheus")
+    one_by_one, _ = make_integration("alertmanager", name="prometheus")
+    sites = {True: "hq-b", False: "hq-o"}
+    reports: dict[bool, list[dict[str, object]]] = {True: [], False: []}
+    for bodies in GROUP_ROUNDS:
+        for integration, use_bulk in ((bulk, True), (one_by_one, False)):
+            for group, site, alerts in bodies:
+                named = sites[use_bulk] if site else None
+                post(integration, notification(group, named, *alerts))
+            reports[use_bulk].append(
+                process_pending(db, worker="w", budget=60.0, bulk=use_bulk).to_dict()
+            )
+            if bodies == [("G2", "SITE", [("b", "resolved")])]:
+                # The outage's summary no longer lists the alert that resolved.
+                assert "b" not in outage_firing(db, integration.id, sites[use_bulk])
+    assert reports[True] == reports[False]
+    both = {
+        use_bulk: json.dumps(state(db, integration.id), default=str).replace(
+            sites[use_bulk], "SITE"
+        )
+        for integration, use_bulk in ((bulk, True), (one_by_one, False))
+    }
+    assert both[True] == both[False]
+    # Every round but those opening, joining or resolving into the outage was bulk.
+    assert taken == [5, 0, 3, 1, 1, 1]
+    # What is compared is not nothing: the outage lists what still fires, without the
+    # child's alert that resolved; the group of no site shows its members.
+    assert outage_firing(db, bulk.id, sites[True]) == ["a2", "a", "c", "e", "f", "g"]
+    tickets = state(db, bulk.id)["tickets"]
+    [own] = [t for t in tickets if t["title"] == "Alert group alertname=Q1"]
+    assert [line.split(":")[0] for line in own["fields"]["alerts_still_firing"]] == ["r"]
+    assert own["fields"]["alert_count"] == 4

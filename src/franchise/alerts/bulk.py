@@ -8,10 +8,11 @@ with one multi-row INSERT or executemany UPDATE per table. What is written is wh
 one-by-one path writes (tests/alerts/test_bulk.py compares the two). This module reads and
 plans; the plan's state is in `bulk_plan.py`, its writing in `bulk_write.py`.
 
-Only what plans without surprises is taken: alerts grouped by alert (not by notification
-group), no outage correlation for the new group's client, no child of an outage, no
-auto-resolve of an open ticket, a title a ticket accepts. The first item needing more ends
-the run (`NotBulk`); it and the items after it take the one-by-one path in the same
+Only what plans without surprises is taken: a group that opens a ticket of its own or adds
+to one (grouped by alert or by notification group), or counts as a child of an open outage;
+not one that opens or joins an outage, resolves an outage's child or resolves an open
+ticket automatically, nor a title a ticket refuses. The first item needing more ends the
+run (`NotBulk`); it and the items after it take the one-by-one path in the same
 transaction. All of it is one savepoint: should anything fail (a parallel worker inserted
 the same group, text the database refuses, a bug), it rolls back and the items take the
 one-by-one path, whose per-item and per-alert savepoints say which item or alert failed.
@@ -19,7 +20,7 @@ one-by-one path, whose per-item and per-alert savepoints say which item or alert
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +49,7 @@ from franchise.alerts.processing import (
     AlertRunbook,
     Batch,
     alert_runbook,
+    mirrored_fields,
     ticket_body,
 )
 from franchise.alerts.routing import Route, endpoint_owners, mappings_for, route_alert
@@ -61,9 +63,8 @@ def read_parts(
     session: Session, ids: list[int], worker: str, batch: Batch, cap: int
 ) -> tuple[list[Part | None], bool]:
     """The claimed items still ours (locked), each with its alerts to apply, up to `cap`
-    alerts in all; None for an item no longer ours. Stops before an item the bulk path
-    cannot take whole: its body did not parse, or it has notification groups. The flag
-    says whether `cap` ended the run."""
+    alerts in all; None for an item no longer ours. Stops before an item whose body did not
+    parse (the one-by-one path records why). The flag says whether `cap` ended the run."""
     found = {
         row.id: row
         for row in session.execute(
@@ -96,8 +97,6 @@ def read_parts(
         if alerts is None:
             break  # the one-by-one path parses it again and records why it fails
         integration = batch.integration(session, row.integration_id)
-        if integration.group_by == "group" and any(a.group_key for _, a in alerts):
-            break
         end = min(len(alerts), row.progress + room)
         room -= end - row.progress
         parts.append(
@@ -124,18 +123,29 @@ def apply_parts(session: Session, parts: list[Part], batch: Batch) -> int:
     for part in parts:
         keys = by_integration.setdefault(part.integration.id, set())
         for _, alert in part.alerts[part.start : part.end]:
-            keys.add(alert.dedup_key)
+            keys.add(group_key(part.integration, alert))
             if alert.status == "firing":
                 hosts.add(alert.host)
     rows = _read_groups(session, by_integration)
     tickets = _read_tickets(session, [r.ticket_id for r in rows.values() if r.ticket_id])
+    outage_rows = _read_outages(session, [r.outage_id for r in rows.values() if r.outage_id])
     owners = endpoint_owners(session, hosts)
     now = utcnow()
     routes: dict[int, Route] = {}
     recent = _prefetch_clients(session, batch, parts, rows, tickets, owners, routes)
     limit = len(parts)
     while True:
-        plan = Plan(session, batch, rows, tickets, owners, now, routes=routes, recent=recent)
+        plan = Plan(
+            session,
+            batch,
+            rows,
+            tickets,
+            owners,
+            now,
+            routes=routes,
+            recent=recent,
+            outages=outage_rows,
+        )
         stopped = None
         for position, part in enumerate(parts[:limit]):
             try:
@@ -155,11 +165,19 @@ def apply_parts(session: Session, parts: list[Part], batch: Batch) -> int:
     return limit
 
 
+def group_key(integration: Integration, alert: NormalizedAlert) -> str:
+    """The key of the group an alert counts in: its notification group's when the
+    integration groups by notification group (and the body names one), else its own."""
+    if integration.group_by == "group" and alert.group_key:
+        return alert.group_key
+    return alert.dedup_key
+
+
 def _read_groups(session: Session, keys: dict[int, set[str]]) -> dict[tuple[int, str], Any]:
     """The groups of the keys, locked, in key order (parallel workers lock in the same
     order, so they wait for each other rather than deadlock)."""
     found: dict[tuple[int, str], Any] = {}
-    columns = [c for c in GROUPS.c if c.key != "members"]
+    columns = list(GROUPS.c)
     for integration_id, wanted in sorted(keys.items()):
         ordered = sorted(wanted)
         for start in range(0, len(ordered), CHUNK):
@@ -189,7 +207,22 @@ def _read_tickets(session: Session, ids: list[int]) -> dict[int, Any]:
     return found
 
 
+def _read_outages(session: Session, ids: list[int]) -> dict[int, Any]:
+    wanted = sorted(set(ids))
+    found: dict[int, Any] = {}
+    for start in range(0, len(wanted), CHUNK):
+        for row in session.execute(
+            select(OUTAGES.c.id, OUTAGES.c.ticket_id, OUTAGES.c.resolved_at).where(
+                OUTAGES.c.id.in_(wanted[start : start + CHUNK])
+            )
+        ):
+            found[row.id] = row
+    return found
+
+
 def _apply(plan: Plan, integration: Integration, alert: NormalizedAlert, at: datetime) -> str:
+    if integration.group_by == "group" and alert.group_key:
+        return _apply_member(plan, integration, alert, at)
     group = plan.group(integration, alert.dedup_key)
     if transitions.stale(group, alert.status, at):
         if group is not None and alert.status == "firing":
@@ -202,26 +235,79 @@ def _apply(plan: Plan, integration: Integration, alert: NormalizedAlert, at: dat
     return _acknowledge(plan, group, at)
 
 
+def _apply_member(
+    plan: Plan, integration: Integration, alert: NormalizedAlert, at: datetime
+) -> str:
+    """processing._apply_member: one alert of a notification group, whose members (by the
+    alert's fingerprint) say which of its alerts fire."""
+    assert alert.group_key is not None
+    as_group = replace(alert, dedup_key=alert.group_key, title=alert.group_title or alert.title)
+    group = plan.group(integration, as_group.dedup_key)
+    members: dict[str, Any] = dict(group.members or {}) if group is not None else {}
+    if transitions.member_stale(members, alert.dedup_key, at):
+        if alert.status == "firing" and group is not None:
+            group.count += 1
+            group.changed = True
+        return "stale"
+    if alert.status == "acknowledged":
+        return _acknowledge(plan, group, at)
+    still_firing = transitions.record_member(
+        members, alert.dedup_key, alert.status, alert.title, alert.host, at
+    )
+    if group is not None:
+        group.members = members  # as processing._apply_member
+    if alert.status == "firing":
+        outcome = _fire(plan, integration, as_group, group, at, routed=alert)
+    elif still_firing and group is not None:
+        transitions.seen(group, at)
+        outcome = "member-resolved"
+    else:
+        outcome = _resolve(plan, integration, as_group, group, at)
+    group = plan.groups[(integration.id, as_group.dedup_key)]
+    assert group is not None  # read, or created by _fire or _resolve
+    group.members = members
+    group.changed = True
+    if outcome == "member-resolved" and plan.open_outage(group):
+        assert group.outage_id is not None
+        plan.outages_changed.add(group.outage_id)
+    ticket = plan.ticket_of(group)
+    if ticket is not None and group.outage_id is None:  # an outage shows its own summary
+        _mirror_count(ticket, group)
+    return outcome
+
+
 def _fire(
     plan: Plan,
     integration: Integration,
     alert: NormalizedAlert,
     group: PlannedGroup | None,
     at: datetime,
+    *,
+    routed: NormalizedAlert | None = None,
 ) -> str:
+    """`routed`: the alert as received, when `alert` is its notification group's view (the
+    same labels, host and client: the route found for it before the plan is used)."""
     route: Route | None = None
     if group is None:
         group = plan.new_group(integration, alert, "firing", at)
-        route = plan.route(integration, alert)
+        route = plan.route(integration, routed or alert)
         group.client_id = route.client_id
         group.site = clip(alert.labels.get("site") or "", 255) or None
-    if group.outage_id is not None:
-        raise NotBulk("a child of an outage")
     group.changed = True
+    if group.outage_id is not None:
+        outage = plan.outages.get(group.outage_id)
+        if outage is not None and outage.resolved_at is None:
+            # A child of an open outage: counted there, never a ticket of its own.
+            transitions.fire(group, at, opened=False)
+            plan.outages_changed.add(outage.id)
+            return "deduplicated"
+        if outage is not None:  # that outage is over: this group starts afresh
+            group.outage_id = None
+            group.ticket_id = None
     ticket = plan.ticket_of(group)
     if ticket is None or ticket.status in CLOSED:
         if route is None:
-            route = plan.route(integration, alert)
+            route = plan.route(integration, routed or alert)
             group.client_id = route.client_id
             group.site = clip(alert.labels.get("site") or "", 255) or None
         _no_outage(plan, group, at)
@@ -300,8 +386,8 @@ def _resolve(
     group.changed = True
     if not transitions.resolve(group, at):
         return "duplicate"
-    if group.outage_id is not None:
-        raise NotBulk("a child of an outage")
+    if plan.open_outage(group):
+        raise NotBulk("a child of an outage resolves")
     ticket = plan.ticket_of(group)
     if ticket is None:
         return "resolved"
@@ -373,13 +459,11 @@ def _suggest(batch: Batch, session: Session, alert: NormalizedAlert) -> AlertRun
 
 
 def _mirror_count(ticket: PlannedTicket, group: PlannedGroup) -> None:
-    """processing._mirror_count for a group of one alert; the group's id is filled in when
-    it is known (`write_plan`)."""
-    fields = dict(ticket.custom_fields)
-    fields["alert_group"] = None
-    fields["alert_count"] = group.count
-    fields["alert_last_seen"] = group.last_seen.isoformat()
-    ticket.custom_fields = fields
+    """processing._mirror_count; the group's id is filled in when it is known
+    (`write_plan`)."""
+    ticket.custom_fields = mirrored_fields(
+        ticket.custom_fields, None, group.count, group.last_seen, group.members
+    )
     ticket.group = group
     ticket.fields_changed = True
 
@@ -409,7 +493,7 @@ def _prefetch_clients(
         for _, alert in part.alerts[part.start : part.end]:
             if alert.status != "firing":
                 continue
-            row = rows.get((part.integration.id, alert.dedup_key))
+            row = rows.get((part.integration.id, group_key(part.integration, alert)))
             ticket = tickets.get(row.ticket_id) if row is not None and row.ticket_id else None
             if ticket is not None and ticket.status not in CLOSED:
                 continue

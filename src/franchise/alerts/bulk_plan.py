@@ -31,7 +31,7 @@ CHUNK = 500
 
 
 class NotBulk(Exception):
-    """An alert needs the one-by-one path (an outage, a notification group, ...)."""
+    """An alert needs the one-by-one path (it opens or joins an outage, ...)."""
 
 
 @dataclass
@@ -84,6 +84,9 @@ class PlannedGroup:
     client_id: int | None
     site: str | None
     outage_id: int | None
+    # A notification group's alerts by fingerprint (transitions.record_member); None for a
+    # group of one alert.
+    members: dict[str, Any] | None = None
     opened: PlannedTicket | None = None  # a ticket the plan opens for it
     changed: bool = False
 
@@ -97,6 +100,8 @@ class PlannedGroup:
             "resolved_at": self.resolved_at,
             "client_id": self.client_id,
             "site": self.site,
+            "outage_id": self.outage_id,
+            "members": self.members,
         }
 
 
@@ -119,6 +124,10 @@ class Plan:
     recent: Recent | None = None
     # Groups given a ticket of their own by the plan, by scope (outage correlation).
     ticketed: dict[str, list[PlannedGroup]] = field(default_factory=dict)
+    # The outages of the groups read: id -> (id, ticket_id, resolved_at).
+    outages: dict[int, Any] = field(default_factory=dict)
+    # Outages a child of which changed: their summaries are rewritten (Batch.finish).
+    outages_changed: set[int] = field(default_factory=set)
 
     def group(self, integration: Integration, key: str) -> PlannedGroup | None:
         index = (integration.id, key)
@@ -126,6 +135,13 @@ class Plan:
             row = self.rows.get(index)
             self.groups[index] = None if row is None else PlannedGroup(**row._asdict())
         return self.groups[index]
+
+    def open_outage(self, group: PlannedGroup) -> bool:
+        """Whether the group is a child of an outage that has not resolved."""
+        if group.outage_id is None:
+            return False
+        row = self.outages.get(group.outage_id)
+        return row is not None and row.resolved_at is None
 
     def ticket_of(self, group: PlannedGroup) -> PlannedTicket | None:
         if group.opened is not None:

@@ -21,6 +21,7 @@ from franchise.alerts.bulk_plan import (
     Plan,
     PlannedTicket,
 )
+from franchise.alerts.models import AlertOutage
 from franchise.alerts.processing import Batch
 from franchise.db import utcnow
 from franchise.escalation.evaluate import OWN_TAG_PREFIX
@@ -49,8 +50,6 @@ def write_plan(session: Session, plan: Plan, batch: Batch) -> None:
                     "title": g.title,
                     "severity": g.severity,
                     "host": g.host,
-                    "members": None,
-                    "outage_id": None,
                     **g.values(),
                 }
                 for g in new_groups
@@ -114,6 +113,10 @@ def write_plan(session: Session, plan: Plan, batch: Batch) -> None:
         session.execute(insert(EVENTS), events)
     if webhooks:
         session.execute(insert(WEBHOOKS), webhooks)
+    # Their summaries are rewritten at the end of the transaction, once each.
+    batch.changed.extend(
+        session.get_one(AlertOutage, outage_id) for outage_id in sorted(plan.outages_changed)
+    )
 
 
 def _update_by_id(
@@ -153,6 +156,8 @@ _GROUP_COLUMNS = (
     "resolved_at",
     "client_id",
     "site",
+    "outage_id",
+    "members",
 )
 _GROUP_UPDATE_VALUES: dict[str, Any] = {name: bindparam(f"new_{name}") for name in _GROUP_COLUMNS}
 

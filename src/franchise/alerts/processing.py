@@ -202,6 +202,10 @@ def _apply_member(
     still_firing = transitions.record_member(
         members, alert.dedup_key, alert.status, alert.title, alert.host, at
     )
+    if group is not None:
+        # Before an outage the group belongs to is summarised (outages.refresh): the
+        # summary lists its members still firing.
+        group.members = members
     if alert.status == "firing":
         outcome = _fire(session, integration, as_group, group, at, batch)
         group = _group(session, integration, as_group.dedup_key, batch)
@@ -212,6 +216,11 @@ def _apply_member(
         outcome = _resolve(session, integration, as_group, group, at, batch)
         group = _group(session, integration, as_group.dedup_key, batch)
     group.members = members
+    if outcome == "member-resolved":
+        outage = outages.outage_of(session, group)
+        if outage is not None and outage.resolved_at is None:
+            # The outage ticket lists its children's alerts still firing: one fewer now.
+            _changed(session, outage, batch)
     ticket = session.get(Ticket, group.ticket_id) if group.ticket_id else None
     if ticket is not None:
         if batch is not None:
@@ -516,21 +525,33 @@ def ticket_body(integration: Integration, alert: NormalizedAlert, why: str) -> s
 
 
 def _mirror_count(ticket: Ticket, group: AlertGroup) -> None:
-    """Keep the group's count and last-seen time visible on the ticket itself, and for a
-    notification group which of its alerts fire (hosts and titles) and how many resolved."""
-    fields = dict(ticket.custom_fields or {})
-    fields["alert_group"] = group.id
-    fields["alert_count"] = group.count
-    fields["alert_last_seen"] = group.last_seen.isoformat()
-    if group.members:
-        members = group.members.values()
+    ticket.custom_fields = mirrored_fields(
+        ticket.custom_fields, group.id, group.count, group.last_seen, group.members
+    )
+
+
+def mirrored_fields(
+    fields: dict[str, Any] | None,
+    group_id: int | None,
+    count: int,
+    last_seen: datetime,
+    members: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A ticket's custom fields with its group's count and last-seen time, and for a
+    notification group which of its alerts fire (hosts and titles) and how many resolved:
+    what a technician sees on the ticket itself. Both ways of applying alerts use it."""
+    out = dict(fields or {})
+    out["alert_group"] = group_id
+    out["alert_count"] = count
+    out["alert_last_seen"] = last_seen.isoformat()
+    if members:
         firing = sorted(
             f"{m['host']}: {m['title']}" if m["host"] else m["title"]
-            for m in members
+            for m in members.values()
             if m["status"] == "firing"
         )
-        fields["alerts_firing"] = len(firing)
-        fields["alerts_resolved"] = len(group.members) - len(firing)
-        fields["alert_hosts"] = sorted({m["host"] for m in members if m["host"]})
-        fields["alerts_still_firing"] = firing
-    ticket.custom_fields = fields
+        out["alerts_firing"] = len(firing)
+        out["alerts_resolved"] = len(members) - len(firing)
+        out["alert_hosts"] = sorted({m["host"] for m in members.values() if m["host"]})
+        out["alerts_still_firing"] = firing
+    return out
