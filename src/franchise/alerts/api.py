@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from franchise.alerts.inbox import Accepted, Received, parse_body, receive, store
+from franchise.alerts.inbox import Accepted, Received, receive, store
 from franchise.alerts.intake import IntakeWriter
 from franchise.alerts.limits import RateLimiter, check_alert_count
 from franchise.alerts.service import TokenCache, check_kind
@@ -173,11 +173,10 @@ async def _receive(request: Request, kind: str, token: str | None) -> JSONRespon
         "alerts": accepted.alerts,
     }
     if kind == "pagerduty":
-        # What PagerDuty's Events API answers, for senders that check it (one small event:
-        # parsed again here for its key, which the stored body keeps for the worker).
+        # What PagerDuty's Events API answers, for senders that check it.
         data.update(status="success", message="Event processed")
-        if accepted.alerts:
-            data["dedup_key"] = parse_body(kind, body)[0].dedup_key
+        if received.key is not None:
+            data["dedup_key"] = received.key
     return JSONResponse(data, status_code=202)
 
 
