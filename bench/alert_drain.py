@@ -1,8 +1,8 @@
 """How fast the inbox becomes tickets, in this process, with no HTTP in the way.
 
     .venv/bin/python bench/alert_drain.py [--alerts 4000] [--size 50] [--repeat 0.25]
-        [--group-by alert|group] [--sites 0] [--database-url postgresql://.../SCRATCH --reset]
-        [--budget SECONDS]
+        [--group-by alert|group] [--sites 0] [--one-group]
+        [--database-url postgresql://.../SCRATCH --reset] [--budget SECONDS]
         [--profile out.prof] [--top 30] [--statements] [--one-by-one | --compare]
 
 The storm of bench/alert_storm.py (same alerts, same 300 clients and 10,000 endpoints, the
@@ -14,7 +14,9 @@ tool for finding where processing time goes. --compare drains the same storm one
 (`process_pending(bulk=False)`, every alert through `processing.apply_alert`), then on a
 fresh database with the bulk path (`alerts/bulk.py`): the baseline in the same run. On a
 shared machine, compare runs made one after the other (or the CPU seconds, which are
-steadier than wall time).
+steadier than wall time). --one-group puts every alert in one notification group (as an
+Alertmanager route without `group_by` does): with `--group-by group --size N`, bodies of N
+alerts of one group, each applied as that group's members.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sqlalchemy import event, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import check_empty, command_line, is_postgres
-from alert_storm import hostnames, make_storm, seed
+from alert_storm import GROUP_BY, hostnames, make_storm, seed
 from franchise.alerts.inbox import receive, store_many
 from franchise.alerts.models import AlertGroup, Integration
 from franchise.alerts.worker import TRANSACTION_BUDGET, process_pending
@@ -69,6 +71,11 @@ def main() -> None:
         help="apply every item one by one (processing.apply_alert), without the bulk path",
     )
     parser.add_argument(
+        "--one-group",
+        action="store_true",
+        help="every alert in one notification group (an Alertmanager route without group_by)",
+    )
+    parser.add_argument(
         "--compare",
         action="store_true",
         help="drain one by one, then (on a fresh database) in bulk, and print the ratio",
@@ -80,7 +87,14 @@ def main() -> None:
         check_empty(args.database_url, args.reset)
     print(f"$ {command_line()}")
     hosts = hostnames(args.clients, args.endpoints)
-    storm = make_storm(args.alerts, args.size, args.repeat, hosts, sites=args.sites)
+    storm = make_storm(
+        args.alerts,
+        args.size,
+        args.repeat,
+        hosts,
+        sites=args.sites,
+        group_by=() if args.one_group else GROUP_BY,
+    )
     exact = True
     rates: dict[bool, float] = {}
     for bulk in (False, True) if args.compare else (not args.one_by_one,):

@@ -22,6 +22,7 @@ from franchise.clients.service import add_client
 from franchise.db import Database
 from franchise.psa.models import WebhookEvent
 from franchise.tickets.models import Ticket, TicketEvent
+from franchise.tickets.service import change_ticket
 
 MakeIntegration = Callable[..., tuple[Integration, str]]
 Post = Callable[..., int]
@@ -369,8 +370,10 @@ def outage_firing(db: Database, integration_id: int, site: str) -> list[str]:
     return [line.split(":")[0] for line in outage["fields"]["outage_still_firing"]]
 
 
+CLOSE_Q1 = "a technician closes Q1's ticket"
+
 # (group, its site or None, (host, status)...) per body; each round drained before the next.
-GROUP_ROUNDS: list[list[tuple[str, str | None, list[tuple[str, str]]]]] = [
+GROUP_ROUNDS: list[list[tuple[str, str | None, list[tuple[str, str]]]] | str] = [
     # Four groups at the site open tickets of their own (the threshold is five).
     [
         ("G1", "SITE", [("a", "firing")]),
@@ -393,6 +396,11 @@ GROUP_ROUNDS: list[list[tuple[str, str | None, list[tuple[str, str]]]]] = [
     # The group of no site resolves; a child resolves into the outage (one by one).
     [("Q1", None, [("q", "resolved"), ("r", "resolved")]), ("G3", "SITE", [("d", "resolved")])],
     [("Q1", None, [("r", "firing")])],
+    # In one transaction: the group resolves (its closed ticket shows it), then fires again
+    # and opens a new ticket; the closed one keeps the count it had.
+    [("Q1", None, [("r", "resolved")])],
+    CLOSE_Q1,
+    [("Q1", None, [("r", "resolved")]), ("Q1", None, [("r", "firing")])],
 ]
 
 
@@ -420,6 +428,10 @@ def test_notification_groups_and_outage_children_are_bulk_and_write_the_same(
     sites = {True: "hq-b", False: "hq-o"}
     reports: dict[bool, list[dict[str, object]]] = {True: [], False: []}
     for bodies in GROUP_ROUNDS:
+        if bodies == CLOSE_Q1:
+            close_tickets(db, "Alert group alertname=Q1")
+            continue
+        assert not isinstance(bodies, str)
         for integration, use_bulk in ((bulk, True), (one_by_one, False)):
             for group, site, alerts in bodies:
                 named = sites[use_bulk] if site else None
@@ -439,11 +451,19 @@ def test_notification_groups_and_outage_children_are_bulk_and_write_the_same(
     }
     assert both[True] == both[False]
     # Every round but those opening, joining or resolving into the outage was bulk.
-    assert taken == [5, 0, 3, 1, 1, 1]
+    assert taken == [5, 0, 3, 1, 1, 1, 1, 2]
     # What is compared is not nothing: the outage lists what still fires, without the
     # child's alert that resolved; the group of no site shows its members.
     assert outage_firing(db, bulk.id, sites[True]) == ["a2", "a", "c", "e", "f", "g"]
     tickets = state(db, bulk.id)["tickets"]
-    [own] = [t for t in tickets if t["title"] == "Alert group alertname=Q1"]
+    closed, own = [t for t in tickets if t["title"] == "Alert group alertname=Q1"]
+    assert closed["status"] == "closed" and closed["fields"]["alert_count"] == 4
+    assert closed["fields"]["alerts_still_firing"] == []
     assert [line.split(":")[0] for line in own["fields"]["alerts_still_firing"]] == ["r"]
-    assert own["fields"]["alert_count"] == 4
+    assert own["fields"]["alert_count"] == 1
+
+
+def close_tickets(db: Database, title: str) -> None:
+    with db.unit_of_work() as session:
+        for ticket in session.scalars(select(Ticket).where(Ticket.title == title)):
+            change_ticket(session, ticket, actor=None, note="done", status="closed")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 
+from franchise.alerts import bulk_plan, transitions
 from franchise.alerts.models import AlertGroup, Integration
 from franchise.alerts.worker import Report
 from franchise.db import Database
@@ -130,13 +132,33 @@ def test_the_group_resolves_with_its_last_alert_and_shows_which_still_fire(
 
 
 def test_a_large_notification_group_is_applied_without_reading_its_group_per_alert(
-    db: Database, make_integration: MakeIntegration, post: Post, drain: Drain
+    db: Database,
+    make_integration: MakeIntegration,
+    post: Post,
+    drain: Drain,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The group and its ticket are read once per transaction: every alert of a 200-alert
-    body used to read both again (and so write the growing member list once per alert)."""
+    body used to read both again (and so write the growing member list once per alert).
+    Its members are counted and its ticket's list of what fires sorted once per
+    transaction too, not per alert: a 4,000-alert group took 10 s to apply that way."""
+    work: dict[str, int] = {"counted": 0, "mirrored": 0}
+
+    def counted(members: dict[str, Any]) -> int:
+        work["counted"] += 1
+        return real_count(members)
+
+    def mirrored(*args: Any) -> dict[str, Any]:
+        work["mirrored"] += 1
+        return real_mirror(*args)
+
+    real_count, real_mirror = transitions.firing_members, bulk_plan.mirrored_fields
+    monkeypatch.setattr(transitions, "firing_members", counted)
+    monkeypatch.setattr(bulk_plan, "mirrored_fields", mirrored)
     integration, _ = make_integration("alertmanager")
     post(integration, notification(("web1", "firing")))
     drain()
+    work.update(counted=0, mirrored=0)
     post(integration, notification(*((f"host{n:03d}", "firing") for n in range(200))))
     statements: list[str] = []
 
@@ -161,6 +183,8 @@ def test_a_large_notification_group_is_applied_without_reading_its_group_per_ale
     assert len(group_reads) <= len(parts), group_reads
     assert len(ticket_reads) <= len(parts), ticket_reads
     assert len(member_writes) <= len(parts), member_writes
+    assert 1 <= work["counted"] <= len(parts), work
+    assert 1 <= work["mirrored"] <= len(parts), work
     [group] = groups(db)
     assert group.count == 201
     assert len(group.members or {}) == 201

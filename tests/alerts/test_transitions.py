@@ -133,16 +133,42 @@ def test_seen_only_moves_forward() -> None:
 
 def test_a_notification_group_resolves_only_when_no_member_fires() -> None:
     members: dict[str, dict[str, str | None]] = {}
-    assert transitions.record_member(members, "a", "firing", "Disk", "srv1", T0) is True
-    assert transitions.record_member(members, "b", "firing", "CPU", None, T0) is True
-    assert transitions.record_member(members, "a", "resolved", "Disk", "srv1", T0 + MINUTE)
+    assert transitions.record_member(members, "a", "firing", "Disk", "srv1", T0) == 1
+    assert transitions.record_member(members, "b", "firing", "CPU", None, T0) == 2
+    assert transitions.record_member(members, "a", "firing", "Disk", "srv1", T0) == 2
+    assert transitions.record_member(members, "a", "resolved", "Disk", "srv1", T0 + MINUTE) == 1
     assert members["a"] == {
         "status": "resolved",
         "title": "Disk",
         "host": "srv1",
         "at": (T0 + MINUTE).isoformat(),
     }
-    assert transitions.record_member(members, "b", "resolved", "CPU", None, T0) is False
+    assert transitions.record_member(members, "a", "resolved", "Disk", "srv1", T0 + MINUTE) == 1
+    assert transitions.record_member(members, "b", "resolved", "CPU", None, T0) == 0
+
+
+def test_a_kept_count_of_firing_members_agrees_with_counting_them() -> None:
+    """The bulk path keeps the count per group instead of counting thousands per alert."""
+    counted: dict[str, dict[str, str | None]] = {}
+    kept: dict[str, dict[str, str | None]] = {}
+    firing = 0
+    events = [
+        ("a", "firing"),
+        ("b", "firing"),
+        ("a", "firing"),
+        ("a", "resolved"),
+        ("c", "resolved"),
+        ("b", "resolved"),
+        ("c", "firing"),
+        ("b", "firing"),
+        ("c", "resolved"),
+    ]
+    for n, (key, status) in enumerate(events):
+        at = T0 + n * MINUTE
+        expected = transitions.record_member(counted, key, status, "t", None, at)
+        firing = transitions.record_member(kept, key, status, "t", None, at, firing)
+        assert firing == expected == transitions.firing_members(counted)
+    assert kept == counted
 
 
 def test_a_members_late_event_is_stale_and_one_at_the_same_time_is_not() -> None:

@@ -49,7 +49,6 @@ from franchise.alerts.processing import (
     AlertRunbook,
     Batch,
     alert_runbook,
-    mirrored_fields,
     ticket_body,
 )
 from franchise.alerts.routing import Route, endpoint_owners, mappings_for, route_alert
@@ -243,7 +242,9 @@ def _apply_member(
     assert alert.group_key is not None
     as_group = replace(alert, dedup_key=alert.group_key, title=alert.group_title or alert.title)
     group = plan.group(integration, as_group.dedup_key)
-    members: dict[str, Any] = dict(group.members or {}) if group is not None else {}
+    members: dict[str, Any] = {}
+    if group is not None and group.members is not None:
+        members = group.members  # the plan's copy (Plan.group)
     if transitions.member_stale(members, alert.dedup_key, at):
         if alert.status == "firing" and group is not None:
             group.count += 1
@@ -251,9 +252,21 @@ def _apply_member(
         return "stale"
     if alert.status == "acknowledged":
         return _acknowledge(plan, group, at)
-    still_firing = transitions.record_member(
-        members, alert.dedup_key, alert.status, alert.title, alert.host, at
+    current = plan.ticket_of(group) if group is not None else None
+    if current is not None and current.status in CLOSED:
+        # The group may leave it for a new ticket: its mirror is worked out now, from the
+        # members as they were.
+        current.settle()
+    firing = transitions.record_member(
+        members,
+        alert.dedup_key,
+        alert.status,
+        alert.title,
+        alert.host,
+        at,
+        group.firing if group is not None else 0,
     )
+    still_firing = firing > 0
     if group is not None:
         group.members = members  # as processing._apply_member
     if alert.status == "firing":
@@ -266,6 +279,7 @@ def _apply_member(
     group = plan.groups[(integration.id, as_group.dedup_key)]
     assert group is not None  # read, or created by _fire or _resolve
     group.members = members
+    group.firing = firing
     group.changed = True
     if outcome == "member-resolved" and plan.open_outage(group):
         assert group.outage_id is not None
@@ -459,13 +473,11 @@ def _suggest(batch: Batch, session: Session, alert: NormalizedAlert) -> AlertRun
 
 
 def _mirror_count(ticket: PlannedTicket, group: PlannedGroup) -> None:
-    """processing._mirror_count; the group's id is filled in when it is known
-    (`write_plan`)."""
-    ticket.custom_fields = mirrored_fields(
-        ticket.custom_fields, None, group.count, group.last_seen, group.members
-    )
+    """processing._mirror_count, due: worked out by `PlannedTicket.settle` when the plan is
+    written; the group's id is filled in once known."""
     ticket.group = group
     ticket.fields_changed = True
+    ticket.mirror = (group.count, group.last_seen)
 
 
 def _prefetch_clients(

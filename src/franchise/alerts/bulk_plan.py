@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from franchise.alerts import transitions
 from franchise.alerts.models import AlertGroup, AlertOutage, InboxItem, Integration
-from franchise.alerts.processing import Batch
+from franchise.alerts.processing import Batch, mirrored_fields
 from franchise.alerts.routing import Route, mappings_for, route_alert
 from franchise.integrations.normalized import NormalizedAlert
 from franchise.psa.models import WebhookEvent
@@ -63,6 +63,22 @@ class PlannedTicket:
     row: dict[str, Any] | None = None
     group: PlannedGroup | None = None  # the group whose count the custom fields mirror
     fields_changed: bool = False
+    # A mirror of its group is due (`settle`): the group's count and last-seen time when it
+    # was due; its members are read when it is worked out, once, not after every alert (a
+    # notification group of thousands would be sorted thousands of times).
+    mirror: tuple[int, datetime] | None = None
+
+    def settle(self) -> None:
+        """Work out the due mirror. The group's members must be as they were when it fell
+        due: bulk._apply_member settles a ticket the group may leave before changing them."""
+        group = self.group
+        if self.mirror is not None and group is not None:
+            count, last_seen = self.mirror
+            self.custom_fields = mirrored_fields(
+                self.custom_fields, None, count, last_seen, group.members
+            )
+            self.mirror = None
+
     touched: bool = False  # a note was added: updated_at moves
 
 
@@ -89,6 +105,7 @@ class PlannedGroup:
     members: dict[str, Any] | None = None
     opened: PlannedTicket | None = None  # a ticket the plan opens for it
     changed: bool = False
+    firing: int | None = None  # how many members fire, once counted (record_member)
 
     def values(self) -> dict[str, Any]:
         return {
@@ -133,7 +150,12 @@ class Plan:
         index = (integration.id, key)
         if index not in self.groups:
             row = self.rows.get(index)
-            self.groups[index] = None if row is None else PlannedGroup(**row._asdict())
+            group = None if row is None else PlannedGroup(**row._asdict())
+            if group is not None and group.members is not None:
+                # The plan's own copy, changed in place alert after alert; the row's stays
+                # as read, for a plan made again without an item (bulk.apply_parts).
+                group.members = dict(group.members)
+            self.groups[index] = group
         return self.groups[index]
 
     def open_outage(self, group: PlannedGroup) -> bool:

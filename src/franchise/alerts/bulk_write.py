@@ -59,6 +59,7 @@ def write_plan(session: Session, plan: Plan, batch: Batch) -> None:
             group.id = group_id
             group.changed = group.opened is not None  # its ticket, once inserted
     for ticket in [*plan.opened, *plan.existing.values()]:
+        ticket.settle()
         if ticket.group is not None and ticket.fields_changed:
             ticket.custom_fields["alert_group"] = ticket.group.id
     escalation_events, webhooks = _open_tickets(session, plan, batch)

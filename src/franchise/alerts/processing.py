@@ -199,8 +199,11 @@ def _apply_member(
         return "stale"
     if alert.status == "acknowledged":
         return _acknowledge(session, as_group, group, at)
-    still_firing = transitions.record_member(
-        members, alert.dedup_key, alert.status, alert.title, alert.host, at
+    still_firing = (
+        transitions.record_member(
+            members, alert.dedup_key, alert.status, alert.title, alert.host, at
+        )
+        > 0
     )
     if group is not None:
         # Before an outage the group belongs to is summarised (outages.refresh): the

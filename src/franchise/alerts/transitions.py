@@ -91,9 +91,25 @@ def member_stale(members: dict[str, Any], key: str, at: datetime) -> bool:
 
 
 def record_member(
-    members: dict[str, Any], key: str, status: str, title: str, host: str | None, at: datetime
-) -> bool:
-    """Record one alert's status in its notification group's members; True while any member
-    still fires (the group resolves only when none does)."""
+    members: dict[str, Any],
+    key: str,
+    status: str,
+    title: str,
+    host: str | None,
+    at: datetime,
+    firing: int | None = None,
+) -> int:
+    """Record one alert's status in its notification group's members; returns how many of
+    them fire now (the group resolves only when none does). `firing`: how many fired before,
+    when the caller keeps that count (a group of thousands is not counted per alert)."""
+    if firing is None:
+        firing = firing_members(members)
+    known = members.get(key)
+    if known is not None and known["status"] == "firing":
+        firing -= 1
     members[key] = {"status": status, "title": title, "host": host, "at": at.isoformat()}
-    return any(m["status"] == "firing" for m in members.values())
+    return firing + (status == "firing")
+
+
+def firing_members(members: dict[str, Any]) -> int:
+    return sum(1 for m in members.values() if m["status"] == "firing")
