@@ -63,6 +63,7 @@ class PlannedTicket:
     row: dict[str, Any] | None = None
     group: PlannedGroup | None = None  # the group whose count the custom fields mirror
     fields_changed: bool = False
+    touched: bool = False  # a note was added: updated_at moves
     # A mirror of its group is due (`settle`): the group's count and last-seen time when it
     # was due; its members are read when it is worked out, once, not after every alert (a
     # notification group of thousands would be sorted thousands of times).
@@ -78,8 +79,6 @@ class PlannedTicket:
                 self.custom_fields, None, count, last_seen, group.members
             )
             self.mirror = None
-
-    touched: bool = False  # a note was added: updated_at moves
 
 
 @dataclass(eq=False)

@@ -528,6 +528,8 @@ def ticket_body(integration: Integration, alert: NormalizedAlert, why: str) -> s
 
 
 def _mirror_count(ticket: Ticket, group: AlertGroup) -> None:
+    """Keep the group's count, last-seen time and (for a notification group) which of its
+    alerts fire visible on the ticket itself."""
     ticket.custom_fields = mirrored_fields(
         ticket.custom_fields, group.id, group.count, group.last_seen, group.members
     )
