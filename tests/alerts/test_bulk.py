@@ -90,6 +90,20 @@ ROUNDS: list[list[list[dict[str, Any]]]] = [
 ]
 
 
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many items each bulk transaction applied (`apply_parts`' answers)."""
+    answers: list[int] = []
+    real = worker.apply_parts
+
+    def counting(*args: Any) -> int:
+        answers.append(real(*args))
+        return answers[-1]
+
+    monkeypatch.setattr(worker, "apply_parts", counting)
+    return answers
+
+
 def world(db: Database) -> None:
     with db.unit_of_work() as session:
         acme = add_client(session, name="Acme Dental")
@@ -235,17 +249,9 @@ def test_the_bulk_path_writes_what_the_one_by_one_path_writes(
     make_integration: MakeIntegration,
     post: Post,
     auto_resolve: bool,
-    monkeypatch: pytest.MonkeyPatch,
+    taken: list[int],
 ) -> None:
     world(db)
-    taken: list[int] = []
-    real = worker.apply_parts
-
-    def counting(*args: Any) -> int:
-        taken.append(real(*args))
-        return taken[-1]
-
-    monkeypatch.setattr(worker, "apply_parts", counting)
     bulk, _ = make_integration(name="monitor", auto_resolve=auto_resolve)
     one_by_one, _ = make_integration(name="monitor", auto_resolve=auto_resolve)
     reports: dict[bool, list[dict[str, object]]] = {True: [], False: []}
@@ -310,19 +316,11 @@ def test_outage_correlation_below_its_threshold_stays_bulk_and_an_outage_does_no
     starter: None,
     make_integration: MakeIntegration,
     post: Post,
-    monkeypatch: pytest.MonkeyPatch,
+    taken: list[int],
 ) -> None:
     """Correlation is on (five groups of a client within ten minutes): the first four open
     tickets in bulk; the fifth opens an outage and the sixth joins it, one by one."""
     world(db)
-    taken: list[int] = []
-    real = worker.apply_parts
-
-    def counting(*args: Any) -> int:
-        taken.append(real(*args))
-        return taken[-1]
-
-    monkeypatch.setattr(worker, "apply_parts", counting)
     integration, _ = make_integration(name="monitor")
     for n in range(6):
         post(integration, {"alerts": [fire(f"svc{n}", f"Service {n} down", host="fs01")]})
@@ -409,20 +407,12 @@ def test_notification_groups_and_outage_children_are_bulk_and_write_the_same(
     starter: None,
     make_integration: MakeIntegration,
     post: Post,
-    monkeypatch: pytest.MonkeyPatch,
+    taken: list[int],
 ) -> None:
     """Alertmanager notification groups (the default grouping) with outage correlation on:
     the bulk path takes new groups, their members' changes and the outage's children; it
     leaves opening, joining and resolving into an outage to the one-by-one path. Each
     integration's alerts name a site of their own (correlation counts by site)."""
-    taken: list[int] = []
-    real = worker.apply_parts
-
-    def counting(*args: Any) -> int:
-        taken.append(real(*args))
-        return taken[-1]
-
-    monkeypatch.setattr(worker, "apply_parts", counting)
     bulk, _ = make_integration("alertmanager", name="prometheus")
     one_by_one, _ = make_integration("alertmanager", name="prometheus")
     sites = {True: "hq-b", False: "hq-o"}

@@ -194,27 +194,20 @@ def _read_groups(session: Session, keys: dict[int, set[str]]) -> dict[tuple[int,
 
 
 def _read_tickets(session: Session, ids: list[int]) -> dict[int, Any]:
-    wanted = sorted(set(ids))
-    found: dict[int, Any] = {}
-    for start in range(0, len(wanted), CHUNK):
-        for row in session.execute(
-            select(TICKETS.c.id, TICKETS.c.status, TICKETS.c.custom_fields).where(
-                TICKETS.c.id.in_(wanted[start : start + CHUNK])
-            )
-        ):
-            found[row.id] = row
-    return found
+    return _read_by_id(session, [TICKETS.c.id, TICKETS.c.status, TICKETS.c.custom_fields], ids)
 
 
 def _read_outages(session: Session, ids: list[int]) -> dict[int, Any]:
+    return _read_by_id(session, [OUTAGES.c.id, OUTAGES.c.ticket_id, OUTAGES.c.resolved_at], ids)
+
+
+def _read_by_id(session: Session, columns: list[Any], ids: list[int]) -> dict[int, Any]:
+    """Rows of one table by id (its first column), a few hundred ids per query."""
+    key = columns[0]
     wanted = sorted(set(ids))
     found: dict[int, Any] = {}
     for start in range(0, len(wanted), CHUNK):
-        for row in session.execute(
-            select(OUTAGES.c.id, OUTAGES.c.ticket_id, OUTAGES.c.resolved_at).where(
-                OUTAGES.c.id.in_(wanted[start : start + CHUNK])
-            )
-        ):
+        for row in session.execute(select(*columns).where(key.in_(wanted[start : start + CHUNK]))):
             found[row.id] = row
     return found
 
