@@ -25,9 +25,11 @@ from franchise.web import (
     settings_page,
     sso_pages,
     staff,
+    ticket_ask,
     ticket_notes,
     ticket_page,
     ticket_runbook,
+    ticket_runner,
 )
 from franchise.web.error_pages import install_error_pages
 from franchise.web.templating import make_environment
@@ -48,6 +50,8 @@ def install_web(app: FastAPI) -> None:
         # Before ticket_page: /tickets/new is not a ticket number.
         new_ticket,
         ticket_page,
+        ticket_runner,
+        ticket_ask,
         client_pages,
         approvals_page,
         ticket_runbook,

@@ -1,7 +1,8 @@
 """What the ticket page shows, built from the services: the runner, suggestions, escalation
 panel, message composer, done list and the history in plain words.
 
-No HTTP here: web/ticket_page.py answers the requests and renders what `page_context` returns.
+No HTTP here: web/ticket_page.py and its sibling route modules (ticket_runner, ticket_ask)
+answer the requests and render what `page_context` returns.
 """
 
 from __future__ import annotations
