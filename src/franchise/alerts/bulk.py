@@ -260,8 +260,6 @@ def _apply_member(
         group.firing if group is not None else 0,
     )
     still_firing = firing > 0
-    if group is not None:
-        group.members = members  # as processing._apply_member
     if alert.status == "firing":
         outcome = _fire(plan, integration, as_group, group, at, routed=alert)
     elif still_firing and group is not None:
@@ -301,16 +299,15 @@ def _fire(
         group.client_id = route.client_id
         group.site = clip(alert.labels.get("site") or "", 255) or None
     group.changed = True
-    if group.outage_id is not None:
-        outage = plan.outages.get(group.outage_id)
-        if outage is not None and outage.resolved_at is None:
-            # A child of an open outage: counted there, never a ticket of its own.
-            transitions.fire(group, at, opened=False)
-            plan.outages_changed.add(outage.id)
-            return "deduplicated"
-        if outage is not None:  # that outage is over: this group starts afresh
-            group.outage_id = None
-            group.ticket_id = None
+    if plan.open_outage(group):
+        # A child of an open outage: counted there, never a ticket of its own.
+        assert group.outage_id is not None
+        transitions.fire(group, at, opened=False)
+        plan.outages_changed.add(group.outage_id)
+        return "deduplicated"
+    if group.outage_id in plan.outages:  # that outage is over: this group starts afresh
+        group.outage_id = None
+        group.ticket_id = None
     ticket = plan.ticket_of(group)
     if ticket is None or ticket.status in CLOSED:
         if route is None:
