@@ -165,10 +165,15 @@ class AskResult:
 
     def settle(self, db: Database) -> AskResult:
         """After the commit: read how the owner's notification went."""
+        with db.unit_of_work() as session:
+            return self.settle_in(session)
+
+    def settle_in(self, session: Session) -> AskResult:
+        """`settle` in a unit of work the caller has open."""
         if self.notification_id is not None:
-            self.notification = outbox.read_outcome(db, self.notification_id)
+            self.notification = outbox.outcome_in(session, self.notification_id)
         for _name, item_id in self.owner_channels:
-            self.channel_outcomes[item_id] = outbox.read_outcome(db, item_id)
+            self.channel_outcomes[item_id] = outbox.outcome_in(session, item_id)
         return self
 
 

@@ -408,10 +408,16 @@ def _edited_body(body: str) -> str:
 def reload_message(db: Database, message_id: int) -> TicketMessage:
     """The message as it stands after its unit of work (and the delivery that followed)."""
     with db.unit_of_work() as session:
-        message = session.get(TicketMessage, message_id)
-        if message is None:
-            raise NotFound(f"message #{message_id} does not exist")
-        return message
+        return message_in(session, message_id)
+
+
+def message_in(session: Session, message_id: int) -> TicketMessage:
+    """`reload_message` in a unit of work already open (opened after the delivery): on
+    SQLite a second one inside it would wait for the lock the first holds."""
+    message = session.get(TicketMessage, message_id)
+    if message is None:
+        raise NotFound(f"message #{message_id} does not exist")
+    return message
 
 
 @dataclass(frozen=True)
@@ -458,7 +464,15 @@ def settle_auto_send(db: Database, sent: AutoSend) -> AutoSend:
     """After the commit: what became of the queued resolved message."""
     if sent.message is None:
         return sent
-    message = reload_message(db, sent.message.id)
+    with db.unit_of_work() as session:
+        return settle_auto_send_in(session, sent)
+
+
+def settle_auto_send_in(session: Session, sent: AutoSend) -> AutoSend:
+    """`settle_auto_send` in a unit of work opened after the commit."""
+    if sent.message is None:
+        return sent
+    message = message_in(session, sent.message.id)
     if message.status == "sent":
         return AutoSend("sent", f"Resolved message sent to {message.to_address}", message)
     if message.status in ("failed", "retrying"):

@@ -270,8 +270,14 @@ def outcome_of(item: OutboxItem) -> Outcome:
 def read_outcome(db: Database, item_id: int) -> Outcome | None:
     """Where a committed item stands now (after the request's own attempt)."""
     with db.unit_of_work() as session:
-        item = session.get(OutboxItem, item_id)
-        return outcome_of(item) if item is not None else None
+        return outcome_in(session, item_id)
+
+
+def outcome_in(session: Session, item_id: int) -> Outcome | None:
+    """`read_outcome` in a unit of work already open (on SQLite a second one would wait for
+    the lock the first holds)."""
+    item = session.get(OutboxItem, item_id)
+    return outcome_of(item) if item is not None else None
 
 
 def list_items(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.models import Staff
-from franchise.api.deps import DbSession, get_db
+from franchise.api.deps import DbSession
 from franchise.ask.reply import MAX_REPLY, Reply, may_reply, reply_to_ask, ticket_asks
 from franchise.ask.service import CHANNEL_NAMES, ask_owner
 from franchise.errors import NotFound, PermissionDenied
@@ -64,10 +64,11 @@ def ask(
 
     def answer(session: Session, ticket: Ticket) -> Response:
         lines = result.answer.guidance
-        settled = result.settle(get_db(request))
-        if settled.delivery_text() is not None:
-            delivered = ", ".join(settled.delivered)
-            lines = (*lines, f"delivered: [{delivered}]. {settled.delivery_text()}")
+        # In this unit of work: on SQLite another one would wait for this one's lock.
+        settled = result.settle_in(session)
+        said_how = settled.delivery_text()  # names the channels that carried it
+        if said_how is not None:
+            lines = (*lines, said_how)
         notice = Notice("ask", headline[0], text, lines)
         return respond(request, session, ticket, user, panel="ask", notice=notice, show=True)
 

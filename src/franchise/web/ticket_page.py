@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
-from franchise.api.deps import DbSession, get_db
+from franchise.api.deps import DbSession
 from franchise.flows import escalations, resolving
-from franchise.messages.service import AutoSend, reload_message, send_message, settle_auto_send
+from franchise.messages.service import AutoSend, message_in, send_message, settle_auto_send_in
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket
 from franchise.tickets.requester import change_requester
@@ -105,7 +105,8 @@ def message_send(
     message_id = message.id
 
     def answer(session: Session, ticket: Ticket) -> Response:
-        sent = reload_message(get_db(request), message_id)
+        # Read in this unit of work: on SQLite a second one would wait for this one's lock.
+        sent = message_in(session, message_id)
         if sent.status in ("failed", "retrying"):
             # Recorded on the ticket (the request committed before the e-mail went).
             later = "; it will be tried again" if sent.status == "retrying" else ""
@@ -166,7 +167,7 @@ def resolve(
     queued = result[1]
 
     def answer(session: Session, ticket: Ticket) -> Response:
-        notice = _resolved_notice(settle_auto_send(get_db(request), queued))
+        notice = _resolved_notice(settle_auto_send_in(session, queued))
         # A message that did not go out is worth reading, also without JavaScript.
         return respond(
             request, session, ticket, user, panel="done", notice=notice, show=notice.tone != "ok"
