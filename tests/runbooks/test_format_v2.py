@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from franchise.runbooks import engine
-from franchise.runbooks.definition import FALLBACK_LABEL, is_way_out
+from franchise.runbooks.definition import ACTION_FALLBACK_LABEL, FALLBACK_LABEL, is_way_out
 from franchise.runbooks.lint import LintContext, lint_source
 from franchise.runbooks.steplib import StepLibrary, parse_block
 
@@ -126,8 +126,10 @@ def test_the_fallback_is_offered_on_checks_without_a_way_out(library: StepLibrar
     assert steps["source"].added_option == FALLBACK_LABEL
     # "Cannot verify" is a way out of its own: no extra answer there.
     assert FALLBACK_LABEL not in steps["verify"].options
-    # Actions are not checks: the fallback belongs to questions.
-    assert FALLBACK_LABEL not in steps["phone"].options
+    # An action's outcomes get it too, worded for something done: "Removed" may not be
+    # what happened (no access to the phone, the user is away).
+    assert steps["phone"].options == {"Removed": "unlock", ACTION_FALLBACK_LABEL: "fallback"}
+    assert steps["phone"].added_option == ACTION_FALLBACK_LABEL
     assert (steps["fallback"].kind, steps["fallback"].to) == ("escalate", "L2")
     state = engine.answer(engine.answer(engine.start(runbook), "Confirmed"), FALLBACK_LABEL)  # type: ignore[arg-type]
     assert (state.outcome, state.level) == ("escalate", "L2")
@@ -244,6 +246,10 @@ def test_the_runner_dict_names_the_next_step_its_options_and_edge_cases(
         ("None of these", True),
         ("Another device", False),
         ("Otherwise fine", False),
+        ("Other product", True),
+        ("  Other VPN (GlobalProtect, SonicWall)", True),
+        ("In the Other tab (Focused Inbox)", False),
+        ("Could not do this / none of these", True),
         ("Succeeded", False),
     ],
 )

@@ -26,13 +26,16 @@ DEFAULT_LEVELS = ("L1", "L2", "owner")
 # A runbook is used live on a call; past this many steps nobody follows it to the end.
 MAX_STEPS = 30
 RECURRING = ("once", "month", "year")
-# The answer the runner adds to a check when the runbook has a fallback and the check has
-# no way out of its own.
+# The answer the runner adds to a check, or to an action's outcomes, when the runbook has a
+# fallback and the step has no way out of its own: a technician whose case no answer fits
+# escalates with what the fallback asks for instead of picking a wrong answer.
 FALLBACK_LABEL = "None of these / not sure"
+ACTION_FALLBACK_LABEL = "Could not do this / none of these"
 FALLBACK_STEP = "fallback"
-# An option label that already is a way out ("Other or not sure", "Unclear" ...).
+# An option label that already is a way out ("Other or not sure", "Unclear" ...). "Other"
+# counts only as the label's first word: "Other product" is a catch-all, "In the Other tab"
+# is a place.
 WAY_OUT_WORDS = (
-    "other",
     "none of these",
     "none of the above",
     "not sure",
@@ -93,12 +96,17 @@ class Step:
     def has_way_out(self) -> bool:
         return any(is_way_out(label) for label in self.options)
 
+    @property
+    def fallback_label(self) -> str:
+        """The answer a runbook's fallback adds to this step."""
+        return ACTION_FALLBACK_LABEL if self.kind == "action" else FALLBACK_LABEL
 
-_WAY_OUT = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in WAY_OUT_WORDS) + r")\b")
+
+_WAY_OUT = re.compile(r"^other\b|\b(?:" + "|".join(re.escape(w) for w in WAY_OUT_WORDS) + r")\b")
 
 
 def is_way_out(label: str) -> bool:
-    return _WAY_OUT.search(label.casefold()) is not None
+    return _WAY_OUT.search(label.strip().casefold()) is not None
 
 
 @dataclass(frozen=True)

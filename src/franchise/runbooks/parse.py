@@ -8,7 +8,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from franchise.runbooks.definition import (
-    FALLBACK_LABEL,
     FALLBACK_STEP,
     IMPACTS,
     RECURRING,
@@ -172,7 +171,8 @@ def _fallback(data: Any, out: _Collector) -> Fallback | None:
 def _with_fallback(
     steps: dict[str, Step], fallback: Fallback, line: int, out: _Collector
 ) -> dict[str, Step]:
-    """Give every check without a way out the fallback answer, leading to one escalate step."""
+    """Give every check, and every action with outcomes, that has no way out the fallback
+    answer, leading to one escalate step. An action without outcomes just goes on."""
     if FALLBACK_STEP in steps:
         out.add(
             line,
@@ -183,12 +183,17 @@ def _with_fallback(
     result: dict[str, Step] = {}
     offered = False
     for sid, step in steps.items():
-        if step.kind == "check" and not step.has_way_out and FALLBACK_LABEL not in step.options:
+        label = step.fallback_label
+        if (
+            (step.kind == "check" or (step.kind == "action" and step.options))
+            and not step.has_way_out
+            and label not in step.options
+        ):
             step = replace(
                 step,
-                options={**step.options, FALLBACK_LABEL: FALLBACK_STEP},
-                option_lines={**step.option_lines, FALLBACK_LABEL: line},
-                added_option=FALLBACK_LABEL,
+                options={**step.options, label: FALLBACK_STEP},
+                option_lines={**step.option_lines, label: line},
+                added_option=label,
             )
             offered = True
         result[sid] = step
