@@ -84,7 +84,7 @@ def test_emergencies_come_from_the_map_even_in_a_drill() -> None:
 def test_a_drill_refuses_what_would_interrupt_with_guidance() -> None:
     answer = choose_answer(replace(BASE, emergency_claimed=True, **DRILL))
     assert (answer.outcome, answer.kind, answer.emergency) == ("refused", "drill_refused", False)
-    assert "drill #3 until 2026-03-05T00:00:00+00:00" in answer.text
+    assert "drill #3 until Thu 05 Mar 2026 00:00 UTC" in answer.text
     assert answer.guidance[0] == "L2 on duty: Bo <bo@x.example>."
     assert "emergency rule" in answer.guidance[-1]
     assert "Asked as an emergency" in answer.text

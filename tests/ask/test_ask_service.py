@@ -211,6 +211,7 @@ def test_a_client_message_question_gets_the_template_for_the_ticket_status(
         in result.answer.text
     )
     assert f"franchise message send request-received --ticket {ticket.id}" in result.answer.text
+    assert "Client message panel" in result.answer.text
 
 
 def test_a_template_that_cannot_render_is_still_named(
@@ -407,6 +408,31 @@ def test_an_emergency_by_the_map_reaches_the_owner_whatever_the_reason(
     )
     deliver_outbox(session, db, settings)
     assert owner_inbox.posts[0]["title"].startswith("EMERGENCY: ")
+
+
+def test_an_emergency_the_question_describes_reaches_the_owner(
+    session: Session, team: Team, make_ticket: Callable[..., Ticket], settings: Settings
+) -> None:
+    """The ticket says "printer"; the question says what is really happening. The map's
+    keywords read the question too, so a live incident is not answered with a runbook step."""
+    ticket = make_ticket("Cannot print to the office printer", category="printer")
+    result = ask_owner(
+        session,
+        ticket=ticket,
+        by=team.ana,
+        reason="escalation",
+        question="Files on the file server are being renamed to .locked; a ransom note is there",
+        emergency=True,
+        now=TUESDAY,
+        settings=settings,
+    )
+    assert (result.outcome, result.answer.kind, result.answer.emergency) == (
+        "interruption",
+        "emergency",
+        True,
+    )
+    assert "confirmed-security-incident" in result.answer.text
+    assert ticket.priority == "critical"
 
 
 def test_an_emergency_flag_the_map_does_not_back_is_recorded_but_changes_nothing(

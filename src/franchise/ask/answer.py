@@ -164,8 +164,8 @@ def _template_answer(ticket_id: int, hint: TemplateHint) -> Answer:
     else:
         shown = f"it could not be rendered yet: {hint.problem}"
     text = (
-        f"Use the client template '{hint.key}' (stage {hint.stage}); {shown}. "
-        f"Send it with `{command}`."
+        f"Use the client template '{hint.key}' (stage {hint.stage}); {shown}. Send it from "
+        f"the ticket's Client message panel, or with `{command}`."
     )
     return Answer("deflection", "template", text)
 
@@ -213,7 +213,7 @@ def _why_owner(s: Situation) -> str:
 
 
 def _drill_refusal(s: Situation) -> Answer:
-    until = f" until {s.drill_until.isoformat()}" if s.drill_until else ""
+    until = f" until {s.drill_until.strftime('%a %d %b %Y %H:%M UTC')}" if s.drill_until else ""
     text = (
         f"Refused: the owner is offline for drill #{s.drill_id}{until}, and the escalation "
         f"map does not make this an emergency (rule {s.escalation.rule}). Use instead:"

@@ -299,7 +299,9 @@ def _situation(
         reason=reason,
         asker_level=by.level,
         emergency_claimed=emergency,
-        escalation=check_escalation(session, ticket, now=when),
+        # The question may say what the ticket does not yet ("ransom note found"): an
+        # emergency rule must see it, or a live incident is answered with a runbook step.
+        escalation=check_escalation(session, ticket, now=when, also_text=question),
         pending=pending_step(session, ticket),
         approval=(
             _approval_route(session, by, estimate, question)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -75,12 +75,17 @@ def check_escalation(
     now: datetime | None = None,
     escalation: EscalationMap | None = None,
     cache: FactsCache | None = None,
+    also_text: str = "",
 ) -> EscalationDecision:
     """The decision for a ticket; `escalation`: the map already read in this transaction
     (a batch of alerts reads it once, not once per ticket); `cache`: lookups shared by the
-    tickets of the batch."""
+    tickets of the batch; `also_text`: what a technician says about the ticket beyond its
+    body (an ask's question), which the map's keywords read as well."""
     rules = escalation if escalation is not None else current_map(session).map
-    return evaluate(rules, ticket_facts(session, ticket, now=now, cache=cache))
+    facts = ticket_facts(session, ticket, now=now, cache=cache)
+    if also_text:
+        facts = replace(facts, body=f"{facts.body}\n{also_text}")
+    return evaluate(rules, facts)
 
 
 def refresh_escalation(

@@ -58,9 +58,11 @@ def ask(
         "refused": ("warn", "Refused: the owner is offline for a drill"),
         "interruption": ("info", "Sent to the owner"),
     }[result.outcome]
-    # The answer often opens with the headline itself ("Sent to the owner: ..."): say it once.
+    # The answer often opens with the headline's own words ("Sent to the owner: ...",
+    # "Refused: ..."): say them once.
     said = result.answer.text
-    text = said if said.startswith(headline[1]) else f"{headline[1]}. {said}"
+    opening = headline[1].split(":")[0]
+    text = said if said.split(":")[0] == opening else f"{headline[1]}. {said}"
 
     def answer(session: Session, ticket: Ticket) -> Response:
         lines = result.answer.guidance
