@@ -509,10 +509,20 @@ def test_a_compromise_step_waiting_on_approval_escalates_and_an_emergency_reache
     context = browser.new_context(base_url=live.url)
     olivia_page = context.new_page()
     sign_in_as(olivia_page, owner)
+    # Every page's navigation says an ask waits, as it does for approvals.
+    olivia_page.goto("/queue")
+    badge = olivia_page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard")
+    expect(badge.locator(".nav-count")).to_have_text("1")
     olivia_page.goto("/dashboard")
     waiting = olivia_page.locator("#asks")
+    expect(waiting).to_contain_text("Asks waiting for you")
     expect(waiting).to_contain_text("Attacker confirmed in the CFO's mailbox")
     expect(waiting).to_contain_text("Emergency")
+    # First on the page after the figures: the one thing there to act on now.
+    assert olivia_page.evaluate(
+        "document.querySelector('#asks').getBoundingClientRect().top"
+        " < document.querySelector('#kpi').getBoundingClientRect().top"
+    )
     # The dashboard's link opens the ticket at the ask itself.
     waiting.get_by_role("link", name=f"#{ticket_id}").click()
     expect(olivia_page).to_have_url(re.compile(rf"/tickets/{ticket_id}#ask-\d+$"))

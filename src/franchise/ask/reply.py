@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from franchise.accounts.models import Staff
@@ -47,6 +47,24 @@ class OpenAsk:
         }
 
 
+_UNANSWERED = (
+    OwnerContact.outcome == "interruption",
+    OwnerContact.question.is_not(None),
+    AskReply.contact_id.is_(None),
+)
+
+
+def open_ask_count(session: Session) -> int:
+    """How many asks wait for the owner's answer (the navigation's badge)."""
+    query = (
+        select(func.count())
+        .select_from(OwnerContact)
+        .outerjoin(AskReply, AskReply.contact_id == OwnerContact.id)
+        .where(*_UNANSWERED)
+    )
+    return int(session.scalar(query) or 0)
+
+
 def open_asks(session: Session, *, ticket_id: int | None = None) -> list[OpenAsk]:
     """Asks that reached the owner in the app and have no reply yet, oldest first."""
     query = (
@@ -54,11 +72,7 @@ def open_asks(session: Session, *, ticket_id: int | None = None) -> list[OpenAsk
         .outerjoin(Ticket, Ticket.id == OwnerContact.ticket_id)
         .outerjoin(Staff, Staff.id == OwnerContact.staff_id)
         .outerjoin(AskReply, AskReply.contact_id == OwnerContact.id)
-        .where(
-            OwnerContact.outcome == "interruption",
-            OwnerContact.question.is_not(None),
-            AskReply.contact_id.is_(None),
-        )
+        .where(*_UNANSWERED)
         .order_by(OwnerContact.occurred_at, OwnerContact.id)
     )
     if ticket_id is not None:

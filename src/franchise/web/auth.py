@@ -13,6 +13,7 @@ from starlette.responses import Response
 from franchise.accounts.sessions import SignedIn, find_session
 from franchise.api.deps import DbSession
 from franchise.approvals.inbox import waiting_count
+from franchise.ask.reply import may_reply, open_ask_count
 from franchise.errors import InvalidInput, PermissionDenied
 from franchise.orgsettings.service import get_config
 from franchise.orgsettings.values import OrgConfig
@@ -62,6 +63,10 @@ def get_signed_in(request: Request, session: DbSession) -> SignedIn | None:
         request.state.approvals_waiting = waiting_count(
             session, signed_in.staff_id, signed_in.level, signed_in.is_manager
         )
+        # Asks wait for the owner (or an admin answering for them) as approvals do: the
+        # Dashboard link carries their count, so an ask is seen from every page.
+        if may_reply(signed_in.level, signed_in.is_manager):
+            request.state.asks_waiting = open_ask_count(session)
     return signed_in
 
 

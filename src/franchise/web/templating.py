@@ -65,8 +65,12 @@ def route_exists(request: Request, path: str) -> bool:
 
 def nav_for(request: Request, role: str) -> list[dict[str, Any]]:
     here = request.url.path
-    # How many approvals wait for the signed-in person (set with the sign-in; 0 when unknown).
-    counts = {"/approvals": int(getattr(request.state, "approvals_waiting", 0) or 0)}
+    # How many approvals and asks wait for the signed-in person (set with the sign-in; 0
+    # when unknown).
+    counts = {
+        "/approvals": int(getattr(request.state, "approvals_waiting", 0) or 0),
+        "/dashboard": int(getattr(request.state, "asks_waiting", 0) or 0),
+    }
     return [
         {
             "label": item.label,
