@@ -13,7 +13,7 @@ from franchise.ask.service import ask_owner
 from franchise.db import utcnow
 from franchise.drills.contact_log import log_contact
 from franchise.drills.models import Drill, ReviewItem
-from franchise.drills.review import dispose_item, drill_review, week_review
+from franchise.drills.review import dispose_item, drill_review, earlier_open_items, week_review
 from franchise.drills.service import start_drill
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from franchise.escalation import service as escalation
@@ -244,6 +244,44 @@ def test_the_weekly_review_lists_interruptions_outside_drills(
     assert [i["contact_id"] for i in review["items"]] == [kept.id, sunday.id]
     assert all(i["drill_id"] is None and i["week_start"] == "2026-03-02" for i in review["items"])
     assert (review["open"], review["review_complete"], review["complete_week"]) == (2, False, True)
+
+
+def test_open_items_of_earlier_weeks_stay_listed_until_closed(
+    session: Session, team: Team, make_ticket: Callable[..., Ticket], settings: Settings
+) -> None:
+    now = utcnow()
+    config = get_config(session)
+    old = [
+        log_contact(
+            session,
+            occurred_at=now - timedelta(weeks=weeks),
+            channel="call",
+            reason="other",
+            config=config,
+            by=team.ana,
+        )
+        for weeks in (3, 1)
+    ]
+    log_contact(
+        session,
+        occurred_at=now - timedelta(minutes=5),
+        channel="call",
+        reason="other",
+        config=config,
+    )  # this week's: listed in the week's review
+    log_contact(
+        session,
+        occurred_at=now - timedelta(weeks=2),
+        channel="call",
+        reason="other",
+        config=config,
+        outcome="deflection",
+    )  # not an interruption: no item
+    earlier = earlier_open_items(session, now=now)
+    assert [i["contact_id"] for i in earlier] == [c.id for c in old]
+    revise_vpn_runbook(session, team)
+    dispose_item(session, earlier[0]["id"], improve_runbook="vpn-auth-failure", note="done")
+    assert [i["contact_id"] for i in earlier_open_items(session, now=now)] == [old[1].id]
 
 
 def test_weekly_items_are_closed_by_changes_made_after_the_contact(

@@ -171,6 +171,8 @@ def test_dashboard_shows_the_hand_counted_kpi_of_the_logged_contacts(
     bars = page.evaluate("document.getElementById('kpi-chart').chart.data.datasets[0].data")
     assert bars == WEEKLY_OLDEST_FIRST
     expect(page.locator("#breakdown [data-breakdown='technician']")).to_contain_text("Tess Tech")
+    # The interruptions of earlier weeks are still there to review, not gone with the week.
+    expect(page.locator("#earlier-review")).to_contain_text(f"{sum(WEEKLY_OLDEST_FIRST[:-1])} open")
     # Chart.js drew without tripping the Content-Security-Policy (no inline script ran).
     assert browser_log.errors == []
 

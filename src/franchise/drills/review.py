@@ -93,6 +93,24 @@ def week_review(
     }
 
 
+def earlier_open_items(
+    session: Session, *, now: datetime | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Weekly review items still open from the weeks before this one, oldest first: a week
+    that ends does not close what reached the owner in it."""
+    when = now or utcnow()
+    tz = get_config(session).tz
+    start = local_midnight(week_start(when, tz), tz)
+    items = _items(
+        session,
+        OwnerContact.outcome == "interruption",
+        OwnerContact.drill_id.is_(None),
+        OwnerContact.occurred_at < start,
+        ReviewItem.disposition.is_(None),
+    )[:limit]
+    return item_dicts(session, [i for i, _ in items], contacts={c.id: c for _, c in items})
+
+
 def _items(session: Session, *contact_filter: Any) -> list[tuple[ReviewItem, OwnerContact]]:
     """The items of the contacts matching `contact_filter`, in the order they were logged."""
     # Sorted here, not in SQL: an ORDER BY occurred_at leads the planner to walk every

@@ -23,7 +23,14 @@ from franchise.audit.score import build_audit
 from franchise.audit.service import due_for_review, gather_facts
 from franchise.contacts.service import kpi_report
 from franchise.db import utcnow
-from franchise.drills.review import dispose_item, drill_review, get_item, item_dicts, week_review
+from franchise.drills.review import (
+    dispose_item,
+    drill_review,
+    earlier_open_items,
+    get_item,
+    item_dicts,
+    week_review,
+)
 from franchise.drills.service import MAX_DAYS, drill_status, end_drill, start_drill
 from franchise.errors import FranchiseError, InvalidInput, NotFound, PermissionDenied
 from franchise.escalation.service import current_map
@@ -124,6 +131,7 @@ def dashboard_context(
         "drills": drill_status(session, now=now),
         "drill_review": _latest_drill_review(session, now),
         "week_review": week_review(session, now=now),
+        "earlier_review": earlier_open_items(session, now=now),
         "lessons": list_lessons(session, pending_only=True, now=now),
         "review_due": due_for_review(session, now.date()),
         "open_asks": open_asks(session),
