@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
@@ -14,6 +15,7 @@ from franchise.approvals import service
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.present import approval_dict
 from franchise.approvals.service import STARTER_BOUNDARIES
+from franchise.contacts.models import OwnerContact
 from franchise.errors import Conflict, InvalidInput, PermissionDenied, Refused
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import change_ticket, history
@@ -186,6 +188,27 @@ def test_timeout_escalates_to_the_next_level_then_denies_at_the_owner(
     assert "denied (nobody above the owner)" in request.reason
     assert ticket.status == "in_progress"
     assert approval_dict(session, request)["decided_by"] == "timeout"
+
+
+def owner_contacts(session: Session) -> list[tuple[str, str, str, int | None, int | None]]:
+    rows = session.scalars(select(OwnerContact).order_by(OwnerContact.id))
+    return [(c.channel, c.reason, c.outcome, c.ticket_id, c.staff_id) for c in rows]
+
+
+def test_a_decision_left_to_the_owner_counts_as_an_owner_interruption(
+    session: Session, team: dict[str, Staff], ticket: Ticket
+) -> None:
+    """The KPI counts what reached the owner: a request that waits on the owner did, one that
+    waits on L2 did not until its timeout sends it up."""
+    ask(session, ticket, team["l1"], cost=250)  # L2 decides
+    assert owner_contacts(session) == []
+    ask(session, ticket, team["l1"], cost=5000)  # past every boundary below the owner
+    expected = ("in_app", "approval", "interruption", ticket.id, team["l1"].id)
+    assert owner_contacts(session) == [expected]
+    # The L2 request's timeout sends it to the owner: that reaches the owner too.
+    escalated = [e.outcome for e in service.expire_pending(session, NOW + timedelta(minutes=121))]
+    assert escalated == ["escalated", "denied"]
+    assert owner_contacts(session) == [expected, expected]
 
 
 def test_timeout_fires_at_exactly_120_minutes_and_not_a_second_before(

@@ -17,7 +17,9 @@ from franchise.approvals.models import DECISIONS, ApprovalRequest
 from franchise.approvals.parse import parse_boundaries
 from franchise.approvals.policy import Ask, cost_text, covers, make_ask, next_level
 from franchise.db import utcnow
+from franchise.drills.contact_log import log_contact
 from franchise.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
+from franchise.orgsettings.service import get_config
 from franchise.policydocs.document import PolicyDocument
 from franchise.policydocs.models import PolicyRevision
 from franchise.runbooks import service as runbooks
@@ -110,9 +112,14 @@ def request_approval(
     run_id: int | None = None,
     step_id: str | None = None,
     now: datetime | None = None,
+    owner_contact: bool = True,
 ) -> ApprovalRequest:
     """Record a request and decide it at once: approved inside the requester's boundary,
-    otherwise pending at the level that may decide it (the ticket then waits on it)."""
+    otherwise pending at the level that may decide it (the ticket then waits on it).
+
+    One left for the owner to decide is an owner interruption and is logged as one (the
+    KPI counts it), unless `owner_contact` is False: an ask to the owner that became this
+    request was logged already."""
     when = now or utcnow()
     if not requester.active:
         raise PermissionDenied(f"{requester.email} is not an active staff member")
@@ -177,7 +184,29 @@ def request_approval(
         from franchise.approvals.notices import approval_pending
 
         approval_pending(session, request)
+        if owner_contact and request.approver_level == "owner":
+            _log_owner_contact(session, request, ticket, requester, when)
     return request
+
+
+def _log_owner_contact(
+    session: Session,
+    request: ApprovalRequest,
+    ticket: Ticket | None,
+    requester: Staff | None,
+    when: datetime,
+) -> None:
+    """A decision only the owner can make reached the owner: an interruption, reason
+    approval, through the app (drills count it the same way)."""
+    log_contact(
+        session,
+        occurred_at=when,
+        channel="in_app",
+        reason="approval",
+        config=get_config(session),
+        ticket=ticket,
+        by=requester,
+    )
 
 
 # Built once: statement construction costs more than this indexed lookup, which escalation
@@ -278,6 +307,10 @@ def expire_pending(session: Session, now: datetime | None = None) -> list[Expiry
             request.timeout_at = when + timedelta(minutes=rule.minutes)
             request.reason = f"{request.reason}\n{line}"
             _log_on_ticket(session, request, None, f"approval #{request.id}: {line}", None, when)
+            if target == "owner":
+                ticket = session.get(Ticket, request.ticket_id) if request.ticket_id else None
+                requester = session.get(Staff, request.requester_id)
+                _log_owner_contact(session, request, ticket, requester, when)
             results.append(Expiry(request, "escalated"))
             continue
         because = "nobody above the owner" if rule.then == "escalate" else "timeout rule is deny"

@@ -389,6 +389,7 @@ def _record_approval(
         recurring=estimate.recurring,
         requester=by,
         now=when,
+        owner_contact=False,  # this ask is the contact, logged with its question
     )
     result.approval_id, result.approval_status = request.id, request.status
 
