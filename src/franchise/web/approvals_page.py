@@ -6,17 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.api.deps import DbSession
 from franchise.approvals import inbox
-from franchise.approvals.present import approval_dicts
+from franchise.approvals.details import ApprovalDetails, approval_details
+from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import get_request
 from franchise.errors import FranchiseError
 from franchise.flows.approvals import decide_request
+from franchise.orgsettings.service import get_config
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render
-from franchise.web.ticket_view import staff_row
+from franchise.web.ticket_view import staff_row, step_title
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
@@ -25,19 +28,26 @@ def _page(
     request: Request, session: DbSession, user: CurrentUser, *, error: str = "", status: int = 200
 ) -> Response:
     me = staff_row(session, user)
-    pending = inbox.decidable(session, me)
-    waiting = [
-        {**row, "timeout": r.timeout_at}
-        for row, r in zip(approval_dicts(session, pending), pending, strict=True)
-    ]
-    own = approval_dicts(session, inbox.mine(session, me, limit=20))
+    currency = get_config(session).currency
     context = {
-        "waiting": waiting,
-        "own": own,
+        "waiting": approval_details(session, inbox.decidable(session, me), currency),
+        "own": approval_details(session, inbox.mine(session, me, limit=20), currency),
         "error": error,
-        "done": request.query_params.get("done", ""),
+        "done": _done(session, request.query_params.get("done", ""), currency),
+        "step_title": step_title,
     }
     return render(request, "approvals.html", context, status=status)
+
+
+def _done(session: Session, raw: str, currency: str) -> ApprovalDetails | None:
+    """The request just decided, for the notice that says how (the id comes from our own
+    redirect, but is only a query parameter: anything else shows no notice)."""
+    if not raw.isdigit() or len(raw) > 12:
+        return None
+    decided = session.get(ApprovalRequest, int(raw))
+    if decided is None or decided.status == "pending":
+        return None
+    return approval_details(session, [decided], currency)[0]
 
 
 @router.get("/approvals")
