@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from franchise.wording import label, plural
+from franchise.wording import label, plural, possessive
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,11 @@ from franchise.wording import label, plural
 )
 def test_labels_keep_acronyms(key: str | None, shown: str) -> None:
     assert label(key) == shown
+
+
+def test_possessives_read_as_written() -> None:
+    assert possessive("Acme Dental") == "Acme Dental's"
+    assert possessive("Pemberton Insurance Brokers") == "Pemberton Insurance Brokers'"
 
 
 def test_counts_agree_with_their_nouns() -> None:

@@ -45,3 +45,8 @@ def label(value: str | None) -> str:
 def plural(count: int, noun: str, many: str = "") -> str:
     """'1 session', '2 sessions', '0 sessions' (an irregular plural as `many`)."""
     return f"{count} {noun if count == 1 else (many or noun + 's')}"
+
+
+def possessive(name: str) -> str:
+    """'Acme Dental' -> "Acme Dental's", 'Pemberton Insurance Brokers' -> "... Brokers'"."""
+    return f"{name}'" if name.endswith(("s", "S")) else f"{name}'s"

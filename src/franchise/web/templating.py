@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from franchise.accounts.sessions import SignedIn
 from franchise.orgsettings.values import OrgConfig
 from franchise.static_files import static_url
-from franchise.wording import label, plural
+from franchise.wording import label, plural, possessive
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE / "templates"
@@ -94,6 +94,7 @@ def make_environment() -> Environment:
     )
     env.globals["static_url"] = static_url
     env.filters["label"] = label
+    env.filters["possessive"] = possessive
     env.filters["plural"] = lambda count, noun, many="": plural(int(count), noun, many)
     return env
 
