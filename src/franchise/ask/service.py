@@ -39,6 +39,7 @@ from franchise.escalation.facts import covering_runbook
 from franchise.escalation.service import check_escalation
 from franchise.messages.service import choose_template, render_for_ticket
 from franchise.notify import outbound
+from franchise.notify import service as notify_service
 from franchise.orgsettings.service import get_config
 from franchise.outbox import service as outbox
 from franchise.people.notices import ask_reached_owner
@@ -134,7 +135,7 @@ class AskResult:
         apprise_configured = not (
             self.notification is not None
             and self.notification.error is not None
-            and "NOTIFY_URLS is not set" in self.notification.error
+            and notify_service.NOT_SET_UP in self.notification.error
         )
         if not self.owner_channels and not apprise_configured:
             return (

@@ -29,6 +29,13 @@ def notify_urls(settings: Settings) -> list[str]:
     return [u for u in _SPLIT.split(settings.notify_urls.strip()) if u]
 
 
+# Read by technicians in a ticket's history: where to fix it, in the page's terms first.
+NOT_SET_UP = (
+    "no owner notification is set up (Settings page, or FRANCHISE_NOTIFY_URLS), so the "
+    "owner was not notified this way"
+)
+
+
 def _scheme(url: str) -> str:
     # Never echo a whole URL: Apprise URLs carry tokens and passwords.
     return url.split("://", 1)[0] if "://" in url else "?"
@@ -38,7 +45,7 @@ def notify_owner(settings: Settings, *, title: str, body: str, emergency: bool =
     """Send to every configured URL; sent is True only when every service accepted it."""
     urls = notify_urls(settings)
     if not urls:
-        return Delivery(0, False, "FRANCHISE_NOTIFY_URLS is not set, so nobody was notified")
+        return Delivery(0, False, NOT_SET_UP)
     # Imported here: Apprise loads its plugins on import, which `franchise --help` never needs.
     import apprise
 
