@@ -87,9 +87,12 @@ def test_ticket_escalation_check_and_escalate(
     assert refused.json()["errors"][0]["pending_step"] == "scope"
     done = client.post(
         f"/api/v1/tickets/{ticket_id}/escalate",
-        json={"to": "L2", "override_reason": "known outage"},
+        json={"to": "L2", "override_reason": "known outage", "note": "ISP ticket 4471 is open."},
         headers=headers["owner"],
     )
     assert done.status_code == 200
     assert done.json()["ticket"]["level"] == "L2"
+    history = client.get(f"/api/v1/tickets/{ticket_id}", headers=headers["owner"]).json()
+    notes = [e["note"] for e in history["history"] if e["kind"] == "handover"]
+    assert "Handover to L2: ISP ticket 4471 is open." in notes
     assert done.json()["ticket"]["custom_fields"]["escalation_allowed"] == "no"

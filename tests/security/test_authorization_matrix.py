@@ -185,6 +185,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/tickets/{ticket_id}/message"): STAFF,
     ("GET", "/tickets/{ticket_id}/message/preview"): STAFF,
     ("POST", "/tickets/{ticket_id}/resolve"): STAFF,
+    ("POST", "/tickets/{ticket_id}/reopen"): STAFF,
     ("POST", "/tickets/{ticket_id}/run"): STAFF,
     ("POST", "/tickets/{ticket_id}/run/answer"): STAFF,
     ("POST", "/tickets/{ticket_id}/run/back"): STAFF,

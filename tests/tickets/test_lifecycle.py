@@ -129,3 +129,38 @@ def test_a_ticket_without_a_runbook_resolves_without_a_reason(session: Session, 
     assert lifecycle.never_run(session, ticket) is None
     lifecycle.resolve_ticket(session, ticket, by=l1)
     assert ticket.status == "resolved"
+
+
+def test_a_resolved_ticket_is_reopened_with_its_done_list_to_tick_again(
+    session: Session, vpn_ticket: Ticket, l1: Staff
+) -> None:
+    with pytest.raises(InvalidInput, match="only a finished ticket can be reopened"):
+        lifecycle.reopen(session, vpn_ticket, by=l1)
+    for number in range(1, 6):
+        lifecycle.check_item(session, vpn_ticket, str(number), by=l1)
+    lifecycle.resolve_ticket(session, vpn_ticket, by=l1)
+    with pytest.raises(InvalidInput, match="longer than 5000"):
+        lifecycle.reopen(session, vpn_ticket, by=l1, reason="x" * 5001)
+    assert lifecycle.reopen(session, vpn_ticket, by=l1, reason="  Drops again  ") == "new"
+    assert (vpn_ticket.status, vpn_ticket.resolved_at) == ("new", None)
+    events = history(session, vpn_ticket)
+    [reopened] = [e for e in events if e.kind == "reopened"]
+    assert (reopened.note, reopened.actor_id) == ("Drops again", l1.id)
+    assert [(e.old_value, e.new_value) for e in events if e.field == "status"][-1] == (
+        "resolved",
+        "new",
+    )
+    # The earlier ticks stay in the history; resolving again needs the list ticked afresh.
+    assert lifecycle.done_list(session, vpn_ticket).checked == ()
+    with pytest.raises(Refused, match="tick the done list"):
+        lifecycle.resolve_ticket(session, vpn_ticket, by=l1)
+
+
+def test_a_held_ticket_is_reopened_in_progress(session: Session, l1: Staff) -> None:
+    ticket = create_ticket(session, title="Printer jam")
+    lifecycle.assign(session, ticket, l1, by=l1)
+    lifecycle.resolve_ticket(session, ticket, by=l1)
+    assert lifecycle.reopen(session, ticket, by=l1) == "in_progress"
+    assert ticket.status == "in_progress"
+    [reopened] = [e for e in history(session, ticket) if e.kind == "reopened"]
+    assert reopened.note == ""

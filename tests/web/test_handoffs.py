@@ -224,8 +224,15 @@ def test_escalation_assigns_the_l2_on_duty_and_notifies_them(
     page.goto(f"{live.url}/tickets/{ticket_id}")
     panel = page.locator("#escalation")
     expect(panel).to_contain_text("Escalation allowed: Yes")
+    # The escalation carries a handover note: the button alone does not send it.
+    panel.get_by_role("button", name="Escalate to L2").click()
+    expect(panel).not_to_contain_text("Escalated to L2")
+    panel.get_by_label("Handover note for L2").fill(
+        "Spooler restarted twice; jobs still stuck. Event 372 in PrintService/Admin attached."
+    )
     panel.get_by_role("button", name="Escalate to L2").click()
     expect(panel).to_contain_text("Escalated to L2")
+    expect(page.locator("#history")).to_contain_text("Handover to L2: Spooler restarted twice")
     # The holder's name shows in the details (the escalation panel's own holder line is
     # the ticket page's to add).
     page.reload()
@@ -473,6 +480,7 @@ def test_a_compromise_step_waiting_on_approval_escalates_and_an_emergency_reache
     panel = page.locator("#escalation")
     expect(panel.locator(".verdict")).to_have_text("Escalation allowed: Yes — to L2")
     expect(panel).to_contain_text("escalating to L2 is allowed meanwhile")
+    panel.get_by_label("Handover note for L2").fill("Waiting on the mailbox export approval.")
     panel.get_by_role("button", name="Escalate to L2").click()
     expect(panel.get_by_role("status")).to_contain_text("Escalated to L2")
     expect(panel.locator("#escalation-holder")).to_have_text("Held by Sam Senior at L2")

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from franchise.accounts.service import get_staff
 from franchise.db import Database
-from franchise.tickets.service import create_ticket
+from franchise.tickets import lifecycle
+from franchise.tickets.service import create_ticket, get_ticket
 from tests.web.conftest import BrowserLog, Member, QueueData, screenshot
 
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
@@ -177,3 +179,86 @@ def test_queue_search_filters_sort_and_pages_live_in_the_url(
     page.set_viewport_size({"width": 1400, "height": 900})
     expect(order).to_be_hidden()
     assert browser_log.errors == []
+
+
+def test_a_number_search_finds_a_resolved_ticket_the_filters_hide(
+    page: Page,
+    db: Database,
+    queue_data: QueueData,
+    sign_in_as: Callable[[Page, Member], None],
+    browser_log: BrowserLog,
+) -> None:
+    ticket_id = queue_data.ticket_ids["mfa"]
+    with db.unit_of_work() as session:
+        staff = get_staff(session, queue_data.tech.id)
+        lifecycle.resolve_ticket(session, get_ticket(session, ticket_id), by=staff)
+    sign_in_as(page, queue_data.tech)
+    page.goto("/queue")
+    rows = page.locator(".queue-table tbody tr")
+    expect(rows).to_have_count(4)
+    # The default view shows open tickets: the page says the resolved one is hidden, and why.
+    page.get_by_label("Search").fill(f"#{ticket_id}")
+    hint = page.locator(".queue-hint")
+    expect(hint).to_contain_text(
+        f"#{ticket_id} “New phone, MFA prompts not arriving” is resolved, "
+        "so the status filter hides it."
+    )
+    expect(rows).to_have_count(0)
+    expect(page.get_by_text("No tickets match these filters")).to_have_count(0)
+    expect(hint.get_by_role("link", name=f"Open #{ticket_id}")).to_have_attribute(
+        "href", f"/tickets/{ticket_id}"
+    )
+    hint.get_by_role("link", name="show it in the list").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("New phone, MFA prompts not arriving")
+    expect(rows.first).to_contain_text("Resolved")
+    expect(page.get_by_label("Status")).to_have_value("any")
+    expect(hint).to_have_count(0)
+    # A view that leaves it out says so too; a ticket number that does not exist says nothing.
+    page.goto(f"/queue?view=mine&status=any&q=%23{ticket_id}")
+    expect(hint).to_contain_text("is resolved, but these filters hide it")
+    page.goto("/queue?q=%2399999")
+    expect(hint).to_have_count(0)
+    expect(page.get_by_text("No tickets match these filters")).to_be_visible()
+    assert browser_log.errors == []
+
+
+def test_the_queue_filters_keep_their_shape_on_a_phone_and_a_wide_screen(
+    page: Page, queue_data: QueueData, sign_in_as: Callable[[Page, Member], None]
+) -> None:
+    sign_in_as(page, queue_data.tech)
+    for width in (390, 1400):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/queue")
+        # Every view tab sits inside the box's 1px border, which has the same small corners
+        # all round (not pico's pill for a role=search form's first child).
+        tabs = page.locator(".segmented")
+        outer = tabs.bounding_box()
+        assert outer is not None
+        for label in tabs.locator("label").all():
+            box = label.bounding_box()
+            assert box is not None
+            assert outer["x"] + 1 <= box["x"]
+            assert box["x"] + box["width"] <= outer["x"] + outer["width"] - 1
+        corners = tabs.evaluate(
+            """e => { const s = getComputedStyle(e);
+                return [s.borderTopLeftRadius, s.borderTopRightRadius,
+                        s.borderBottomLeftRadius, s.borderBottomRightRadius]; }"""
+        )
+        assert len(set(corners)) == 1 and float(corners[0].removesuffix("px")) < 10, corners
+        # The status list is wide enough for what it says.
+        status = page.get_by_label("Status")
+        fits = status.evaluate(
+            """e => {
+                const probe = document.createElement("span");
+                probe.textContent = e.options[e.selectedIndex].text;
+                probe.style.font = getComputedStyle(e).font;
+                document.body.append(probe);
+                const text = probe.getBoundingClientRect().width;
+                probe.remove();
+                const s = getComputedStyle(e);
+                return text + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight)
+                    <= e.clientWidth + 1;
+            }"""
+        )
+        assert fits, width

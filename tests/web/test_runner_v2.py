@@ -615,6 +615,7 @@ def test_compromised_account_is_contained_at_once_by_l1_then_escalated(
     expect(box.locator(".tp-outcome")).to_contain_text("Runbook outcome: escalate to L2")
     panel = page.locator("#escalation")
     expect(panel.locator(".verdict")).to_have_text("Escalation allowed: Yes — to L2")
+    panel.get_by_label("Handover note for L2").fill("Contained; no sign of data leaving.")
     panel.get_by_role("button", name="Escalate to L2").click()
     expect(panel.get_by_role("status")).to_contain_text("Escalated to L2")
     expect(page.locator("#ticket-head .badges")).to_contain_text("Escalated")

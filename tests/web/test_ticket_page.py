@@ -7,9 +7,12 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from franchise.accounts.service import get_staff
 from franchise.db import Database
 from franchise.orgsettings.service import set_setting
-from tests.web.conftest import SCREENSHOTS, BrowserLog, Member, QueueData
+from franchise.tickets import lifecycle
+from franchise.tickets.service import get_ticket
+from tests.web.conftest import SCREENSHOTS, BrowserLog, LiveServer, Member, QueueData
 from tests.web.test_vpn_scenario import (  # noqa: F401 - fixtures used by name
     CONTACT,
     Mailbox,
@@ -136,7 +139,10 @@ def test_ask_the_owner_outside_a_drill_is_answered_by_the_runbook_step(
     expect(page.locator("#history")).to_contain_text("deflection")
 
 
-def test_sending_without_smtp_set_up_says_what_to_set(
+EDIT = "Hello Dana,\n\nWe rang you at 10:15 and left a voicemail about the VPN."
+
+
+def test_a_send_without_smtp_keeps_the_edited_text_and_says_what_to_do(
     page: Page,
     make_staff: Callable[..., Member],
     make_vpn_ticket: Callable[..., int],  # noqa: F811
@@ -146,8 +152,169 @@ def test_sending_without_smtp_set_up_says_what_to_set(
     page.goto(f"/tickets/{make_vpn_ticket()}")
     composer = page.locator("#composer")
     expect(composer.get_by_label("Template")).to_have_value("request-received")
+    composer.locator("textarea[name=body]").fill(EDIT)
     composer.get_by_role("button", name="Send e-mail").click()
-    expect(composer.get_by_role("alert")).to_contain_text("FRANCHISE_SMTP_HOST")
+    alert = composer.get_by_role("alert")
+    expect(alert).to_contain_text("E-mail sending is not set up yet")
+    expect(alert).to_contain_text("An admin can set it up on the Settings page")
+    expect(alert).to_contain_text("copy the message below and send it from your own mail")
+    # The technical detail comes second, for whoever sets it up.
+    expect(alert.locator("li")).to_contain_text("FRANCHISE_SMTP_HOST")
+    expect(alert.locator("p")).not_to_contain_text("FRANCHISE_SMTP_HOST")
+    # What was written and chosen is still there.
+    expect(composer.locator("textarea[name=body]")).to_have_value(EDIT)
+    expect(composer.get_by_label("Template")).to_have_value("request-received")
+    # Given back as an edit: switching the template still asks before replacing it.
+    composer.get_by_label("Template").select_option("progress-update")
+    expect(composer.get_by_label("Template")).to_have_value("request-received")
+    expect(composer.locator("textarea[name=body]")).to_have_value(EDIT)
+    # Another panel's action leaves the message being written alone.
+    page.locator("#facts").get_by_role("button", name="Assign to me").click()
+    expect(page.locator("#history")).to_contain_text("assigned it to Tess Tech")
+    expect(composer.locator("textarea[name=body]")).to_have_value(EDIT)
+
+
+def test_without_javascript_a_failed_send_keeps_the_edited_text(
+    browser_page_no_js: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    page = browser_page_no_js
+    sign_in_as(page, make_staff())
+    page.goto(f"/tickets/{make_vpn_ticket()}")
+    composer = page.locator("#composer")
+    # No Copy text button without JavaScript: the text in the box can be selected instead.
+    expect(composer.get_by_role("button", name="Copy text")).to_have_count(0)
+    # Choosing another template does not reload the text without JavaScript: the unedited
+    # text of the first is not sent under the second's subject, the second's own text is.
+    composer.get_by_label("Template").select_option("progress-update")
+    composer.get_by_role("button", name="Send e-mail").click()
+    expect(composer.get_by_role("alert")).to_contain_text("E-mail sending is not set up yet")
+    expect(composer.get_by_label("Template")).to_have_value("progress-update")
+    expect(composer.locator("textarea[name=body]")).to_have_value(re.compile("A quick update"))
+    composer.locator("textarea[name=body]").fill(EDIT)
+    with page.expect_response(lambda r: r.url.endswith("/message")) as sent:
+        composer.get_by_role("button", name="Send e-mail").click()
+    assert sent.value.status == 422
+    expect(composer.get_by_role("alert")).to_contain_text("E-mail sending is not set up yet")
+    expect(composer.locator("textarea[name=body]")).to_have_value(EDIT)
+
+
+def test_copy_text_puts_the_subject_and_the_message_on_the_clipboard(
+    page: Page,
+    live: LiveServer,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+    browser_log: BrowserLog,
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
+    sign_in_as(page, make_staff())
+    ticket_id = make_vpn_ticket()
+    page.goto(f"/tickets/{ticket_id}")
+    composer = page.locator("#composer")
+    composer.locator("textarea[name=body]").fill(EDIT)
+    copy = composer.get_by_role("button", name="Copy text")
+    copy.click()
+    expect(composer.get_by_role("button", name="Copied")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    subject = composer.locator("#message-subject").inner_text()
+    assert f"[#{ticket_id}]" in subject
+    assert copied == f"Subject: {subject}\n\n{EDIT}"
+    expect(copy).to_have_text("Copy text", timeout=5000)
+    assert browser_log.errors == []
+
+
+def test_switching_the_template_asks_before_replacing_an_edit(
+    page: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+    browser_log: BrowserLog,
+) -> None:
+    sign_in_as(page, make_staff())
+    page.goto(f"/tickets/{make_vpn_ticket()}")
+    composer = page.locator("#composer")
+    template = composer.get_by_label("Template")
+    body = composer.locator("textarea[name=body]")
+    subject = composer.locator("#message-subject")
+    # Unedited: the text follows the template without a question.
+    expect(template).to_have_value("request-received")
+    template.select_option("progress-update")
+    expect(subject).to_contain_text("Update:")
+    assert browser_log.dialogs == []
+    body.fill(EDIT)
+    # Edited: the question comes; declined (the test browser dismisses it), nothing changes.
+    template.select_option("request-received")
+    expect(template).to_have_value("progress-update")
+    expect(body).to_have_value(EDIT)
+    expect(subject).to_contain_text("Update:")
+    assert browser_log.dialogs == [
+        "Replace your edited message with this template's text? Your changes will be lost."
+    ]
+    # Accepted: the new template's text replaces the edit.
+    page.evaluate("window.confirm = () => true")
+    template.select_option("request-received")
+    expect(subject).to_contain_text("We've received your request")
+    expect(body).not_to_have_value(EDIT)
+    expect(body).to_have_value(re.compile(r"Thank you for getting in touch"))
+    assert browser_log.errors == []
+
+
+def test_a_resolved_ticket_is_reopened_and_the_history_says_so(
+    page: Page,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+    browser_log: BrowserLog,
+) -> None:
+    sign_in_as(page, make_staff())
+    page.goto(f"/tickets/{make_vpn_ticket()}")
+    done = page.locator("#done")
+    badges = page.locator("#ticket-head .badges")
+    done.get_by_label("was never started").fill("The client's certificate renewed itself")
+    done.get_by_role("button", name="Resolve ticket").click()
+    expect(badges).to_contain_text("Resolved")
+    expect(page.locator("#facts").get_by_label("Ticket status")).to_have_count(0)
+    done.get_by_label("Why reopen it?").fill("Dana says the VPN drops again")
+    done.get_by_role("button", name="Reopen ticket").click()
+    expect(done.get_by_role("status")).to_contain_text("Reopened: the ticket is new again.")
+    expect(badges).to_contain_text("New")
+    expect(badges).not_to_contain_text("Resolved")
+    history = page.locator("#history")
+    expect(history).to_contain_text("reopened the ticket")
+    expect(history).to_contain_text("Dana says the VPN drops again")
+    expect(history).to_contain_text("changed status from resolved to new")
+    # Open again: the status control and resolving are back.
+    expect(page.locator("#facts").get_by_label("Ticket status")).to_have_value("new")
+    expect(done.get_by_role("button", name="Resolve ticket")).to_be_visible()
+    expect(done.get_by_role("button", name="Reopen ticket")).to_have_count(0)
+    assert browser_log.errors == []
+
+
+def test_a_manager_reopens_without_javascript(
+    browser_page_no_js: Page,
+    db: Database,
+    make_staff: Callable[..., Member],
+    make_vpn_ticket: Callable[..., int],  # noqa: F811
+    sign_in_as: Callable[[Page, Member], None],
+) -> None:
+    page = browser_page_no_js
+    owner = make_staff("Olivia Owner", role="owner", level="owner")
+    ticket_id = make_vpn_ticket()
+    with db.unit_of_work() as session:
+        ticket = get_ticket(session, ticket_id)
+        lifecycle.assign(session, ticket, get_staff(session, owner.id), by=None)
+        lifecycle.resolve_ticket(
+            session, ticket, by=get_staff(session, owner.id), skip_reason="Fixed by the client"
+        )
+    sign_in_as(page, owner)
+    page.goto(f"/tickets/{ticket_id}")
+    page.locator("#done").get_by_role("button", name="Reopen ticket").click()
+    assert page.url.endswith(f"/tickets/{ticket_id}#done")
+    expect(page.locator("#ticket-head .badges")).to_contain_text("In progress")
+    expect(page.locator("#history")).to_contain_text("Olivia Owner reopened the ticket")
 
 
 def test_resolving_e_mails_the_client_when_the_organisation_sends_it_on_resolve(
@@ -247,6 +414,7 @@ def test_actions_without_the_csrf_token_are_refused(
     posts: list[tuple[str, dict[str, str | float | bool]]] = [
         ("run", {"runbook": "vpn-auth-failure", "input_id": "affected_user", "input_value": "x"}),
         ("resolve", {}),
+        ("reopen", {"reason": "x"}),
         ("ask", {"reason": "other", "question": "Hello?"}),
     ]
     for path, form in posts:

@@ -58,5 +58,6 @@ def escalate(
         by=staff,
         override_reason=body.override_reason,
         edge_case=body.edge_case,
+        note=body.note,
     )
     return {"ticket": ticket_dict(session, ticket), **handover.to_dict()}

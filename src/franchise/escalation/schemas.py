@@ -21,6 +21,12 @@ class EscalateRequest(BaseModel):
     edge_case: int | None = Field(
         default=None, ge=1, description="follow this edge case (its number) of the current step"
     )
+    note: str | None = Field(
+        default=None,
+        max_length=5_000,
+        description="the handover note: what was found and tried, what the escalate step asks "
+        "to attach (written on the ticket for whoever takes it)",
+    )
 
 
 class DecisionRead(BaseModel):

@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
 from franchise.duty.service import Holder, holder_for
+from franchise.errors import InvalidInput
 from franchise.escalation.evaluate import EscalationDecision
 from franchise.escalation.service import escalate_ticket
 from franchise.people import notices
 from franchise.psa.connectors import outbound as psa_push
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import add_note, change_ticket
+
+MAX_HANDOVER = 5000
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,14 @@ def escalate(
     override_reason: str | None = None,
     edge_case: int | None = None,
     now: datetime | None = None,
+    note: str | None = None,
 ) -> Handover:
+    """Escalate, hand the ticket to whoever is on duty at that level, and leave them the
+    escalating technician's handover note (what was found and tried, what the escalate step
+    asks to attach) on the ticket and on the PSA ticket."""
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_HANDOVER:
+        raise InvalidInput(f"the handover note is over {MAX_HANDOVER} characters; shorten it")
     decision = escalate_ticket(
         session,
         ticket,
@@ -62,8 +72,10 @@ def escalate(
             note=f"emergency escalation to {to} (rule {decision.rule})",
             priority="critical",
         )
+    if note is not None:
+        add_note(session, ticket, actor=by, kind="handover", note=f"Handover to {to}: {note}")
     holder = holder_for(session, to, at=now)
-    _tell_psa(session, ticket, to, by, override_reason)
+    _tell_psa(session, ticket, to, by, override_reason, note)
     if holder is None:
         add_note(
             session,
@@ -87,10 +99,18 @@ def escalate(
 
 
 def _tell_psa(
-    session: Session, ticket: Ticket, to: str, by: Staff, override_reason: str | None
+    session: Session,
+    ticket: Ticket,
+    to: str,
+    by: Staff,
+    override_reason: str | None,
+    note: str | None,
 ) -> None:
-    """A private note on the PSA ticket: who escalated, to which level, and why if forced."""
+    """A private note on the PSA ticket: who escalated, to which level, why if forced, and
+    the handover note."""
     text = f"Escalated to {to} by {by.name} in Franchise."
     if override_reason:
         text += f"\nOverride: {override_reason}"
+    if note:
+        text += f"\nHandover: {note}"
     psa_push.note(session, ticket, text)

@@ -1,4 +1,5 @@
-"""Ticket lifecycle: status, assignment, the definition-of-done checklist and resolving."""
+"""Ticket lifecycle: status, assignment, the definition-of-done checklist, resolving and
+reopening."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from franchise.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.models import Runbook
 from franchise.tickets.models import Ticket
-from franchise.tickets.service import add_note, change_ticket
+from franchise.tickets.service import CLOSED, add_note, change_ticket
 
 DONE_FIELD = "done_checked"
 # Who may resolve with the done list unticked (the reason is recorded).
 OVERRIDE_LEVELS = ("L2", "owner")
+MAX_REASON = 5000
 
 
 @dataclass(frozen=True)
@@ -160,3 +162,26 @@ def resolve_ticket(
     now = utcnow()
     change_ticket(session, ticket, actor=by, at=now, status="resolved", resolved_at=now)
     return done
+
+
+def reopen(session: Session, ticket: Ticket, *, by: Staff | None, reason: str = "") -> str:
+    """Open a resolved (or closed) ticket again: the client says it is not fixed, or it was
+    resolved by mistake. It goes back to in progress (new when nobody holds it) and its
+    resolved time is cleared, so reports count it as open. The done list starts again:
+    resolving a second time checks it afresh (the earlier ticks stay in the history).
+    Returns the status it is back in."""
+    if ticket.status not in CLOSED:
+        raise InvalidInput(
+            f"ticket #{ticket.id} is {ticket.status.replace('_', ' ')}, not resolved or closed; "
+            "only a finished ticket can be reopened"
+        )
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"the reason is longer than {MAX_REASON} characters")
+    fields = dict(ticket.custom_fields or {})
+    if fields.pop(DONE_FIELD, None) is not None:
+        ticket.custom_fields = fields
+    add_note(session, ticket, actor=by, kind="reopened", note=reason)
+    status = "in_progress" if ticket.assignee_id is not None else "new"
+    change_ticket(session, ticket, actor=by, status=status, resolved_at=None)
+    return status

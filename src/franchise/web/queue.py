@@ -14,11 +14,12 @@ from franchise.accounts.service import list_staff
 from franchise.api.deps import DbSession
 from franchise.clients.service import list_clients
 from franchise.db import MAX_ID
-from franchise.errors import InvalidInput
+from franchise.errors import InvalidInput, NotFound
 from franchise.escalation.service import current_map
 from franchise.queue.service import DEFAULT_SORT, MAX_CURSOR, MAX_SEARCH, QueueQuery, find_tickets
 from franchise.runbooks.definition import CATEGORIES
-from franchise.tickets.models import PRIORITIES, STATUSES
+from franchise.tickets.models import PRIORITIES, STATUSES, Ticket
+from franchise.tickets.service import CLOSED, get_ticket
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render, route_exists
 
@@ -61,6 +62,24 @@ def _names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
     return clients, staff
 
 
+def _numbered(session: Session, q: str) -> Ticket | None:
+    """The ticket a search for its number ("#722" or "722") names, if there is one."""
+    text = q.strip().removeprefix("#")
+    if not text.isdecimal() or len(text) > 10:
+        return None
+    try:
+        return get_ticket(session, text)
+    except NotFound:
+        return None
+
+
+def _status_shows(status: str, ticket_status: str) -> bool:
+    """Whether the status filter lets a ticket of this status through."""
+    if status == "open":
+        return ticket_status not in CLOSED
+    return status in ("", "any") or status == ticket_status
+
+
 Param = Annotated[str, Query(max_length=40)]
 
 
@@ -97,6 +116,10 @@ def queue_page(
         session, query, staff_id=user.staff_id, cursor=cursor or None, limit=QUEUE_LIMIT
     )
     clients, staff = _names(session)
+    numbered = _numbered(session, q)
+    # The ticket a "#722" search names, when the filters leave it out (most often: it is
+    # resolved and the queue shows open tickets): the page says so and links to it.
+    hidden = numbered if numbered is not None and numbered not in found.tickets else None
     # The view's own address without the cursor: sort links and "first page" start over.
     params = {
         k: v
@@ -137,6 +160,9 @@ def queue_page(
         "levels": current_map(session).map.levels,
         "q": q,
         "limit": QUEUE_LIMIT,
+        "hidden_match": None if cursor else hidden,
+        "hidden_by_status": hidden is not None and not _status_shows(status, hidden.status),
+        "any_status_url": "/queue?" + urlencode({"q": q, "status": "any"}),
     }
     # htmx asks for the results only when the filters change; a plain request, or htmx
     # restoring a page from history, gets the whole page.

@@ -9,6 +9,7 @@ built in web/ticket_view.py; the handlers here call a service and answer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -16,9 +17,14 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from franchise.accounts.service import get_staff
+from franchise.accounts.sessions import SignedIn
 from franchise.api.deps import DbSession
+from franchise.errors import FranchiseError
 from franchise.flows import escalations, resolving
 from franchise.messages.service import AutoSend, message_in, send_message, settle_auto_send_in
+from franchise.messages.smtp import SmtpConfig
+from franchise.orgsettings.secrets import effective_settings
+from franchise.settings import Settings
 from franchise.tickets import lifecycle
 from franchise.tickets.models import Ticket
 from franchise.tickets.requester import change_requester
@@ -26,7 +32,14 @@ from franchise.tickets.service import get_ticket
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.templating import render
 from franchise.web.ticket_answer import Text, act, answer_after_commit, finish, respond
-from franchise.web.ticket_view import Notice, page_context, preview, staff_row
+from franchise.web.ticket_view import (
+    Notice,
+    keep_draft,
+    page_context,
+    preview,
+    same_text,
+    staff_row,
+)
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
@@ -48,6 +61,7 @@ def escalate(
     to: Annotated[str, Form(max_length=32)],
     override_reason: Text = "",
     edge_case: Annotated[int | None, Form(ge=1)] = None,
+    note: Text = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
@@ -55,7 +69,13 @@ def escalate(
     _, error = act(
         session,
         lambda: escalations.escalate(
-            session, ticket, to=to, by=me, override_reason=reason, edge_case=edge_case
+            session,
+            ticket,
+            to=to,
+            by=me,
+            override_reason=reason,
+            edge_case=edge_case,
+            note=note,
         ),
     )
     return finish(request, session, ticket, user, "escalation", error, f"Escalated to {to}.")
@@ -83,10 +103,19 @@ def message_send(
     template: Annotated[str, Form(max_length=100)],
     body: Annotated[str | None, Form(max_length=20_000)] = None,
     cc_primary: Annotated[str, Form(max_length=3)] = "",
+    body_template: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """`body_template` is the template the text in the box came from. Without JavaScript
+    choosing another template does not reload the text: unedited, the chosen template's own
+    text goes instead of the previous one's."""
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
     settings = request.app.state.settings
+    if body is not None and body_template and body_template != template:
+        earlier = preview(session, ticket, me, body_template)
+        if not earlier["error"] and same_text(body, earlier["body"]):
+            body = None
+    draft = Draft(template, body, cc_primary == "yes")
     message, error = act(
         session,
         lambda: send_message(
@@ -100,7 +129,8 @@ def message_send(
         ),
     )
     if error is not None:
-        return finish(request, session, ticket, user, "composer", error)
+        notice = _not_sent(session, settings, error)
+        return _composer_answer(request, session, ticket, user, notice, error.status, draft)
     assert message is not None
     message_id = message.id
 
@@ -112,15 +142,69 @@ def message_send(
             later = "; it will be tried again" if sent.status == "retrying" else ""
             text = f"Not delivered to {sent.to_address}: {sent.error}{later}"
             notice = Notice("composer", "error", text)
-            return respond(
-                request, session, ticket, user, panel="composer", notice=notice, status=502
-            )
+            return _composer_answer(request, session, ticket, user, notice, 502, draft)
         verb = "Sent" if sent.status == "sent" else "Queued"
         copy = f" (copy to {sent.cc_address})" if sent.cc_address else ""
         notice = Notice("composer", "ok", f"{verb} to {sent.to_address}{copy}: {sent.subject}")
         return respond(request, session, ticket, user, panel="composer", notice=notice)
 
     return answer_after_commit(request, ticket_id, answer)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the technician sent from the message box, given back when it did not go."""
+
+    template: str
+    body: str | None
+    cc_primary: bool
+
+
+MAIL_NOT_SET_UP = (
+    "E-mail sending is not set up yet, so this message was not sent. An admin can set it up "
+    "on the Settings page (Client e-mail). Meanwhile, copy the message below and send it "
+    "from your own mail program or the PSA: what you wrote is still there."
+)
+
+
+def _not_sent(session: Session, settings: Settings, error: FranchiseError) -> Notice:
+    """A refused send in a technician's words. The delivery settings are checked before
+    anything else, so when they are incomplete that is what the refusal is about."""
+    try:
+        SmtpConfig.from_settings(effective_settings(session, settings))
+    except FranchiseError:
+        return Notice("composer", "error", MAIL_NOT_SET_UP, (f"Details: {error.message}",))
+    return Notice("composer", "error", error.message)
+
+
+def _composer_answer(
+    request: Request,
+    session: Session,
+    ticket: Ticket,
+    user: SignedIn,
+    notice: Notice,
+    status: int,
+    draft: Draft,
+) -> Response:
+    """web/ticket_answer.respond for a send that did not go, with the message box showing
+    the draft instead of the template's text (respond builds the page context itself)."""
+    session.refresh(ticket)
+    context = page_context(session, ticket, user, notice)
+    context["composer"] = keep_draft(
+        session,
+        ticket,
+        staff_row(session, user),
+        context["composer"],
+        template=draft.template,
+        body=draft.body,
+        cc_primary=draft.cc_primary,
+    )
+    if request.headers.get("hx-request") != "true":
+        return render(request, "ticket.html", context, status=status)
+    context.update(oob=True, panel="composer", also=())
+    response = render(request, "partials/ticket_live.html", context, status=status)
+    response.headers["X-Ticket-Panels"] = "1"
+    return response
 
 
 @router.post("/tickets/{ticket_id}/done")
@@ -216,6 +300,25 @@ def change_status(
     me = staff_row(session, user)
     _, error = act(session, lambda: lifecycle.set_status(session, ticket, status, by=me))
     return finish(request, session, ticket, user, "facts", error)
+
+
+@router.post("/tickets/{ticket_id}/reopen")
+def reopen(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    ticket_id: int,
+    reason: Text = "",
+) -> Response:
+    """Open a resolved ticket again; anyone who may set a ticket's status may (the status
+    route's rule), and the history says who and why."""
+    ticket = get_ticket(session, ticket_id)
+    me = staff_row(session, user)
+    status, error = act(session, lambda: lifecycle.reopen(session, ticket, by=me, reason=reason))
+    back = (status or "").replace("_", " ")
+    return finish(
+        request, session, ticket, user, "done", error, f"Reopened: the ticket is {back} again."
+    )
 
 
 @router.post("/tickets/{ticket_id}/requester")

@@ -239,7 +239,10 @@ def _composer(session: Session, ticket: Ticket, me: Staff, runner: Runner | None
 
 
 def preview(session: Session, ticket: Ticket, me: Staff, template: str) -> dict[str, str]:
+    """The message a template makes for the ticket. `template` names the template the text
+    came from: the form sends it back, so a send can tell that text from an edit."""
     preview = {
+        "template": template,
         "error": "",
         "to": "",
         "to_name": "",
@@ -248,6 +251,10 @@ def preview(session: Session, ticket: Ticket, me: Staff, template: str) -> dict[
         "cc_name": "",
         "subject": "",
         "body": "",
+        # "yes" when the text differs from the template's (a draft given back after a send
+        # that did not go), and when the copy to the primary contact was ticked.
+        "edited": "",
+        "cc_checked": "",
     }
     if not template:
         return {**preview, "error": "There are no message templates; ask the owner to add some."}
@@ -265,6 +272,37 @@ def preview(session: Session, ticket: Ticket, me: Staff, template: str) -> dict[
         "subject": message.subject,
         "body": message.body,
     }
+
+
+def same_text(body: str, rendered: str) -> bool:
+    """Whether a submitted message body is the rendered text unchanged (the browser sends
+    CRLF line ends, and a trailing newline may come or go)."""
+    return body.replace("\r\n", "\n").strip() == rendered.strip()
+
+
+def keep_draft(
+    session: Session,
+    ticket: Ticket,
+    me: Staff,
+    composer: dict[str, Any],
+    *,
+    template: str,
+    body: str | None,
+    cc_primary: bool,
+) -> dict[str, Any]:
+    """The composer after a send that did not go: the template, text and copy box as the
+    technician left them, so a refusal (no SMTP, a server that said no) never costs what
+    they wrote. An unknown template leaves the composer as it is."""
+    if not any(t.key == template for _, group in composer["groups"] for t in group):
+        return composer
+    shown = preview(session, ticket, me, template)
+    if shown["error"]:
+        return {**composer, "chosen": template, "preview": shown}
+    if body is not None and not same_text(body, shown["body"]):
+        shown.update(body=body, edited="yes")
+    if cc_primary and shown["cc"]:
+        shown["cc_checked"] = "yes"
+    return {**composer, "chosen": template, "preview": shown}
 
 
 def _history(
@@ -306,6 +344,7 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
             "note": "added an internal note",
             "runbook_skipped": "resolved without running the runbook",
             "category_kept": "kept the category by hand",
+            "reopened": "reopened the ticket",
         }.get(event.kind, event.kind.replace("_", " ").replace("-", " "))
         return HistoryRow(event.at, who, action, note, event.kind)
     if event.field == "assignee_id":
@@ -325,7 +364,9 @@ def _event_row(event: TicketEvent, names: dict[int, str]) -> HistoryRow:
         else:
             action = f"changed the requester from {event.old_value} to {event.new_value}"
     elif event.field.endswith("_at"):
-        action = f"recorded the {event.field.removesuffix('_at').replace('_', ' ')} time"
+        what = event.field.removesuffix("_at").replace("_", " ")
+        # Reopening clears the resolved time.
+        action = f"recorded the {what} time" if event.new_value else f"cleared the {what} time"
     else:
         old = f" from {_label(event.old_value)}" if event.old_value else ""
         action = f"changed {event.field.replace('_', ' ')}{old} to {_label(event.new_value)}"
