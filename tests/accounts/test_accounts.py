@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from franchise.accounts import service
 from franchise.accounts.passwords import verify_password
 from franchise.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from tests.support import CliInvoker
 
 
 def test_passwords_are_stored_as_argon2id_hashes(session: Session) -> None:
@@ -79,3 +80,38 @@ def test_token_authenticates_until_revoked_and_only_hash_is_stored(session: Sess
         service.authenticate_token(session, plain)
     with pytest.raises(NotAuthenticated):
         service.authenticate_token(session, "frn_made-up")
+
+
+@pytest.mark.parametrize("role", ["technician", "service_manager", "admin"])
+def test_only_the_owner_role_may_have_the_owner_level(session: Session, role: str) -> None:
+    # The owner level decides the owner's approvals: a technician set to it would gain that.
+    with pytest.raises(InvalidInput, match="Role and Level: the owner level is for the owner role"):
+        service.add_staff(session, name="X", email="x@example.com", role=role, level="owner")
+    with pytest.raises(InvalidInput, match=f"for role '{role}'"):
+        service.check_role_level(role, "owner")
+    assert service.list_staff(session) == []
+
+
+@pytest.mark.parametrize(
+    ("role", "level"),
+    [("owner", "owner"), ("admin", "L2"), ("service_manager", "L2"), ("technician", "L1")],
+)
+def test_usual_roles_and_levels_are_kept(session: Session, role: str, level: str) -> None:
+    staff = service.add_staff(session, name="X", email="x@example.com", role=role, level=level)
+    assert (staff.role, staff.level) == (role, level)
+
+
+def test_the_demo_team_fits_the_role_and_level_rule() -> None:
+    from franchise.demo.catalogue import STAFF
+
+    for seat in STAFF:
+        service.check_role_level(seat.role, seat.level)
+
+
+def test_the_cli_refuses_the_owner_level_for_a_technician(cli: CliInvoker) -> None:
+    result = cli(
+        "user", "add", "Tia", "--email", "tia@example.com", "--role", "technician",
+        "--level", "owner", "--password", "a long enough passphrase",
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "the owner level is for the owner role only" in result.output

@@ -56,6 +56,10 @@ def test_name_role_and_level_change_and_bad_values_are_named(session: Session) -
     with pytest.raises(Refused, match="last active owner or admin"):
         lifecycle.deactivate_staff(session, owner, by=None)
     assert owner.role == "owner" and owner.active
+    # Editing keeps the owner level for the owner role, as adding does.
+    with pytest.raises(InvalidInput, match="Role and Level: the owner level is for the owner"):
+        lifecycle.update_staff(session, tess, level="owner")
+    assert tess.level == "L2"
 
 
 def test_deactivating_ends_sessions_and_tokens_at_once_and_lists_open_tickets(

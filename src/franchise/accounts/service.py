@@ -19,6 +19,24 @@ from franchise.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 TOKEN_PREFIX = "frn_"  # noqa: S105 - a public prefix, not a secret
 
 
+def check_role_level(role: str, level: str) -> None:
+    """Refuse a role and level that do not go together, naming both fields.
+
+    The owner level decides the owner's approvals and takes escalations to the owner, so it
+    belongs to the owner role only: a technician, service manager or admin set to it would
+    quietly gain the owner's say. Everyone else works at L1 or L2 (an admin's management
+    rights come from the role, not the level)."""
+    if role not in ROLES:
+        raise InvalidInput(f"Role: unknown role '{role}' (use {', '.join(ROLES)})")
+    if level not in LEVELS:
+        raise InvalidInput(f"Level: unknown level '{level}' (use {', '.join(LEVELS)})")
+    if level == "owner" and role != "owner":
+        raise InvalidInput(
+            f"Role and Level: the owner level is for the owner role only; "
+            f"choose level L1 or L2 for role '{role}', or role owner"
+        )
+
+
 def add_staff(
     session: Session,
     *,
@@ -31,10 +49,7 @@ def add_staff(
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise InvalidInput(f"'{email}' is not an e-mail address")
-    if role not in ROLES:
-        raise InvalidInput(f"unknown role '{role}' (use {', '.join(ROLES)})")
-    if level not in LEVELS:
-        raise InvalidInput(f"unknown level '{level}' (use {', '.join(LEVELS)})")
+    check_role_level(role, level)
     if not name.strip():
         raise InvalidInput("a staff member needs a name")
     if session.scalar(select(Staff).where(Staff.email == email)):

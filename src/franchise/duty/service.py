@@ -42,14 +42,43 @@ class Holder:
         }
 
 
+# Who may hold a shift at each roster level. The person on duty takes the tickets escalated
+# to that level, so they work at it; the owner's backup stands in for the owner and so is an
+# L2, never the owner (escalations to the owner reach the owner anyway) nor an L1.
+ELIGIBLE_LEVELS = {"L1": ("L1",), "L2": ("L2",), "owner": ("L2",)}
+ROSTER_LEVELS = tuple(ELIGIBLE_LEVELS)
+
+
+def eligible(staff: Staff, level: str) -> bool:
+    """Whether someone may be on duty at a roster level now (active, at the right level)."""
+    return staff.active and staff.level in ELIGIBLE_LEVELS.get(level, ())
+
+
+def check_eligible(staff: Staff, level: str) -> None:
+    """Refuse someone who may not be on duty at `level`, naming the field and the reason."""
+    if level not in ELIGIBLE_LEVELS:
+        raise InvalidInput(f"Level: unknown level '{level}' (use L1, L2 or owner)")
+    if not staff.active:
+        raise InvalidInput(f"Person: {staff.name} ({staff.email}) is not active")
+    if eligible(staff, level):
+        return
+    works_at = "is the owner" if staff.level == "owner" else f"works at {staff.level}"
+    if level == "owner":
+        raise InvalidInput(
+            f"Person: the owner's backup must be an L2 technician; {staff.name} {works_at}"
+        )
+    raise InvalidInput(f"Person: the {level} on duty must work at {level}; {staff.name} {works_at}")
+
+
+def eligible_staff(session: Session) -> list[Staff]:
+    """Active people who may hold a shift at some roster level, by name."""
+    people = session.scalars(select(Staff).where(Staff.active).order_by(Staff.name, Staff.id))
+    return [s for s in people if any(eligible(s, level) for level in ROSTER_LEVELS)]
+
+
 def set_shift(session: Session, *, level: str, staff: Staff, days: str, hours: str) -> DutyShift:
     """Put someone on duty at a level for some days and hours (org time zone)."""
-    if level not in ("L1", "L2", "owner"):
-        raise InvalidInput(f"unknown level '{level}' (use L1, L2 or owner)")
-    if not staff.active:
-        raise InvalidInput(f"{staff.email} is not active")
-    if level == "owner" and staff.level != "owner" and staff.level != "L2":
-        raise InvalidInput("the owner's backup must be an L2 technician or the owner")
+    check_eligible(staff, level)
     start, end = parse_hours(hours)
     shift = DutyShift(
         level=level, staff_id=staff.id, days=parse_days(days), start_minute=start, end_minute=end
@@ -88,6 +117,8 @@ def roster(session: Session) -> list[dict[str, object]]:
             "email": staff.email,
             "when": Shift(shift.days, shift.start_minute, shift.end_minute).describe(),
             "active": staff.active,
+            # False once the person left or moved to another level: the shift no longer counts.
+            "eligible": eligible(staff, shift.level),
         }
         for shift, staff in rows
     ]
@@ -96,16 +127,21 @@ def roster(session: Session) -> list[dict[str, object]]:
 def week_roster(session: Session) -> list[tuple[str, list[Cover]]]:
     """The roster as a week, Monday first: who covers which hours at each level."""
     rows = session.execute(
-        select(DutyShift, Staff.name)
-        .join(Staff, Staff.id == DutyShift.staff_id)
-        .where(Staff.active)
-        .order_by(DutyShift.id)
+        select(DutyShift, Staff).join(Staff, Staff.id == DutyShift.staff_id).order_by(DutyShift.id)
     )
-    return week([(s.level, name, Shift(s.days, s.start_minute, s.end_minute)) for s, name in rows])
+    return week(
+        [
+            (s.level, staff.name, Shift(s.days, s.start_minute, s.end_minute))
+            for s, staff in rows
+            if eligible(staff, s.level)
+        ]
+    )
 
 
 def on_duty(session: Session, level: str, *, at: datetime | None = None) -> Staff | None:
-    """The active person whose shift at `level` holds now (the first listed, if several)."""
+    """The active person whose shift at `level` holds now (the first listed, if several).
+    A shift whose person has since moved to another level is skipped, so a demotion or an
+    older, unchecked row never puts the wrong person on duty."""
     local = (at or utcnow()).astimezone(get_config(session).tz)
     rows = session.execute(
         select(DutyShift, Staff)
@@ -114,6 +150,8 @@ def on_duty(session: Session, level: str, *, at: datetime | None = None) -> Staf
         .order_by(DutyShift.id)
     )
     for shift, staff in rows:
+        if not eligible(staff, level):
+            continue
         if Shift(shift.days, shift.start_minute, shift.end_minute).covers(local):
             return staff
     return None

@@ -17,7 +17,7 @@ from franchise.accounts import reset_links
 from franchise.accounts.models import LEVELS, ROLES, ApiToken, Staff
 from franchise.accounts.password_policy import check_password
 from franchise.accounts.passwords import verify_password
-from franchise.accounts.service import set_password
+from franchise.accounts.service import check_role_level, set_password
 from franchise.db import utcnow
 from franchise.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from franchise.settings import Settings
@@ -84,6 +84,8 @@ def update_staff(
         raise Refused(
             f"{staff.name} is the last active owner or admin; make someone else one first"
         )
+    # After the last-manager check, whose refusal says more when both apply.
+    check_role_level(role or staff.role, level or staff.level)
     if name is not None:
         staff.name = name.strip()
     if role is not None:

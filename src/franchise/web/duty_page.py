@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from franchise.accounts.service import get_staff, list_staff
+from franchise.accounts.models import Staff
+from franchise.accounts.service import get_staff
 from franchise.api.deps import DbSession
 from franchise.duty import service
 from franchise.duty.roster import DAY_NAMES, LEVEL_NAMES
@@ -24,6 +25,10 @@ router = APIRouter(dependencies=[Depends(check_csrf)])
 LEVELS = ("L2", "owner", "L1")
 SAVED = {"added": "Shift added.", "removed": "Shift removed."}
 EMPTY_FORM = {"level": "L2", "staff_id": "", "days": ["mon", "tue", "wed", "thu", "fri"]}
+# The Person picker serves every level of the one form (it must work without JavaScript), so
+# it offers only the active people some level accepts, grouped by what they may cover; the
+# service refuses the wrong level for them, naming it.
+PICKER_GROUPS = (("L2", "L2: on duty at L2 or as the owner's backup"), ("L1", "L1: on duty at L1"))
 
 
 def _page(
@@ -41,7 +46,7 @@ def _page(
         "now": {level: person.name if person else None for level, person in now.items()},
         "shifts": service.roster(session),
         "week": service.week_roster(session),
-        "staff": [s for s in list_staff(session) if s.active],
+        "staff_groups": _people_by_level(session),
         "day_names": DAY_NAMES,
         "form": form or {**EMPTY_FORM, "start": "08:00", "end": "18:00"},
         "error": error,
@@ -49,6 +54,12 @@ def _page(
         "timezone": get_config(session).timezone,
     }
     return render(request, "duty.html", context, status=status)
+
+
+def _people_by_level(session: Session) -> list[tuple[str, list[Staff]]]:
+    people = service.eligible_staff(session)
+    groups = [(title, [s for s in people if s.level == level]) for level, title in PICKER_GROUPS]
+    return [(title, members) for title, members in groups if members]
 
 
 @router.get("/settings/duty")

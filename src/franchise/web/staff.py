@@ -14,7 +14,7 @@ from starlette.responses import Response
 from franchise.accounts.models import LEVELS, ROLES, Staff
 from franchise.accounts.password_policy import MIN_LENGTH
 from franchise.accounts.service import add_staff, list_staff, list_tokens
-from franchise.accounts.sessions import SignedIn
+from franchise.accounts.sessions import SignedIn, list_sessions
 from franchise.accounts.signins import recent_sign_ins
 from franchise.api.deps import DbSession
 from franchise.db import MAX_ID
@@ -113,13 +113,12 @@ def _member_page(
     reset: ResetLink | None = None,
     status: int = 200,
 ) -> Response:
-    colleagues = [s for s in list_staff(session) if s.active and s.id != staff.id]
     context = {
         "member": staff,
         "roles": ROLES,
         "levels": LEVELS,
         "open_tickets": open_tickets_of(session, staff.id),
-        "colleagues": colleagues,
+        "colleagues": _colleagues(session, staff),
         "is_self": staff.id == user.staff_id,
         "error": error,
         "notice": notice or request.query_params.get("done", "")[:300],
@@ -127,6 +126,15 @@ def _member_page(
         "tokens": [t for t, s in list_tokens(session) if s.id == staff.id and not t.revoked_at],
     }
     return render(request, "staff_member.html", context, status=status)
+
+
+def _colleagues(session: Session, staff: Staff) -> list[Staff]:
+    """Who may take someone's open tickets: active colleagues, those at the same level first
+    and the owner level last (handing a leaver's queue to the owner is the interruption
+    Franchise exists to avoid). The pickers start on "Choose…", so nobody is picked by
+    default."""
+    others = [s for s in list_staff(session) if s.active and s.id != staff.id]
+    return sorted(others, key=lambda s: (s.level != staff.level, s.level == "owner", s.name))
 
 
 @router.get("/staff/{staff_id}")
@@ -158,10 +166,20 @@ def member_edit(
 
 @router.post("/staff/{staff_id}/deactivate")
 def member_deactivate(
-    request: Request, session: DbSession, user: ManagerUser, staff_id: int
+    request: Request,
+    session: DbSession,
+    user: ManagerUser,
+    staff_id: int,
+    confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    """Without `confirm=yes` this only shows what deactivating will do (sessions, tokens, open
+    tickets) with a second button that does it: it cannot be undone in full (tokens and reset
+    links stay revoked), so one stray click must not do it. A plain form, so no JavaScript."""
     staff = _member(session, staff_id)
     by = session.get(Staff, user.staff_id)
+    # Yourself or someone already gone: nothing to confirm, the service says what it refuses.
+    if confirm != "yes" and staff.active and staff.id != user.staff_id:
+        return _confirm_deactivate(request, session, staff)
     try:
         result = deactivate_staff(session, staff, by=by)
     except FranchiseError as exc:
@@ -173,6 +191,18 @@ def member_deactivate(
     if result.open_ticket_ids:
         done += f" {plural(len(result.open_ticket_ids), 'open ticket')} to hand on below."
     return _back(staff_id, done)
+
+
+def _confirm_deactivate(request: Request, session: Session, staff: Staff) -> Response:
+    context = {
+        "member": staff,
+        "sessions": len(list_sessions(session, staff.id)),
+        "tokens": sum(
+            1 for t, s in list_tokens(session) if s.id == staff.id and t.revoked_at is None
+        ),
+        "open_tickets": open_tickets_of(session, staff.id),
+    }
+    return render(request, "staff_deactivate.html", context)
 
 
 @router.post("/staff/{staff_id}/reactivate")
@@ -196,7 +226,7 @@ def member_reassign(
     by = session.get(Staff, user.staff_id)
     try:
         if not to.strip().isdecimal() or int(to) > MAX_ID:
-            raise InvalidInput("choose who takes the tickets")
+            raise InvalidInput("Reassign to: choose who takes the tickets")
         target = _member(session, int(to))
         only = (
             [int(ticket_id)] if ticket_id.strip().isdecimal() and int(ticket_id) <= MAX_ID else None
