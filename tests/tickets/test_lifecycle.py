@@ -124,6 +124,35 @@ def test_a_runbook_never_started_needs_the_reason_it_was_not_run(
     assert note.actor_id == l1.id
 
 
+def test_a_run_stopped_before_any_ending_needs_the_reason_the_ticket_is_done(
+    session: Session, l1: Staff
+) -> None:
+    """The done list of a run halfway holds only the runbook's general items: ticking them
+    must not resolve past the ending's own checks without anyone saying why."""
+    initialise(session)
+    ticket = create_ticket(session, title="VPN certificate expired", category="vpn")
+    run = runbooks.start_run(session, runbooks.get_runbook(session, "vpn"), ticket=ticket, actor=l1)
+    step, answer = CERT_PATH[0]
+    runbooks.answer_run(session, run, step=step, reply=answer, actor=l1)
+    assert lifecycle.stopped_run(session, ticket) == ("vpn-auth-failure", CERT_PATH[1][0])
+    for number in range(1, len(lifecycle.done_list(session, ticket).items) + 1):
+        lifecycle.check_item(session, ticket, str(number), by=l1)
+    with pytest.raises(Refused, match="stopped at step 'client-error' before any ending"):
+        lifecycle.resolve_ticket(session, ticket, by=l1)
+    lifecycle.resolve_ticket(session, ticket, by=l1, skip_reason="User's laptop replaced today")
+    assert ticket.status == "resolved"
+    notes = [e.note for e in history(session, ticket) if e.kind == "runbook_skipped"]
+    assert notes == [
+        "resolved with vpn-auth-failure stopped at step client-error: User's laptop replaced today"
+    ]
+
+
+def test_a_finished_run_needs_no_such_reason(
+    session: Session, vpn_ticket: Ticket, l1: Staff
+) -> None:
+    assert lifecycle.stopped_run(session, vpn_ticket) is None
+
+
 def test_a_ticket_without_a_runbook_resolves_without_a_reason(session: Session, l1: Staff) -> None:
     ticket = create_ticket(session, title="Question about invoices")
     assert lifecycle.never_run(session, ticket) is None

@@ -96,6 +96,10 @@ def test_step_back_retracts_the_last_answer_and_the_history_keeps_it(
     )
     answer(page, "client-error", "Credentials rejected or login failed")
     expect(runner(page).locator(".tp-step-text")).to_contain_text("locked out")
+    # Halfway through the run, resolving asks why the ticket is done before any ending.
+    page.reload()
+    expect(page.locator("#done").get_by_label("Why is the ticket done anyway?")).to_be_visible()
+    expect(page.locator("#done")).to_contain_text("stopped at step")
 
 
 def test_l2_may_resolve_with_the_done_list_unticked_giving_a_reason(

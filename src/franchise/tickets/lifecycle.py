@@ -112,6 +112,17 @@ def never_run(session: Session, ticket: Ticket) -> str | None:
     return ticket.runbook_key
 
 
+def stopped_run(session: Session, ticket: Ticket) -> tuple[str, str] | None:
+    """(runbook key, step id) when the ticket's run was started and has not reached an
+    ending: its ending's done items (and checks such as "nothing released was phishing")
+    are not on the done list yet, so resolving now needs a reason."""
+    run = runbooks.current_run(session, ticket)
+    if run is None or run.outcome is not None or run.current_step is None:
+        return None
+    row = session.get(Runbook, run.runbook_id)
+    return (row.key if row is not None else "?", run.current_step)
+
+
 def resolve_ticket(
     session: Session,
     ticket: Ticket,
@@ -140,6 +151,25 @@ def resolve_ticket(
             actor=by,
             kind="runbook_skipped",
             note=f"resolved without running {skipped}: {skip_reason}",
+        )
+    stopped = stopped_run(session, ticket)
+    if stopped is not None:
+        # The L2 override's reason says why the ticket is done; it answers this too.
+        why = skip_reason or (override_reason or "").strip() or None
+        if why is None:
+            raise Refused(
+                f"ticket #{ticket.id}'s run of '{stopped[0]}' stopped at step '{stopped[1]}' "
+                "before any ending: finish the run, or give the reason the ticket is done "
+                "anyway (skip reason)"
+            )
+        if len(why) > 5000:
+            raise InvalidInput("the skip reason is longer than 5000 characters")
+        add_note(
+            session,
+            ticket,
+            actor=by,
+            kind="runbook_skipped",
+            note=f"resolved with {stopped[0]} stopped at step {stopped[1]}: {why}",
         )
     done = done_list(session, ticket)
     if not done.complete:

@@ -465,6 +465,7 @@ def page_context(
         "esc": _escalation(session, ticket, user, names),
         "done": done,
         "never_run": lifecycle.never_run(session, ticket),
+        "stopped_run": lifecycle.stopped_run(session, ticket),
         "can_override_done": me.level in lifecycle.OVERRIDE_LEVELS or me.is_manager,
         "composer": _composer(session, ticket, me, runner),
         "reasons": REASONS,
