@@ -484,8 +484,11 @@ def test_a_compromise_step_waiting_on_approval_escalates_and_an_emergency_reache
     panel.get_by_role("button", name="Escalate to L2").click()
     expect(panel.get_by_role("status")).to_contain_text("Escalated to L2")
     expect(panel.locator("#escalation-holder")).to_have_text("Held by Sam Senior at L2")
-    # At L2 the map allows nothing higher yet, so no button is offered.
+    # At L2 the map allows nothing higher yet, so no button is offered, and the panel says
+    # so rather than "Escalation allowed: Yes — to L2" to the L2 who holds it.
     expect(panel.get_by_role("button")).to_have_count(0)
+    page.reload()
+    expect(panel.locator(".verdict")).to_have_text("Escalated to L2: nothing higher is allowed now")
     assert teams.paths == ["/sam"]
 
     # The client confirms an attacker got in (their reply lands on the ticket).
