@@ -34,6 +34,11 @@ def test_the_offered_runbook_is_attached_then_detached_with_reasons(
     expect(offer).to_contain_text("Suggested: endpoint-offline (confidence 0.")
     expect(offer).to_contain_text("too low to attach on its own")
     expect(verdict).to_have_text("Escalation allowed: Yes — to L2")
+    # The runner does not open a runbook this unlikely as if it were the answer.
+    box = page.locator("#runner")
+    expect(box).to_contain_text("No runbook fits this ticket well enough to attach")
+    expect(box.locator(".tp-suggestion[open]")).to_have_count(0)
+    expect(box.locator(".tp-suggestion-meta").first).to_contain_text("match 0.")
 
     offer.get_by_label("Why it fits").fill("The laptop drops off the network when Teams crashes")
     offer.get_by_role("button", name="Attach").click()
