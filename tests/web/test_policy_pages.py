@@ -64,13 +64,21 @@ def test_technician_is_refused_the_escalation_map_editor(
     db: Database,
 ) -> None:
     sign_in_as(page, policies.tech)
-    for path in ("/escalation/edit", "/escalation", "/boundaries/edit", "/templates/diff"):
+    for path in ("/escalation/edit", "/boundaries/edit", "/templates/edit"):
         response = page.goto(path)
         assert response is not None
         assert response.status == 403, path
         expect(page.locator(".error-card")).to_contain_text("Only the owner or an admin")
+    # What they work under, they may read: the map, the limits, the templates and diffs.
+    for path in ("/escalation", "/boundaries", "/templates", "/templates/diff"):
+        response = page.goto(path)
+        assert response is not None
+        assert response.status == 200, path
+    page.goto("/escalation")
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.locator(".page-head")).to_contain_text("Read only")
     nav = page.locator(".side-nav")
-    expect(nav.get_by_role("link", name="Escalation map")).to_have_count(0)
+    expect(nav.get_by_role("link", name="Escalation map")).to_have_count(1)
 
     # Refused on the server too, with a valid CSRF token and a valid document.
     client = http_as(policies.tech)

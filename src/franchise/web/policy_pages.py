@@ -29,7 +29,7 @@ from franchise.escalation.present import conditions_text
 from franchise.messages import service as messages
 from franchise.messages.lint import lint_templates
 from franchise.policydocs import service as policydocs
-from franchise.web.auth import ManagerUser, check_csrf
+from franchise.web.auth import CurrentUser, ManagerUser, check_csrf
 from franchise.web.editor import (
     Intent,
     LintView,
@@ -228,11 +228,14 @@ def _install(kind: PolicyKind) -> None:
     def page(
         request: Request,
         session: DbSession,
-        _user: ManagerUser,
+        user: CurrentUser,
         saved: Annotated[int | None, Query(ge=1)] = None,
     ) -> Response:
+        # Everyone reads what they work under (the map, the limits, the templates); only
+        # the owner and admins change them.
         source, number = kind.current(session)
         context = {
+            "can_edit": user.is_manager,
             "kind": kind,
             "revision": number,
             "history": _history(session, kind),
@@ -305,7 +308,7 @@ def _install(kind: PolicyKind) -> None:
     def diff(
         request: Request,
         session: DbSession,
-        _user: ManagerUser,
+        _user: CurrentUser,
         from_: Annotated[int | None, Query(alias="from", ge=1)] = None,
         to: Annotated[int | None, Query(ge=1)] = None,
     ) -> Response:
