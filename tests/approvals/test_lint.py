@@ -38,6 +38,7 @@ def test_every_problem_names_its_line_and_code() -> None:
     assert found == {
         (2, "negative"),
         (3, "bad-timeout"),
+        (5, "inverted-limits"),  # L1 allows impact none, L2 (impacts missing) none at all
         (6, "negative"),
         (7, "bad-number"),
         (8, "bad-impact"),
@@ -92,3 +93,19 @@ def test_person_emails_are_checked_only_for_format() -> None:
     assert problems == []
     assert parsed is not None
     assert list(parsed.people) == ["nobody@unknown.example"]
+
+
+def test_l1_may_not_have_more_say_than_l2() -> None:
+    source = STARTER_BOUNDARIES.read_text(encoding="utf-8")
+    l1_cost = next(line for line in source.splitlines() if line.strip().startswith("max_cost"))
+    inverted = source.replace(l1_cost, l1_cost.split(":")[0] + ": 5000", 1)
+    problems = lint_boundaries(inverted, "b.yaml")
+    assert [(p.code, p.message) for p in problems] == [
+        (
+            "inverted-limits",
+            "levels.L1.max_cost (5,000) is above L2's (1,000): a higher level never has less say",
+        )
+    ]
+    # A revision stored before this check keeps deciding approvals.
+    parsed, stored_problems = parse_boundaries(inverted, "<stored>", strict=False)
+    assert parsed is not None and stored_problems == []

@@ -57,9 +57,12 @@ _Collector = ProblemList
 
 
 def parse_boundaries(
-    text: str, file: str = "<boundaries>"
+    text: str, file: str = "<boundaries>", *, strict: bool = True
 ) -> tuple[Boundaries | None, list[Problem]]:
-    """Parse and check a boundaries document; any problem means it must not be saved."""
+    """Parse and check a boundaries document; any problem means it must not be saved.
+
+    `strict=False` leaves out the checks added since documents were first stored (a stored
+    revision that passed when it was saved must keep deciding approvals)."""
     data, problems = load(text, file)
     if problems:
         return None, problems
@@ -76,7 +79,48 @@ def parse_boundaries(
     )
     if "kinds" in data:
         _undeclared_kinds(boundaries, out)
+    if strict:
+        _inverted_levels(boundaries, out)
     return boundaries, sorted(set(out.problems), key=lambda p: (p.line, p.code, p.message))
+
+
+def _money(amount: Decimal | None) -> str:
+    """Decimal('5000.00') -> '5,000'; 99.5 -> '99.50'; None -> 'unlimited'."""
+    if amount is None:
+        return "unlimited"
+    text = f"{amount:,.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
+def _inverted_levels(boundaries: Boundaries, out: _Collector) -> None:
+    """L1 never has more say than L2: a request inside L1's limits but outside L2's would be
+    approved for L1 while L2 could not approve it (almost always a typed 5000 for 500)."""
+    low, high = boundaries.levels.get("L1"), boundaries.levels.get("L2")
+    if low is None or high is None:
+        return
+    a, b = low.limits, high.limits
+    if b.max_cost is not None and (a.max_cost is None or a.max_cost > b.max_cost):
+        out.add(
+            low.line,
+            "inverted-limits",
+            f"levels.L1.max_cost ({_money(a.max_cost)}) is above L2's ({_money(b.max_cost)}): "
+            "a higher level never has less say",
+        )
+    if b.max_minutes is not None and (a.max_minutes is None or a.max_minutes > b.max_minutes):
+        out.add(
+            low.line,
+            "inverted-limits",
+            f"levels.L1.max_minutes ({a.max_minutes if a.max_minutes is not None else 'unlimited'})"
+            f" is above L2's ({b.max_minutes}): a higher level never has less say",
+        )
+    if b.impacts is not None and (a.impacts is None or not a.impacts <= b.impacts):
+        extra = "any" if a.impacts is None else ", ".join(sorted(a.impacts - b.impacts))
+        out.add(
+            low.line,
+            "inverted-limits",
+            f"levels.L1 allows impact {extra}, which L2 does not: a higher level never has "
+            "less say",
+        )
 
 
 def lint_boundaries(text: str, file: str = "<boundaries>") -> list[Problem]:

@@ -44,7 +44,10 @@ class Expiry:
 
 
 DOCUMENT: PolicyDocument[Boundaries] = PolicyDocument(
-    KIND, STARTER_BOUNDARIES, lambda source, file: parse_boundaries(source, file)
+    KIND,
+    STARTER_BOUNDARIES,
+    lambda source, file: parse_boundaries(source, file),
+    lint_stored=lambda source, _number: parse_boundaries(source, "<stored>", strict=False),
 )
 
 
