@@ -357,6 +357,11 @@ def test_owner_ends_and_starts_a_drill_from_the_dashboard(
     page.goto("/dashboard")
     page.get_by_role("button", name="End the drill now").click()
     expect(page.locator("#drill [data-drill='last']")).to_contain_text("ended early")
+    # What a hand-made request (or an old browser) may send: refused, saying what is wrong.
+    page.get_by_label("Days").evaluate("field => { field.type = 'text'; }")
+    page.get_by_label("Days").fill("abc")
+    page.get_by_role("button", name="Start a drill now").click()
+    expect(page.locator("#drill")).to_contain_text("a whole number of days, not 'abc'")
     page.get_by_label("Days").fill("2")
     page.get_by_role("button", name="Start a drill now").click()
     expect(page.locator("#drill [data-drill='active']")).to_contain_text("Running now")

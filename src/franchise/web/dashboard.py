@@ -248,10 +248,12 @@ def drill_start(
     days: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        length = int(days) if days.strip() else None
-    except ValueError:
-        length = -1  # start_drill names the allowed range
-    try:
+        try:
+            length = int(days) if days.strip() else None
+        except ValueError:
+            raise InvalidInput(
+                f"Days: a drill lasts a whole number of days, not '{days.strip()[:20]}'"
+            ) from None
         start_drill(session, by=get_staff(session, user.staff_id), days=length)
     except FranchiseError as exc:
         context = dashboard_context(session, user, drill_error=exc.message)
