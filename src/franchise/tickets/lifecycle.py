@@ -112,6 +112,17 @@ def never_run(session: Session, ticket: Ticket) -> str | None:
     return ticket.runbook_key
 
 
+def _note_skip(
+    session: Session, ticket: Ticket, by: Staff, reason: str | None, refusal: str, how: str
+) -> None:
+    """Resolving past the runbook needs a reason, written to the history; else `refusal`."""
+    if reason is None:
+        raise Refused(refusal)
+    if len(reason) > 5000:
+        raise InvalidInput("the skip reason is longer than 5000 characters")
+    add_note(session, ticket, actor=by, kind="runbook_skipped", note=f"resolved {how}: {reason}")
+
+
 def stopped_run(session: Session, ticket: Ticket) -> tuple[str, str] | None:
     """(runbook key, step id) when the ticket's run was started and has not reached an
     ending: its ending's done items (and checks such as "nothing released was phishing")
@@ -135,41 +146,25 @@ def resolve_ticket(
     A ticket whose attached runbook was never started needs the reason it was not run."""
     if ticket.status in ("resolved", "closed"):
         raise InvalidInput(f"ticket #{ticket.id} is already {ticket.status}")
-    skipped = never_run(session, ticket)
     skip_reason = (skip_reason or "").strip() or None
-    if skipped is not None:
-        if skip_reason is None:
-            raise Refused(
-                f"ticket #{ticket.id} follows runbook '{skipped}', which was never started: "
-                "run it, or give the reason it was not needed (skip reason)"
-            )
-        if len(skip_reason) > 5000:
-            raise InvalidInput("the skip reason is longer than 5000 characters")
-        add_note(
-            session,
-            ticket,
-            actor=by,
-            kind="runbook_skipped",
-            note=f"resolved without running {skipped}: {skip_reason}",
-        )
+    skipped = never_run(session, ticket)
     stopped = stopped_run(session, ticket)
-    if stopped is not None:
+    if skipped is not None:
+        refusal = (
+            f"ticket #{ticket.id} follows runbook '{skipped}', which was never started: "
+            "run it, or give the reason it was not needed (skip reason)"
+        )
+        _note_skip(session, ticket, by, skip_reason, refusal, f"without running {skipped}")
+    elif stopped is not None:
+        refusal = (
+            f"ticket #{ticket.id}'s run of '{stopped[0]}' stopped at step '{stopped[1]}' "
+            "before any ending: finish the run, or give the reason the ticket is done "
+            "anyway (skip reason)"
+        )
         # The L2 override's reason says why the ticket is done; it answers this too.
         why = skip_reason or (override_reason or "").strip() or None
-        if why is None:
-            raise Refused(
-                f"ticket #{ticket.id}'s run of '{stopped[0]}' stopped at step '{stopped[1]}' "
-                "before any ending: finish the run, or give the reason the ticket is done "
-                "anyway (skip reason)"
-            )
-        if len(why) > 5000:
-            raise InvalidInput("the skip reason is longer than 5000 characters")
-        add_note(
-            session,
-            ticket,
-            actor=by,
-            kind="runbook_skipped",
-            note=f"resolved with {stopped[0]} stopped at step {stopped[1]}: {why}",
+        _note_skip(
+            session, ticket, by, why, refusal, f"with {stopped[0]} stopped at step {stopped[1]}"
         )
     done = done_list(session, ticket)
     if not done.complete:
