@@ -371,6 +371,8 @@ def test_resolving_without_smtp_still_resolves_and_says_why_no_e_mail_went(
     done.get_by_role("button", name="Resolve ticket").click()
     expect(done.get_by_role("alert")).to_contain_text("Resolved message not sent")
     expect(done.get_by_role("alert")).to_contain_text("FRANCHISE_SMTP_HOST")
+    # Said first in the page's terms: where an admin sets it up.
+    expect(done.get_by_role("alert")).to_contain_text("on the Settings page (Client e-mail)")
     expect(page.locator("#ticket-head .badges")).to_contain_text("Resolved")
     expect(page.locator("#history")).to_contain_text("did not e-mail the client")
 

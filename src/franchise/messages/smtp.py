@@ -41,7 +41,8 @@ class SmtpConfig:
     def from_settings(cls, settings: Settings) -> SmtpConfig:
         if not settings.smtp_host:
             raise InvalidInput(
-                "client e-mail is not set up: set FRANCHISE_SMTP_HOST (and FRANCHISE_SMTP_PORT, "
+                "client e-mail is not set up: an admin sets it up on the Settings page "
+                "(Client e-mail), or with FRANCHISE_SMTP_HOST (and FRANCHISE_SMTP_PORT, "
                 "FRANCHISE_SMTP_TLS, FRANCHISE_SMTP_USER/PASSWORD if your server needs them)"
             )
         if not settings.smtp_from or not EMAIL.match(parseaddr(settings.smtp_from)[1]):
