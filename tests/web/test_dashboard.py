@@ -297,6 +297,8 @@ def test_owner_closes_a_drill_review_item_in_place(
     expect(closed).to_contain_text("vpn-auth-failure revision 2")
     expect(closed).to_contain_text("Added the firewall policy check")
     expect(review.locator(".dash-refusal")).to_have_count(0)
+    # The list's count follows without a reload.
+    expect(page.locator("#drill-review-count")).to_have_text("1 of 1 closed")
     assert page.evaluate("window.notReloaded") is True  # swapped in place, no reload
 
     with db.unit_of_work() as session:

@@ -202,7 +202,28 @@ def dispose(
         return _item_fragment(request, session, user, row, error)
     if not in_place:
         return RedirectResponse(f"/dashboard#review-item-{item.id}", status_code=303)
-    return _item_fragment(request, session, user, item_dicts(session, [item])[0], None)
+    row = item_dicts(session, [item])[0]
+    return _item_fragment(request, session, user, row, None, counts=_counts(session, row))
+
+
+def _counts(session: Session, closed: dict[str, Any]) -> dict[str, Any]:
+    """The review lists' closed counts after `closed` closed in place (the earlier weeks'
+    count only where that list is on the page)."""
+    now = utcnow()
+    drill = _latest_drill_review(session, now)
+    week = week_review(session, now=now)
+    total = len(week["items"])
+    earlier = len(earlier_open_items(session, now=now))
+    was_earlier = (
+        closed.get("drill_id") is None and (closed.get("week_start") or "") < week["week_start"]
+    )
+    return {
+        "drill": (drill["drill"]["review"]["disposed"], drill["drill"]["review"]["items"])
+        if drill
+        else None,
+        "week": (total - week["open"], total),
+        "earlier": earlier if earlier or was_earlier else None,
+    }
 
 
 def _item_fragment(
@@ -211,8 +232,11 @@ def _item_fragment(
     user: SignedIn,
     item: dict[str, Any],
     error: dict[str, str] | None,
+    *,
+    counts: dict[str, Any] | None = None,
 ) -> Response:
     context = {
+        **({"counts": counts} if counts is not None else {}),
         "item": item,
         "targets": _targets(session),
         "can_dispose": user.is_manager,
