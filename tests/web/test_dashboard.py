@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +23,8 @@ from franchise.db import Database, utcnow
 from franchise.demo.service import load_demo
 from franchise.drills.contact_log import log_contact
 from franchise.drills.models import ReviewItem
-from franchise.drills.service import start_drill
-from franchise.orgsettings.service import get_config
+from franchise.drills.service import all_drills, start_drill
+from franchise.orgsettings.service import get_config, set_setting
 from franchise.runbooks import service as runbooks
 from franchise.tickets.service import create_ticket
 from franchise.web.dashboard import dashboard_context
@@ -367,6 +367,25 @@ def test_owner_ends_and_starts_a_drill_from_the_dashboard(
     page.get_by_label("Days").fill("2")
     page.get_by_role("button", name="Start a drill now").click()
     expect(page.locator("#drill [data-drill='active']")).to_contain_text("Running now")
+
+
+def test_owner_schedules_a_drill_in_local_time(
+    page: Page, db: Database, team: dict[str, Member], sign_in_as: SignIn
+) -> None:
+    with db.unit_of_work() as session:
+        set_setting(session, "timezone", "Europe/Berlin")
+    sign_in_as(page, team["owner"])
+    page.goto("/dashboard")
+    when = (utcnow() + timedelta(days=9)).astimezone(ZoneInfo("Europe/Berlin"))
+    local = when.strftime("%Y-%m-%dT08:00")
+    page.get_by_label("Starts").fill(local)
+    page.get_by_label("Lasting").fill("3")
+    page.get_by_role("button", name="Schedule a drill").click()
+    expect(page.locator("#drill [data-drill='next']")).to_contain_text("Scheduled")
+    with db.unit_of_work() as session:
+        (drill,) = [d for d in all_drills(session) if d.starts_at > utcnow()]
+        expected = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo("Europe/Berlin"))
+        assert drill.starts_at == expected.astimezone(UTC)
 
 
 def test_technician_gets_403_on_the_dashboard(

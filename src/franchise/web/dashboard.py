@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -269,8 +270,11 @@ def drill_start(
     request: Request,
     session: DbSession,
     user: DashboardUser,
-    days: Annotated[str, Form()] = "",
+    days: Annotated[str, Form(max_length=20)] = "",
+    starts: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
+    """Start a drill now, or schedule one: `starts` is a local date and time (the
+    organisation's time zone), as a datetime-local field sends it."""
     try:
         try:
             length = int(days) if days.strip() else None
@@ -278,11 +282,24 @@ def drill_start(
             raise InvalidInput(
                 f"Days: a drill lasts a whole number of days, not '{days.strip()[:20]}'"
             ) from None
-        start_drill(session, by=get_staff(session, user.staff_id), days=length)
+        at = _local_time(starts, get_config(session).tz) if starts.strip() else None
+        start_drill(session, by=get_staff(session, user.staff_id), days=length, at=at)
     except FranchiseError as exc:
         context = dashboard_context(session, user, drill_error=exc.message)
         return render(request, "dashboard.html", context, status=exc.status)
     return RedirectResponse("/dashboard#drill", status_code=303)
+
+
+def _local_time(text: str, tz: ZoneInfo) -> datetime:
+    try:
+        local = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"Starts: give a date and time such as 2026-12-07 08:00, not '{text.strip()[:40]}'"
+        ) from None
+    if local.tzinfo is not None:
+        return local
+    return local.replace(tzinfo=tz)
 
 
 @router.post("/dashboard/drill/end")
