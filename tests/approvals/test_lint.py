@@ -103,7 +103,7 @@ def test_l1_may_not_have_more_say_than_l2() -> None:
     assert [(p.code, p.message) for p in problems] == [
         (
             "inverted-limits",
-            "levels.L1.max_cost (5,000) is above L2's (1,000): a higher level never has less say",
+            "levels.L1.max_cost (5000) is above L2's (1000): a higher level never has less say",
         )
     ]
     # A revision stored before this check keeps deciding approvals.

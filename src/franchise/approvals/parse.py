@@ -36,6 +36,7 @@ from franchise.approvals.boundaries import (
     TimeoutRule,
 )
 from franchise.approvals.models import IMPACTS
+from franchise.approvals.policy import money
 from franchise.yamldoc.loader import item_line, key_line, load, node_line
 from franchise.yamldoc.problems import Problem, ProblemList
 
@@ -84,12 +85,11 @@ def parse_boundaries(
     return boundaries, sorted(set(out.problems), key=lambda p: (p.line, p.code, p.message))
 
 
-def _money(amount: Decimal | None) -> str:
-    """Decimal('5000.00') -> '5,000'; 99.5 -> '99.50'; None -> 'unlimited'."""
-    if amount is None:
+def _limit(value: Decimal | int | None) -> str:
+    """A limit as the reasons write amounts (policy.money): '5000', '99.50', 'unlimited'."""
+    if value is None:
         return "unlimited"
-    text = f"{amount:,.2f}"
-    return text[:-3] if text.endswith(".00") else text
+    return money(value) if isinstance(value, Decimal) else str(value)
 
 
 def _inverted_levels(boundaries: Boundaries, out: _Collector) -> None:
@@ -103,15 +103,15 @@ def _inverted_levels(boundaries: Boundaries, out: _Collector) -> None:
         out.add(
             low.line,
             "inverted-limits",
-            f"levels.L1.max_cost ({_money(a.max_cost)}) is above L2's ({_money(b.max_cost)}): "
+            f"levels.L1.max_cost ({_limit(a.max_cost)}) is above L2's ({_limit(b.max_cost)}): "
             "a higher level never has less say",
         )
     if b.max_minutes is not None and (a.max_minutes is None or a.max_minutes > b.max_minutes):
         out.add(
             low.line,
             "inverted-limits",
-            f"levels.L1.max_minutes ({a.max_minutes if a.max_minutes is not None else 'unlimited'})"
-            f" is above L2's ({b.max_minutes}): a higher level never has less say",
+            f"levels.L1.max_minutes ({_limit(a.max_minutes)}) is above L2's "
+            f"({_limit(b.max_minutes)}): a higher level never has less say",
         )
     if b.impacts is not None and (a.impacts is None or not a.impacts <= b.impacts):
         extra = "any" if a.impacts is None else ", ".join(sorted(a.impacts - b.impacts))
