@@ -84,6 +84,18 @@ def db(engine: Engine) -> Iterator[Database]:
 
 
 @pytest.fixture
+def own_db(tmp_path: Path) -> Iterator[Database]:
+    """A database of its own in a file, bound to an engine as `franchise serve` binds it:
+    each unit of work is a transaction of its own, so what one request does inside another
+    (on SQLite, waiting for its own write lock) shows as it does in production. The shared
+    `db` fixture joins everything into one connection and hides that."""
+    db = Database.from_url(f"sqlite:///{tmp_path / 'franchise.sqlite3'}")
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
 def session(db: Database) -> Iterator[Session]:
     with db.unit_of_work() as s:
         yield s

@@ -6,10 +6,8 @@ inside its own waited 30 s for its own lock and answered 503."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from franchise.accounts.service import add_staff
@@ -18,18 +16,9 @@ from franchise.app import create_app
 from franchise.ask.reply import ticket_asks
 from franchise.bootstrap import initialise
 from franchise.db import Database
-from franchise.migrate import upgrade
 from franchise.settings import Settings
 from franchise.tickets.service import create_ticket
 from franchise.web.auth import SESSION_COOKIE
-
-
-@pytest.fixture
-def own_db(tmp_path: Path) -> Iterator[Database]:
-    db = Database.from_url(f"sqlite:///{tmp_path / 'franchise.sqlite3'}")
-    upgrade(db)
-    yield db
-    db.dispose()
 
 
 def test_an_ask_that_reaches_the_owner_is_answered_at_once(

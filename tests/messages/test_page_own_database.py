@@ -6,10 +6,8 @@ SQLite a second unit of work inside it waited 30 s for its own lock and answered
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from franchise.accounts.service import add_staff
@@ -20,20 +18,11 @@ from franchise.clients.models import ClientContact
 from franchise.clients.service import add_client
 from franchise.db import Database
 from franchise.messages.service import AUTO_SEND_SETTING
-from franchise.migrate import upgrade
 from franchise.orgsettings.service import set_setting
 from franchise.tickets.models import Ticket
 from franchise.tickets.service import create_ticket
 from franchise.web.auth import SESSION_COOKIE
 from tests.messages.conftest import SmtpServer
-
-
-@pytest.fixture
-def own_db(tmp_path: Path) -> Iterator[Database]:
-    db = Database.from_url(f"sqlite:///{tmp_path / 'franchise.sqlite3'}")
-    upgrade(db)
-    yield db
-    db.dispose()
 
 
 def test_the_page_reports_a_sent_message_and_a_resolved_message_at_once(
