@@ -148,7 +148,8 @@ def resolve_ticket(
         raise InvalidInput(f"ticket #{ticket.id} is already {ticket.status}")
     skip_reason = (skip_reason or "").strip() or None
     skipped = never_run(session, ticket)
-    stopped = stopped_run(session, ticket)
+    # A runbook never started has no run to have stopped: one look is enough.
+    stopped = stopped_run(session, ticket) if skipped is None else None
     if skipped is not None:
         refusal = (
             f"ticket #{ticket.id} follows runbook '{skipped}', which was never started: "

@@ -454,6 +454,7 @@ def page_context(
     runner = _runner(session, ticket)
     done = lifecycle.done_list(session, ticket)
     drill = active_drill(session)
+    never_run = lifecycle.never_run(session, ticket)
     return {
         "ticket": ticket,
         "client": get_client(session, ticket.client_id).name if ticket.client_id else None,
@@ -464,8 +465,9 @@ def page_context(
         "suggestions": _suggestions(session, ticket) if runner is None else [],
         "esc": _escalation(session, ticket, user, names),
         "done": done,
-        "never_run": lifecycle.never_run(session, ticket),
-        "stopped_run": lifecycle.stopped_run(session, ticket),
+        "never_run": never_run,
+        # A runbook never started has no run to have stopped.
+        "stopped_run": None if never_run else lifecycle.stopped_run(session, ticket),
         "can_override_done": me.level in lifecycle.OVERRIDE_LEVELS or me.is_manager,
         "composer": _composer(session, ticket, me, runner),
         "reasons": REASONS,
