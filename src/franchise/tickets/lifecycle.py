@@ -118,8 +118,8 @@ def _note_skip(
     """Resolving past the runbook needs a reason, written to the history; else `refusal`."""
     if reason is None:
         raise Refused(refusal)
-    if len(reason) > 5000:
-        raise InvalidInput("the skip reason is longer than 5000 characters")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"the skip reason is longer than {MAX_REASON} characters")
     add_note(session, ticket, actor=by, kind="runbook_skipped", note=f"resolved {how}: {reason}")
 
 
