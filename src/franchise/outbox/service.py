@@ -267,15 +267,9 @@ def outcome_of(item: OutboxItem) -> Outcome:
     return Outcome(item.state, item.attempts, item.last_error, item.next_attempt_at)
 
 
-def read_outcome(db: Database, item_id: int) -> Outcome | None:
-    """Where a committed item stands now (after the request's own attempt)."""
-    with db.unit_of_work() as session:
-        return outcome_in(session, item_id)
-
-
 def outcome_in(session: Session, item_id: int) -> Outcome | None:
-    """`read_outcome` in a unit of work already open (on SQLite a second one would wait for
-    the lock the first holds)."""
+    """Where a committed item stands now (after the request's own attempt), read in the unit
+    of work the caller has open: on SQLite a second one would wait for the lock it holds."""
     item = session.get(OutboxItem, item_id)
     return outcome_of(item) if item is not None else None
 
