@@ -7,7 +7,7 @@ share it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
@@ -52,14 +52,18 @@ def respond(
     status: int = 200,
     show: bool = False,
     also: tuple[str, ...] = (),
+    adjust: Callable[[dict[str, Any]], None] | None = None,
 ) -> Response:
     """htmx: the live panels (out of band); plain forms: back to the page, or the page with
-    the refusal (or with a result worth reading, when `show`)."""
+    the refusal (or with a result worth reading, when `show`). `adjust` changes the page's
+    context before it is rendered (the message box showing a draft that did not go)."""
     htmx = request.headers.get("hx-request") == "true"
     if not htmx and status < 400 and not show:
         return RedirectResponse(f"/tickets/{ticket.id}#{panel}", status_code=303)
     session.refresh(ticket)
     context = page_context(session, ticket, user, notice)
+    if adjust is not None:
+        adjust(context)
     if not htmx:
         return render(request, "ticket.html", context, status=status)
     context.update(oob=True, panel=panel, also=also)

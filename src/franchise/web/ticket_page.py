@@ -10,7 +10,7 @@ built in web/ticket_view.py; the handlers here call a service and answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
@@ -187,24 +187,30 @@ def _composer_answer(
     draft: Draft,
 ) -> Response:
     """web/ticket_answer.respond for a send that did not go, with the message box showing
-    the draft instead of the template's text (respond builds the page context itself)."""
-    session.refresh(ticket)
-    context = page_context(session, ticket, user, notice)
-    context["composer"] = keep_draft(
+    the draft instead of the template's text."""
+
+    def keep(context: dict[str, Any]) -> None:
+        context["composer"] = keep_draft(
+            session,
+            ticket,
+            staff_row(session, user),
+            context["composer"],
+            template=draft.template,
+            body=draft.body,
+            cc_primary=draft.cc_primary,
+        )
+
+    return respond(
+        request,
         session,
         ticket,
-        staff_row(session, user),
-        context["composer"],
-        template=draft.template,
-        body=draft.body,
-        cc_primary=draft.cc_primary,
+        user,
+        panel="composer",
+        notice=notice,
+        status=status,
+        show=True,
+        adjust=keep,
     )
-    if request.headers.get("hx-request") != "true":
-        return render(request, "ticket.html", context, status=status)
-    context.update(oob=True, panel="composer", also=())
-    response = render(request, "partials/ticket_live.html", context, status=status)
-    response.headers["X-Ticket-Panels"] = "1"
-    return response
 
 
 @router.post("/tickets/{ticket_id}/done")
