@@ -25,7 +25,7 @@ from franchise.messages.models import TicketMessage
 from franchise.ops.models import WorkerHeartbeat
 from franchise.orgsettings.models import OrgSetting
 from franchise.outbox.models import OutboxItem
-from franchise.people.models import ActionLink, StaffChannel
+from franchise.people.models import ActionLink, StaffChannel, StaffNotice
 from franchise.policydocs.models import PolicyRevision
 from franchise.psa.models import ImportState, WebhookEvent
 from franchise.runbooks.models import Runbook, RunbookRevision, RunbookRun, RunStep
@@ -67,6 +67,7 @@ __all__ = [
     "SignInEvent",
     "Staff",
     "StaffChannel",
+    "StaffNotice",
     "Ticket",
     "TicketAttachment",
     "TicketEvent",

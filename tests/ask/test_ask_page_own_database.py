@@ -54,7 +54,7 @@ def test_an_ask_that_reaches_the_owner_is_answered_at_once(
     assert asked.status_code == 200, asked.text[:500]
     assert "Sent to the owner" in asked.text
     # No notification channel in this office: the technician is told to phone.
-    assert "the owner was NOT told" in asked.text
+    assert "the owner sees this only when they open Franchise" in asked.text
     assert "delivered: []" not in asked.text
     with own_db.unit_of_work() as session:
         assert len(ticket_asks(session, ticket_id)) == 1

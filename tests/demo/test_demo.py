@@ -25,6 +25,8 @@ from franchise.demo.service import OPEN_ASKS, load_demo
 from franchise.drills.models import Drill, ReviewItem
 from franchise.errors import InvalidInput
 from franchise.lessons.models import Lesson
+from franchise.people import feed
+from franchise.people.models import StaffNotice
 from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.models import Runbook, RunbookRun, RunStep
 from franchise.tickets.models import Ticket, TicketEvent
@@ -303,6 +305,16 @@ def test_past_asks_are_answered_and_only_the_newest_wait(
     assert len(replies) == len(asked) - OPEN_ASKS
     owner = session.scalars(select(Staff).where(Staff.role == "owner")).one()
     assert {r.replied_by_id for r in replies} == {owner.id}
+    # The owner's notifications hold the asks that wait, unread; the askers heard of the
+    # answers, and have read them.
+    unread = feed.latest(session, owner.id, unread_only=True)
+    assert [n.link for n in unread] == [f"/dashboard#ask-{a.id}" for a in reversed(waiting)]
+    assert [n.text for n in unread] == [a.question for a in reversed(waiting)]
+    answered = session.scalars(
+        select(StaffNotice).where(StaffNotice.title.startswith("The owner answered"))
+    ).all()
+    assert answered and all(n.read_at is not None for n in answered)
+    assert len(answered) <= len(replies)
 
 
 def test_load_demo_twice_adds_nothing(loaded: tuple[Session, dict[str, Any]]) -> None:

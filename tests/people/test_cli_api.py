@@ -63,7 +63,7 @@ def test_ask_owner_says_nobody_was_told_when_nothing_is_configured(
     )
     assert out.exit_code == 0, out.output
     assert "delivered: []" in out.output
-    assert "No notification channel is configured, so the owner was NOT told." in out.output
+    assert "No notification channel is configured, so the owner sees this only" in out.output
 
 
 def test_ask_owner_names_the_channel_that_carried_it(cli: CliInvoker, db: Database) -> None:

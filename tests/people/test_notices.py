@@ -208,7 +208,8 @@ def test_an_ask_with_no_channel_at_all_says_nobody_was_told(
     data = result.settle(db).to_dict()
     assert data["delivered"] == []
     assert data["delivery"].startswith(
-        "No notification channel is configured, so the owner was NOT told."
+        "No notification channel is configured, so the owner sees this only when they "
+        "open Franchise"
     )
 
 

@@ -147,14 +147,14 @@ def add_mapping(
 ) -> ClientMapping:
     """Map alerts to a client: by a label (KEY=VALUE) or a host-name glob (`*.acme.local`)."""
     if (label is None) == (host_pattern is None):
-        raise InvalidInput("give exactly one of --label KEY=VALUE or --host-pattern PATTERN")
+        raise InvalidInput("give exactly one: a label KEY=VALUE or a host-name pattern")
     key = value = None
     if label is not None:
         key, sep, value = (part.strip() for part in label.partition("="))
         if not sep or not key or not value:
-            raise InvalidInput(f"--label must look like KEY=VALUE, got '{label}'")
+            raise InvalidInput(f"a label must look like KEY=VALUE (site=HQ), got '{label}'")
     elif not (host_pattern or "").strip():
-        raise InvalidInput("--host-pattern must not be empty")
+        raise InvalidInput("the host-name pattern is empty")
     if integration_id is not None:
         get_integration(session, integration_id)
     mapping = ClientMapping(

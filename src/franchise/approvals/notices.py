@@ -6,13 +6,20 @@ outbox (people.notices), so nothing is sent for a request that rolls back.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from franchise.accounts.models import Staff
+from franchise.approvals.details import ApprovalDetails, approval_details
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import may_decide
+from franchise.errors import InvalidInput
+from franchise.orgsettings.service import get_config
+from franchise.orgsettings.values import OrgConfig
 from franchise.people.cards import Button, Notice
+from franchise.people.feed import approval_link, settle, ticket_link
 from franchise.people.notices import (
     Queued,
     notify_person,
@@ -37,9 +44,12 @@ def deciders(session: Session, request: ApprovalRequest) -> list[Staff]:
 
 
 def approval_pending(session: Session, request: ApprovalRequest) -> list[Queued]:
+    # Sent up a level by its timeout: those it waited for before are no longer asked.
+    settle(session, approval_link(request.id))
     settings = settings_of(session)
-    requester = session.get(Staff, request.requester_id)
-    who = requester.name if requester else "someone"
+    config = _config(session)
+    shown = approval_details(session, [request], config.currency)[0]
+    who = shown.requester
     queued: list[Queued] = []
     for person in deciders(session, request):
         buttons = [
@@ -63,12 +73,12 @@ def approval_pending(session: Session, request: ApprovalRequest) -> list[Queued]
         ]
         notice = Notice(
             title=f"Approval #{request.id} waits for you",
-            text=f"{who} asks to: {request.action}",
+            text=f"{who} asks to: {shown.step_text or request.action}",
             facts=(
-                *ticket_fact(session, request.ticket_id),
-                ("Cost", f"{request.cost} ({request.recurring})"),
+                *_ticket_facts(session, shown),
+                ("Cost", shown.cost),
                 ("Impact", request.impact),
-                ("Decide by", f"{request.timeout_at:%H:%M} UTC" if request.timeout_at else "-"),
+                ("Decide by", _local(config, request.timeout_at)),
             ),
             buttons=(*buttons, *ticket_button(settings, request.ticket_id)),
         )
@@ -79,22 +89,26 @@ def approval_pending(session: Session, request: ApprovalRequest) -> list[Queued]
             ticket_id=request.ticket_id,
             settings=settings,
             what=f"approval #{request.id} waits for them",
+            link=approval_link(request.id),
         )
     return queued
 
 
 def approval_decided(session: Session, request: ApprovalRequest, by: Staff | None) -> list[Queued]:
+    # Decided: the other deciders' "waits for you" notices need nobody any more.
+    settle(session, approval_link(request.id))
     requester = session.get(Staff, request.requester_id)
     if requester is None or (by is not None and by.id == requester.id):
         return []
     settings = settings_of(session)
     decider = by.name if by is not None else "the timeout rule"
+    shown = approval_details(session, [request], _config(session).currency)[0]
     notice = Notice(
         title=f"Approval #{request.id} {request.status}",
-        text=f"{decider} {request.status} your request: {request.action}",
+        text=f"{decider} {request.status} your request: {shown.step_text or request.action}",
         facts=(
-            *ticket_fact(session, request.ticket_id),
-            ("Reason", request.reason.splitlines()[-1] if request.reason else "-"),
+            *_ticket_facts(session, shown),
+            ("Reason", shown.decision_reason or "-"),
         ),
         buttons=ticket_button(settings, request.ticket_id),
     )
@@ -105,4 +119,25 @@ def approval_decided(session: Session, request: ApprovalRequest, by: Staff | Non
         ticket_id=request.ticket_id,
         settings=settings,
         what=f"approval #{request.id} {request.status}",
+        link=ticket_link(request.ticket_id) if request.ticket_id else "/approvals",
     )
+
+
+def _config(session: Session) -> OrgConfig:
+    try:
+        return get_config(session)
+    except InvalidInput:
+        # A bad stored setting is reported on the Settings page; a notice still goes out.
+        return OrgConfig()
+
+
+def _ticket_facts(session: Session, shown: ApprovalDetails) -> tuple[tuple[str, str], ...]:
+    facts = ticket_fact(session, shown.request.ticket_id)
+    return (*facts, ("Client", shown.client)) if shown.client else facts
+
+
+def _local(config: OrgConfig, when: datetime | None) -> str:
+    """The deadline in the organisation's time zone, as every page shows times."""
+    if when is None:
+        return "-"
+    return when.astimezone(config.tz).strftime("%d %b %Y, %H:%M") + f" ({config.timezone})"

@@ -139,9 +139,10 @@ class AskResult:
         )
         if not self.owner_channels and not apprise_configured:
             return (
-                "No notification channel is configured, so the owner was NOT told. Phone "
-                "the owner, and ask an admin to set up owner notifications (Settings page) "
-                "or the owner's e-mail, Teams or Slack (My notifications)."
+                "No notification channel is configured, so the owner sees this only when "
+                "they open Franchise (the Dashboard and My notifications). Phone the owner if "
+                "it cannot wait, and ask an admin to set up owner notifications (Settings "
+                "page) or the owner's e-mail, Teams or Slack (My notifications)."
             )
         errors = [o.error for o in self.channel_outcomes.values() if o is not None and o.error]
         if self.notification is not None and self.notification.error:

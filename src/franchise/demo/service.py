@@ -23,6 +23,7 @@ from franchise.contacts.models import OwnerContact
 from franchise.db import utcnow
 from franchise.demo import catalogue
 from franchise.demo.companies import email_for
+from franchise.demo.notices import write_notices
 from franchise.demo.plan import build_plan
 from franchise.demo.records import DemoPlan, ReviewPlan
 from franchise.demo.walk import choose_answers, fill_inputs
@@ -285,7 +286,8 @@ def _write_story(
     ]
     session.add_all(contacts)
     session.flush()
-    session.add_all(_owner_replies(contacts, owner))
+    replies = _owner_replies(contacts, owner)
+    session.add_all(replies)
 
     def review(item: ReviewPlan, drill_id: int | None) -> ReviewItem:
         contact = contacts[item.contact]
@@ -318,6 +320,7 @@ def _write_story(
                 applied_at=lesson.applied_at,
             )
         )
+    write_notices(session, plan, tickets, staff, contacts, replies)
     return len(contacts)
 
 

@@ -8,7 +8,7 @@ import time
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -22,7 +22,7 @@ from franchise.errors import (
 )
 from franchise.flows.action_links import apply_link
 from franchise.orgsettings.secrets import effective_settings
-from franchise.people import service
+from franchise.people import feed, service
 from franchise.people.signing import slack_request_problem
 from franchise.settings import Settings
 
@@ -79,6 +79,35 @@ def set_channel(
 @router.delete("/staff/{ref}/channels/{kind}", status_code=204)
 def clear_channel(ref: str, kind: str, session: DbSession, staff: CurrentStaff) -> None:
     service.clear_channel(session, get_staff(session, ref), kind=kind, by=staff)
+
+
+@router.get("/me/notices")
+def my_notices(
+    session: DbSession,
+    staff: CurrentStaff,
+    unread: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = feed.PAGE,
+) -> dict[str, Any]:
+    """Your notifications, newest first (what My notifications lists in the web app)."""
+    return {
+        "unread": feed.unread_count(session, staff.id),
+        "notices": [
+            n.to_dict() for n in feed.latest(session, staff.id, unread_only=unread, limit=limit)
+        ],
+    }
+
+
+@router.post("/me/notices/{notice_id}/read")
+def read_notice(notice_id: int, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+    """Mark one of your notifications read; answers where it points in the web app."""
+    link = feed.open_notice(session, staff.id, notice_id)
+    return {"id": notice_id, "link": link, "unread": feed.unread_count(session, staff.id)}
+
+
+@router.post("/me/notices/read")
+def read_all_notices(session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+    """Mark all your notifications read."""
+    return {"marked": feed.mark_all_read(session, staff.id), "unread": 0}
 
 
 @hooks.post("/hooks/slack/interactions")

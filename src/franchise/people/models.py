@@ -42,3 +42,26 @@ class ActionLink(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class StaffNotice(Base):
+    """One notification as the person sees it in the app (My notifications and the count on
+    its link): written with every notification, whatever channels the person has, so a
+    technician with no e-mail or chat channel still hears of a hand-off."""
+
+    __tablename__ = "staff_notices"
+    __table_args__ = (Index("ix_staff_notices_unread", "staff_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    # "Name: value" lines (the ticket, the cost, who asked ...), as the notice's facts.
+    facts: Mapped[list[str]]
+    # Where in the app to act on it: a page path, with a fragment for the item on it.
+    link: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    read_at: Mapped[datetime | None]

@@ -1,8 +1,10 @@
 """Who hears of what: each hand-off queues notifications to the people it concerns.
 
-An escalation goes to the person who now holds the ticket; an ask that reaches the owner to the owner's own channels; the owner's reply to the
-technician who asked. Each person gets e-mail (when SMTP is set up) and their Teams and
-Slack channels, all through the outbox, so nothing is sent for work that rolls back.
+An escalation goes to the person who now holds the ticket; an ask that reaches the owner to
+the owner's own channels; the owner's reply to the technician who asked. Each person gets
+e-mail (when SMTP is set up) and their Teams and Slack channels, all through the outbox, so
+nothing is sent for work that rolls back, and every notice lands in their feed in the app
+(feed.py), channels or not.
 Approval notices build on these in approvals.notices.
 """
 
@@ -18,8 +20,9 @@ from franchise.accounts.models import Staff
 from franchise.contacts.models import OwnerContact
 from franchise.orgsettings.secrets import effective_settings
 from franchise.outbox import service as outbox
-from franchise.people import cards
+from franchise.people import cards, feed
 from franchise.people.cards import Button, Notice
+from franchise.people.feed import ask_link, ticket_link
 from franchise.people.outbound import KIND
 from franchise.people.service import channels_of, issue_link, link_url
 from franchise.settings import Settings
@@ -57,9 +60,15 @@ def notify_person(
     ticket_id: int | None,
     settings: Settings,
     what: str,
+    link: str | None = None,
 ) -> list[Queued]:
     """Queue the notice on every channel the person has; [] when they have none. `settings`
-    are the effective ones (settings_of): whether SMTP and Slack buttons are set up."""
+    are the effective ones (settings_of): whether SMTP and Slack buttons are set up. The
+    notice is also put in the person's feed in the app, pointing to `link` (default: the
+    ticket's page)."""
+    feed.record(
+        session, person.id, notice, ticket_id=ticket_id, link=link or ticket_link(ticket_id)
+    )
     queued = []
     base = {"staff_id": person.id, "name": person.name, "what": what[:300]}
     if smtp_ready(settings) and person.email:
@@ -102,16 +111,22 @@ def ticket_fact(session: Session, ticket_id: int | None) -> tuple[tuple[str, str
     return (("Ticket", f"#{ticket.id} {ticket.title}"),) if ticket is not None else ()
 
 
+def escalated_notice(
+    ticket: Ticket, by: Staff, level: str, *, buttons: tuple[Button, ...] = ()
+) -> Notice:
+    return Notice(
+        title=f"Ticket #{ticket.id} escalated to you",
+        text=f"{by.name} escalated '{ticket.title}' to {level}; you now hold it.",
+        facts=(("Priority", ticket.priority), ("Status", ticket.status)),
+        buttons=buttons,
+    )
+
+
 def escalated(
     session: Session, ticket: Ticket, holder: Staff, by: Staff, level: str
 ) -> list[Queued]:
     settings = settings_of(session)
-    notice = Notice(
-        title=f"Ticket #{ticket.id} escalated to you",
-        text=f"{by.name} escalated '{ticket.title}' to {level}; you now hold it.",
-        facts=(("Priority", ticket.priority), ("Status", ticket.status)),
-        buttons=ticket_button(settings, ticket.id),
-    )
+    notice = escalated_notice(ticket, by, level, buttons=ticket_button(settings, ticket.id))
     return notify_person(
         session,
         holder,
@@ -167,23 +182,34 @@ def ask_reached_owner(
             ticket_id=ticket.id,
             settings=settings,
             what=f"ask #{contact.id}",
+            link=ask_link(contact.id),
         )
     return queued
 
 
-def owner_replied(session: Session, contact: OwnerContact, by: Staff, text: str) -> list[Queued]:
-    asker = session.get(Staff, contact.staff_id) if contact.staff_id else None
-    if asker is None or asker.id == by.id:
-        return []
-    settings = settings_of(session)
-    notice = Notice(
+def owner_replied_notice(
+    session: Session, contact: OwnerContact, text: str, *, buttons: tuple[Button, ...] = ()
+) -> Notice:
+    return Notice(
         title=f"The owner answered your question (ask #{contact.id})",
         text=text,
         facts=(
             ("You asked", (contact.question or "")[:500]),
             *ticket_fact(session, contact.ticket_id),
         ),
-        buttons=ticket_button(settings, contact.ticket_id),
+        buttons=buttons,
+    )
+
+
+def owner_replied(session: Session, contact: OwnerContact, by: Staff, text: str) -> list[Queued]:
+    # The ask is answered: its notices to the owner (and an admin) need nobody any more.
+    feed.settle(session, ask_link(contact.id))
+    asker = session.get(Staff, contact.staff_id) if contact.staff_id else None
+    if asker is None or asker.id == by.id:
+        return []
+    settings = settings_of(session)
+    notice = owner_replied_notice(
+        session, contact, text, buttons=ticket_button(settings, contact.ticket_id)
     )
     return notify_person(
         session,

@@ -17,6 +17,7 @@ from franchise.ask.reply import may_reply, open_ask_count
 from franchise.errors import InvalidInput, PermissionDenied
 from franchise.orgsettings.service import get_config
 from franchise.orgsettings.values import OrgConfig
+from franchise.people import feed
 
 SESSION_COOKIE = "franchise_session"
 # Before sign-in there is no session to hold a CSRF token, so the login form uses a
@@ -67,7 +68,21 @@ def get_signed_in(request: Request, session: DbSession) -> SignedIn | None:
         # Dashboard link carries their count, so an ask is seen from every page.
         if may_reply(signed_in.level, signed_in.is_manager):
             request.state.asks_waiting = open_ask_count(session)
+        request.state.notices_unread = _unread_notices(request, session, signed_in.staff_id)
     return signed_in
+
+
+def _unread_notices(request: Request, session: Session, staff_id: int) -> int:
+    """The person's unread notifications, once those about the page being opened are read
+    (opening the ticket a notice is about is reading it)."""
+    unread = feed.unread_count(session, staff_id)
+    if (
+        unread
+        and request.method == "GET"
+        and feed.read_where_shown(session, staff_id, request.url.path)
+    ):
+        unread = feed.unread_count(session, staff_id)
+    return unread
 
 
 def _org_config(session: Session) -> OrgConfig:

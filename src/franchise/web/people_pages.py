@@ -1,5 +1,5 @@
-"""Notification channels (My notifications, and the managers' form on the Staff page), and
-the pages behind the signed links in notifications.
+"""My notifications (the feed of what was sent to me, and my channels), the managers' channel
+form on the Staff page, and the pages behind the signed links in notifications.
 
 A link's GET page only says what will happen; its POST does it. The token in the URL is
 the credential (like a signed webhook), so the link pages need no sign-in; when someone
@@ -23,7 +23,7 @@ from franchise.api.deps import DbSession
 from franchise.errors import Conflict, FranchiseError, NotFound
 from franchise.flows.action_links import apply_link, preview
 from franchise.orgsettings.secrets import effective_settings
-from franchise.people import service
+from franchise.people import feed, service
 from franchise.people.notices import smtp_ready
 from franchise.settings import Settings
 from franchise.web.auth import CurrentUser, ManagerUser, check_csrf, get_signed_in
@@ -89,6 +89,10 @@ def _my_page(
     settings = _settings(request)
     context = {
         "me": me,
+        "notices": feed.latest(session, me.id),
+        "unread": feed.unread_count(session, me.id),
+        "page": feed.PAGE,
+        "keep_days": feed.KEEP_READ.days,
         "channels": service.describe_channels(session, me, settings),
         "email_ready": smtp_ready(effective_settings(session, settings)),
         "saved": saved,
@@ -96,6 +100,18 @@ def _my_page(
         "minutes": settings.action_link_minutes,
     }
     return render(request, "me.html", context, status=status)
+
+
+@router.post("/me/notices/{notice_id}/open")
+def open_notice(session: DbSession, user: CurrentUser, notice_id: int) -> Response:
+    """Read one notification and go where it points."""
+    return RedirectResponse(feed.open_notice(session, user.staff_id, notice_id), status_code=303)
+
+
+@router.post("/me/notices/read")
+def read_all_notices(session: DbSession, user: CurrentUser) -> Response:
+    feed.mark_all_read(session, user.staff_id)
+    return RedirectResponse("/me#notices", status_code=303)
 
 
 @router.post("/me/channels")

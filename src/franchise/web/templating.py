@@ -52,6 +52,7 @@ NAV = (
     NavItem("Boundaries", "/boundaries", EVERYONE),
     NavItem("Templates", "/templates", EVERYONE),
     NavItem("Staff", "/staff", MANAGERS),
+    NavItem("Integrations", "/integrations", MANAGERS),
     NavItem("Settings", "/settings", MANAGERS),
     NavItem("My notifications", "/me", EVERYONE),
 )
@@ -65,11 +66,12 @@ def route_exists(request: Request, path: str) -> bool:
 
 def nav_for(request: Request, role: str) -> list[dict[str, Any]]:
     here = request.url.path
-    # How many approvals and asks wait for the signed-in person (set with the sign-in; 0
-    # when unknown).
+    # How many approvals, asks and unread notifications wait for the signed-in person (set
+    # with the sign-in; 0 when unknown).
     counts = {
         "/approvals": int(getattr(request.state, "approvals_waiting", 0) or 0),
         "/dashboard": int(getattr(request.state, "asks_waiting", 0) or 0),
+        "/me": int(getattr(request.state, "notices_unread", 0) or 0),
     }
     return [
         {
@@ -77,6 +79,7 @@ def nav_for(request: Request, role: str) -> list[dict[str, Any]]:
             "path": item.path,
             "active": here == item.path or here.startswith(item.path + "/"),
             "count": counts.get(item.path, 0),
+            "count_word": "unread" if item.path == "/me" else "waiting",
         }
         for item in NAV
         if role in item.roles and route_exists(request, item.path)
