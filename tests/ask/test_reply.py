@@ -99,11 +99,32 @@ def test_only_the_owner_or_an_admin_replies(
         reply_to_ask(session, ask_id, by=team.ana, text="I think yes")
 
 
-def test_a_ticket_without_a_runbook_gets_the_reply_but_no_lesson(
+def test_a_ticket_no_runbook_covers_gets_a_lesson_asking_for_a_new_runbook(
     session: Session, team: Team, make_ticket: Callable[..., Ticket], settings: Settings
 ) -> None:
     ticket = make_ticket("Teams keeps crashing on the reception PC")
     ask_id = _ask(session, team, ticket, settings)
     reply = reply_to_ask(session, ask_id, by=team.olivia, text="Reinstall the new Teams client.")
-    assert reply.lesson_id is None
     assert any(e.kind == "owner-reply" for e in history(session, ticket))
+    # The owner's answer is not lost: it waits as a lesson saying a runbook is missing.
+    assert reply.new_runbook is True
+    assert reply.to_dict()["new_runbook"] is True
+    lesson = session.get(Lesson, reply.lesson_id)
+    assert lesson is not None
+    assert (lesson.runbook_id, lesson.ticket_id, lesson.state) == (None, ticket.id, "pending")
+    assert lesson.author_id == team.olivia.id
+    assert "The owner answered: Reinstall the new Teams client." in lesson.text
+    assert "No runbook covers this ticket: write one for tickets like it" in lesson.text
+
+
+def test_a_reply_on_a_ticket_with_a_runbook_offers_a_lesson_for_that_runbook(
+    session: Session, team: Team, make_ticket: Callable[..., Ticket], settings: Settings
+) -> None:
+    ticket = _escalated_ticket(session, team, make_ticket)
+    reply = reply_to_ask(
+        session, _ask(session, team, ticket, settings), by=team.olivia, text="Quote it."
+    )
+    assert (reply.new_runbook, reply.to_dict()["new_runbook"]) == (False, False)
+    lesson = session.get(Lesson, reply.lesson_id)
+    assert lesson is not None and lesson.runbook_id is not None
+    assert "Turn this into a runbook step" in lesson.text

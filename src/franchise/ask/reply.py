@@ -1,5 +1,6 @@
 """The owner answers an ask: the reply lands on the ticket, goes back to whoever asked, and is
-offered as a lesson so the same question is answered by the system next time."""
+offered as a lesson (for the ticket's runbook, or asking for a new one when none covers it)
+so the same question is answered by the system next time."""
 
 from __future__ import annotations
 
@@ -153,6 +154,8 @@ class Reply:
     lesson_id: int | None
     # The asker's notification channels the answer was queued to (e-mail, teams, slack).
     notified: tuple[str, ...] = ()
+    # No runbook covers the ticket: the lesson asks for a new one.
+    new_runbook: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -160,6 +163,7 @@ class Reply:
             "ticket_id": self.contact.ticket_id,
             "reply": self.reply.text,
             "lesson_id": self.lesson_id,
+            "new_runbook": self.new_runbook,
             "notified": list(self.notified),
         }
 
@@ -167,8 +171,9 @@ class Reply:
 def reply_to_ask(
     session: Session, contact_id: int, *, by: Staff, text: str, now: datetime | None = None
 ) -> Reply:
-    """Record the owner's reply on the ask and its ticket, and offer it as a lesson for the
-    ticket's runbook (pending until a maintainer folds it in or rejects it)."""
+    """Record the owner's reply on the ask and its ticket, and offer it as a lesson (pending
+    until a maintainer folds it in or rejects it): for the ticket's runbook, or, when no
+    runbook covers the ticket, as a lesson asking for a new runbook."""
     if not may_reply(by.level, by.is_manager):
         raise PermissionDenied("only the owner (or an admin answering for them) replies to asks")
     body = text.strip()
@@ -185,26 +190,35 @@ def reply_to_ask(
     reply = AskReply(contact_id=contact.id, text=body, replied_at=when, replied_by_id=by.id)
     session.add(reply)
     lesson_id = None
+    new_runbook = False
     ticket = session.get(Ticket, contact.ticket_id) if contact.ticket_id else None
     if ticket is not None:
         add_note(session, ticket, actor=by, kind="owner-reply", note=f"The owner answered: {body}")
         runbook = covering_runbook(session, ticket)
-        if runbook is not None:
-            lesson = add_lesson(
-                session,
-                ticket=ticket.id,
-                runbook=runbook.key,
-                text=f"Asked the owner: {_short(contact.question)}\n"
-                f"The owner answered: {_short(body)}\n"
-                "Turn this into a runbook step, an escalation rule or a template so the "
-                "question is answered without the owner next time.",
-                author=by,
-                now=when,
-            )
-            lesson_id = lesson.id
+        new_runbook = runbook is None
+        lesson = add_lesson(
+            session,
+            ticket=ticket.id,
+            runbook=runbook.key if runbook else None,
+            text=_lesson_text(contact.question, body, new_runbook=new_runbook),
+            author=by,
+            now=when,
+        )
+        lesson_id = lesson.id
     session.flush()
     queued = owner_replied(session, contact, by, body)
-    return Reply(contact, reply, lesson_id, tuple(channel_names(queued)))
+    return Reply(contact, reply, lesson_id, tuple(channel_names(queued)), new_runbook)
+
+
+def _lesson_text(question: str, answer: str, *, new_runbook: bool) -> str:
+    todo = (
+        "No runbook covers this ticket: write one for tickets like it, with this answer in it, "
+        "so the question is answered without the owner next time."
+        if new_runbook
+        else "Turn this into a runbook step, an escalation rule or a template so the "
+        "question is answered without the owner next time."
+    )
+    return f"Asked the owner: {_short(question)}\nThe owner answered: {_short(answer)}\n{todo}"
 
 
 def _short(text: str, limit: int = 2000) -> str:

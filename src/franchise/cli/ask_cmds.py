@@ -58,6 +58,8 @@ def ask_reply(
         print_json(data)
         return
     lesson = f"; lesson #{data['lesson_id']} offered" if data["lesson_id"] else ""
+    if data["new_runbook"]:
+        lesson += " (no runbook covers the ticket: a new runbook is needed)"
     console.print(f"Reply recorded on ticket #{data['ticket_id']}{lesson}.", highlight=False)
 
 

@@ -24,14 +24,27 @@ def add(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="What we learned, in a sentence or two.")],
     ticket: Annotated[int, typer.Option(help="Ticket number it was learned on.")],
-    runbook: Annotated[str, typer.Option(help="Runbook key (or its category).")],
+    runbook: Annotated[
+        str | None, typer.Option(help="Runbook key (or its category).", show_default=False)
+    ] = None,
+    new_runbook: Annotated[
+        bool,
+        typer.Option("--new-runbook", help="No runbook fits the ticket: a new runbook is needed."),
+    ] = False,
     by: Annotated[str | None, typer.Option(help="Author (staff e-mail or name).")] = None,
     json_out: Json = False,
 ) -> None:
-    """Capture a lesson on a ticket; fold it into the runbook before the week ends."""
+    """Capture a lesson on a ticket for its runbook (--runbook), or say a new runbook is
+    needed (--new-runbook); fold it in before the week ends."""
     from franchise.accounts.service import get_staff
+    from franchise.errors import InvalidInput
     from franchise.lessons import service
 
+    if new_runbook == (runbook is not None):
+        raise InvalidInput(
+            "give --runbook KEY for the runbook the lesson is for, or --new-runbook when no "
+            "runbook fits the ticket (not both)"
+        )
     with get_context(ctx).database().unit_of_work() as session:
         author = get_staff(session, by) if by else None
         lesson = service.add_lesson(
@@ -41,14 +54,20 @@ def add(
     if json_out:
         print_json(data)
         return
-    console.print(
-        f"Lesson {data['id']} for {data['runbook']} (ticket #{data['ticket_id']}); "
-        f"apply it before {data['due_by']} with "
-        f"`franchise runbook revise {data['runbook']} --file F --applies {data['id']} --note ...`",
-        highlight=False,
-        markup=False,
-        soft_wrap=True,
-    )
+    if data["runbook"] is None:
+        said = (
+            f"Lesson {data['id']} (ticket #{data['ticket_id']}): a new runbook is needed. Write "
+            f"it before {data['due_by']} and fold the lesson in with "
+            f"`franchise runbook import FILE --applies {data['id']}`, or reject it with a reason."
+        )
+    else:
+        said = (
+            f"Lesson {data['id']} for {data['runbook']} (ticket #{data['ticket_id']}); "
+            f"apply it before {data['due_by']} with "
+            f"`franchise runbook revise {data['runbook']} --file F --applies {data['id']} "
+            "--note ...`"
+        )
+    console.print(said, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -77,7 +96,7 @@ def list_(
             str(r["id"]),
             local.strftime("%a %Y-%m-%d %H:%M"),
             f"#{r['ticket_id']}" if r["ticket_id"] else "",
-            escape(r["runbook"] or ""),
+            escape(r["runbook"] or "(new runbook needed)"),
             state,
             str(r["revision"] or ""),
             escape(r["author"] or ""),

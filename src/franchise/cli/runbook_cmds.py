@@ -170,12 +170,22 @@ def import_(
     paths: Annotated[list[Path], typer.Argument(help="Runbook files or folders.")],
     note: Annotated[str, typer.Option(help="Revision note.")] = "imported",
     by: Annotated[str | None, typer.Option(help="Author (staff e-mail or name).")] = None,
+    applies: Annotated[
+        str | None,
+        typer.Option(
+            help="Lessons asking for a new runbook that this one (a single new file) folds in, "
+            "e.g. 12,13 (marked applied)."
+        ),
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Import runbooks; all-or-nothing: one problem anywhere imports nothing."""
     from franchise.accounts.service import get_staff
     from franchise.runbooks import service
 
+    if applies is not None:
+        _import_new(ctx, paths, note=note, by=by, applies=applies, json_out=json_out)
+        return
     with get_context(ctx).database().unit_of_work() as session:
         author = get_staff(session, by) if by else None
         results = service.import_runbooks(session, paths, author=author, note=note)
@@ -185,6 +195,49 @@ def import_(
         return
     for r in rows:
         console.print(f"{escape(str(r['key']))}: {r['action']} (revision {r['revision']})")
+
+
+def _import_new(
+    ctx: typer.Context,
+    paths: list[Path],
+    *,
+    note: str,
+    by: str | None,
+    applies: str,
+    json_out: bool,
+) -> None:
+    """`import FILE --applies IDS`: create one runbook folding in the lessons that asked for it."""
+    from franchise.accounts.service import get_staff
+    from franchise.errors import InvalidInput
+    from franchise.lessons.service import create_runbook_with_lessons, parse_ids
+
+    if len(paths) != 1 or not paths[0].is_file():
+        raise InvalidInput(
+            "--applies takes one runbook file: the new runbook the lessons asked for"
+        )
+    lesson_ids = parse_ids(applies)
+    source = read_document(paths[0])
+    with get_context(ctx).database().unit_of_work() as session:
+        author = get_staff(session, by) if by else None
+        result, lessons = create_runbook_with_lessons(
+            session,
+            source=source,
+            file=str(paths[0]),
+            author=author,
+            note=note,
+            lesson_ids=lesson_ids,
+        )
+        row = {
+            "key": result.runbook.key,
+            "revision": result.revision,
+            "action": result.action,
+            "lessons_applied": [x.id for x in lessons],
+        }
+    if json_out:
+        print_json([row])
+        return
+    applied = f", applied lesson(s) {applies}" if lessons else ""
+    console.print(escape(f"{row['key']}: {row['action']} (revision {row['revision']}){applied}"))
 
 
 @app.command()

@@ -16,6 +16,7 @@ router = APIRouter(tags=["lessons"])
 
 @router.post("/lessons", status_code=201)
 def create(body: LessonCreate, session: DbSession, staff: CurrentStaff) -> dict[str, Any]:
+    """Capture a lesson for a runbook, or (`runbook: null`) say a new runbook is needed."""
     lesson = service.add_lesson(
         session,
         ticket=body.ticket_id,

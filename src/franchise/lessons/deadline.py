@@ -1,7 +1,9 @@
 """When a lesson is due. Pure: no database.
 
 A lesson must be folded into its runbook before the ISO week it was captured in ends
-(Monday 00:00 of the next week, in the organisation's time zone).
+(Monday 00:00 of the next week, in the organisation's time zone). A lesson asking for a new
+runbook has the same week: by then the maintainer has written the runbook (a draft is enough
+to fold it in) or rejected the request with a reason, so the request is never left to wait.
 """
 
 from __future__ import annotations

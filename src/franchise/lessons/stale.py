@@ -12,6 +12,10 @@ Definitions:
   escalated tickets in the last 28 days, or when its review date (`review_by`, on the
   runbook or on one of its steps) is today or past: the facts it rests on (a vendor's
   end-of-support date, a firmware's behaviour) must be checked again.
+
+Lessons asking for a new runbook play no part here: there is no runbook to go stale, and a
+category no runbook covers is what the audit's "write next" names. Their own weekly deadline
+(lessons.deadline) makes them overdue when nobody writes the runbook or rejects the request.
 """
 
 from __future__ import annotations

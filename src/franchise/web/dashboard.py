@@ -39,6 +39,7 @@ from franchise.lessons.service import list_lessons
 from franchise.orgsettings.service import get_config
 from franchise.runbooks.service import list_runbooks
 from franchise.web.auth import CurrentUser, check_csrf
+from franchise.web.runbook_pages import may_edit_runbooks
 from franchise.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
@@ -121,6 +122,7 @@ def dashboard_context(
     facts = gather_facts(session, now)
     report = build_audit(facts)
     this_week = kpi["weeks"][-1]
+    lessons = list_lessons(session, pending_only=True, now=now)
     return {
         "now": now,
         "kpi": kpi,
@@ -133,7 +135,10 @@ def dashboard_context(
         "drill_review": _latest_drill_review(session, now),
         "week_review": week_review(session, now=now),
         "earlier_review": earlier_open_items(session, now=now),
-        "lessons": list_lessons(session, pending_only=True, now=now),
+        "lessons": lessons,
+        # Asked for from the floor: tickets no runbook fits (listed beside "write next").
+        "runbook_requests": [x for x in lessons if x["runbook"] is None],
+        "may_write_runbooks": may_edit_runbooks(user),
         "review_due": due_for_review(session, now.date()),
         "open_asks": open_asks(session),
         "can_reply": user.level == "owner" or user.is_manager,

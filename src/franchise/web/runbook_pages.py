@@ -26,10 +26,11 @@ from franchise.errors import Conflict, FranchiseError, PermissionDenied
 from franchise.lessons import service as lessons
 from franchise.lessons.models import Lesson
 from franchise.runbooks import service as runbooks
+from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.flowchart import render_svg
 from franchise.runbooks.lint import lint_source
 from franchise.runbooks.models import Runbook, RunbookRevision
-from franchise.tickets.service import runbook_ticket_stats
+from franchise.tickets.service import get_ticket, runbook_ticket_stats
 from franchise.web.auth import CurrentUser, check_csrf
 from franchise.web.editor import (
     Intent,
@@ -107,7 +108,11 @@ def runbook_list(request: Request, session: DbSession, user: CurrentUser) -> Res
                 "rate": round(100 * escalated / tickets) if tickets else None,
             }
         )
-    context = {"items": items, "may_edit": may_edit_runbooks(user)}
+    context = {
+        "items": items,
+        "may_edit": may_edit_runbooks(user),
+        "requests": len(pending_lessons(session, None)),
+    }
     return render(request, "runbook_list.html", context)
 
 
@@ -129,13 +134,41 @@ def _history(session: Session, row: Runbook) -> list[dict[str, Any]]:
     ]
 
 
-def pending_lessons(session: Session, key: str) -> list[dict[str, Any]]:
+def pending_lessons(session: Session, key: str | None) -> list[dict[str, Any]]:
+    """Pending lessons of runbook `key`; with None, those asking for a new runbook."""
     return [x for x in lessons.list_lessons(session, pending_only=True) if x["runbook"] == key]
 
 
+def _new_source(session: Session, requests: list[dict[str, Any]], chosen: Sequence[int]) -> str:
+    """The new runbook's starting text, filed under the category of the first chosen lesson's
+    ticket when it has a known one."""
+    for x in requests:
+        if x["id"] in chosen and x["ticket_id"] is not None:
+            category = get_ticket(session, x["ticket_id"]).category
+            if category in CATEGORIES:
+                return NEW_RUNBOOK.replace("\ncategory: vpn\n", f"\ncategory: {category}\n", 1)
+    return NEW_RUNBOOK
+
+
 @router.get("/runbooks/new")
-def new_runbook_page(request: Request, _user: RunbookEditor) -> Response:
-    return _editor(request, runbook=None, source=NEW_RUNBOOK, expected=0, note="created")
+def new_runbook_page(
+    request: Request,
+    session: DbSession,
+    _user: RunbookEditor,
+    lesson: Annotated[list[int] | None, Query()] = None,
+) -> Response:
+    """The editor for a new runbook; `?lesson=ID` ticks a lesson that asked for it."""
+    requests = pending_lessons(session, None)
+    chosen = lesson or []
+    return _editor(
+        request,
+        runbook=None,
+        source=_new_source(session, requests, chosen),
+        expected=0,
+        note="created",
+        pending=requests,
+        checked=chosen,
+    )
 
 
 @router.post("/runbooks/new")
@@ -145,6 +178,7 @@ def new_runbook_post(
     user: RunbookEditor,
     source: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    lesson: Annotated[list[int] | None, Form()] = None,
     intent: Annotated[Intent, Form()] = "save",
 ) -> Response:
     source = normalise(source)
@@ -152,6 +186,7 @@ def new_runbook_post(
     view = lint_view(source, problems)
     if intent == "lint" and is_htmx(request):
         return lint_partial(request, view)
+    checked = lesson or []
 
     def again(error: str = "", status: int = 200) -> Response:
         return _editor(
@@ -161,6 +196,8 @@ def new_runbook_post(
             expected=0,
             note=note,
             view=view,
+            pending=pending_lessons(session, None),
+            checked=checked,
             error=error,
             status=status,
         )
@@ -170,17 +207,15 @@ def new_runbook_post(
     errors = [p for p in problems if p.is_error]
     if errors or parsed is None:
         return again(_not_saved(errors), 422)
-    if session.scalar(select(Runbook.id).where(Runbook.key == parsed.key)) is not None:
-        return again(f"A runbook with key '{parsed.key}' already exists; edit it instead.", 409)
     try:
         check_sizes(source, note)
-        result = runbooks.save_runbook(
+        result, _applied = lessons.create_runbook_with_lessons(
             session,
-            source,
+            source=source,
             file="<new runbook>",
             author=get_staff(session, user.staff_id),
             note=note.strip(),
-            expected_revision=0,
+            lesson_ids=checked,
         )
     except FranchiseError as exc:
         return again(exc.message, exc.status)

@@ -124,14 +124,17 @@ def _reply_text(session: Session, reply: Reply) -> str:
 
 
 def _lesson_lines(reply: Reply) -> tuple[str, ...]:
-    if reply.lesson_id is not None:
+    if reply.lesson_id is None:
+        return ()
+    if reply.new_runbook:
         return (
-            f"Offered as lesson #{reply.lesson_id} (below): turn this answer into a runbook "
-            "change, an escalation rule or a template, so nobody has to ask again.",
+            f"No runbook covers this ticket, so the answer was offered as lesson "
+            f"#{reply.lesson_id} (below): a new runbook is needed for tickets like this one, "
+            "so nobody has to ask again.",
         )
     return (
-        "No runbook covers this ticket, so no lesson was drafted: add one below if this "
-        "answer should become a runbook change, a rule or a template.",
+        f"Offered as lesson #{reply.lesson_id} (below): turn this answer into a runbook "
+        "change, an escalation rule or a template, so nobody has to ask again.",
     )
 
 
@@ -141,14 +144,21 @@ def lesson(
     session: DbSession,
     user: CurrentUser,
     ticket_id: int,
-    runbook: Annotated[str, Form(max_length=100)],
     text: Text,
+    # Empty: "a new runbook is needed (no runbook fits this ticket)".
+    runbook: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     ticket = get_ticket(session, ticket_id)
     me = staff_row(session, user)
+    for_runbook = runbook or None
     _, error = act(
         session,
-        lambda: add_lesson(session, ticket=ticket.id, runbook=runbook, text=text, author=me),
+        lambda: add_lesson(session, ticket=ticket.id, runbook=for_runbook, text=text, author=me),
     )
-    ok = f"Lesson saved for {runbook}; fold it into the runbook before the week ends."
+    ok = (
+        f"Lesson saved for {runbook}; fold it into the runbook before the week ends."
+        if for_runbook
+        else "Lesson saved: a new runbook is needed for tickets like this one. A maintainer "
+        "writes it, folding this lesson in, or says why not, before the week ends."
+    )
     return finish(request, session, ticket, user, "lesson", error, ok)

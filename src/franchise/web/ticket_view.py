@@ -30,6 +30,7 @@ from franchise.clients.service import get_client
 from franchise.contacts.models import REASONS
 from franchise.drills.service import active_drill, window
 from franchise.errors import FranchiseError
+from franchise.escalation.facts import covering_runbook
 from franchise.escalation.service import check_escalation, current_map, escalation_offer
 from franchise.flows import runs
 from franchise.lessons.service import list_lessons
@@ -215,6 +216,17 @@ def _suggestions(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
         row["inputs"] = parsed.inputs
         row["attached"] = row["key"] == ticket.runbook_key
     return rows
+
+
+def _lesson_runbook(
+    session: Session, ticket: Ticket, runner: Runner | None, keys: list[str]
+) -> str:
+    """The lesson form's preselected choice: the runbook being run, else the one covering the
+    ticket; with neither, '' (a new runbook is needed for tickets like this one)."""
+    if runner is not None and runner.state.runbook.key in keys:
+        return runner.state.runbook.key
+    covering = covering_runbook(session, ticket)
+    return covering.key if covering is not None else ""
 
 
 def _composer(session: Session, ticket: Ticket, me: Staff, runner: Runner | None) -> dict[str, Any]:
@@ -455,6 +467,7 @@ def page_context(
     done = lifecycle.done_list(session, ticket)
     drill = active_drill(session)
     never_run = lifecycle.never_run(session, ticket)
+    keys = [r.key for r in runbooks.list_runbooks(session, include_archived=False)]
     return {
         "ticket": ticket,
         "client": get_client(session, ticket.client_id).name if ticket.client_id else None,
@@ -475,8 +488,8 @@ def page_context(
         "can_reply": may_reply(me.level, me.is_manager),
         "drill_until": window(drill).until if drill else None,
         "lessons": list_lessons(session, ticket_id=ticket.id),
-        "runbook_keys": [r.key for r in runbooks.list_runbooks(session, include_archived=False)],
-        "lesson_runbook": runner.state.runbook.key if runner else ticket.runbook_key or "",
+        "runbook_keys": keys,
+        "lesson_runbook": _lesson_runbook(session, ticket, runner, keys),
         "events": _history(session, ticket, names, runner),
         "alerts": ticket_alerts(session, ticket.id) if ticket.source == "alert" else None,
         "notes": _notes(session, ticket, names),
