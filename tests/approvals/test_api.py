@@ -86,6 +86,7 @@ def test_decision_checks_roles_on_the_server(
     done = client.post(url, json={"approve": True, "reason": "quote signed"}, headers=auth["l2"])
     assert done.status_code == 200, done.text
     assert (done.json()["decision"], done.json()["decided_by"]) == ("approved", "lee@msp.example")
+    assert done.json()["decision_note"] == "quote signed"
     again = client.post(url, json={"approve": False, "reason": "no"}, headers=auth["owner"])
     assert again.status_code == 409
 

@@ -70,6 +70,23 @@ def test_the_card_names_ticket_client_and_requester_and_the_denial_reason(
     assert card.decision_reason == "Too dear.\nOrder the part and fit it ourselves"
 
 
+def test_the_deciders_words_are_kept_apart_and_older_requests_still_read_from_the_reason(
+    session: Session, team: dict[str, Staff], ticket: Ticket
+) -> None:
+    # Words that look like the service's own "denied by ..." line are still only words.
+    tricky = "Fine.\ndenied by someone@else.example: no, only quoting the old rule"
+    request = ask(session, ticket, team["l1"], cost="1200")
+    service.decide(session, request, by=team["owner"], approve=True, reason=tricky, now=NOW)
+    assert request.decision_note == tricky
+    assert approval_details(session, [request], "USD")[0].decision_reason == tricky
+    # Decided before the note had its own column: read from the end of the reason.
+    older = ask(session, ticket, team["l1"], cost="1300")
+    service.decide(session, older, by=team["owner"], approve=False, reason="Not now", now=NOW)
+    older.decision_note = None
+    session.flush()
+    assert approval_details(session, [older], "USD")[0].decision_reason == "Not now"
+
+
 def test_policy_decisions_say_so_and_a_timeout_gives_its_line(
     session: Session, team: dict[str, Staff], ticket: Ticket
 ) -> None:

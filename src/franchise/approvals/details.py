@@ -156,9 +156,14 @@ def _decided_by(r: ApprovalRequest, decider: Staff | None) -> str | None:
 
 
 def _decision_reason(r: ApprovalRequest, decider: Staff | None) -> str | None:
-    """The decider's own words. The service keeps them at the end of `reason`, after
-    '<status> by <e-mail>: ' (they may run over several lines); a timeout's line is last."""
-    if r.status == "pending" or not r.reason:
+    """The decider's own words (or the timeout's line). Requests decided before they were
+    kept apart have them only at the end of `reason`, after '<status> by <e-mail>: ' (they
+    may run over several lines); a timeout's line is last."""
+    if r.status == "pending":
+        return None
+    if r.decision_note is not None:
+        return r.decision_note or None
+    if not r.reason:
         return None
     if decider is not None:
         marker = f"{r.status} by {decider.email}: "

@@ -36,6 +36,9 @@ class ApprovalRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     decided_by_policy: Mapped[bool] = mapped_column(default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The decider's own words (or the timeout's line), apart from `reason`, which keeps the
+    # whole story: why it needed approval, each escalation, the decision.
+    decision_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     timeout_at: Mapped[datetime | None]

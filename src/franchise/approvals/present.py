@@ -55,6 +55,9 @@ def _one(r: ApprovalRequest, emails: dict[int, str]) -> dict[str, Any]:
         "approver_level": r.approver_level,
         "decided_by": decided_by(r, emails),
         "reason": r.reason,
+        # The decider's own words (or the timeout's line); null while pending, and for
+        # requests decided before it was kept apart (their words end `reason`).
+        "decision_note": r.decision_note,
         "created_at": r.created_at.isoformat(),
         "decided_at": r.decided_at.isoformat() if r.decided_at else None,
         "timeout_at": r.timeout_at.isoformat() if r.timeout_at else None,

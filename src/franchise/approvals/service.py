@@ -281,6 +281,7 @@ def decide(
     request.decided_at = when
     request.timeout_at = None
     request.reason = f"{request.reason}\n{request.status} by {by.email}: {why}"
+    request.decision_note = why
     session.flush()
     _after_decision(
         session, request, by, f"approval #{request.id} {request.status} by {by.email}: {why}", when
@@ -323,6 +324,7 @@ def expire_pending(session: Session, now: datetime | None = None) -> list[Expiry
         request.decided_at = when
         request.timeout_at = None
         request.reason = f"{request.reason}\n{line}"
+        request.decision_note = line
         session.flush()
         _after_decision(session, request, None, f"approval #{request.id}: {line}", when)
         results.append(Expiry(request, "denied"))
