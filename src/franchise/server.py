@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import MutableMapping
 
 
 def command_line(host: str, port: int, workers: int) -> list[str]:
@@ -39,12 +40,21 @@ def replace_process(host: str, port: int, workers: int) -> None:
     os.execv(sys.executable, command_line(host, port, workers))  # noqa: S606 - this interpreter, arguments built here
 
 
+def serving_at(environ: MutableMapping[str, str], host: str, port: int) -> None:
+    """The app reads its settings from the environment (each worker process too): the links
+    it writes (webhook URLs, buttons in notifications) start with the address actually
+    served, not the default port, unless FRANCHISE_PUBLIC_URL names the public one."""
+    environ["FRANCHISE_HOST"] = host
+    environ["FRANCHISE_PORT"] = str(port)
+
+
 def run(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from franchise.ops.logs import log_config
     from franchise.settings import Settings
 
+    serving_at(os.environ, host, port)
     settings = Settings()
     uvicorn.run(
         "franchise.app:app_from_env",

@@ -246,6 +246,63 @@ def test_escalation_assigns_the_l2_on_duty_and_notifies_them(
     assert browser_log.errors == []
 
 
+def test_the_runbook_endings_escalate_button_carries_the_handover_note(
+    page: Page,
+    live: LiveServer,
+    db: Database,
+    crew: tuple[Member, Member],
+    teams: Receiver,
+    sign_in_as: Callable[[Page, Member], None],
+    session_cookie: Callable[[Member], dict[str, str]],
+    browser_log: BrowserLog,
+) -> None:
+    tech, senior = crew
+    with db.unit_of_work() as session:
+        ticket = create_ticket(session, title="Dock dead at reception", category="endpoint-offline")
+        me = get_staff(session, tech.id)
+        run = begin_run(
+            session, runbooks.get_runbook(session, "dock-replacement"), ticket=ticket, actor=me
+        )
+        (request,) = list_requests(session, ticket=ticket)
+        from franchise.flows.approvals import decide_request
+
+        decide_request(
+            session, request, by=get_staff(session, senior.id), approve=True, reason="ok"
+        )
+        record_answer(session, run, step="order", reply="Ordered", actor=me)
+        record_answer(session, run, step="fitted", reply="No", actor=me)
+        ticket_id = ticket.id
+    teams.posts.clear()
+
+    # Without a note the server refuses too (an old page, a script): nothing is escalated.
+    cookies = session_cookie(tech)
+    with httpx.Client(base_url=live.url, cookies=cookies) as client:
+        form = client.get(f"/tickets/{ticket_id}").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert csrf is not None
+        refused = client.post(
+            f"/tickets/{ticket_id}/escalate", data={"csrf_token": csrf.group(1), "to": "L2"}
+        )
+        assert "write a handover note for L2" in refused.text
+    with db.unit_of_work() as session:
+        assert get_ticket(session, ticket_id).status != "escalated"
+
+    sign_in_as(page, tech)
+    page.goto(f"{live.url}/tickets/{ticket_id}")
+    offer = page.locator("#runner .tp-offer")
+    offer.get_by_label("Handover note for L2").fill(
+        "New WD19S fitted; laptop charges but no display on either monitor. USB-C port suspect."
+    )
+    offer.get_by_role("button", name="Escalate to L2 now").click()
+    expect(page.locator("#ticket-head .badges")).to_contain_text("Escalated")
+    expect(page.locator("#history")).to_contain_text("Handover to L2: New WD19S fitted")
+    # The holder reads the note in the notification itself, not only at the ticket's foot.
+    (post,) = teams.posts
+    body = post["attachments"][0]["content"]["body"]
+    assert "Handover note: New WD19S fitted" in body[1]["text"]
+    assert browser_log.errors == []
+
+
 def test_my_notifications_and_the_staff_page_set_channels(
     page: Page,
     live: LiveServer,

@@ -219,6 +219,29 @@ def test_revoking_asks_first_then_the_webhook_answers_401_at_once(
         assert answer.status_code == 200 and "Revoked “" not in answer.text
 
 
+def test_the_same_add_form_sent_again_adds_nothing_more(
+    db: Database, sign_in: Callable[[str], Signed], acme: int
+) -> None:
+    owner = sign_in("owner")
+    page = owner.http.get("/integrations").text
+    found = re.search(r'name="form_key" value="([^"]+)"', page)
+    assert found is not None
+    data = {"kind": "alertmanager", "name": "Acme Prometheus", "client": str(acme)}
+    first = owner.post("/integrations", form_key=found.group(1), **data)
+    assert first.status_code == 201
+    # The browser's reload of the answer (the only page with the token) sends it again.
+    again = owner.post("/integrations", form_key=found.group(1), **data)
+    assert again.status_code == 200
+    assert "“Acme Prometheus” was added already" in again.text
+    assert 'id="created-token"' not in again.text
+    # A new form (the page loaded afresh) adds another, as asked.
+    fresh = re.search(r'name="form_key" value="([^"]+)"', again.text)
+    assert fresh is not None and fresh.group(1) != found.group(1)
+    assert owner.post("/integrations", form_key=fresh.group(1), **data).status_code == 201
+    with db.unit_of_work() as session:
+        assert len(session.scalars(select(Integration)).all()) == 2
+
+
 def test_a_bad_integration_keeps_what_was_typed_and_stores_nothing(
     db: Database, sign_in: Callable[[str], Signed], acme: int
 ) -> None:

@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from franchise.accounts.service import get_staff
 from franchise.approvals.service import list_requests
+from franchise.ask.service import ask_owner
 from franchise.bootstrap import initialise
 from franchise.db import Database
 from franchise.duty.service import set_shift
@@ -90,6 +91,8 @@ def test_an_approval_and_its_decision_reach_people_with_no_channel(
     phone = context.new_page()
     sign_in_as(phone, tech)
     phone.goto(f"{live.url}/queue")
+    # The links are folded away on a phone: the menu button carries the count.
+    expect(phone.locator(".nav-toggle-label .nav-count")).to_have_text("1")
     phone.get_by_text("Menu").click()
     phone_link = _nav_link(phone)
     expect(phone_link.locator(".nav-count")).to_have_text("1")
@@ -136,6 +139,9 @@ def test_opening_the_ticket_reads_its_notice_and_mark_all_reads_the_rest(
     _nav_link(page).click()
     notices = page.locator("#notices")
     expect(notices.locator(".notice-unread")).to_have_count(2)
+    # The handover note is in the notice: what was found and tried comes first.
+    expect(notices.locator(".notice-item").first).to_contain_text("Handover note: Over to L2.")
+    expect(notices.locator(".notice-item").first).to_contain_text("Priority: Normal")
     expect(notices.locator("#notices-unread")).to_have_text("2 unread")
     notices.get_by_role("button", name="Mark all as read").click()
     expect(page.locator("#notices .notice-unread")).to_have_count(0)
@@ -147,4 +153,60 @@ def test_opening_the_ticket_reads_its_notice_and_mark_all_reads_the_rest(
     )
     with db.unit_of_work() as session:
         assert get_ticket(session, ids[2]).assignee_id == senior.id
+    assert browser_log.errors == []
+
+
+def test_the_owner_answers_on_the_dashboard_and_a_second_tab_is_told_it_was_answered(
+    browser: Browser,
+    page: Page,
+    live: LiveServer,
+    db: Database,
+    make_staff: Callable[..., Member],
+    sign_in_as: Callable[[Page, Member], None],
+    browser_log: BrowserLog,
+) -> None:
+    tech = make_staff("Tess Tech")
+    owner = make_staff("Olivia Owner", role="owner", level="owner")
+    with db.unit_of_work() as session:
+        initialise(session)
+        ticket = create_ticket(session, title="Client wants a discount")
+        asked = ask_owner(
+            session,
+            ticket=ticket,
+            by=get_staff(session, tech.id),
+            reason="other",
+            question="Can we give them 10% off their renewal?",
+            settings=live.app.state.settings,
+        )
+        assert asked.outcome == "interruption"
+        ticket_id, ask_id = ticket.id, asked.contact_id
+
+    sign_in_as(page, owner)
+    page.goto(f"{live.url}/dashboard")
+    other = browser.new_context(base_url=live.url).new_page()
+    sign_in_as(other, owner)
+    other.goto(f"{live.url}/dashboard")
+
+    item = page.locator(f"#ask-{ask_id}")
+    item.get_by_label("Your answer").fill("Yes, 10% for a two-year term.")
+    item.get_by_role("button", name="Send answer").click()
+    expect(page.locator("#ask-done")).to_have_text(
+        f"Answer sent: Tess Tech sees it on ticket #{ticket_id} and in their notifications."
+    )
+    expect(page.locator(f"#ask-{ask_id}")).to_have_count(0)
+
+    # The same ask answered again from a tab opened before: said so, not silently dropped.
+    stale = other.locator(f"#ask-{ask_id}")
+    stale.get_by_label("Your answer").fill("No discount.")
+    stale.get_by_role("button", name="Send answer").click()
+    expect(other.locator("#asks").get_by_role("alert")).to_contain_text(
+        f"Ask #{ask_id} was already answered"
+    )
+    other.context.close()
+
+    sign_in_as(page, tech)
+    page.goto(f"{live.url}/me")
+    told = page.locator("#notices .notice-item").first
+    expect(told).to_contain_text(f"The owner answered your question (ask #{ask_id})")
+    expect(told).to_contain_text("Yes, 10% for a two-year term.")
     assert browser_log.errors == []

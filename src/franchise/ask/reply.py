@@ -223,3 +223,15 @@ def _lesson_text(question: str, answer: str, *, new_runbook: bool) -> str:
 
 def _short(text: str, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def answered_line(session: Session, contact_id: int) -> str | None:
+    """Where an answered ask's reply went, for the owner who just sent it; None when the ask
+    is unknown or not answered."""
+    contact = session.get(OwnerContact, contact_id)
+    if contact is None or session.get(AskReply, contact_id) is None:
+        return None
+    asker = session.get(Staff, contact.staff_id) if contact.staff_id else None
+    who = asker.name if asker else "whoever asked"
+    where = f" on ticket #{contact.ticket_id}" if contact.ticket_id else ""
+    return f"Answer sent: {who} sees it{where} and in their notifications."

@@ -47,10 +47,14 @@ def escalate(
     edge_case: int | None = None,
     now: datetime | None = None,
     note: str | None = None,
+    require_note: bool = False,
 ) -> Handover:
     """Escalate, hand the ticket to whoever is on duty at that level, and leave them the
     escalating technician's handover note (what was found and tried, what the escalate step
-    asks to attach) on the ticket and on the PSA ticket."""
+    asks to attach) on the ticket and on the PSA ticket. With `require_note` (the web app's
+    forms) a note must be written, unless the escalation is an emergency (it can follow) or
+    follows a runbook's edge case (whose words are recorded).
+    Call it inside a savepoint: a refusal comes after the escalation was worked out."""
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_HANDOVER:
         raise InvalidInput(f"the handover note is over {MAX_HANDOVER} characters; shorten it")
@@ -63,6 +67,12 @@ def escalate(
         edge_case=edge_case,
         now=now,
     )
+    # An edge case's escalation is written with the case's own words (escalate_ticket).
+    if require_note and note is None and not decision.emergency and edge_case is None:
+        raise InvalidInput(
+            f"write a handover note for {to}: what you found and tried, and what the "
+            "escalate step asks you to attach"
+        )
     if decision.emergency and ticket.priority != "critical":
         change_ticket(
             session,
@@ -94,7 +104,7 @@ def escalate(
             note=f"handed to {holder.staff.name} ({holder.why} at {to})",
             assignee_id=holder.staff.id,
         )
-        notices.escalated(session, ticket, holder.staff, by, to)
+        notices.escalated(session, ticket, holder.staff, by, to, note=note)
     return Handover(decision, holder)
 
 

@@ -27,6 +27,7 @@ from franchise.people.outbound import KIND
 from franchise.people.service import channels_of, issue_link, link_url
 from franchise.settings import Settings
 from franchise.tickets.models import Ticket
+from franchise.wording import label
 
 SETTINGS_KEY = "franchise_settings"
 
@@ -112,21 +113,38 @@ def ticket_fact(session: Session, ticket_id: int | None) -> tuple[tuple[str, str
 
 
 def escalated_notice(
-    ticket: Ticket, by: Staff, level: str, *, buttons: tuple[Button, ...] = ()
+    ticket: Ticket,
+    by: Staff,
+    level: str,
+    *,
+    note: str | None = None,
+    buttons: tuple[Button, ...] = (),
 ) -> Notice:
+    text = f"{by.name} escalated '{ticket.title}' to {level}; you now hold it."
+    if note:
+        # What was found and tried: the first thing the new holder needs.
+        text += f"\nHandover note: {note}"
     return Notice(
         title=f"Ticket #{ticket.id} escalated to you",
-        text=f"{by.name} escalated '{ticket.title}' to {level}; you now hold it.",
-        facts=(("Priority", ticket.priority), ("Status", ticket.status)),
+        text=text,
+        facts=(("Priority", label(ticket.priority)), ("Status", label(ticket.status))),
         buttons=buttons,
     )
 
 
 def escalated(
-    session: Session, ticket: Ticket, holder: Staff, by: Staff, level: str
+    session: Session,
+    ticket: Ticket,
+    holder: Staff,
+    by: Staff,
+    level: str,
+    *,
+    note: str | None = None,
 ) -> list[Queued]:
     settings = settings_of(session)
-    notice = escalated_notice(ticket, by, level, buttons=ticket_button(settings, ticket.id))
+    notice = escalated_notice(
+        ticket, by, level, note=note, buttons=ticket_button(settings, ticket.id)
+    )
     return notify_person(
         session,
         holder,

@@ -19,11 +19,11 @@ from starlette.responses import Response
 from franchise.accounts.service import get_staff
 from franchise.accounts.sessions import SignedIn
 from franchise.api.deps import DbSession
-from franchise.ask.reply import open_asks, reply_to_ask
+from franchise.ask.reply import answered_line, open_asks, reply_to_ask
 from franchise.audit.score import build_audit
 from franchise.audit.service import due_for_review, gather_facts
 from franchise.contacts.service import kpi_report
-from franchise.db import utcnow
+from franchise.db import MAX_ID, utcnow
 from franchise.drills.review import (
     dispose_item,
     drill_review,
@@ -113,6 +113,7 @@ def dashboard_context(
     item_errors: dict[int, dict[str, str]] | None = None,
     drill_error: str = "",
     ask_error: dict[int, str] | None = None,
+    ask_done: str = "",
 ) -> dict[str, Any]:
     now = now or utcnow()
     config = get_config(session)
@@ -143,6 +144,7 @@ def dashboard_context(
         "open_asks": open_asks(session),
         "can_reply": user.level == "owner" or user.is_manager,
         "ask_error": ask_error or {},
+        "ask_done": ask_done,
         "targets": _targets(session),
         "can_dispose": user.is_manager,
         "item_errors": item_errors or {},
@@ -163,8 +165,21 @@ def _iso_when(tz: Any) -> Any:
 
 
 @router.get("/dashboard")
-def dashboard_page(request: Request, session: DbSession, user: DashboardUser) -> Response:
-    return render(request, "dashboard.html", dashboard_context(session, user))
+def dashboard_page(
+    request: Request, session: DbSession, user: DashboardUser, answered: str = ""
+) -> Response:
+    """`answered`: the ask the owner just answered (our own redirect), to say where it went."""
+    return render(
+        request,
+        "dashboard.html",
+        dashboard_context(session, user, ask_done=_answered(session, answered)),
+    )
+
+
+def _answered(session: Session, raw: str) -> str:
+    if not raw.isdecimal() or len(raw) > 10 or int(raw) > MAX_ID:
+        return ""
+    return answered_line(session, int(raw)) or ""
 
 
 def _split_target(target: str) -> tuple[str | None, str | None]:
@@ -265,9 +280,11 @@ def ask_reply(
         with session.begin_nested():
             reply_to_ask(session, ask_id, by=get_staff(session, user.staff_id), text=text)
     except FranchiseError as exc:
+        # Shown beside the ask, or at the head of the list when it is no longer open (it was
+        # answered from another tab or by someone else meanwhile).
         context = dashboard_context(session, user, ask_error={ask_id: exc.message})
         return render(request, "dashboard.html", context, status=exc.status)
-    return RedirectResponse("/dashboard#asks", status_code=303)
+    return RedirectResponse(f"/dashboard?answered={ask_id}#asks", status_code=303)
 
 
 @router.post("/dashboard/drill/start")

@@ -7,6 +7,10 @@ its hash is stored, so no later page can show it again.
 
 from __future__ import annotations
 
+import secrets
+import threading
+import time
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -70,6 +74,7 @@ def _page(
     settings = effective_settings(session, request.app.state.settings)
     rows = integration_rows(session)
     context = {
+        "form_key": secrets.token_urlsafe(16),
         "rows": rows,
         "active": [r.integration for r in rows if r.integration.revoked_at is None],
         "mappings": mapping_rows(session),
@@ -115,8 +120,19 @@ def integration_add(
     group_by: Annotated[str, Form(max_length=16)] = "group",
     # A checkbox: the browser sends nothing when it is unticked.
     auto_resolve: Annotated[str, Form(max_length=10)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The answer shows the webhook URL and token once; only the token's hash is stored."""
+    sent = _sent_forms(request)
+    before = sent.added(form_key)
+    if before is not None:
+        return _page(
+            request,
+            session,
+            notice=f"“{before}” was added already: this was the same form sent again (a "
+            "reload or Back). Its token was shown once; if it was not copied, revoke the "
+            "integration and add a new one.",
+        )
     form = {
         "kind": kind,
         "name": name,
@@ -135,6 +151,7 @@ def integration_add(
         )
     except FranchiseError as exc:
         return _page(request, session, form=form, add_error=exc.message, status=exc.status)
+    sent.remember(form_key, integration.name)
     base = effective_settings(session, request.app.state.settings).base_url
     created = {
         "name": integration.name,
@@ -145,6 +162,48 @@ def integration_add(
         "header_url": f"{base.rstrip('/')}/api/v1/hooks/{integration.kind}",
     }
     return _page(request, session, created=created, status=201)
+
+
+class SentForms:
+    """The add forms this process has acted on, for a while: the answer to adding is the only
+    page that shows the token, so a reload of it sends the form again; that must not add a
+    second integration with a second token."""
+
+    KEEP = 900.0  # seconds
+    MOST = 1000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._added: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    def added(self, key: str) -> str | None:
+        if not key:
+            return None
+        with self._lock:
+            self._forget_old()
+            found = self._added.get(key)
+        return found[0] if found else None
+
+    def remember(self, key: str, name: str) -> None:
+        if not key:
+            return
+        with self._lock:
+            self._added[key] = (name, time.monotonic())
+            self._forget_old()
+
+    def _forget_old(self) -> None:
+        limit = time.monotonic() - self.KEEP
+        while self._added and (
+            len(self._added) > self.MOST or next(iter(self._added.values()))[1] < limit
+        ):
+            self._added.popitem(last=False)
+
+
+def _sent_forms(request: Request) -> SentForms:
+    found = getattr(request.app.state, "integration_forms", None)
+    if not isinstance(found, SentForms):
+        found = request.app.state.integration_forms = SentForms()
+    return found
 
 
 @router.post("/integrations/{integration_id}/revoke")

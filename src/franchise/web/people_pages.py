@@ -24,6 +24,7 @@ from franchise.errors import Conflict, FranchiseError, NotFound
 from franchise.flows.action_links import apply_link, preview
 from franchise.orgsettings.secrets import effective_settings
 from franchise.people import feed, service
+from franchise.people.models import KINDS
 from franchise.people.notices import smtp_ready
 from franchise.settings import Settings
 from franchise.web.auth import CurrentUser, ManagerUser, check_csrf, get_signed_in
@@ -72,8 +73,17 @@ def _save(
 
 
 @router.get("/me")
-def my_page(request: Request, session: DbSession, user: CurrentUser, saved: str = "") -> Response:
-    return _my_page(request, session, user, saved=saved)
+def my_page(
+    request: Request, session: DbSession, user: CurrentUser, saved: str = "", removed: str = ""
+) -> Response:
+    # Only a channel kind is ever named back: anything else in the address says nothing.
+    return _my_page(
+        request,
+        session,
+        user,
+        saved=saved if saved in KINDS else "",
+        removed=removed if removed in KINDS else "",
+    )
 
 
 def _my_page(
@@ -82,6 +92,7 @@ def _my_page(
     user: SignedIn,
     *,
     saved: str = "",
+    removed: str = "",
     error: str = "",
     status: int = 200,
 ) -> Response:
@@ -96,6 +107,7 @@ def _my_page(
         "channels": service.describe_channels(session, me, settings),
         "email_ready": smtp_ready(effective_settings(session, settings)),
         "saved": saved,
+        "removed": removed,
         "error": error,
         "minutes": settings.action_link_minutes,
     }
@@ -139,7 +151,8 @@ def my_channels(
             )
     except FranchiseError as exc:
         return _my_page(request, session, user, error=exc.message, status=exc.status)
-    return RedirectResponse("/me?" + urlencode({"saved": kind}), status_code=303)
+    done = "removed" if clear else "saved"
+    return RedirectResponse("/me?" + urlencode({done: kind}), status_code=303)
 
 
 @router.post("/staff/{staff_id}/channels")

@@ -76,6 +76,7 @@ def escalate(
             override_reason=reason,
             edge_case=edge_case,
             note=note,
+            require_note=True,
         ),
     )
     return finish(request, session, ticket, user, "escalation", error, f"Escalated to {to}.")
