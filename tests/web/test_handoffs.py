@@ -139,6 +139,11 @@ def test_the_l2_on_duty_is_notified_and_approves_in_the_inbox(
     context.close()
 
     _expect_unlocked(page)
+    # Who approved, by name, and in their own words: not the e-mail and the whole record.
+    approved = page.locator("#runner .tp-approval")
+    expect(approved).to_contain_text("Approved by Sam Senior")
+    expect(approved).to_contain_text(": Standard dock")
+    expect(approved).not_to_contain_text("@example.com")
     with db.unit_of_work() as session:
         (request,) = list_requests(session, ticket=get_ticket(session, ticket_id))
         assert (request.status, request.decided_by_id) == ("approved", senior.id)

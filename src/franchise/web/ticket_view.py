@@ -19,6 +19,7 @@ from franchise.accounts.models import Staff
 from franchise.accounts.service import get_staff, list_staff
 from franchise.accounts.sessions import SignedIn
 from franchise.alerts.ticket_alerts import ticket_alerts
+from franchise.approvals.details import ApprovalDetails, approval_details
 from franchise.approvals.models import ApprovalRequest
 from franchise.approvals.service import list_requests
 from franchise.ask.answer import STAGE_FOR_STATUS
@@ -36,6 +37,7 @@ from franchise.flows import runs
 from franchise.lessons.service import list_lessons
 from franchise.messages.definition import STAGES
 from franchise.messages.service import choose_template, load_templates, render_for_ticket
+from franchise.orgsettings.service import get_config
 from franchise.runbooks import service as runbooks
 from franchise.runbooks.definition import CATEGORIES
 from franchise.runbooks.engine import RunState
@@ -83,6 +85,8 @@ class Runner:
     answered: list[dict[str, Any]] = field(default_factory=list)
     inputs: list[tuple[str, str]] = field(default_factory=list)
     approval: ApprovalRequest | None = None
+    # Who decided the approval and in their own words (approvals.details), once decided.
+    decision: ApprovalDetails | None = None
     client: str | None = None
 
     @property
@@ -194,6 +198,9 @@ def _runner(session: Session, ticket: Ticket) -> Runner | None:
             ),
             None,
         )
+        if runner.approval is not None and runner.approval.status != "pending":
+            currency = get_config(session).currency
+            runner.decision = approval_details(session, [runner.approval], currency)[0]
     return runner
 
 
