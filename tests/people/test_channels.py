@@ -35,7 +35,12 @@ def test_a_url_is_stored_sealed_and_shown_by_host(session: Session, settings: Se
     assert row is not None and "SECRETSIG" not in row.url_sealed
     views = describe_channels(session, lia, settings)
     assert [v.to_dict() for v in views] == [
-        {"kind": "teams", "host": "prod-12.westeurope.logic.azure.com", "slack_user_id": None}
+        {
+            "kind": "teams",
+            "host": "prod-12.westeurope.logic.azure.com",
+            "slack_user_id": None,
+            "trouble": None,
+        }
     ]
 
 

@@ -43,6 +43,7 @@ def test_channel_set_list_and_clear_from_the_command_line(cli: CliInvoker, db: D
                     "kind": "teams",
                     "host": "prod-12.westeurope.logic.azure.com",
                     "slack_user_id": None,
+                    "trouble": None,
                 }
             ],
         }

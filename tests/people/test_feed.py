@@ -15,7 +15,7 @@ from franchise.approvals.service import list_requests
 from franchise.ask.reply import reply_to_ask
 from franchise.ask.service import ask_owner
 from franchise.bootstrap import initialise
-from franchise.db import utcnow
+from franchise.db import Database, utcnow
 from franchise.duty.service import set_shift
 from franchise.errors import NotFound
 from franchise.flows.approvals import decide_request
@@ -25,10 +25,13 @@ from franchise.outbox.models import OutboxItem
 from franchise.people import feed
 from franchise.people.cards import Notice
 from franchise.people.models import StaffNotice
+from franchise.people.service import describe_channels, set_channel
 from franchise.runbooks import service as runbooks
 from franchise.settings import Settings
 from franchise.tickets.service import create_ticket
+from tests.notify.receiver import receiver
 from tests.people.test_notices import SOURCE
+from tests.support import deliver_outbox
 
 
 @pytest.fixture
@@ -187,3 +190,35 @@ def test_a_stored_link_that_leaves_the_app_is_not_followed(
     )
     people_session.flush()
     assert feed.open_notice(people_session, team["kim"].id, row.id) == "/me"
+
+
+def test_a_channel_whose_webhook_refuses_says_so_where_its_person_looks(
+    people_session: Session, db: Database, settings: Settings, team: dict[str, Staff]
+) -> None:
+    max_ = team["max"]
+    with receiver() as teams:
+        set_channel(
+            people_session, max_, kind="teams", url=teams.http_url("/max"), by=max_,
+            settings=settings,
+        )  # fmt: skip
+        people_session.flush()
+        ((view,),) = [describe_channels(people_session, max_, settings)]
+        assert view.trouble is None  # nothing sent yet
+        # The Workflows flow was deleted: Teams answers 404, which no retry can mend.
+        teams.status = 404
+        first = create_ticket(people_session, title="VPN down at HQ")
+        escalate(people_session, first, to="L2", by=team["lia"], note="Over to L2.")
+        deliver_outbox(people_session, db, settings)
+        (view,) = describe_channels(people_session, max_, settings)
+        assert view.trouble == (
+            "the last notification was not delivered: Teams webhook answered HTTP 404"
+        )
+        assert view.to_dict()["trouble"] == view.trouble
+        # Mended: the next notice arrives and the warning goes.
+        teams.status = 200
+        second = create_ticket(people_session, title="Backup missing")
+        escalate(people_session, second, to="L2", by=team["lia"], note="Over to L2.")
+        deliver_outbox(people_session, db, settings)
+        (view,) = describe_channels(people_session, max_, settings)
+        assert view.trouble is None
+        assert len(teams.posts) == 2

@@ -44,9 +44,16 @@ class ChannelView:
     kind: str
     host: str
     slack_user_id: str | None
+    # Why the newest notification on it did not arrive (None: it did, or none was sent yet).
+    trouble: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "host": self.host, "slack_user_id": self.slack_user_id}
+        return {
+            "kind": self.kind,
+            "host": self.host,
+            "slack_user_id": self.slack_user_id,
+            "trouble": self.trouble,
+        }
 
 
 def _check_may_edit(staff: Staff, by: Staff | None) -> None:
@@ -132,8 +139,36 @@ def describe_channels(session: Session, staff: Staff, settings: Settings) -> lis
             host = urlsplit(unseal(settings, row.url_sealed)).hostname or "?"
         except Unsealable:
             host = "unreadable: enter the URL again"
-        views.append(ChannelView(row.kind, host, row.slack_user_id))
+        trouble = _delivery_trouble(session, staff.id, row)
+        views.append(ChannelView(row.kind, host, row.slack_user_id, trouble))
     return views
+
+
+# How far back the newest notifications are looked through for a channel's last delivery.
+RECENT_DELIVERIES = 200
+
+
+def _delivery_trouble(session: Session, staff_id: int, channel: StaffChannel) -> str | None:
+    """Why the newest notification sent on this channel since it was set has not arrived:
+    a webhook that was deleted or mistyped fails in the outbox, where nobody looks."""
+    from franchise.outbox.models import OutboxItem
+    from franchise.people.outbound import KIND
+
+    rows = session.scalars(
+        select(OutboxItem)
+        .where(OutboxItem.kind == KIND, OutboxItem.created_at >= channel.updated_at)
+        .order_by(OutboxItem.id.desc())
+        .limit(RECENT_DELIVERIES)
+    )
+    for item in rows:
+        if item.payload.get("staff_id") != staff_id or item.payload.get("via") != channel.kind:
+            continue
+        if item.state == "delivered" or not item.last_error:
+            return None
+        if item.state == "failed":
+            return f"the last notification was not delivered: {item.last_error}"
+        return f"the last notification is being retried: {item.last_error}"
+    return None
 
 
 def staff_for_slack_user(session: Session, slack_user_id: str) -> Staff | None:

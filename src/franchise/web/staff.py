@@ -29,6 +29,7 @@ from franchise.flows.staff import (
     update_staff,
 )
 from franchise.orgsettings.secrets import effective_settings
+from franchise.people.notices import smtp_ready
 from franchise.web.auth import ManagerUser, check_csrf
 from franchise.web.people_pages import channel_rows
 from franchise.web.templating import render
@@ -57,6 +58,7 @@ def _page(
         "added": added,
         "min_password": MIN_PASSWORD,
         "channel_rows": channel_rows(session, request.app.state.settings),
+        "email_ready": smtp_ready(effective_settings(session, request.app.state.settings)),
         "channels_saved": request.query_params.get("channels", ""),
         "channel_error": request.query_params.get("channel_error", ""),
         "sign_ins": recent_sign_ins(session),
