@@ -129,6 +129,14 @@ def test_a_technician_asks_for_a_runbook_and_a_maintainer_writes_it(
     )
     expect(lessons).to_contain_text(f"ticket #{ticket_id} {ZEBRA}")
     page.wait_for_load_state()
+    # Saved untouched, the template would close the lesson with a runbook nobody wrote.
+    lessons.get_by_label(re.compile("Thermal label printers need their own runbook")).check()
+    page.get_by_label("Note (what changed and why)").fill("First go")
+    page.get_by_role("button", name="Save revision").click()
+    expect(page.locator(".editor-error")).to_contain_text(
+        "Not saved: this is still the template's key and title and match keyword 'example'"
+    )
+    lessons = page.locator("fieldset.lessons")
     page.locator("#editor-source").fill(LABEL_PRINTER)
     expect(page.locator("#editor-lint")).to_contain_text("No problems")
     lessons.get_by_label(re.compile("Thermal label printers need their own runbook")).check()

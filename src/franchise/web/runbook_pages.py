@@ -70,6 +70,27 @@ done_when: [User confirmed the fix]
 """
 
 
+TEMPLATE_KEY, TEMPLATE_TITLE, TEMPLATE_KEYWORD = (
+    "new-runbook",
+    "What the ticket is about",
+    "example",
+)
+
+
+def _template_left(key: str, title: str, keywords: Sequence[str]) -> str:
+    """What of NEW_RUNBOOK's placeholder text a new runbook still carries ("" for none)."""
+    left = [
+        name
+        for name, same in (
+            ("key", key == TEMPLATE_KEY),
+            ("title", title == TEMPLATE_TITLE),
+            ("match keyword 'example'", TEMPLATE_KEYWORD in keywords),
+        )
+        if same
+    ]
+    return " and ".join(left)
+
+
 # --- who may edit -----------------------------------------------------------------------
 
 
@@ -207,6 +228,11 @@ def new_runbook_post(
     errors = [p for p in problems if p.is_error]
     if errors or parsed is None:
         return again(_not_saved(errors), 422)
+    left = _template_left(parsed.key, parsed.title, parsed.keywords)
+    if left:
+        # Valid, but still the starting text: saved, it would match tickets on "example"
+        # and close the lessons ticked here with a runbook nobody wrote.
+        return again(f"Not saved: this is still the template's {left}; write your own.", 422)
     try:
         check_sizes(source, note)
         result, _applied = lessons.create_runbook_with_lessons(
