@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -11,6 +12,10 @@ from rich.table import Table
 
 from franchise.cli.context import Json, console, get_context, print_json
 from franchise.yamldoc.files import read_document
+
+if TYPE_CHECKING:  # imported by the commands that use them, not by `franchise --help`
+    from franchise.lessons.models import Lesson
+    from franchise.runbooks.service import ImportResult
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -227,16 +232,25 @@ def _import_new(
             note=note,
             lesson_ids=lesson_ids,
         )
-        row = {
-            "key": result.runbook.key,
-            "revision": result.revision,
-            "action": result.action,
-            "lessons_applied": [x.id for x in lessons],
-        }
+        row = _saved_row(result, lessons)
     if json_out:
         print_json([row])
         return
-    applied = f", applied lesson(s) {applies}" if lessons else ""
+    _print_saved(row, applies)
+
+
+def _saved_row(result: ImportResult, lessons: Sequence[Lesson]) -> dict[str, Any]:
+    """A saved revision and the lessons it applied, as --json prints it."""
+    return {
+        "key": result.runbook.key,
+        "revision": result.revision,
+        "action": result.action,
+        "lessons_applied": [x.id for x in lessons],
+    }
+
+
+def _print_saved(row: dict[str, Any], applies: str | None) -> None:
+    applied = f", applied lesson(s) {applies}" if row["lessons_applied"] else ""
     console.print(escape(f"{row['key']}: {row['action']} (revision {row['revision']}){applied}"))
 
 
@@ -276,16 +290,8 @@ def revise(
             lesson_ids=lesson_ids,
             expected_revision=expected_revision,
         )
-        out = {
-            "key": result.runbook.key,
-            "revision": result.revision,
-            "action": result.action,
-            "lessons_applied": [x.id for x in lessons],
-        }
+        out = _saved_row(result, lessons)
     if json_out:
         print_json(out)
     else:
-        applied = f", applied lesson(s) {applies}" if lessons else ""
-        console.print(
-            escape(f"{out['key']}: {out['action']} (revision {out['revision']}){applied}")
-        )
+        _print_saved(out, applies)
